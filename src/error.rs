@@ -1,0 +1,273 @@
+//! Errors: a small Rust error with the phase and the server's reply, and the NetX Duo
+//! status value each error maps to (the C API returns those values unchanged).
+
+use crate::wire::reply::EnhancedCode;
+
+/// NetX Duo status values (nxd_smtp_client.h, nx_api.h) plus this client's own.
+///
+/// Values of NetX Duo are kept exactly; values this client adds start at 0xC0 so that they
+/// never collide with NetX Duo's SMTP range (0xA0..=0xB2).
+pub mod status {
+    pub const NX_SUCCESS: u32 = 0x00;
+    /// NetX: no packet arrived in time. Here: a reply did not arrive within its timeout.
+    pub const NX_NO_PACKET: u32 = 0x01;
+    pub const NX_PTR_ERROR: u32 = 0x07;
+    pub const NX_SIZE_ERROR: u32 = 0x09;
+    pub const NX_CALLER_ERROR: u32 = 0x11;
+    pub const NX_IP_ADDRESS_ERROR: u32 = 0x21;
+    pub const NX_NOT_CONNECTED: u32 = 0x38;
+
+    pub const NX_SMTP_AUTHENTICATION_ERROR: u32 = 0xA0;
+    pub const NX_SMTP_OVERSIZE_MAIL_DATA: u32 = 0xA1;
+    pub const NX_SMTP_INVALID_SERVER_REPLY: u32 = 0xA2;
+    pub const NX_SMTP_INTERNAL_ERROR: u32 = 0xA3;
+    pub const NX_SMTP_SERVER_ERROR_CODE_RECEIVED: u32 = 0xA4;
+    pub const NX_SMTP_INVALID_PARAM: u32 = 0xA5;
+    pub const NX_SMTP_PACKET_ALLOCATE_ERROR: u32 = 0xA6;
+    pub const NX_SMTP_GREET_REPLY_ERROR: u32 = 0xA7;
+    pub const NX_SMTP_HELLO_REPLY_ERROR: u32 = 0xA8;
+    pub const NX_SMTP_MAIL_REPLY_ERROR: u32 = 0xA9;
+    pub const NX_SMTP_RCPT_REPLY_ERROR: u32 = 0xAA;
+    pub const NX_SMTP_MESSAGE_REPLY_ERROR: u32 = 0xAB;
+    pub const NX_SMTP_DATA_REPLY_ERROR: u32 = 0xAC;
+    pub const NX_SMTP_AUTH_REPLY_ERROR: u32 = 0xAD;
+    pub const NX_SMTP_SERVER_ERROR_REPLY: u32 = 0xAE;
+    pub const NX_SMTP_TRANSMIT_ERROR: u32 = 0xAF;
+    pub const NX_SMTP_INVALID_SERVER_CHALLENGE: u32 = 0xB0;
+    pub const NX_SMTP_OVERSIZE_SERVER_REPLY: u32 = 0xB1;
+    /// Spelled as NetX Duo spells it.
+    pub const NX_SMTP_CLIENT_NOT_INTIALIZED: u32 = 0xB2;
+
+    /// The connection died after the end of the message was sent and before the server's
+    /// final reply: the mail may or may not have been accepted. Retrying may duplicate it.
+    pub const NX_SMTP_OUTCOME_UNKNOWN: u32 = 0xC0;
+    /// The server's host name could not be resolved.
+    pub const NX_SMTP_HOST_NOT_FOUND: u32 = 0xC1;
+
+    /// The NetX-style name of a status value (for logs, the CLI and the C API).
+    pub fn name(status: u32) -> &'static str {
+        match status {
+            NX_SUCCESS => "NX_SUCCESS",
+            NX_NO_PACKET => "NX_NO_PACKET",
+            NX_PTR_ERROR => "NX_PTR_ERROR",
+            NX_SIZE_ERROR => "NX_SIZE_ERROR",
+            NX_CALLER_ERROR => "NX_CALLER_ERROR",
+            NX_IP_ADDRESS_ERROR => "NX_IP_ADDRESS_ERROR",
+            NX_NOT_CONNECTED => "NX_NOT_CONNECTED",
+            NX_SMTP_AUTHENTICATION_ERROR => "NX_SMTP_AUTHENTICATION_ERROR",
+            NX_SMTP_OVERSIZE_MAIL_DATA => "NX_SMTP_OVERSIZE_MAIL_DATA",
+            NX_SMTP_INVALID_SERVER_REPLY => "NX_SMTP_INVALID_SERVER_REPLY",
+            NX_SMTP_INTERNAL_ERROR => "NX_SMTP_INTERNAL_ERROR",
+            NX_SMTP_SERVER_ERROR_CODE_RECEIVED => "NX_SMTP_SERVER_ERROR_CODE_RECEIVED",
+            NX_SMTP_INVALID_PARAM => "NX_SMTP_INVALID_PARAM",
+            NX_SMTP_PACKET_ALLOCATE_ERROR => "NX_SMTP_PACKET_ALLOCATE_ERROR",
+            NX_SMTP_GREET_REPLY_ERROR => "NX_SMTP_GREET_REPLY_ERROR",
+            NX_SMTP_HELLO_REPLY_ERROR => "NX_SMTP_HELLO_REPLY_ERROR",
+            NX_SMTP_MAIL_REPLY_ERROR => "NX_SMTP_MAIL_REPLY_ERROR",
+            NX_SMTP_RCPT_REPLY_ERROR => "NX_SMTP_RCPT_REPLY_ERROR",
+            NX_SMTP_MESSAGE_REPLY_ERROR => "NX_SMTP_MESSAGE_REPLY_ERROR",
+            NX_SMTP_DATA_REPLY_ERROR => "NX_SMTP_DATA_REPLY_ERROR",
+            NX_SMTP_AUTH_REPLY_ERROR => "NX_SMTP_AUTH_REPLY_ERROR",
+            NX_SMTP_SERVER_ERROR_REPLY => "NX_SMTP_SERVER_ERROR_REPLY",
+            NX_SMTP_TRANSMIT_ERROR => "NX_SMTP_TRANSMIT_ERROR",
+            NX_SMTP_INVALID_SERVER_CHALLENGE => "NX_SMTP_INVALID_SERVER_CHALLENGE",
+            NX_SMTP_OVERSIZE_SERVER_REPLY => "NX_SMTP_OVERSIZE_SERVER_REPLY",
+            NX_SMTP_CLIENT_NOT_INTIALIZED => "NX_SMTP_CLIENT_NOT_INTIALIZED",
+            NX_SMTP_OUTCOME_UNKNOWN => "NX_SMTP_OUTCOME_UNKNOWN",
+            NX_SMTP_HOST_NOT_FOUND => "NX_SMTP_HOST_NOT_FOUND",
+            _ => "NX_UNKNOWN_STATUS",
+        }
+    }
+}
+
+/// Where in the dialogue an error happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Checking the caller's input: nothing was sent.
+    Validate,
+    /// Resolving the server name and opening the TCP connection.
+    Connect,
+    /// Waiting for the server's 220 greeting.
+    Greeting,
+    /// EHLO (or the HELO fallback).
+    Hello,
+    /// AUTH PLAIN or AUTH LOGIN.
+    Auth,
+    /// MAIL FROM.
+    Mail,
+    /// RCPT TO (any recipient).
+    Rcpt,
+    /// DATA, up to the 354 go-ahead.
+    Data,
+    /// Message content and the server's reply to the final dot.
+    Message,
+}
+
+impl Phase {
+    /// NetX Duo's status for a negative or malformed reply in this phase.
+    pub const fn reply_status(self) -> u32 {
+        match self {
+            Phase::Validate => status::NX_SMTP_INVALID_PARAM,
+            Phase::Connect => status::NX_NOT_CONNECTED,
+            Phase::Greeting => status::NX_SMTP_GREET_REPLY_ERROR,
+            Phase::Hello => status::NX_SMTP_HELLO_REPLY_ERROR,
+            Phase::Auth => status::NX_SMTP_AUTH_REPLY_ERROR,
+            Phase::Mail => status::NX_SMTP_MAIL_REPLY_ERROR,
+            Phase::Rcpt => status::NX_SMTP_RCPT_REPLY_ERROR,
+            Phase::Data => status::NX_SMTP_DATA_REPLY_ERROR,
+            Phase::Message => status::NX_SMTP_MESSAGE_REPLY_ERROR,
+        }
+    }
+}
+
+/// The input field that failed validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Server,
+    Port,
+    Domain,
+    From,
+    Recipient,
+    Subject,
+    Username,
+    Password,
+    Body,
+    Priority,
+}
+
+/// Why a field failed validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    /// Contains CR, LF or NUL (or another control character where none is allowed).
+    ControlCharacter,
+    /// Longer than the protocol or the configured limit allows.
+    TooLong,
+    /// Empty where a value is required.
+    Empty,
+    /// Not of the required form (for example an address without '@').
+    Syntax,
+    /// Needs an extension the server does not offer (SMTPUTF8 for a non-ASCII address).
+    NotSupportedByServer,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The caller's input was rejected before anything was sent.
+    InvalidInput(Field, Invalid),
+    /// The server name could not be resolved.
+    HostNotFound,
+    /// No connection could be made, or the server closed it before the mail was finished.
+    NotConnected,
+    /// A reply did not arrive within its timeout (or the overall deadline passed).
+    Timeout,
+    /// Sending to the server failed.
+    Transmit,
+    /// The server answered with a negative (4xx/5xx) or unexpected reply.
+    Rejected,
+    /// The server's reply was not valid SMTP (bad code, garbage).
+    Malformed,
+    /// A reply line did not fit in the receive buffer.
+    ReplyTooLong,
+    /// The server offers no AUTH although authentication is configured; no credentials sent.
+    AuthNotOffered,
+    /// The message is larger than the server's advertised SIZE limit; nothing was sent.
+    TooLarge,
+    /// The link died after the final dot, before the server's reply: the mail may have been
+    /// accepted. Do not blindly retry.
+    OutcomeUnknown,
+}
+
+/// Longest server reply text kept in an error (bytes); longer text is cut.
+pub const REPLY_TEXT_MAX: usize = 128;
+
+/// A server reply as kept for diagnostics: code, enhanced code and the first line's text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServerReply {
+    pub code: u16,
+    pub enhanced: Option<EnhancedCode>,
+    text: heapless::Vec<u8, REPLY_TEXT_MAX>,
+}
+
+impl ServerReply {
+    /// Keeps `text` (cut to [`REPLY_TEXT_MAX`]; control bytes become '?').
+    pub fn new(code: u16, enhanced: Option<EnhancedCode>, text: &[u8]) -> Self {
+        let mut kept = heapless::Vec::new();
+        for &b in text.iter().take(REPLY_TEXT_MAX) {
+            let printable = if (0x20..0x7f).contains(&b) { b } else { b'?' };
+            // Cannot fail: at most REPLY_TEXT_MAX bytes are taken.
+            let _ = kept.push(printable);
+        }
+        ServerReply { code, enhanced, text: kept }
+    }
+
+    /// The reply text after the code (enhanced code included as the server wrote it).
+    pub fn text(&self) -> &str {
+        // Only printable ASCII is stored, so this never fails.
+        core::str::from_utf8(&self.text).unwrap_or("")
+    }
+}
+
+impl core::fmt::Debug for ServerReply {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} {}", self.code, self.text())
+    }
+}
+
+impl core::fmt::Display for ServerReply {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} {}", self.code, self.text())
+    }
+}
+
+/// An error of a send: what, where, and the server reply that caused it (if one did).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub phase: Phase,
+    pub reply: Option<ServerReply>,
+}
+
+impl Error {
+    pub(crate) const fn new(kind: ErrorKind, phase: Phase) -> Self {
+        Error { kind, phase, reply: None }
+    }
+
+    pub(crate) const fn invalid(field: Field, why: Invalid) -> Self {
+        Error::new(ErrorKind::InvalidInput(field, why), Phase::Validate)
+    }
+
+    /// The NetX Duo status value of this error (what the C API returns).
+    pub fn status(&self) -> u32 {
+        match self.kind {
+            ErrorKind::InvalidInput(..) => status::NX_SMTP_INVALID_PARAM,
+            ErrorKind::HostNotFound => status::NX_SMTP_HOST_NOT_FOUND,
+            ErrorKind::NotConnected => status::NX_NOT_CONNECTED,
+            ErrorKind::Timeout => status::NX_NO_PACKET,
+            ErrorKind::Transmit => status::NX_SMTP_TRANSMIT_ERROR,
+            ErrorKind::Rejected | ErrorKind::Malformed => self.phase.reply_status(),
+            ErrorKind::ReplyTooLong => status::NX_SMTP_OVERSIZE_SERVER_REPLY,
+            ErrorKind::AuthNotOffered => status::NX_SMTP_AUTHENTICATION_ERROR,
+            ErrorKind::TooLarge => status::NX_SMTP_OVERSIZE_MAIL_DATA,
+            ErrorKind::OutcomeUnknown => status::NX_SMTP_OUTCOME_UNKNOWN,
+        }
+    }
+
+    /// The NetX-style name of [`Error::status`].
+    pub fn status_name(&self) -> &'static str {
+        status::name(self.status())
+    }
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} (0x{:02X}) in {:?}: {:?}", self.status_name(), self.status(), self.phase, self.kind)?;
+        if let Some(reply) = &self.reply {
+            write!(f, ": {}", reply)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Error {}

@@ -1,0 +1,25 @@
+//! zsmtp: an SMTP client for Zephyr RTOS, `no_std` and allocation-free.
+//!
+//! Layers (see docs/ARCHITECTURE.md):
+//! - [`wire`]: pure parsing and encoding, no I/O (replies, EHLO capabilities, commands,
+//!   headers, the streaming body encoder, input validation);
+//! - [`session`]: the engine that drives one SMTP dialogue over a [`Transport`];
+//! - [`client`]: the idiomatic Rust API (configuration, mail builder, client);
+//! - [`transport`]: the socket boundary (host std sockets; Zephyr through the C shim);
+//! - `capi`: NetX Duo's C API (`nxd_smtp_client_create`, ...), behind the `capi` feature.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_op_in_unsafe_fn)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod client;
+pub mod error;
+pub mod session;
+pub mod transport;
+pub mod wire;
+
+#[cfg(feature = "capi")]
+pub mod capi;
+
+pub use client::{Auth, Client, Config, Mail, Priority, Sent, Timeouts};
+pub use error::{status, Error, ErrorKind, Field, Invalid, Phase, ServerReply};
+pub use transport::{Clock, Transport};

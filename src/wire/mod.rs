@@ -1,0 +1,18 @@
+//! The wire layer: pure functions and small state machines over byte slices. No I/O, no
+//! clock, no allocation; every piece is unit-tested on its own (the smoltcp idea).
+//!
+//! - [`reply`]: incremental reply-line parser and enhanced status codes;
+//! - [`ehlo`]: EHLO capabilities by keyword and token;
+//! - [`command`]: SMTP command writer into a bounded buffer;
+//! - [`header`]: message header writer (RFC 2047 subject, Date, Message-ID, priority);
+//! - [`body`]: streaming body encoder (CRLF normalisation, dot-stuffing, terminator);
+//! - [`validate`]: input checks run before any byte is sent;
+//! - [`out`]: the bounded output buffer all writers share.
+
+pub mod body;
+pub mod command;
+pub mod ehlo;
+pub mod header;
+pub mod out;
+pub mod reply;
+pub mod validate;
