@@ -7,7 +7,7 @@
 //! - [`client`]: the idiomatic Rust API (configuration, mail builder, client);
 //! - [`transport`]: the socket boundary (host std sockets; Zephyr through the C shim);
 //! - `capi`: NetX Duo's C API (`nxd_smtp_client_create`, ...), behind the `capi` feature.
-#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

@@ -1,1 +1,169 @@
-//! ehlo (being written)
+//! EHLO capabilities (RFC 5321 section 4.1.1.1), parsed by keyword and token: "AUTH PLAIN"
+//! offers PLAIN, "X-AUTH-PLAINISH" or "AUTH MOGIN QLAIN" do not. Keywords are matched
+//! without regard to case. The first line of the EHLO reply is the server's name and is
+//! not a capability: the caller passes only the following lines.
+
+/// SASL mechanisms the server offers.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct AuthMechanisms {
+    /// An AUTH line was present (with any mechanisms).
+    pub advertised: bool,
+    pub plain: bool,
+    pub login: bool,
+}
+
+/// What the server says it supports.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    pub auth: AuthMechanisms,
+    pub pipelining: bool,
+    /// `Some(0)`: SIZE offered without a fixed limit; `Some(n)`: messages up to n bytes.
+    pub size: Option<u64>,
+    pub eight_bit_mime: bool,
+    pub smtputf8: bool,
+    pub enhanced_status_codes: bool,
+    pub starttls: bool,
+}
+
+impl Capabilities {
+    pub const NONE: Capabilities = Capabilities {
+        auth: AuthMechanisms { advertised: false, plain: false, login: false },
+        pipelining: false,
+        size: None,
+        eight_bit_mime: false,
+        smtputf8: false,
+        enhanced_status_codes: false,
+        starttls: false,
+    };
+
+    /// Takes one capability line (the text after "250-" / "250 ").
+    pub fn add_line(&mut self, text: &[u8]) {
+        let mut tokens = text.split(|&b| b == b' ' || b == b'\t').filter(|t| !t.is_empty());
+        let Some(keyword) = tokens.next() else { return };
+        // Old servers write "AUTH=LOGIN PLAIN": the first mechanism is glued to the keyword.
+        if let Some(first) = strip_prefix_ignore_case(keyword, b"AUTH=") {
+            self.add_mechanisms(core::iter::once(first).filter(|t| !t.is_empty()).chain(tokens));
+        } else if keyword.eq_ignore_ascii_case(b"AUTH") {
+            self.add_mechanisms(tokens);
+        } else if keyword.eq_ignore_ascii_case(b"PIPELINING") {
+            self.pipelining = true;
+        } else if keyword.eq_ignore_ascii_case(b"SIZE") {
+            self.size = Some(tokens.next().and_then(parse_u64).unwrap_or(0));
+        } else if keyword.eq_ignore_ascii_case(b"8BITMIME") {
+            self.eight_bit_mime = true;
+        } else if keyword.eq_ignore_ascii_case(b"SMTPUTF8") {
+            self.smtputf8 = true;
+        } else if keyword.eq_ignore_ascii_case(b"ENHANCEDSTATUSCODES") {
+            self.enhanced_status_codes = true;
+        } else if keyword.eq_ignore_ascii_case(b"STARTTLS") {
+            self.starttls = true;
+        }
+    }
+
+    fn add_mechanisms<'t>(&mut self, mechanisms: impl Iterator<Item = &'t [u8]>) {
+        self.auth.advertised = true;
+        for mechanism in mechanisms {
+            if mechanism.eq_ignore_ascii_case(b"PLAIN") {
+                self.auth.plain = true;
+            } else if mechanism.eq_ignore_ascii_case(b"LOGIN") {
+                self.auth.login = true;
+            }
+        }
+    }
+}
+
+fn strip_prefix_ignore_case<'t>(token: &'t [u8], prefix: &[u8]) -> Option<&'t [u8]> {
+    let head = token.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &token[prefix.len()..])
+}
+
+/// A decimal number that fits in u64; anything else is not one.
+fn parse_u64(token: &[u8]) -> Option<u64> {
+    if token.is_empty() || token.len() > 19 {
+        return None;
+    }
+    token.iter().try_fold(0u64, |n, &b| b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps(lines: &[&[u8]]) -> Capabilities {
+        let mut c = Capabilities::NONE;
+        for l in lines {
+            c.add_line(l);
+        }
+        c
+    }
+
+    #[test]
+    fn postfix_ehlo() {
+        let c = caps(&[
+            b"PIPELINING",
+            b"SIZE 52428800",
+            b"ETRN",
+            b"STARTTLS",
+            b"AUTH PLAIN LOGIN",
+            b"AUTH=PLAIN LOGIN",
+            b"ENHANCEDSTATUSCODES",
+            b"8BITMIME",
+            b"DSN",
+            b"SMTPUTF8",
+            b"CHUNKING",
+        ]);
+        assert_eq!(
+            c,
+            Capabilities {
+                auth: AuthMechanisms { advertised: true, plain: true, login: true },
+                pipelining: true,
+                size: Some(52_428_800),
+                eight_bit_mime: true,
+                smtputf8: true,
+                enhanced_status_codes: true,
+                starttls: true,
+            }
+        );
+    }
+
+    #[test]
+    fn netx_regression_ehlo() {
+        let c = caps(&[b"ETRN", b"AUTH LOGIN CRAM-MD5 PLAIN", b"8BITMIME", b"SIZE"]);
+        assert!(c.auth.advertised && c.auth.login && c.auth.plain);
+        assert_eq!(c.size, Some(0));
+        assert!(!c.pipelining);
+    }
+
+    #[test]
+    fn mechanisms_are_tokens_not_substrings() {
+        let c = caps(&[b"AUTH MOGIN CRAM-MD5 QLAIN"]);
+        assert_eq!(c.auth, AuthMechanisms { advertised: true, plain: false, login: false });
+        let c = caps(&[b"X-AUTH-PLAIN LOGIN", b"PIPELININGX", b"XSIZE 10", b"AUTHPLAIN"]);
+        assert_eq!(c, Capabilities::NONE);
+        let c = caps(&[b"AUTH XOAUTH2 PLAINX LOGINPLAIN"]);
+        assert_eq!(c.auth, AuthMechanisms { advertised: true, plain: false, login: false });
+    }
+
+    #[test]
+    fn case_and_spacing_do_not_matter() {
+        let c = caps(&[b"auth\tlogin  Plain", b"pipelining", b"size\t1000 ", b"Auth=Login"]);
+        assert!(c.auth.plain && c.auth.login && c.pipelining);
+        assert_eq!(c.size, Some(1000));
+        let c = caps(&[b"AUTH="]);
+        assert_eq!(c.auth, AuthMechanisms { advertised: true, plain: false, login: false });
+    }
+
+    #[test]
+    fn odd_size_values() {
+        assert_eq!(caps(&[b"SIZE"]).size, Some(0));
+        assert_eq!(caps(&[b"SIZE abc"]).size, Some(0));
+        assert_eq!(caps(&[b"SIZE 99999999999999999999999"]).size, Some(0));
+        assert_eq!(caps(&[b"SIZE 18446744073709551615"]).size, Some(0));
+        assert_eq!(caps(&[b"SIZE 9999999999999999999"]).size, Some(9_999_999_999_999_999_999));
+    }
+
+    #[test]
+    fn empty_and_binary_lines_are_ignored() {
+        assert_eq!(caps(&[b"", b" ", b"\xff\xfe", b"\x00AUTH PLAIN"]), Capabilities::NONE);
+    }
+}

@@ -1,1 +1,126 @@
-//! out (being written)
+//! Where writers put their bytes. Every writer of the wire layer writes through a [`Sink`],
+//! so the same code fills a fixed buffer in a unit test and a transmit buffer that the
+//! session flushes to the socket when it is full.
+
+/// A byte sink. `put` either takes all of `bytes` or fails.
+pub trait Sink {
+    type Error;
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
+
+    /// Writes `n` in decimal, without `core::fmt`.
+    fn put_decimal(&mut self, n: u64) -> Result<(), Self::Error> {
+        let mut digits = [0u8; 20];
+        let text = decimal(n, &mut digits);
+        self.put(text)
+    }
+
+    /// Writes `n` as lower-case hexadecimal without leading zeros, without `core::fmt`.
+    fn put_hex(&mut self, n: u64) -> Result<(), Self::Error> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut digits = [0u8; 16];
+        let mut i = digits.len();
+        let mut rest = n;
+        loop {
+            i -= 1;
+            digits[i] = HEX[(rest & 0xf) as usize];
+            rest >>= 4;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.put(&digits[i..])
+    }
+}
+
+/// `n` in decimal, written at the end of `digits`; returns the used tail.
+pub fn decimal(n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut i = digits.len();
+    let mut rest = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    &digits[i..]
+}
+
+/// The buffer is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+/// A bounded output buffer over a borrowed slice.
+pub struct Out<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> Out<'a> {
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Out { buf, len: 0 }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+impl Sink for Out<'_> {
+    type Error = Full;
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        let end = self.len.checked_add(bytes.len()).ok_or(Full)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(Full)?;
+        dst.copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_all_or_nothing() {
+        let mut buf = [0u8; 5];
+        let mut out = Out::new(&mut buf);
+        assert_eq!(out.put(b"abc"), Ok(()));
+        assert_eq!(out.put(b"def"), Err(Full));
+        assert_eq!(out.as_bytes(), b"abc");
+        assert_eq!(out.put(b"de"), Ok(()));
+        assert_eq!(out.put(b""), Ok(()));
+        assert_eq!(out.put(b"x"), Err(Full));
+        assert_eq!(out.as_bytes(), b"abcde");
+        out.clear();
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn numbers_by_hand() {
+        let mut buf = [0u8; 64];
+        let mut out = Out::new(&mut buf);
+        for n in [0u64, 7, 10, 4096, 52_428_800, u64::MAX] {
+            out.clear();
+            out.put_decimal(n).unwrap();
+            assert_eq!(out.as_bytes(), std::format!("{n}").as_bytes());
+            out.clear();
+            out.put_hex(n).unwrap();
+            assert_eq!(out.as_bytes(), std::format!("{n:x}").as_bytes());
+        }
+    }
+}

@@ -1,5 +1,367 @@
-//! validate (being written)
-use crate::client::Config;
-use crate::error::Error;
-pub fn config(_c: &Config<'_>, _tx: usize) -> Result<(), Error> { Ok(()) }
-pub fn body_bytes(_b: &[u8]) -> Result<(), Error> { Ok(()) }
+//! Input checks, all run before the first byte is sent. Whatever passes here cannot break
+//! a command line or a header line: no CR, LF or NUL reaches the writers.
+
+use super::body::{encoded_size, BodyError};
+use crate::client::{Auth, Config, Mail, MAX_RECIPIENTS};
+use crate::error::{Error, Field, Invalid};
+
+/// Longest address (RFC 5321 section 4.5.3.1.3: a path of 256 octets with its brackets).
+pub const MAX_ADDRESS: usize = 254;
+/// Longest local part (RFC 5321 section 4.5.3.1.1).
+pub const MAX_LOCAL_PART: usize = 64;
+/// Longest domain (RFC 5321 section 4.5.3.1.2).
+pub const MAX_DOMAIN: usize = 255;
+/// Longest user name or password the Rust API accepts (the C API has its own limits).
+pub const MAX_CREDENTIAL: usize = 255;
+/// Longest subject, in bytes of UTF-8.
+pub const MAX_SUBJECT: usize = 998;
+
+/// Refuses CR, LF and NUL: the bytes that could end a command or a header line.
+pub fn no_line_breaks(text: &[u8]) -> Result<(), Invalid> {
+    if text.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
+        Err(Invalid::ControlCharacter)
+    } else {
+        Ok(())
+    }
+}
+
+fn no_controls(text: &[u8]) -> Result<(), Invalid> {
+    no_line_breaks(text)?;
+    if text.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        Err(Invalid::ControlCharacter)
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a mailbox address, given bare (`a@b.example`) or in angle brackets
+/// (`<a@b.example>`, as NetX Duo's example passes it); returns it bare.
+pub fn address(text: &str) -> Result<&str, Invalid> {
+    no_controls(text.as_bytes())?;
+    let bare = match text.strip_prefix('<') {
+        Some(inner) => inner.strip_suffix('>').ok_or(Invalid::Syntax)?,
+        None => text,
+    };
+    if bare.is_empty() {
+        return Err(Invalid::Empty);
+    }
+    if bare.len() > MAX_ADDRESS {
+        return Err(Invalid::TooLong);
+    }
+    let (local, domain) = bare.rsplit_once('@').ok_or(Invalid::Syntax)?;
+    if local.len() > MAX_LOCAL_PART {
+        return Err(Invalid::TooLong);
+    }
+    local_part(local)?;
+    mail_domain(domain)?;
+    Ok(bare)
+}
+
+fn local_part(local: &str) -> Result<(), Invalid> {
+    let b = local.as_bytes();
+    if b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"' {
+        // Quoted string: printable text, quotes and backslashes only escaped.
+        let inner = &b[1..b.len() - 1];
+        let mut escaped = false;
+        for &c in inner {
+            match (escaped, c) {
+                (false, b'\\') => escaped = true,
+                (false, b'"') => return Err(Invalid::Syntax),
+                _ => escaped = false,
+            }
+        }
+        return if escaped { Err(Invalid::Syntax) } else { Ok(()) };
+    }
+    dot_atom(b, |c| c.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&c) || c >= 0x80)
+}
+
+/// Non-empty atoms of allowed characters joined by single dots.
+fn dot_atom(text: &[u8], allowed: impl Fn(u8) -> bool) -> Result<(), Invalid> {
+    if text.is_empty() {
+        return Err(Invalid::Syntax);
+    }
+    for atom in text.split(|&c| c == b'.') {
+        if atom.is_empty() || !atom.iter().all(|&c| allowed(c)) {
+            return Err(Invalid::Syntax);
+        }
+    }
+    Ok(())
+}
+
+fn mail_domain(domain: &str) -> Result<(), Invalid> {
+    if domain.len() > MAX_DOMAIN {
+        return Err(Invalid::TooLong);
+    }
+    if domain.starts_with('[') {
+        return address_literal(domain);
+    }
+    hostname(domain.as_bytes())
+}
+
+/// Labels of letters, digits, '-', '_' (seen on real hosts) or UTF-8, each at most 63 bytes.
+fn hostname(name: &[u8]) -> Result<(), Invalid> {
+    dot_atom(name, |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c >= 0x80)?;
+    if name.split(|&c| c == b'.').any(|label| label.len() > 63) {
+        return Err(Invalid::Syntax);
+    }
+    Ok(())
+}
+
+/// `[192.0.2.1]` or `[IPv6:2001:db8::1]`.
+fn address_literal(text: &str) -> Result<(), Invalid> {
+    let inner = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).ok_or(Invalid::Syntax)?;
+    match inner.get(..5) {
+        Some(tag) if tag.eq_ignore_ascii_case("IPv6:") => ip_text(&inner[5..], true),
+        _ => ip_text(inner, false),
+    }
+}
+
+/// A loose check of an IP literal's characters (the server judges the rest).
+fn ip_text(text: &str, v6: bool) -> Result<(), Invalid> {
+    let ok = !text.is_empty()
+        && text.bytes().all(|c| c.is_ascii_digit() || c == b'.' || (v6 && (c.is_ascii_hexdigit() || c == b':')));
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid::Syntax)
+    }
+}
+
+/// The name given in EHLO: a host name, an IP address, or an address literal.
+pub fn client_domain(name: &str) -> Result<(), Invalid> {
+    no_controls(name.as_bytes())?;
+    if name.is_empty() {
+        return Err(Invalid::Empty);
+    }
+    if name.len() > MAX_DOMAIN {
+        return Err(Invalid::TooLong);
+    }
+    if name.starts_with('[') {
+        address_literal(name)
+    } else if name.contains(':') {
+        ip_text(name, true)
+    } else {
+        hostname(name.as_bytes())
+    }
+}
+
+/// The server: a host name or an IP literal (IPv6 with or without brackets).
+pub fn server(name: &str) -> Result<(), Invalid> {
+    no_controls(name.as_bytes())?;
+    if name.is_empty() {
+        return Err(Invalid::Empty);
+    }
+    if name.len() > MAX_DOMAIN {
+        return Err(Invalid::TooLong);
+    }
+    let inner = name.strip_prefix('[').and_then(|n| n.strip_suffix(']'));
+    match inner {
+        Some(v6) => ip_text(v6, true),
+        None if name.contains(':') => ip_text(name, true),
+        None => hostname(name.as_bytes()),
+    }
+}
+
+/// A header text (the subject): no CR, LF or NUL, at most [`MAX_SUBJECT`] bytes.
+pub fn subject(text: &str) -> Result<(), Invalid> {
+    no_line_breaks(text.as_bytes())?;
+    if text.len() > MAX_SUBJECT {
+        return Err(Invalid::TooLong);
+    }
+    Ok(())
+}
+
+/// Bytes of base64 for `n` bytes of input.
+pub const fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+/// Checks a whole configuration. `tx_capacity`: the transmit buffer, which must hold the
+/// longest command (AUTH PLAIN with its response).
+pub fn config(c: &Config<'_>, tx_capacity: usize) -> Result<(), Error> {
+    let field = |f: Field| move |why: Invalid| Error::invalid(f, why);
+    server(c.server).map_err(field(Field::Server))?;
+    if c.port == 0 {
+        return Err(Error::invalid(Field::Port, Invalid::Empty));
+    }
+    client_domain(c.domain).map_err(field(Field::Domain))?;
+    address(c.from).map_err(field(Field::From))?;
+    if c.auth != Auth::None {
+        no_line_breaks(c.username.as_bytes()).map_err(field(Field::Username))?;
+        no_line_breaks(c.password.as_bytes()).map_err(field(Field::Password))?;
+        if c.username.is_empty() {
+            return Err(Error::invalid(Field::Username, Invalid::Empty));
+        }
+        if c.username.len() > MAX_CREDENTIAL {
+            return Err(Error::invalid(Field::Username, Invalid::TooLong));
+        }
+        if c.password.len() > MAX_CREDENTIAL {
+            return Err(Error::invalid(Field::Password, Invalid::TooLong));
+        }
+        let auth_plain_line = "AUTH PLAIN ".len() + base64_len(2 + c.username.len() + c.password.len()) + 2;
+        if auth_plain_line > tx_capacity {
+            return Err(Error::invalid(Field::Password, Invalid::TooLong));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the recipients and subject of a mail (its body is checked by [`body_bytes`] or
+/// while it streams).
+pub fn mail(m: &Mail<'_>) -> Result<(), Error> {
+    let count = m.recipient_count();
+    if count == 0 {
+        return Err(Error::invalid(Field::Recipient, Invalid::Empty));
+    }
+    if count > MAX_RECIPIENTS {
+        return Err(Error::invalid(Field::Recipient, Invalid::TooLong));
+    }
+    for r in m.recipients() {
+        address(r).map_err(|why| Error::invalid(Field::Recipient, why))?;
+    }
+    subject(m.subject).map_err(|why| Error::invalid(Field::Subject, why))
+}
+
+/// Checks a whole body: not empty, no NUL, no line over 998 bytes. Returns its size on the
+/// wire (dot-stuffing and terminator included).
+pub fn body_bytes(body: &[u8]) -> Result<u64, Error> {
+    if body.is_empty() {
+        return Err(Error::invalid(Field::Body, Invalid::Empty));
+    }
+    encoded_size(body).map_err(|e| match e {
+        BodyError::Nul => Error::invalid(Field::Body, Invalid::ControlCharacter),
+        _ => Error::invalid(Field::Body, Invalid::TooLong),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_bare_and_bracketed() {
+        assert_eq!(address("a@b.example"), Ok("a@b.example"));
+        assert_eq!(address("<myname@mycompany.com>"), Ok("myname@mycompany.com"));
+        assert_eq!(address("first.last+tag@sub.example.co"), Ok("first.last+tag@sub.example.co"));
+        assert_eq!(address("\"john doe\"@example.com"), Ok("\"john doe\"@example.com"));
+        assert_eq!(address("user@[192.0.2.1]"), Ok("user@[192.0.2.1]"));
+        assert_eq!(address("user@[IPv6:2001:db8::1]"), Ok("user@[IPv6:2001:db8::1]"));
+        assert_eq!(address("josé@exemplo.br"), Ok("josé@exemplo.br"));
+    }
+
+    #[test]
+    fn addresses_refused() {
+        use Invalid::*;
+        assert_eq!(address("a@b.example\r\nRCPT TO:<x@y>"), Err(ControlCharacter));
+        assert_eq!(address("a@b\n"), Err(ControlCharacter));
+        assert_eq!(address("a\0@b"), Err(ControlCharacter));
+        assert_eq!(address("a\t@b"), Err(ControlCharacter));
+        assert_eq!(address(""), Err(Empty));
+        assert_eq!(address("<>"), Err(Empty));
+        assert_eq!(address("<a@b"), Err(Syntax));
+        assert_eq!(address("a@b>"), Err(Syntax));
+        assert_eq!(address("a<x>@b"), Err(Syntax));
+        assert_eq!(address("no-at-sign"), Err(Syntax));
+        assert_eq!(address("@b.example"), Err(Syntax));
+        assert_eq!(address("a@"), Err(Syntax));
+        assert_eq!(address("a b@c"), Err(Syntax));
+        assert_eq!(address("a@b c"), Err(Syntax));
+        assert_eq!(address(".a@b"), Err(Syntax));
+        assert_eq!(address("a..b@c"), Err(Syntax));
+        assert_eq!(address("a@b..c"), Err(Syntax));
+        assert_eq!(address("a@b."), Err(Syntax));
+        assert_eq!(address("a,b@c"), Err(Syntax));
+        assert_eq!(address("a@[1.2.3.x]"), Err(Syntax));
+        assert_eq!(address("\"a\"b\"@c"), Err(Syntax));
+    }
+
+    #[test]
+    fn address_length_limits() {
+        let local64 = "l".repeat(64);
+        let domain = std::format!("{}.{}.{}.example", "d".repeat(60), "e".repeat(60), "f".repeat(55));
+        let ok = std::format!("{local64}@{domain}");
+        assert!(ok.len() <= MAX_ADDRESS, "{}", ok.len());
+        assert_eq!(address(&ok), Ok(ok.as_str()));
+        assert_eq!(address(&std::format!("{}@x.example", "l".repeat(65))), Err(Invalid::TooLong));
+        let long = std::format!("{local64}@{}.{domain}", "g".repeat(63));
+        assert_eq!(address(&long), Err(Invalid::TooLong));
+        let label64 = std::format!("a@{}.example", "x".repeat(64));
+        assert_eq!(address(&label64), Err(Invalid::Syntax));
+    }
+
+    #[test]
+    fn client_domains_and_servers() {
+        assert_eq!(client_domain("device-7.example.com"), Ok(()));
+        assert_eq!(client_domain("192.0.2.7"), Ok(()));
+        assert_eq!(client_domain("2001:db8::7"), Ok(()));
+        assert_eq!(client_domain("[IPv6:::1]"), Ok(()));
+        assert_eq!(client_domain(""), Err(Invalid::Empty));
+        assert_eq!(client_domain("bad name"), Err(Invalid::Syntax));
+        assert_eq!(client_domain("x\r\nMAIL"), Err(Invalid::ControlCharacter));
+        assert_eq!(server("127.0.0.1"), Ok(()));
+        assert_eq!(server("::1"), Ok(()));
+        assert_eq!(server("[::1]"), Ok(()));
+        assert_eq!(server("localhost"), Ok(()));
+        assert_eq!(server("smtp.example.com"), Ok(()));
+        assert_eq!(server(""), Err(Invalid::Empty));
+        assert_eq!(server("a b"), Err(Invalid::Syntax));
+        assert_eq!(server("[zz::1]"), Err(Invalid::Syntax));
+    }
+
+    #[test]
+    fn subjects() {
+        assert_eq!(subject("Alarm: pump 3"), Ok(()));
+        assert_eq!(subject("Température"), Ok(()));
+        assert_eq!(subject("a\r\nBcc: x@y"), Err(Invalid::ControlCharacter));
+        assert_eq!(subject("a\nb"), Err(Invalid::ControlCharacter));
+        assert_eq!(subject("a\0b"), Err(Invalid::ControlCharacter));
+        assert_eq!(subject(&"s".repeat(MAX_SUBJECT)), Ok(()));
+        assert_eq!(subject(&"s".repeat(MAX_SUBJECT + 1)), Err(Invalid::TooLong));
+    }
+
+    #[test]
+    fn configs() {
+        let good = Config::new("127.0.0.1", 25, "device.example", "<dev@example.com>");
+        assert_eq!(config(&good, 512), Ok(()));
+        let bad = |c: Config<'_>| config(&c, 512).unwrap_err().kind;
+        use crate::error::ErrorKind::InvalidInput;
+        assert_eq!(bad(Config { port: 0, ..good }), InvalidInput(Field::Port, Invalid::Empty));
+        assert_eq!(bad(Config { server: "", ..good }), InvalidInput(Field::Server, Invalid::Empty));
+        assert_eq!(bad(Config { from: "x", ..good }), InvalidInput(Field::From, Invalid::Syntax));
+        assert_eq!(bad(Config { domain: "a\rb", ..good }), InvalidInput(Field::Domain, Invalid::ControlCharacter));
+        let auth = good.auth(Auth::Plain, "user", "pass\r\nword");
+        assert_eq!(bad(auth), InvalidInput(Field::Password, Invalid::ControlCharacter));
+        let auth = good.auth(Auth::Login, "", "p");
+        assert_eq!(bad(auth), InvalidInput(Field::Username, Invalid::Empty));
+        let key = "k".repeat(69);
+        assert_eq!(config(&good.auth(Auth::Plain, "apikey", &key), 512), Ok(()));
+        let huge = "k".repeat(255);
+        assert_eq!(bad(good.auth(Auth::Plain, &huge, &huge)), InvalidInput(Field::Password, Invalid::TooLong));
+        assert_eq!(config(&good.auth(Auth::Plain, &huge, &huge), 1024), Ok(()));
+        // Credentials are not checked when no authentication is configured.
+        assert_eq!(config(&Config { username: "a\nb", ..good }, 512), Ok(()));
+    }
+
+    #[test]
+    fn mails() {
+        use crate::error::ErrorKind::InvalidInput;
+        let none = Mail::new("s", b"b");
+        assert_eq!(mail(&none).unwrap_err().kind, InvalidInput(Field::Recipient, Invalid::Empty));
+        let to = ["a@b.example"];
+        assert_eq!(mail(&Mail::new("s", b"b").to(&to)), Ok(()));
+        let bad = ["a@b.example", "c@d\r\n"];
+        assert_eq!(mail(&Mail::new("s", b"b").bcc(&bad)).unwrap_err().kind, InvalidInput(Field::Recipient, Invalid::ControlCharacter));
+        let many = ["a@b.example"; MAX_RECIPIENTS + 1];
+        assert_eq!(mail(&Mail::new("s", b"b").to(&many)).unwrap_err().kind, InvalidInput(Field::Recipient, Invalid::TooLong));
+        assert_eq!(mail(&Mail::new("s\n", b"b").to(&to)).unwrap_err().kind, InvalidInput(Field::Subject, Invalid::ControlCharacter));
+    }
+
+    #[test]
+    fn bodies() {
+        use crate::error::ErrorKind::InvalidInput;
+        assert_eq!(body_bytes(b"hi"), Ok(7));
+        assert_eq!(body_bytes(b"").unwrap_err().kind, InvalidInput(Field::Body, Invalid::Empty));
+        assert_eq!(body_bytes(b"a\0").unwrap_err().kind, InvalidInput(Field::Body, Invalid::ControlCharacter));
+        assert_eq!(body_bytes(&[b'x'; 999]).unwrap_err().kind, InvalidInput(Field::Body, Invalid::TooLong));
+    }
+}
