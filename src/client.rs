@@ -279,15 +279,17 @@ impl<'a, T: Transport, K: Clock, const RX: usize, const TX: usize> Client<'a, T,
 
     /// Sends `mail` (with its body) over a new connection, then closes it.
     pub fn send(&mut self, mail: &Mail<'_>) -> Result<Sent, Error> {
-        validate::body_bytes(mail.body)?;
-        let body = mail.body;
-        self.send_from_reader(mail, body)
+        self.send_body(mail, mail.body)
     }
 
     /// Sends `mail` with its body streamed from `body` (the mail's own body is ignored).
     /// Memory stays bounded whatever the body's size. A body line longer than 998 bytes or
     /// a NUL byte found while streaming aborts the mail before its end: nothing is delivered.
     pub fn send_from_reader<R: embedded_io::Read>(&mut self, mail: &Mail<'_>, body: R) -> Result<Sent, Error> {
+        self.send_body(mail, session::ReaderBody(body))
+    }
+
+    fn send_body<B: session::BodySource>(&mut self, mail: &Mail<'_>, body: B) -> Result<Sent, Error> {
         self.sequence = self.sequence.wrapping_add(1);
         let parts = session::Parts {
             transport: &mut self.transport,

@@ -173,6 +173,8 @@ pub enum ErrorKind {
     AuthNotOffered,
     /// The message is larger than the server's advertised SIZE limit; nothing was sent.
     TooLarge,
+    /// The body reader (of a streamed body) failed; the mail was abandoned before its end.
+    BodyRead,
     /// The link died after the final dot, before the server's reply: the mail may have been
     /// accepted. Do not blindly retry.
     OutcomeUnknown,
@@ -250,6 +252,7 @@ impl Error {
             ErrorKind::AuthNotOffered => status::NX_SMTP_AUTHENTICATION_ERROR,
             ErrorKind::TooLarge => status::NX_SMTP_OVERSIZE_MAIL_DATA,
             ErrorKind::OutcomeUnknown => status::NX_SMTP_OUTCOME_UNKNOWN,
+            ErrorKind::BodyRead => status::NX_SMTP_INTERNAL_ERROR,
         }
     }
 

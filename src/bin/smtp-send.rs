@@ -1,1 +1,296 @@
-fn main() {}
+//! smtp-send: send one mail from the command line with the zsmtp library.
+//!
+//! Exit status 0 on success. Otherwise non-zero (the NetX status value) and the last line
+//! on stderr is `error: NX_NAME (0xNN)`, followed by `: ` and the server's reply when there
+//! is one. Credentials are never printed. `SMTP_SEND_LOG=debug` logs the dialogue on stderr
+//! (AUTH lines redacted).
+
+use std::io::Read as _;
+use std::process::ExitCode;
+use zsmtp::client::MAX_RECIPIENTS;
+use zsmtp::error::{status, ErrorKind, Field, Invalid, Phase};
+use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::{Auth, Client, Config, Error, Mail, Priority, Timeouts};
+
+const USAGE: &str = "\
+usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U] [--password P]
+                 --from ADDR [--domain NAME] --to ADDR [--to ADDR ...] [--cc ADDR ...] [--bcc ADDR ...]
+                 [--subject TEXT] [--priority low|normal|high] [--body-file PATH]
+                 [--tls none|starttls|implicit] [--ca-file PEM] [--reply-timeout SECS]
+
+  --server HOST        server host name, IPv4 or IPv6 literal
+  --port N             server port (default 25)
+  --auth MECH          none, plain or login (default: plain with --user, else none)
+  --user U, --password P   credentials (never printed)
+  --from ADDR          envelope sender and From header
+  --domain NAME        name given in EHLO (default localhost)
+  --to/--cc/--bcc ADDR recipients (each repeatable); Bcc appears in no header
+  --subject TEXT       subject (non-ASCII is RFC 2047 encoded)
+  --priority P         low, normal (default) or high
+  --body-file PATH     message body (default: standard input)
+  --tls MODE           none (default), starttls or implicit
+  --ca-file PEM        CA certificates for TLS
+  --reply-timeout SECS bound on every reply wait (default 30; final reply 60)
+
+environment: SMTP_SEND_LOG=debug logs the SMTP dialogue on stderr (credentials redacted)";
+
+/// A command-line problem: explained on one line, reported as NX_SMTP_INVALID_PARAM.
+struct Usage(String);
+
+#[derive(Default)]
+struct Args {
+    server: Option<String>,
+    port: Option<u16>,
+    auth: Option<Auth>,
+    user: Option<String>,
+    password: Option<String>,
+    from: Option<String>,
+    domain: Option<String>,
+    to: Vec<String>,
+    cc: Vec<String>,
+    bcc: Vec<String>,
+    subject: String,
+    priority: Option<Priority>,
+    body_file: Option<String>,
+    tls: Option<String>,
+    ca_file: Option<String>,
+    reply_timeout_ms: Option<u32>,
+}
+
+fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, Usage> {
+    let mut a = Args::default();
+    while let Some(flag) = argv.next() {
+        if flag == "-h" || flag == "--help" {
+            return Ok(None);
+        }
+        // Both "--flag value" and "--flag=value".
+        let (name, inline) = match flag.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+            _ => (flag.clone(), None),
+        };
+        let known = [
+            "--server", "--port", "--auth", "--user", "--password", "--from", "--domain", "--to", "--cc", "--bcc",
+            "--subject", "--priority", "--body-file", "--tls", "--ca-file", "--reply-timeout",
+        ];
+        if !known.contains(&name.as_str()) {
+            return Err(Usage(format!("unknown argument '{name}'")));
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => argv.next().ok_or_else(|| Usage(format!("{name} needs a value")))?,
+        };
+        match name.as_str() {
+            "--server" => a.server = Some(value),
+            "--port" => {
+                let port = value.parse::<u16>().ok().filter(|&p| p != 0);
+                a.port = Some(port.ok_or_else(|| Usage(format!("--port must be 1..65535, not '{value}'")))?);
+            }
+            "--auth" => {
+                a.auth = Some(match value.as_str() {
+                    "none" => Auth::None,
+                    "plain" => Auth::Plain,
+                    "login" => Auth::Login,
+                    _ => return Err(Usage(format!("--auth must be none, plain or login, not '{value}'"))),
+                })
+            }
+            "--user" => a.user = Some(value),
+            "--password" => a.password = Some(value),
+            "--from" => a.from = Some(value),
+            "--domain" => a.domain = Some(value),
+            "--to" => a.to.push(value),
+            "--cc" => a.cc.push(value),
+            "--bcc" => a.bcc.push(value),
+            "--subject" => a.subject = value,
+            "--priority" => {
+                a.priority = Some(match value.as_str() {
+                    "low" => Priority::Low,
+                    "normal" => Priority::Normal,
+                    "high" => Priority::High,
+                    _ => return Err(Usage(format!("--priority must be low, normal or high, not '{value}'"))),
+                })
+            }
+            "--body-file" => a.body_file = Some(value),
+            "--tls" => {
+                if !matches!(value.as_str(), "none" | "starttls" | "implicit") {
+                    return Err(Usage(format!("--tls must be none, starttls or implicit, not '{value}'")));
+                }
+                a.tls = Some(value)
+            }
+            "--ca-file" => a.ca_file = Some(value),
+            "--reply-timeout" => {
+                let secs = value.parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0);
+                let secs = secs.ok_or_else(|| Usage(format!("--reply-timeout must be a positive number of seconds, not '{value}'")))?;
+                a.reply_timeout_ms = Some(((secs * 1000.0).ceil() as u32).max(1));
+            }
+            _ => unreachable!("checked against the known flags"),
+        }
+    }
+    Ok(Some(a))
+}
+
+/// One line that says what went wrong, in words (never with a credential's value).
+fn describe(e: &Error) -> String {
+    let field = |f: Field| match f {
+        Field::Server => "the server name",
+        Field::Port => "the port",
+        Field::Domain => "the EHLO domain",
+        Field::From => "the sender address",
+        Field::Recipient => "a recipient address",
+        Field::Subject => "the subject",
+        Field::Username => "the user name",
+        Field::Password => "the password",
+        Field::Body => "the body",
+        Field::Priority => "the priority",
+    };
+    let phase = match e.phase {
+        Phase::Validate => "before sending",
+        Phase::Connect => "while connecting",
+        Phase::Greeting => "at the greeting",
+        Phase::Hello => "at EHLO/HELO",
+        Phase::Auth => "at AUTH",
+        Phase::Mail => "at MAIL FROM",
+        Phase::Rcpt => "at RCPT TO",
+        Phase::Data => "at DATA",
+        Phase::Message => "after the message",
+    };
+    match e.kind {
+        ErrorKind::InvalidInput(f, why) => format!(
+            "{} {}; nothing was delivered",
+            field(f),
+            match why {
+                Invalid::ControlCharacter => "contains a control character (CR, LF or NUL)",
+                Invalid::TooLong => "is too long",
+                Invalid::Empty => "is missing or empty",
+                Invalid::Syntax => "is not valid",
+                Invalid::NotSupportedByServer => "needs SMTPUTF8, which the server does not offer",
+            }
+        ),
+        ErrorKind::HostNotFound => "the server name does not resolve".into(),
+        ErrorKind::NotConnected => format!("the connection failed or was closed {phase}"),
+        ErrorKind::Timeout => format!("no reply in time {phase}"),
+        ErrorKind::Transmit => format!("sending failed {phase}"),
+        ErrorKind::Rejected => format!("the server refused {phase}"),
+        ErrorKind::Malformed => format!("the server sent an invalid reply {phase}"),
+        ErrorKind::ReplyTooLong => format!("a reply line was longer than the receive buffer {phase}"),
+        ErrorKind::AuthNotOffered => "the server offers no AUTH; no credentials were sent".into(),
+        ErrorKind::TooLarge => "the message is larger than the server's SIZE limit; nothing was sent".into(),
+        ErrorKind::BodyRead => "reading the body failed; the mail was abandoned".into(),
+        ErrorKind::OutcomeUnknown => {
+            "the connection ended after the message was sent and before the server's reply: it may or may not have been delivered".into()
+        }
+    }
+}
+
+fn fail(status_value: u32, explanation: &str, reply: Option<String>) -> ExitCode {
+    eprintln!("smtp-send: {explanation}");
+    let mut last = format!("error: {} (0x{:02X})", status::name(status_value), status_value);
+    if let Some(reply) = reply {
+        last.push_str(": ");
+        last.push_str(&reply);
+    }
+    eprintln!("{last}");
+    ExitCode::from(u8::try_from(status_value).unwrap_or(1).max(1))
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("{USAGE}");
+    fail(status::NX_SMTP_INVALID_PARAM, message, None)
+}
+
+struct StderrLogger;
+
+impl log::Log for StderrLogger {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        eprintln!("smtp-send: {}", record.args());
+    }
+    fn flush(&self) {}
+}
+
+fn init_logging() {
+    let level = match std::env::var("SMTP_SEND_LOG").as_deref() {
+        Ok("trace") => log::LevelFilter::Trace,
+        Ok("debug") => log::LevelFilter::Debug,
+        Ok("info") => log::LevelFilter::Info,
+        _ => return,
+    };
+    static LOGGER: StderrLogger = StderrLogger;
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(Usage(message)) => return usage_error(&message),
+    };
+    let Some(server) = args.server.as_deref() else { return usage_error("--server is required") };
+    let Some(from) = args.from.as_deref() else { return usage_error("--from is required") };
+    if args.to.len() + args.cc.len() + args.bcc.len() == 0 {
+        return usage_error("at least one --to, --cc or --bcc is required");
+    }
+    if args.to.len() + args.cc.len() + args.bcc.len() > MAX_RECIPIENTS {
+        return usage_error(&format!("at most {MAX_RECIPIENTS} recipients per mail"));
+    }
+    match args.tls.as_deref() {
+        None | Some("none") => {}
+        Some(mode) => {
+            return fail(
+                status::NX_SMTP_INVALID_PARAM,
+                &format!("--tls {mode} is not available in this build yet (TLS support is tracked separately); nothing was sent"),
+                None,
+            )
+        }
+    }
+    let _ = &args.ca_file; // Only meaningful with TLS.
+    let auth = args.auth.unwrap_or(if args.user.is_some() { Auth::Plain } else { Auth::None });
+    if auth != Auth::None && args.user.is_none() {
+        return usage_error("--auth plain/login needs --user and --password");
+    }
+
+    let mut body = Vec::new();
+    let read = match &args.body_file {
+        Some(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut body)),
+        None => std::io::stdin().read_to_end(&mut body),
+    };
+    if let Err(e) = read {
+        return fail(status::NX_SMTP_INVALID_PARAM, &format!("cannot read the body: {e}"), None);
+    }
+
+    let mut timeouts = Timeouts::DEFAULT;
+    if let Some(ms) = args.reply_timeout_ms {
+        timeouts = timeouts.every_reply(ms);
+        timeouts.total_ms = timeouts.total_ms.max(ms.saturating_mul(8));
+    }
+    let config = Config::new(server, args.port.unwrap_or(25), args.domain.as_deref().unwrap_or("localhost"), from)
+        .auth(auth, args.user.as_deref().unwrap_or(""), args.password.as_deref().unwrap_or(""))
+        .timeouts(timeouts);
+
+    let to: Vec<&str> = args.to.iter().map(String::as_str).collect();
+    let cc: Vec<&str> = args.cc.iter().map(String::as_str).collect();
+    let bcc: Vec<&str> = args.bcc.iter().map(String::as_str).collect();
+    let mail = Mail::new(&args.subject, &body)
+        .to(&to)
+        .cc(&cc)
+        .bcc(&bcc)
+        .priority(args.priority.unwrap_or(Priority::Normal));
+
+    // The host CLI can afford a generous transmit buffer: fewer, larger writes.
+    let result = Client::<_, _, 512, 16384>::new(config, StdTransport::new(), StdClock::new())
+        .and_then(|mut client| client.send(&mail));
+    match result {
+        Ok(sent) => {
+            println!("{}", sent.reply);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e.status(), &describe(&e), e.reply.as_ref().map(|r| r.to_string())),
+    }
+}

@@ -1,7 +1,27 @@
-//! The session engine (stub; being written).
-use crate::client::{Config, Mail, Sent};
-use crate::error::{Error, ServerReply};
+//! The session engine: one SMTP dialogue over a [`Transport`], from connect to QUIT.
+//!
+//! greeting -> EHLO (HELO when EHLO is refused with 500/502/504/550) -> AUTH -> MAIL,
+//! RCPT..., DATA (one flight when the server offers PIPELINING) -> headers and body with the
+//! terminator (and QUIT, when pipelining) in the same write -> final reply -> QUIT.
+//!
+//! Every exit closes the connection. After a negative reply the only thing sent is QUIT
+//! (not after 421, not inside DATA, not after a broken or silent link). Once the final
+//! dot has left, a dead link is reported as [`ErrorKind::OutcomeUnknown`], never as a
+//! plain failure: the server may have taken the mail.
+
+mod auth;
+pub mod link;
+
+use crate::client::{Auth, Config, Mail, Sent};
+use crate::error::{Error, ErrorKind, Field, Invalid, Phase, ServerReply};
 use crate::transport::{Clock, Transport};
+use crate::wire::body::{BodyEncoder, BodyError, Counter};
+use crate::wire::command::{self, MailParams};
+use crate::wire::ehlo::Capabilities;
+use crate::wire::header::{self, Headers};
+use crate::wire::out::Sink;
+use crate::wire::validate;
+pub(crate) use link::{Link, Reply, Rx};
 
 /// Smallest receive buffer: one RFC 5321 reply line (512 bytes).
 pub const MIN_RX: usize = 512;
@@ -21,12 +41,349 @@ pub struct Parts<'p, T: Transport, K: Clock> {
     pub sequence: u32,
 }
 
+/// Where a mail's body comes from.
+pub trait BodySource {
+    /// Checks the body before anything is sent; its size on the wire when known.
+    fn check(&self) -> Result<Option<u64>, Error>;
+    /// The next chunk of text (empty at the end); `scratch` is free memory to read into.
+    fn next_chunk<'s>(&'s mut self, scratch: &'s mut [u8]) -> Result<&'s [u8], Error>;
+}
+
+/// A body in memory: checked whole before sending, encoded without copying.
+impl BodySource for &[u8] {
+    fn check(&self) -> Result<Option<u64>, Error> {
+        validate::body_bytes(self).map(Some)
+    }
+
+    fn next_chunk<'s>(&'s mut self, _scratch: &'s mut [u8]) -> Result<&'s [u8], Error> {
+        Ok(core::mem::take(self))
+    }
+}
+
+/// A body streamed from a reader, checked line by line as it goes.
+pub struct ReaderBody<R>(pub R);
+
+impl<R: embedded_io::Read> BodySource for ReaderBody<R> {
+    fn check(&self) -> Result<Option<u64>, Error> {
+        Ok(None)
+    }
+
+    fn next_chunk<'s>(&'s mut self, scratch: &'s mut [u8]) -> Result<&'s [u8], Error> {
+        let n = self.0.read(scratch).map_err(|_| Error::new(ErrorKind::BodyRead, Phase::Message))?;
+        Ok(scratch.get(..n).unwrap_or(&[]))
+    }
+}
+
 /// Sends one mail over a new connection and closes it, whatever happens.
-pub fn send<T: Transport, K: Clock, R: embedded_io::Read>(
-    _parts: Parts<'_, T, K>,
-    _config: &Config<'_>,
-    _mail: &Mail<'_>,
-    _body: R,
+pub fn send<T: Transport, K: Clock, B: BodySource>(
+    parts: Parts<'_, T, K>,
+    config: &Config<'_>,
+    mail: &Mail<'_>,
+    mut body: B,
 ) -> Result<Sent, Error> {
-    todo!()
+    validate::mail(mail)?;
+    let body_size = body.check()?;
+    let Parts { transport, clock, rx, tx, last_reply, sequence } = parts;
+    let mut session = Session {
+        link: Link::new(transport, clock, tx, config.timeouts),
+        rx: Rx::new(rx),
+        caps: Capabilities::NONE,
+        in_data: false,
+        quit_sent: false,
+    };
+    let result = session.run(config, mail, &mut body, body_size, sequence);
+    session.close(&result);
+    *last_reply = match &result {
+        Ok(sent) => Some(sent.reply.clone()),
+        Err(e) => e.reply.clone(),
+    };
+    result
+}
+
+struct Session<'p, T: Transport, K: Clock> {
+    link: Link<'p, T, K>,
+    rx: Rx<'p>,
+    caps: Capabilities,
+    /// The server took DATA (354) and has not seen the terminator: any byte is content.
+    in_data: bool,
+    quit_sent: bool,
+}
+
+/// The error for a reply that ends the dialogue in the current phase.
+fn refused(phase: Phase, reply: Reply) -> Error {
+    Error { kind: ErrorKind::Rejected, phase, reply: Some(reply.first) }
+}
+
+impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
+    fn run<B: BodySource>(
+        &mut self,
+        config: &Config<'_>,
+        mail: &Mail<'_>,
+        body: &mut B,
+        body_size: Option<u64>,
+        sequence: u32,
+    ) -> Result<Sent, Error> {
+        self.link.phase = Phase::Connect;
+        self.link.connect(config.server, config.port)?;
+
+        self.link.phase = Phase::Greeting;
+        let greeting = self.reply(self.link.timeouts.greeting_ms)?;
+        if greeting.code != 220 {
+            return Err(refused(Phase::Greeting, greeting));
+        }
+
+        self.link.phase = Phase::Hello;
+        self.hello(config.domain)?;
+
+        if config.auth != Auth::None {
+            self.link.phase = Phase::Auth;
+            self.authenticate(config)?;
+        }
+
+        let (refused_mask, pipelined) = self.envelope(config, mail, body_size)?;
+
+        self.link.phase = Phase::Message;
+        self.content(config, mail, body, sequence, pipelined)?;
+        let reply = self.final_reply()?;
+        if !reply.is_positive() {
+            return Err(refused(Phase::Message, reply));
+        }
+        let sent = Sent { reply: reply.first, refused: refused_mask };
+        self.quit_after_success();
+        Ok(sent)
+    }
+
+    fn reply(&mut self, timeout_ms: u32) -> Result<Reply, Error> {
+        self.link.read_reply(&mut self.rx, timeout_ms, |_, _| {})
+    }
+
+    fn command_reply(&mut self) -> Result<Reply, Error> {
+        self.reply(self.link.timeouts.reply_ms)
+    }
+
+    /// Buffers a command (logged as `shown`) without sending it.
+    fn put_command(&mut self, shown: &str, write: impl FnOnce(&mut Link<'p, T, K>) -> Result<(), Error>) -> Result<(), Error> {
+        log::debug!("C: {}", shown);
+        write(&mut self.link)
+    }
+
+    fn hello(&mut self, domain: &str) -> Result<(), Error> {
+        self.put_command("EHLO", |l| command::hello(l, true, domain))?;
+        self.link.flush()?;
+        let mut caps = Capabilities::NONE;
+        let timeout = self.link.timeouts.reply_ms;
+        let reply = self.link.read_reply(&mut self.rx, timeout, |line, index| {
+            if index > 0 {
+                caps.add_line(line.text);
+            }
+        })?;
+        if reply.is_positive() {
+            self.caps = caps;
+            return Ok(());
+        }
+        if !matches!(reply.code, 500 | 502 | 504 | 550) {
+            return Err(refused(Phase::Hello, reply));
+        }
+        // An old server: HELO, and no extensions.
+        self.put_command("HELO", |l| command::hello(l, false, domain))?;
+        self.link.flush()?;
+        let reply = self.command_reply()?;
+        if !reply.is_positive() {
+            return Err(refused(Phase::Hello, reply));
+        }
+        self.caps = Capabilities::NONE;
+        Ok(())
+    }
+
+    /// MAIL, RCPT for every recipient, DATA: in one flight when pipelining. Returns the
+    /// refused-recipient mask and whether pipelining is in use.
+    fn envelope(&mut self, config: &Config<'_>, mail: &Mail<'_>, body_size: Option<u64>) -> Result<(u64, bool), Error> {
+        self.link.phase = Phase::Mail;
+        let from = validate::address(config.from).map_err(|why| Error::invalid(Field::From, why))?;
+        let needs_utf8 = !from.is_ascii() || mail.recipients().any(|r| !r.is_ascii());
+        if needs_utf8 && !self.caps.smtputf8 {
+            return Err(Error::new(ErrorKind::InvalidInput(Field::Recipient, Invalid::NotSupportedByServer), Phase::Mail));
+        }
+        let size = match (self.caps.size, body_size) {
+            (Some(limit), Some(body)) => {
+                let total = body + self.header_size(config, mail);
+                if limit > 0 && total > limit {
+                    return Err(Error::new(ErrorKind::TooLarge, Phase::Mail));
+                }
+                Some(total)
+            }
+            _ => None,
+        };
+        let params = MailParams { size, eight_bit_mime: self.caps.eight_bit_mime, smtputf8: needs_utf8 };
+        let pipelined = config.pipelining && self.caps.pipelining;
+        let count = mail.recipient_count();
+
+        self.put_command("MAIL FROM", |l| command::mail_from(l, from, params))?;
+        if pipelined {
+            for rcpt in mail.recipients() {
+                self.put_rcpt(rcpt)?;
+            }
+            self.put_command("DATA", |l| l.put(command::DATA))?;
+        }
+        self.link.flush()?;
+        let reply = self.command_reply()?;
+        if !reply.is_positive() {
+            return Err(refused(Phase::Mail, reply));
+        }
+
+        self.link.phase = Phase::Rcpt;
+        let mut mask = 0u64;
+        let mut first_refusal = None;
+        for (i, rcpt) in mail.recipients().enumerate() {
+            if !pipelined {
+                self.put_rcpt(rcpt)?;
+                self.link.flush()?;
+            }
+            let reply = self.command_reply()?;
+            if !reply.is_positive() {
+                if !pipelined && !mail.allow_partial {
+                    return Err(refused(Phase::Rcpt, reply));
+                }
+                mask |= 1 << i;
+                first_refusal.get_or_insert(reply);
+            }
+        }
+        let all_refused = mask.count_ones() as usize == count;
+
+        self.link.phase = Phase::Data;
+        if !pipelined {
+            if let (true, Some(refusal)) = (all_refused, first_refusal.take()) {
+                return Err(refused(Phase::Rcpt, refusal));
+            }
+            self.put_command("DATA", |l| l.put(command::DATA))?;
+            self.link.flush()?;
+        }
+        let data_reply = self.command_reply()?;
+        self.in_data = data_reply.code == 354;
+        if let Some(refusal) = first_refusal {
+            if all_refused || !mail.allow_partial {
+                return Err(refused(Phase::Rcpt, refusal));
+            }
+        }
+        if !self.in_data {
+            return Err(refused(Phase::Data, data_reply));
+        }
+        if self.rx.has_unread() {
+            // Nothing may follow 354 before our content: a confused or hostile server.
+            return Err(Error::new(ErrorKind::Malformed, Phase::Data));
+        }
+        Ok((mask, pipelined))
+    }
+
+    fn put_rcpt(&mut self, rcpt: &str) -> Result<(), Error> {
+        let bare = validate::address(rcpt).map_err(|why| Error::invalid(Field::Recipient, why))?;
+        self.put_command("RCPT TO", |l| command::rcpt_to(l, bare))
+    }
+
+    fn headers<'m>(&self, config: &'m Config<'_>, mail: &'m Mail<'_>, sequence: u32, entropy: u32) -> Headers<'m> {
+        let date = self.link.clock.unix_time();
+        Headers {
+            from: validate::address(config.from).unwrap_or(config.from),
+            to: mail.to,
+            cc: mail.cc,
+            subject: mail.subject,
+            priority: mail.priority,
+            date,
+            message_id: (date.unwrap_or_else(|| self.link.clock.now_ms()), sequence, entropy),
+        }
+    }
+
+    /// The header block's size, for SIZE=: written to a counter, never sent.
+    fn header_size(&self, config: &Config<'_>, mail: &Mail<'_>) -> u64 {
+        let mut counter = Counter(0);
+        let widest_id = Headers { message_id: (u64::MAX, u32::MAX, u32::MAX), ..self.headers(config, mail, 0, 0) };
+        let _ = header::write(&mut counter, &widest_id);
+        counter.0
+    }
+
+    /// Headers, body and terminator (and QUIT when pipelining), the end in one write.
+    fn content<B: BodySource>(
+        &mut self,
+        config: &Config<'_>,
+        mail: &Mail<'_>,
+        body: &mut B,
+        sequence: u32,
+        pipelined: bool,
+    ) -> Result<(), Error> {
+        self.rx.clear();
+        let entropy = self.link.clock.entropy();
+        let headers = self.headers(config, mail, sequence, entropy);
+        header::write(&mut self.link, &headers)?;
+        let mut encoder = BodyEncoder::new();
+        loop {
+            let chunk = body.next_chunk(self.rx.buf)?;
+            if chunk.is_empty() {
+                break;
+            }
+            encoder.encode(chunk, &mut self.link).map_err(body_error)?;
+        }
+        let tail: &[u8] = if pipelined { b"\r\n.\r\nQUIT\r\n" } else { b"\r\n.\r\n" };
+        self.link.reserve_with_tail(tail.len())?;
+        encoder.finish(&mut self.link).map_err(body_error)?;
+        if pipelined {
+            self.put_command("QUIT", |l| l.put(command::QUIT))?;
+            self.quit_sent = true;
+        }
+        self.link.flush()?;
+        log::debug!("C: <message> .");
+        self.in_data = false;
+        Ok(())
+    }
+
+    /// The reply to the final dot. A link that dies or goes silent now leaves the outcome
+    /// unknown: the server may have accepted the mail.
+    fn final_reply(&mut self) -> Result<Reply, Error> {
+        let timeout = self.link.timeouts.final_reply_ms;
+        self.reply(timeout).map_err(|e| match e.kind {
+            ErrorKind::Timeout | ErrorKind::NotConnected | ErrorKind::Malformed | ErrorKind::ReplyTooLong => {
+                Error { kind: ErrorKind::OutcomeUnknown, ..e }
+            }
+            _ => e,
+        })
+    }
+
+    /// The mail is accepted: QUIT (unless pipelined with the content) and wait for 221 so
+    /// the connection ends with a clean close. Failures here change nothing.
+    fn quit_after_success(&mut self) {
+        if !self.quit_sent {
+            let _ = self.put_command("QUIT", |l| l.put(command::QUIT));
+            if self.link.flush().is_err() {
+                return;
+            }
+            self.quit_sent = true;
+        }
+        let _ = self.command_reply();
+    }
+
+    /// Ends the dialogue whatever happened. After an orderly refusal the server still
+    /// listens, so it gets a QUIT; after 421, inside DATA, or on a broken link, it does not.
+    fn close(&mut self, result: &Result<Sent, Error>) {
+        if let Err(e) = result {
+            let orderly = match e.kind {
+                ErrorKind::Rejected => e.reply.as_ref().is_some_and(|r| r.code != 421),
+                ErrorKind::AuthNotOffered | ErrorKind::TooLarge => true,
+                ErrorKind::InvalidInput(..) => e.phase != Phase::Validate && e.phase != Phase::Message,
+                _ => false,
+            };
+            if orderly && !self.in_data && !self.quit_sent {
+                self.link.discard_unsent();
+                let _ = self.put_command("QUIT", |l| l.put(command::QUIT));
+                let _ = self.link.flush();
+            }
+        }
+        self.link.transport.close();
+    }
+}
+
+fn body_error(e: BodyError<Error>) -> Error {
+    match e {
+        BodyError::Sink(e) => e,
+        BodyError::LineTooLong => Error::new(ErrorKind::InvalidInput(Field::Body, Invalid::TooLong), Phase::Message),
+        BodyError::Nul => Error::new(ErrorKind::InvalidInput(Field::Body, Invalid::ControlCharacter), Phase::Message),
+    }
 }

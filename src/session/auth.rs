@@ -1,0 +1,88 @@
+//! AUTH PLAIN (RFC 4616, with the RFC 4954 initial response) and AUTH LOGIN.
+//!
+//! The mechanism: the configured one if offered, else the other one if offered, else the
+//! configured one anyway (NetX Duo does the same for servers whose AUTH line names neither).
+//! No AUTH line at all: nothing is sent and the error is AuthNotOffered.
+//! LOGIN answers 334 challenges in order (user name, then password) and never reads the
+//! prompt text. Any 2xx ends the exchange as success; a 334 beyond the expected ones, or any
+//! other reply, is a refusal. Credentials are never logged.
+
+use super::{refused, Session};
+use crate::client::{Auth, Config};
+use crate::error::{Error, ErrorKind, Phase};
+use crate::transport::{Clock, Transport};
+use crate::wire::command;
+use crate::wire::out::Sink;
+
+/// Which mechanism to use given the configured one and what the server offers.
+pub(crate) fn choose(configured: Auth, offered_plain: bool, offered_login: bool) -> Auth {
+    match configured {
+        Auth::Plain if !offered_plain && offered_login => Auth::Login,
+        Auth::Login if !offered_login && offered_plain => Auth::Plain,
+        other => other,
+    }
+}
+
+impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
+    pub(super) fn authenticate(&mut self, config: &Config<'_>) -> Result<(), Error> {
+        let offered = self.caps.auth;
+        if !offered.advertised {
+            return Err(Error::new(ErrorKind::AuthNotOffered, Phase::Auth));
+        }
+        let (user, password) = (config.username, config.password);
+        match choose(config.auth, offered.plain, offered.login) {
+            Auth::Plain => {
+                self.put_command("AUTH PLAIN <redacted>", |l| command::auth_plain(l, user, password))?;
+                // A server that ignores the initial response asks again with an empty 334.
+                self.challenges(1, |l| {
+                    command::plain_response(l, user, password)?;
+                    l.put(b"\r\n")
+                })
+            }
+            Auth::Login => {
+                self.put_command("AUTH LOGIN", |l| l.put(command::AUTH_LOGIN))?;
+                let mut step = 0;
+                self.challenges(2, |l| {
+                    step += 1;
+                    command::base64_line(l, if step == 1 { user } else { password }.as_bytes())
+                })
+            }
+            Auth::None => Ok(()),
+        }
+    }
+
+    /// Sends what is buffered, then answers up to `max` 334 challenges with `respond`
+    /// until a 2xx (success) or anything else (refusal).
+    fn challenges(&mut self, max: u32, mut respond: impl FnMut(&mut super::Link<'p, T, K>) -> Result<(), Error>) -> Result<(), Error> {
+        let mut answered = 0;
+        loop {
+            self.link.flush()?;
+            let reply = self.command_reply()?;
+            if reply.is_positive() {
+                return Ok(());
+            }
+            if reply.code != 334 || answered == max {
+                return Err(refused(Phase::Auth, reply));
+            }
+            log::debug!("C: <redacted>");
+            respond(&mut self.link)?;
+            answered += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mechanism_choice() {
+        use Auth::*;
+        assert_eq!(choose(Plain, true, true), Plain);
+        assert_eq!(choose(Login, true, true), Login);
+        assert_eq!(choose(Plain, false, true), Login);
+        assert_eq!(choose(Login, true, false), Plain);
+        assert_eq!(choose(Plain, false, false), Plain);
+        assert_eq!(choose(Login, false, false), Login);
+    }
+}

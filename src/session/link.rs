@@ -1,0 +1,231 @@
+//! The link: the transport with its transmit buffer, its receive buffer and the deadlines.
+//! Everything the engine sends goes through [`Link::put`] (a [`Sink`]) and leaves in as few
+//! writes as the buffer allows; everything it receives comes through [`Link::read_reply`].
+
+use crate::client::Timeouts;
+use crate::error::{Error, ErrorKind, Phase, ServerReply};
+use crate::transport::{Clock, Transport};
+use crate::wire::out::Sink;
+use crate::wire::reply::{parse_enhanced, parse_line, ReplyLine, ReplyTracker};
+use embedded_io::{Error as _, ErrorKind as IoKind};
+
+/// A complete reply: its code and its first line as kept for diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub code: u16,
+    pub first: ServerReply,
+}
+
+impl Reply {
+    pub const fn is_positive(&self) -> bool {
+        self.code >= 200 && self.code < 300
+    }
+}
+
+/// Bytes of a large chunk that stay in the buffer instead of being written directly, so
+/// that the end of the body always leaves in the same write as the terminator.
+const KEEP_TAIL: usize = 16;
+
+/// The receive buffer: bytes `start..end` have arrived and are not parsed yet.
+pub struct Rx<'p> {
+    pub buf: &'p mut [u8],
+    start: usize,
+    end: usize,
+}
+
+impl<'p> Rx<'p> {
+    pub fn new(buf: &'p mut [u8]) -> Self {
+        Rx { buf, start: 0, end: 0 }
+    }
+
+    /// Whether bytes arrived that no reply has consumed yet.
+    pub fn has_unread(&self) -> bool {
+        self.start < self.end
+    }
+
+    /// Forgets unread bytes (the buffer is then free for other use).
+    pub fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+    }
+}
+
+pub struct Link<'p, T: Transport, K: Clock> {
+    pub transport: &'p mut T,
+    pub clock: &'p mut K,
+    tx: &'p mut [u8],
+    tx_len: usize,
+    pub timeouts: Timeouts,
+    /// End of the overall deadline, in the clock's milliseconds.
+    deadline: Option<u64>,
+    /// The phase errors are attributed to.
+    pub phase: Phase,
+}
+
+impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
+    pub fn new(transport: &'p mut T, clock: &'p mut K, tx: &'p mut [u8], timeouts: Timeouts) -> Self {
+        let deadline = (timeouts.total_ms > 0).then(|| clock.now_ms().saturating_add(u64::from(timeouts.total_ms)));
+        Link { transport, clock, tx, tx_len: 0, timeouts, deadline, phase: Phase::Connect }
+    }
+
+    fn error(&self, kind: ErrorKind) -> Error {
+        Error::new(kind, self.phase)
+    }
+
+    /// When a wait of `ms` starting now must end, the overall deadline included.
+    fn wait_until(&self, ms: u32) -> u64 {
+        let end = self.clock.now_ms().saturating_add(u64::from(ms));
+        self.deadline.map_or(end, |d| d.min(end))
+    }
+
+    /// Milliseconds left until `until`; a timeout error when none are.
+    fn left(&self, until: u64) -> Result<u32, Error> {
+        let now = self.clock.now_ms();
+        if now >= until {
+            return Err(self.error(ErrorKind::Timeout));
+        }
+        Ok(u32::try_from(until - now).unwrap_or(u32::MAX))
+    }
+
+    pub fn connect(&mut self, server: &str, port: u16) -> Result<(), Error> {
+        let host = server.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(server);
+        let budget = self.left(self.wait_until(self.timeouts.connect_ms))?;
+        log::debug!("connecting to {}:{}", host, port);
+        self.transport.connect(host, port, budget).map_err(|e| {
+            self.error(match e.kind() {
+                IoKind::NotFound => ErrorKind::HostNotFound,
+                _ => ErrorKind::NotConnected,
+            })
+        })
+    }
+
+    /// Throws away whatever is buffered and not yet sent.
+    pub fn discard_unsent(&mut self) {
+        self.tx_len = 0;
+    }
+
+    /// Sends everything buffered.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        let len = core::mem::replace(&mut self.tx_len, 0);
+        self.write_direct(len, None)
+    }
+
+    /// Writes `tx[..len]`, or `bytes` when given, bounded by the send timeout.
+    fn write_direct(&mut self, len: usize, bytes: Option<&[u8]>) -> Result<(), Error> {
+        let until = self.wait_until(self.timeouts.send_ms);
+        let mut data = match bytes {
+            Some(b) => b,
+            None => self.tx.get(..len).unwrap_or(&[]),
+        };
+        while !data.is_empty() {
+            let budget = match self.deadline_left(until) {
+                Some(ms) => ms,
+                None => return Err(Error::new(ErrorKind::Timeout, self.phase)),
+            };
+            self.transport.set_timeout(budget);
+            match self.transport.write(data) {
+                Ok(0) => return Err(Error::new(ErrorKind::Transmit, self.phase)),
+                Ok(n) => data = data.get(n..).unwrap_or(&[]),
+                Err(e) => match e.kind() {
+                    IoKind::Interrupted => {}
+                    IoKind::TimedOut => return Err(Error::new(ErrorKind::Timeout, self.phase)),
+                    _ => return Err(Error::new(ErrorKind::Transmit, self.phase)),
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn deadline_left(&self, until: u64) -> Option<u32> {
+        let now = self.clock.now_ms();
+        (now < until).then(|| u32::try_from(until - now).unwrap_or(u32::MAX))
+    }
+
+    /// Makes sure `room` bytes fit in the buffer without separating them from the last
+    /// bytes already in it: the end of the body and the terminator leave together.
+    pub fn reserve_with_tail(&mut self, room: usize) -> Result<(), Error> {
+        if self.tx.len() - self.tx_len >= room {
+            return Ok(());
+        }
+        let keep = self.tx_len.min(KEEP_TAIL);
+        let send = self.tx_len - keep;
+        self.write_direct(send, None)?;
+        self.tx.copy_within(send..self.tx_len, 0);
+        self.tx_len = keep;
+        Ok(())
+    }
+
+    /// Reads one complete reply, bounded by `timeout_ms` (and the overall deadline) for the
+    /// whole reply however its bytes arrive. `on_line` sees every line with its index.
+    pub fn read_reply(
+        &mut self,
+        rx: &mut Rx<'_>,
+        timeout_ms: u32,
+        mut on_line: impl FnMut(&ReplyLine<'_>, u32),
+    ) -> Result<Reply, Error> {
+        let until = self.wait_until(timeout_ms);
+        let mut tracker = ReplyTracker::new();
+        let mut first: Option<ServerReply> = None;
+        loop {
+            let parsed = parse_line(&rx.buf[rx.start..rx.end]).map_err(|_| self.error(ErrorKind::Malformed))?;
+            if let Some((line, used)) = parsed {
+                let index = tracker.lines();
+                let last = tracker.feed(&line).map_err(|_| self.error(ErrorKind::Malformed))?;
+                log::debug!("S: {} {}", line.code, core::str::from_utf8(line.text).unwrap_or("<binary>"));
+                on_line(&line, index);
+                let kept = first.get_or_insert_with(|| ServerReply::new(line.code, parse_enhanced(line.code, line.text), line.text));
+                let code = kept.code;
+                rx.start += used;
+                if last {
+                    let first = first.unwrap_or_else(|| ServerReply::new(code, None, b""));
+                    return Ok(Reply { code, first });
+                }
+                continue;
+            }
+            // The line is incomplete: make room and read more.
+            if rx.start > 0 {
+                rx.buf.copy_within(rx.start..rx.end, 0);
+                rx.end -= rx.start;
+                rx.start = 0;
+            }
+            if rx.end == rx.buf.len() {
+                return Err(self.error(ErrorKind::ReplyTooLong));
+            }
+            let budget = self.left(until)?;
+            self.transport.set_timeout(budget);
+            match self.transport.read(&mut rx.buf[rx.end..]) {
+                Ok(0) => return Err(self.error(ErrorKind::NotConnected)),
+                Ok(n) => rx.end += n,
+                Err(e) => match e.kind() {
+                    IoKind::TimedOut | IoKind::Interrupted => {}
+                    _ => return Err(self.error(ErrorKind::NotConnected)),
+                },
+            }
+        }
+    }
+}
+
+impl<T: Transport, K: Clock> Sink for Link<'_, T, K> {
+    type Error = Error;
+
+    fn put(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
+        if bytes.len() > self.tx.len() {
+            // A large chunk: write all but its tail straight from the caller's memory.
+            self.flush()?;
+            let (direct, tail) = bytes.split_at(bytes.len() - KEEP_TAIL);
+            self.write_direct(0, Some(direct))?;
+            bytes = tail;
+        }
+        loop {
+            let space = self.tx.len() - self.tx_len;
+            let n = space.min(bytes.len());
+            self.tx[self.tx_len..self.tx_len + n].copy_from_slice(&bytes[..n]);
+            self.tx_len += n;
+            bytes = &bytes[n..];
+            if bytes.is_empty() {
+                return Ok(());
+            }
+            self.flush()?;
+        }
+    }
+}
