@@ -1,0 +1,338 @@
+/*
+ * nxd_smtp_client.h - NetX Duo-compatible SMTP client API of zsmtp.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Source-compatible with NetX Duo's SMTP client services (nxd_smtp_client_create,
+ * nx_smtp_client_delete, nx_smtp_mail_send): same names, prototypes, status values and
+ * constants, so an application written for NetX Duo compiles unchanged. The engine is
+ * zsmtp (Rust, no heap); this header needs no NetX/ThreadX header. Where an application
+ * already includes nx_api.h, every shared macro is guarded by #ifndef so that identical
+ * definitions do not clash (NetX's types must then also be the ones below: see
+ * ZSMTP_NO_NETX_TYPES).
+ *
+ * Differences from NetX Duo (all deliberate):
+ *  - strings given to nxd_smtp_client_create are COPIED into the client, the sender
+ *    address included (NetX keeps the from_address pointer);
+ *  - limits admit real credentials (NetX: username 40, password 20);
+ *  - nx_smtp_mail_send rejects CR/LF (header/command injection) in the recipient and
+ *    subject, an invalid priority, and validates addresses (NX_SMTP_INVALID_PARAM);
+ *  - NX_IP and NX_PACKET_POOL are accepted and ignored (sockets come from the platform);
+ *  - one client may be used from several threads: sends on one client are serialised by a
+ *    lock inside the client; different clients are independent;
+ *  - nx_smtp_client_last_reply_get() returns the server reply that decided the last send.
+ *
+ * C99; compiles with -Wall -Wextra -Werror -pedantic, and as C++.
+ */
+#ifndef NXD_SMTP_CLIENT_H
+#define NXD_SMTP_CLIENT_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Basic types, as ThreadX/NetX define them. Define ZSMTP_NO_NETX_TYPES when tx_api.h /
+ * nx_api.h are included first and already provide them (they must be the same types).
+ * ------------------------------------------------------------------------------------- */
+#ifndef ZSMTP_NO_NETX_TYPES
+typedef char           CHAR;
+typedef unsigned char  UCHAR;
+typedef unsigned short USHORT;
+typedef unsigned int   UINT;
+typedef unsigned long  ULONG;
+
+/* NetX's IP instance and packet pool: accepted by nxd_smtp_client_create for source
+   compatibility and never dereferenced (any non-NULL pointer will do). */
+typedef struct NX_IP_STRUCT
+{
+    ULONG nx_ip_id;
+} NX_IP;
+
+typedef struct NX_PACKET_POOL_STRUCT
+{
+    ULONG nx_packet_pool_id;
+} NX_PACKET_POOL;
+
+/* IPv4 or IPv6 server address. Words are in host byte order, as in NetX:
+   v4 = IP_ADDRESS(127,0,0,1); v6[0] holds the most significant 32 bits. */
+typedef struct NXD_ADDRESS_STRUCT
+{
+    ULONG nxd_ip_version;          /* NX_IP_VERSION_V4 or NX_IP_VERSION_V6 */
+    union
+    {
+        ULONG v4;
+        ULONG v6[4];
+    } nxd_ip_address;
+} NXD_ADDRESS;
+#endif /* ZSMTP_NO_NETX_TYPES */
+
+#ifndef IP_ADDRESS
+#define IP_ADDRESS(a, b, c, d) ((((ULONG)(a)) << 24) | (((ULONG)(b)) << 16) | \
+                                (((ULONG)(c)) << 8) | ((ULONG)(d)))
+#endif
+
+#ifndef NX_IP_VERSION_V4
+#define NX_IP_VERSION_V4 0x4
+#endif
+#ifndef NX_IP_VERSION_V6
+#define NX_IP_VERSION_V6 0x6
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Status values (nx_api.h and nxd_smtp_client.h values, unchanged).
+ * ------------------------------------------------------------------------------------- */
+#ifndef NX_SUCCESS
+#define NX_SUCCESS          0x00
+#endif
+#ifndef NX_NO_PACKET
+#define NX_NO_PACKET        0x01  /* here: a server reply did not arrive in time */
+#endif
+#ifndef NX_PTR_ERROR
+#define NX_PTR_ERROR        0x07
+#endif
+#ifndef NX_SIZE_ERROR
+#define NX_SIZE_ERROR       0x09
+#endif
+#ifndef NX_CALLER_ERROR
+#define NX_CALLER_ERROR     0x11
+#endif
+#ifndef NX_IP_ADDRESS_ERROR
+#define NX_IP_ADDRESS_ERROR 0x21
+#endif
+#ifndef NX_NOT_CONNECTED
+#define NX_NOT_CONNECTED    0x38
+#endif
+
+#ifndef NX_SMTP_AUTHENTICATION_ERROR
+#define NX_SMTP_AUTHENTICATION_ERROR       0xA0
+#endif
+#ifndef NX_SMTP_OVERSIZE_MAIL_DATA
+#define NX_SMTP_OVERSIZE_MAIL_DATA         0xA1
+#endif
+#ifndef NX_SMTP_INVALID_SERVER_REPLY
+#define NX_SMTP_INVALID_SERVER_REPLY       0xA2
+#endif
+#ifndef NX_SMTP_INTERNAL_ERROR
+#define NX_SMTP_INTERNAL_ERROR             0xA3
+#endif
+#ifndef NX_SMTP_SERVER_ERROR_CODE_RECEIVED
+#define NX_SMTP_SERVER_ERROR_CODE_RECEIVED 0xA4
+#endif
+#ifndef NX_SMTP_INVALID_PARAM
+#define NX_SMTP_INVALID_PARAM              0xA5
+#endif
+#ifndef NX_SMTP_PACKET_ALLOCATE_ERROR
+#define NX_SMTP_PACKET_ALLOCATE_ERROR      0xA6
+#endif
+#ifndef NX_SMTP_GREET_REPLY_ERROR
+#define NX_SMTP_GREET_REPLY_ERROR          0xA7
+#endif
+#ifndef NX_SMTP_HELLO_REPLY_ERROR
+#define NX_SMTP_HELLO_REPLY_ERROR          0xA8
+#endif
+#ifndef NX_SMTP_MAIL_REPLY_ERROR
+#define NX_SMTP_MAIL_REPLY_ERROR           0xA9
+#endif
+#ifndef NX_SMTP_RCPT_REPLY_ERROR
+#define NX_SMTP_RCPT_REPLY_ERROR           0xAA
+#endif
+#ifndef NX_SMTP_MESSAGE_REPLY_ERROR
+#define NX_SMTP_MESSAGE_REPLY_ERROR        0xAB
+#endif
+#ifndef NX_SMTP_DATA_REPLY_ERROR
+#define NX_SMTP_DATA_REPLY_ERROR           0xAC
+#endif
+#ifndef NX_SMTP_AUTH_REPLY_ERROR
+#define NX_SMTP_AUTH_REPLY_ERROR           0xAD
+#endif
+#ifndef NX_SMTP_SERVER_ERROR_REPLY
+#define NX_SMTP_SERVER_ERROR_REPLY         0xAE
+#endif
+#ifndef NX_SMTP_TRANSMIT_ERROR
+#define NX_SMTP_TRANSMIT_ERROR             0xAF
+#endif
+#ifndef NX_SMTP_INVALID_SERVER_CHALLENGE
+#define NX_SMTP_INVALID_SERVER_CHALLENGE   0xB0
+#endif
+#ifndef NX_SMTP_OVERSIZE_SERVER_REPLY
+#define NX_SMTP_OVERSIZE_SERVER_REPLY      0xB1
+#endif
+/* Spelled as NetX Duo spells it; the correctly spelled alias is ours. */
+#ifndef NX_SMTP_CLIENT_NOT_INTIALIZED
+#define NX_SMTP_CLIENT_NOT_INTIALIZED      0xB2
+#endif
+#ifndef NX_SMTP_CLIENT_NOT_INITIALIZED
+#define NX_SMTP_CLIENT_NOT_INITIALIZED     NX_SMTP_CLIENT_NOT_INTIALIZED
+#endif
+
+/* zsmtp's own status values (outside NetX's SMTP range 0xA0..0xB2). */
+/* The link died after the end of the message was sent, before the server's final reply:
+   the mail may or may not have been accepted; retrying may duplicate it. */
+#ifndef NX_SMTP_OUTCOME_UNKNOWN
+#define NX_SMTP_OUTCOME_UNKNOWN            0xC0
+#endif
+/* The server name could not be resolved. */
+#ifndef NX_SMTP_HOST_NOT_FOUND
+#define NX_SMTP_HOST_NOT_FOUND             0xC1
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Authentication types and priorities (NetX values).
+ * CRAM-MD5 is not supported: like NetX Duo, any type other than LOGIN, PLAIN or NONE
+ * becomes PLAIN.
+ * ------------------------------------------------------------------------------------- */
+#ifndef NX_SMTP_CLIENT_AUTH_NONE
+#define NX_SMTP_CLIENT_AUTH_NONE     0xFFFF
+#endif
+#ifndef NX_SMTP_CLIENT_AUTH_LOGIN
+#define NX_SMTP_CLIENT_AUTH_LOGIN    1
+#endif
+#ifndef NX_SMTP_CLIENT_AUTH_CRAM_MD5
+#define NX_SMTP_CLIENT_AUTH_CRAM_MD5 2
+#endif
+#ifndef NX_SMTP_CLIENT_AUTH_PLAIN
+#define NX_SMTP_CLIENT_AUTH_PLAIN    3
+#endif
+
+#ifndef NX_SMTP_MAIL_PRIORITY_LOW
+#define NX_SMTP_MAIL_PRIORITY_LOW    0x01
+#endif
+#ifndef NX_SMTP_MAIL_PRIORITY_NORMAL
+#define NX_SMTP_MAIL_PRIORITY_NORMAL 0x02
+#endif
+#ifndef NX_SMTP_MAIL_PRIORITY_HIGH
+#define NX_SMTP_MAIL_PRIORITY_HIGH   0x04
+#endif
+
+#ifndef NX_SMTP_CLIENT_ID
+#define NX_SMTP_CLIENT_ID            0x534D5450UL   /* "SMTP" */
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Limits and buffer sizes.
+ *
+ * These values size NX_SMTP_CLIENT, whose layout the Rust library mirrors. The library
+ * reads the SAME values at build time from environment variables (ZSMTP_MAX_USERNAME,
+ * ZSMTP_MAX_PASSWORD, ZSMTP_MAX_DOMAIN, ZSMTP_MAX_ADDRESS, ZSMTP_MAX_REPLY_TEXT,
+ * ZSMTP_RX_BUFFER_SIZE, ZSMTP_TX_BUFFER_SIZE, ZSMTP_LOCK_WORDS), falling back to the same
+ * defaults. Override a value only from ONE place that feeds both sides (the Zephyr
+ * module's Kconfig passes each option as -DNX_SMTP_CLIENT_... to C and as ZSMTP_... to
+ * cargo). A mismatch changes sizeof(NX_SMTP_CLIENT): tests/c checks it against
+ * _nx_smtp_client_layout_size().
+ *
+ * Lengths exclude the terminating NUL; a string may be exactly this long.
+ * ------------------------------------------------------------------------------------- */
+
+/* SASL user name. NetX: 40. 128 admits e-mail-address user names and provider tokens. */
+#ifndef NX_SMTP_CLIENT_MAX_USERNAME
+#define NX_SMTP_CLIENT_MAX_USERNAME     128
+#endif
+
+/* Password. NetX: 20, too short for relay API keys (69+ characters). */
+#ifndef NX_SMTP_CLIENT_MAX_PASSWORD
+#define NX_SMTP_CLIENT_MAX_PASSWORD     128
+#endif
+
+/* The EHLO name. RFC 5321 4.5.3.1.2: a domain name or number is at most 255 octets. */
+#ifndef NX_SMTP_CLIENT_MAX_DOMAIN
+#define NX_SMTP_CLIENT_MAX_DOMAIN       255
+#endif
+
+/* Sender and recipient addresses, angle brackets included when given.
+   RFC 5321 4.5.3.1.3: a path (with its brackets) is at most 256 octets. */
+#ifndef NX_SMTP_CLIENT_MAX_ADDRESS
+#define NX_SMTP_CLIENT_MAX_ADDRESS      256
+#endif
+
+/* Text kept of the server reply that decided the last send (the library keeps 128). */
+#ifndef NX_SMTP_CLIENT_MAX_REPLY_TEXT
+#define NX_SMTP_CLIENT_MAX_REPLY_TEXT   128
+#endif
+
+/* Receive buffer: one reply line must fit (RFC 5321: 512). At least 512. */
+#ifndef NX_SMTP_CLIENT_RX_BUFFER_SIZE
+#define NX_SMTP_CLIENT_RX_BUFFER_SIZE   512
+#endif
+
+/* Transmit buffer: commands are coalesced in it, the body leaves in writes of this size.
+   At least 512 (the longest command must fit). */
+#ifndef NX_SMTP_CLIENT_TX_BUFFER_SIZE
+#define NX_SMTP_CLIENT_TX_BUFFER_SIZE   1024
+#endif
+
+/* Storage for the client's lock (a Zephyr k_mutex or a host mutex), in ULONG words. */
+#ifndef NX_SMTP_CLIENT_LOCK_WORDS
+#define NX_SMTP_CLIENT_LOCK_WORDS       16
+#endif
+
+/* Compile-time checks (C99: a negative array size is an error). */
+typedef char nx_smtp_client_rx_buffer_too_small[(NX_SMTP_CLIENT_RX_BUFFER_SIZE >= 512) ? 1 : -1];
+typedef char nx_smtp_client_tx_buffer_too_small[(NX_SMTP_CLIENT_TX_BUFFER_SIZE >= 512) ? 1 : -1];
+typedef char nx_smtp_client_lock_too_small[(NX_SMTP_CLIENT_LOCK_WORDS >= 4) ? 1 : -1];
+
+/* ---------------------------------------------------------------------------------------
+ * The client control block: allocated by the application (static, stack or heap),
+ * initialised by nxd_smtp_client_create. The public fields keep NetX's names; the fields
+ * after nx_smtp_server_port are the engine's and must not be touched.
+ * ------------------------------------------------------------------------------------- */
+typedef struct NX_SMTP_CLIENT_STRUCT
+{
+    ULONG       nx_smtp_client_id;                                          /* NX_SMTP_CLIENT_ID when created */
+    CHAR        nx_smtp_username[NX_SMTP_CLIENT_MAX_USERNAME + 1];          /* copy, NUL-terminated */
+    CHAR        nx_smtp_password[NX_SMTP_CLIENT_MAX_PASSWORD + 1];          /* copy; wiped by delete */
+    CHAR        nx_smtp_client_domain[NX_SMTP_CLIENT_MAX_DOMAIN + 1];       /* EHLO name, copy */
+    CHAR        nx_smtp_client_mail_from_address[NX_SMTP_CLIENT_MAX_ADDRESS + 1]; /* copy (NetX: a pointer) */
+    UINT        nx_smtp_client_authentication_type;                         /* LOGIN, PLAIN or NONE */
+    NXD_ADDRESS nx_smtp_server_address;
+    USHORT      nx_smtp_server_port;
+
+    /* Engine state. */
+    ULONG       nx_smtp_client_mail_sequence;                               /* sends so far (Message-ID) */
+    UINT        nx_smtp_client_last_reply_code;                             /* 0: no reply */
+    CHAR        nx_smtp_client_last_reply_text[NX_SMTP_CLIENT_MAX_REPLY_TEXT + 1];
+    UCHAR       nx_smtp_client_rx_buffer[NX_SMTP_CLIENT_RX_BUFFER_SIZE];
+    UCHAR       nx_smtp_client_tx_buffer[NX_SMTP_CLIENT_TX_BUFFER_SIZE];
+    ULONG       nx_smtp_client_lock[NX_SMTP_CLIENT_LOCK_WORDS];
+} NX_SMTP_CLIENT;
+
+/* ---------------------------------------------------------------------------------------
+ * Services (NetX Duo prototypes).
+ * ------------------------------------------------------------------------------------- */
+
+/* Creates a client. Copies every string. Returns NX_SUCCESS, NX_PTR_ERROR (a NULL
+   pointer), NX_IP_ADDRESS_ERROR (nxd_ip_version not 4 or 6), NX_SIZE_ERROR (a string
+   longer than its limit) or NX_SMTP_INVALID_PARAM (control characters, an invalid sender
+   address or domain, port 0). */
+UINT nxd_smtp_client_create(NX_SMTP_CLIENT *client_ptr, NX_IP *ip_ptr,
+                            NX_PACKET_POOL *client_packet_pool_ptr,
+                            CHAR *username, CHAR *password, CHAR *from_address,
+                            CHAR *client_domain, UINT authentication_type,
+                            NXD_ADDRESS *server_address, UINT port);
+
+/* Deletes a client: wipes the credentials. NX_PTR_ERROR when NULL or not created (a
+   second delete). Must not be called while a send on the same client is in progress. */
+UINT nx_smtp_client_delete(NX_SMTP_CLIENT *client_ptr);
+
+/* Sends one mail over a new connection, then closes it. Thread context only. */
+UINT nx_smtp_mail_send(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_address, UINT priority,
+                       CHAR *subject, CHAR *mail_body, UINT mail_body_length);
+
+/* Ours: the server reply that decided the last send on this client (its final reply, or
+   the failing one): its code (0 when no reply was received) and text, NUL-terminated and
+   truncated to text_size (text may be NULL when text_size is 0). Returns NX_SUCCESS,
+   NX_PTR_ERROR or NX_SMTP_CLIENT_NOT_INTIALIZED. */
+UINT nx_smtp_client_last_reply_get(NX_SMTP_CLIENT *client_ptr, UINT *reply_code,
+                                   CHAR *text, UINT text_size);
+
+/* Layout check for tests: sizeof(NX_SMTP_CLIENT) as the library sees it, and the offset of
+   field number `field` (0 = nx_smtp_client_id ... 13 = nx_smtp_client_lock, in declaration
+   order; 0xFFFFFFFF past the last). */
+UINT _nx_smtp_client_layout_size(void);
+UINT _nx_smtp_client_layout_offset(UINT field);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NXD_SMTP_CLIENT_H */

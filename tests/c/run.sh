@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# Tests of the NetX Duo-compatible C API (include/nxd_smtp_client.h) from C.
+#
+#   tests/c/run.sh [--no-server]
+#
+# 1. builds the host static library (scripts/host-capi-lib);
+# 2. compiles the header alone (C99 and C++) and each program in tests/c with
+#    gcc -std=c99 -Wall -Wextra -Werror -pedantic, linked against the library;
+# 3. runs capi_checks (argument checks with their exact status values, layout check), and a
+#    layout check that must FAIL when the C side is compiled with other limits, and must pass
+#    when the library is rebuilt with the same limits (ZSMTP_* = -DNX_SMTP_CLIENT_*);
+# 4. against the test Postfix on 127.0.0.1:2525 (started by scripts/test or
+#    scripts/servers/start-all.sh; ZSMTP_MAILDIR = its Maildir base): NetX Duo's example
+#    program (IPv4; the USE_IPV6 variant aims at ::1), capi_checks --server, and checks that
+#    the mails landed in $ZSMTP_MAILDIR/example.test/bob with their subject and body.
+#
+# --no-server runs steps 1-3 only (and says so). Without it, a missing server is a failure.
+# Every wait is bounded. Exits non-zero on any failure; the last line is "N passed, M failed".
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SERVER=1
+case ${1:-} in
+  --no-server) SERVER=0 ;;
+  "") ;;
+  *) echo "usage: $0 [--no-server]" >&2; exit 2 ;;
+esac
+
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); echo "PASS $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
+check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+  exit $?
+}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/zsmtp-capi-c.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -I "$ROOT/include")
+LIBS=(-lpthread -ldl -lm)
+SRC=$ROOT/tests/c
+
+# ---- 1. the library ------------------------------------------------------------------------
+echo "== building the host C library (scripts/host-capi-lib)"
+if ! LIB=$(cd / && timeout 900 "$ROOT/scripts/host-capi-lib" | tail -n1) || [ ! -f "$LIB" ]; then
+  fail "scripts/host-capi-lib builds the library"
+  finish
+fi
+pass "scripts/host-capi-lib builds the library ($LIB)"
+
+# ---- 2. compile --------------------------------------------------------------------------
+echo "== compiling"
+header_c() { echo '#include "nxd_smtp_client.h"' | gcc "${CFLAGS[@]}" -x c -fsyntax-only -; }
+check "header compiles alone as C99 (-Wall -Wextra -Werror -pedantic)" header_c
+if command -v g++ >/dev/null; then
+  header_cxx() {
+    printf '#include "nxd_smtp_client.h"\nint main() { NX_SMTP_CLIENT c; return (int)sizeof c > 0 ? 0 : nx_smtp_client_delete(&c); }\n' |
+      g++ -std=c++11 -Wall -Wextra -Werror -pedantic -I "$ROOT/include" -x c++ -fsyntax-only -
+  }
+  check "header compiles as C++11" header_cxx
+fi
+
+# compile NAME SOURCE [EXTRA FLAGS...] [-- LIBRARY]
+compile() {
+  local name=$1 src=$2 lib=$LIB
+  shift 2
+  local extra=()
+  while [ $# -gt 0 ]; do
+    if [ "$1" = "--lib" ]; then lib=$2; shift 2; else extra+=("$1"); shift; fi
+  done
+  gcc "${CFLAGS[@]}" "${extra[@]}" -o "$WORK/$name" "$src" "$lib" "${LIBS[@]}"
+}
+check "compile netx_example.c" compile netx_example "$SRC/netx_example.c"
+check "compile netx_example.c -DUSE_IPV6" compile netx_example_v6 "$SRC/netx_example.c" -DUSE_IPV6
+check "compile capi_checks.c" compile capi_checks "$SRC/capi_checks.c"
+check "compile capi_checks.c -DNX_SMTP_CLIENT_MAX_PASSWORD=64 (deliberate mismatch)" \
+  compile capi_checks_mismatch "$SRC/capi_checks.c" -DNX_SMTP_CLIENT_MAX_PASSWORD=64
+
+# run_counted NAME TIMEOUT PROGRAM ARGS...: runs a program printing PASS/FAIL lines and a last
+# line "...: N passed, M failed"; adds its counts to ours. A crash or a missing summary fails.
+run_counted() {
+  local name=$1 limit=$2 out rc=0
+  shift 2
+  out=$(timeout --kill-after=5 "$limit" "$@" 2>&1) || rc=$?
+  printf '%s\n' "$out" | sed 's/^/    /'
+  local summary n m
+  summary=$(printf '%s\n' "$out" | tail -n1)
+  if [[ $summary =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    n=${BASH_REMATCH[1]}
+    m=${BASH_REMATCH[2]}
+    PASSED=$((PASSED + n))
+    FAILED=$((FAILED + m))
+    if [ "$rc" -ne 0 ] && [ "$m" -eq 0 ]; then fail "$name: exit status $rc"; fi
+    if [ "$rc" -eq 0 ] && [ "$m" -ne 0 ]; then fail "$name: exit status 0 despite failures"; fi
+  else
+    fail "$name: no summary line (exit status $rc)"
+  fi
+}
+
+# ---- 3. argument and layout checks (no network) -------------------------------------------
+echo "== capi_checks (argument and layout checks)"
+if [ -x "$WORK/capi_checks" ]; then
+  run_counted "capi_checks" 120 "$WORK/capi_checks"
+fi
+
+echo "== layout drift is detected"
+if [ -x "$WORK/capi_checks_mismatch" ]; then
+  out=$(timeout 30 "$WORK/capi_checks_mismatch" --layout-only 2>&1); rc=$?
+  printf '%s\n' "$out" | sed 's/^/    /'
+  if [ "$rc" -eq 1 ] && grep -q '^FAIL layout: sizeof(NX_SMTP_CLIENT)' <<<"$out"; then
+    pass "a -D limit the library was not built with fails the layout check"
+  else
+    fail "a -D limit the library was not built with fails the layout check (exit $rc)"
+  fi
+fi
+
+echo "== the same limits on both sides (ZSMTP_MAX_PASSWORD=64 ZSMTP_TX_BUFFER_SIZE=2048)"
+ALT_TARGET=$ROOT/target/capi-limits
+if ALT_LIB=$(cd / && ZSMTP_MAX_PASSWORD=64 ZSMTP_TX_BUFFER_SIZE=2048 CARGO_TARGET_DIR=$ALT_TARGET \
+             timeout 900 "$ROOT/scripts/host-capi-lib" | tail -n1) && [ -f "$ALT_LIB" ]; then
+  pass "library built with ZSMTP_MAX_PASSWORD=64 ZSMTP_TX_BUFFER_SIZE=2048"
+  if compile capi_checks_limits "$SRC/capi_checks.c" -DNX_SMTP_CLIENT_MAX_PASSWORD=64 \
+       -DNX_SMTP_CLIENT_TX_BUFFER_SIZE=2048 --lib "$ALT_LIB"; then
+    pass "compile capi_checks.c with the same limits"
+    run_counted "capi_checks (limits 64/2048)" 120 "$WORK/capi_checks_limits"
+  else
+    fail "compile capi_checks.c with the same limits"
+  fi
+else
+  fail "library built with ZSMTP_MAX_PASSWORD=64 ZSMTP_TX_BUFFER_SIZE=2048"
+fi
+
+if [ "$SERVER" -eq 0 ]; then
+  echo "== --no-server: the real-server tests were not run (nothing counted for them)"
+  finish
+fi
+
+# ---- 4. against Postfix ----------------------------------------------------------------------
+echo "== against Postfix on 127.0.0.1:2525"
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+if ! port_open 127.0.0.1 2525; then
+  fail "Postfix listens on 127.0.0.1:2525 (start it: scripts/servers/start-all.sh, or run scripts/test)"
+  finish
+fi
+if [ -z "${ZSMTP_MAILDIR:-}" ] || [ ! -d "$ZSMTP_MAILDIR" ]; then
+  fail "ZSMTP_MAILDIR names the Postfix Maildir base (got '${ZSMTP_MAILDIR:-}')"
+  finish
+fi
+BOB=$ZSMTP_MAILDIR/example.test/bob
+
+# Files of bob's Maildir before this run (Postfix creates the directories on first delivery).
+list_bob() { find "$BOB" -type f \( -path '*/new/*' -o -path '*/cur/*' \) 2>/dev/null | sort; }
+BEFORE=$WORK/bob.before
+list_bob >"$BEFORE"
+
+# new_mail_with SUBJECT: prints the new message in bob's Maildir whose Subject header is
+# exactly SUBJECT (at most one line per match).
+new_mail_with() {
+  local f
+  while IFS= read -r f; do
+    grep -qxF "Subject: $1" "$f" 2>/dev/null && echo "$f"
+  done < <(list_bob | comm -13 "$BEFORE" -)
+}
+# wait_mail SUBJECT SECONDS: bounded wait for that mail; prints its path.
+wait_mail() {
+  local deadline=$((SECONDS + $2)) found
+  while :; do
+    found=$(new_mail_with "$1" | head -n1)
+    if [ -n "$found" ]; then echo "$found"; return 0; fi
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+# header NAME FILE: the first header NAME's value (unfolded lines are enough here).
+header_of() { sed -n '/^$/q; p' "$2" | grep -i -m1 "^$1:" | sed 's/^[^:]*: *//'; }
+body_of() { sed '1,/^$/d' "$1"; }
+
+TAG="t$$x$(date +%s)"
+
+echo "-- netx_example (IPv4, AUTH LOGIN)"
+out=$(timeout --kill-after=5 120 "$WORK/netx_example" 2>&1); rc=$?
+printf '%s\n' "$out" | sed 's/^/    /'
+check "netx_example exits 0" test "$rc" -eq 0
+check "netx_example: create, send, delete report NX_SUCCESS" \
+  test "$(grep -c 'status 0x00$' <<<"$out")" -eq 3
+
+echo "-- netx_example -DUSE_IPV6 (server ::1)"
+out=$(timeout --kill-after=5 120 "$WORK/netx_example_v6" 2>&1); rc=$?
+printf '%s\n' "$out" | sed 's/^/    /'
+if port_open ::1 2525; then
+  check "netx_example (IPv6, ::1:2525 listening) sends" test "$rc" -eq 0
+else
+  # Postfix listens on IPv4 only: the IPv6 path must reach [::1]:2525 and be refused.
+  check "netx_example (IPv6, nothing on ::1:2525) create succeeds" grep -q '^nxd_smtp_client_create status 0x00$' <<<"$out"
+  check "netx_example (IPv6, nothing on ::1:2525) send -> NX_NOT_CONNECTED" \
+    grep -q '^nx_smtp_mail_send status 0x38$' <<<"$out"
+  check "netx_example (IPv6) exits non-zero on the failed send" test "$rc" -ne 0
+fi
+
+echo "-- capi_checks --server $TAG"
+run_counted "capi_checks --server" 300 "$WORK/capi_checks" --server "$TAG"
+
+echo "-- delivered mail in $BOB"
+# The example program's mail.
+if f=$(wait_mail "NetX Duo SMTP Client Demo" 30); then
+  pass "netx_example's mail was delivered to bob"
+  b=$(body_of "$f")
+  check "  its body is the example's MAIL_BODY" \
+    grep -qxF "NetX Duo SMTP client is an SMTP client implementation for embedded devices " <<<"$b"
+  check "  its body's second line" grep -qxF "to send email to SMTP servers." <<<"$b"
+  check "  From: alice@example.test" grep -qF "alice@example.test" <<<"$(header_of From "$f")"
+  check "  To: bob@example.test" grep -qF "bob@example.test" <<<"$(header_of To "$f")"
+  check "  accepted after AUTH (Received: ... with ESMTPA)" grep -q "with ESMTPA " "$f"
+else
+  fail "netx_example's mail was delivered to bob (waited 30 s)"
+fi
+
+if f=$(wait_mail "capi plain $TAG" 30); then
+  pass "capi_checks' PLAIN mail was delivered"
+  b=$(body_of "$f")
+  check "  body line 1" grep -qxF "Body of the PLAIN mail $TAG." <<<"$b"
+  check "  a line starting with a dot arrives intact" grep -qxF ".leading dot line" <<<"$b"
+  check "  last body line" grep -qxF "last line" <<<"$b"
+  check "  Return-Path is alice" grep -qxF "Return-Path: <alice@example.test>" "$f"
+  check "  accepted after AUTH (ESMTPA)" grep -q "with ESMTPA " "$f"
+  check "  normal priority header" grep -qi "^X-Priority: 3" "$f"
+else
+  fail "capi_checks' PLAIN mail was delivered (waited 30 s)"
+fi
+
+if f=$(wait_mail "capi high $TAG" 30); then
+  pass "capi_checks' HIGH priority mail (bare recipient) was delivered"
+  check "  its body" grep -qxF "Body of the HIGH mail $TAG." <<<"$(body_of "$f")"
+  check "  X-Priority: 1" grep -qi "^X-Priority: 1" "$f"
+else
+  fail "capi_checks' HIGH priority mail was delivered (waited 30 s)"
+fi
+
+if f=$(wait_mail "capi from-copy $TAG" 30); then
+  pass "capi_checks' LOGIN mail was delivered"
+  check "  its body" grep -qxF "Body of the LOGIN mail $TAG." <<<"$(body_of "$f")"
+  check "  envelope sender is the address given at create (Return-Path alice)" \
+    grep -qxF "Return-Path: <alice@example.test>" "$f"
+  check "  From header is the address given at create" grep -qF "alice@example.test" <<<"$(header_of From "$f")"
+  check "  the caller's later overwrite (mallory) is nowhere in the mail" bash -c '! grep -qi mallory "$1"' _ "$f"
+  check "  low priority header" grep -qi "^X-Priority: 5" "$f"
+else
+  fail "capi_checks' LOGIN mail was delivered (waited 30 s)"
+fi
+
+if f=$(wait_mail "capi none $TAG" 30); then
+  pass "capi_checks' unauthenticated mail was delivered"
+  check "  its body" grep -qxF "Body of the unauthenticated mail $TAG." <<<"$(body_of "$f")"
+  check "  accepted without AUTH (with ESMTP, not ESMTPA)" grep -q "with ESMTP id" "$f"
+else
+  fail "capi_checks' unauthenticated mail was delivered (waited 30 s)"
+fi
+
+# Sent before the 'none' mail, which has arrived: a refused mail would be there by now.
+check "the wrong-password mail was not delivered" test -z "$(new_mail_with "capi badpass $TAG")"
+
+finish
