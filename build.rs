@@ -1,0 +1,135 @@
+//! Build script of zsmtp.
+//!
+//! 1. Buffer and field limits of the C API. They come from Kconfig on Zephyr: the Zephyr build
+//!    (zephyr-lang-rust's `rust_cargo_application()`, and this module's CMakeLists.txt for
+//!    pure-C applications) passes `DOTCONFIG`, the path of the generated `.config`. Each limit is
+//!    forwarded to the compiler as `ZSMTP_*` (read with `option_env!`): an explicit `ZSMTP_*`
+//!    environment variable wins, else `CONFIG_SMTP_CLIENT_*` from `DOTCONFIG`, else nothing (the
+//!    code's own defaults apply).
+//! 2. With the `zsock` feature on a target that has an operating system (host tests, tools),
+//!    the POSIX twin of the Zephyr socket shim (`shim/posix/smtp_shim_posix.c`) is compiled and
+//!    linked, so the Zephyr transport runs on the host against real servers. On bare-metal
+//!    targets (`target_os = "none"`, i.e. Zephyr) nothing is compiled: the Zephyr module links
+//!    `shim/zephyr/*.c` into the image.
+//!
+//! Only `std` is used: no build-dependency.
+
+use std::env;
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// (environment variable read by the code, Kconfig symbol it comes from)
+const LIMITS: &[(&str, &str)] = &[
+    ("ZSMTP_MAX_USERNAME", "CONFIG_SMTP_CLIENT_MAX_USERNAME"),
+    ("ZSMTP_MAX_PASSWORD", "CONFIG_SMTP_CLIENT_MAX_PASSWORD"),
+    ("ZSMTP_MAX_DOMAIN", "CONFIG_SMTP_CLIENT_MAX_DOMAIN"),
+    ("ZSMTP_MAX_ADDRESS", "CONFIG_SMTP_CLIENT_MAX_ADDRESS"),
+    ("ZSMTP_RX_BUFFER_SIZE", "CONFIG_SMTP_CLIENT_RX_BUFFER_SIZE"),
+    ("ZSMTP_TX_BUFFER_SIZE", "CONFIG_SMTP_CLIENT_TX_BUFFER_SIZE"),
+];
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    forward_limits();
+    if env::var_os("CARGO_FEATURE_ZSOCK").is_some() {
+        build_posix_shim();
+    }
+}
+
+/// Reads `CONFIG_X=value` lines of a Kconfig `.config` file.
+fn dotconfig_value(text: &str, symbol: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let rest = line.strip_prefix(symbol)?.strip_prefix('=')?;
+        Some(rest.trim().trim_matches('"').to_string())
+    })
+}
+
+fn forward_limits() {
+    println!("cargo:rerun-if-env-changed=DOTCONFIG");
+    let dotconfig = env::var_os("DOTCONFIG").map(PathBuf::from);
+    let text = match &dotconfig {
+        Some(path) => {
+            println!("cargo:rerun-if-changed={}", path.display());
+            fs::read_to_string(path).unwrap_or_default()
+        }
+        None => String::new(),
+    };
+    for (var, symbol) in LIMITS {
+        println!("cargo:rerun-if-env-changed={var}");
+        let value = env::var(var).ok().or_else(|| dotconfig_value(&text, symbol));
+        if let Some(value) = value {
+            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                panic!("{var} (or {symbol}) must be a decimal number, not {value:?}");
+            }
+            println!("cargo:rustc-env={var}={value}");
+        }
+    }
+}
+
+fn build_posix_shim() {
+    let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if target_os == "none" {
+        // Zephyr: the module's CMakeLists.txt compiles shim/zephyr into the image.
+        return;
+    }
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    let sources = [
+        root.join("shim/posix/smtp_shim_posix.c"),
+        root.join("shim/common/smtp_config_store.h"),
+        root.join("shim/common/smtp_shim_errors.h"),
+        root.join("shim/include/smtp_shim.h"),
+    ];
+    for file in &sources {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
+
+    let target = env::var("TARGET").unwrap_or_default();
+    let host = env::var("HOST").unwrap_or_default();
+    let compiler = tool("CC", &target, &host, "cc");
+    let archiver = tool("AR", &target, &host, "ar");
+
+    let object = out.join("smtp_shim_posix.o");
+    let library = out.join("libsmtp_shim_posix.a");
+    run(Command::new(&compiler)
+        .args(["-std=c11", "-O2", "-fPIC", "-Wall", "-Wextra", "-c"])
+        .arg("-I")
+        .arg(root.join("shim/include"))
+        .arg(&sources[0])
+        .arg("-o")
+        .arg(&object));
+    let _ = fs::remove_file(&library);
+    run(Command::new(&archiver).arg("crs").arg(&library).arg(&object));
+
+    println!("cargo:rustc-link-search=native={}", out.display());
+    println!("cargo:rustc-link-lib=static=smtp_shim_posix");
+}
+
+/// The C compiler or archiver: `CC_<target>` / `TARGET_CC` / `CC` (the cc crate's conventions),
+/// else the plain host tool when building for the host.
+fn tool(kind: &str, target: &str, host: &str, default: &str) -> PathBuf {
+    let underscored = target.replace('-', "_");
+    for var in [format!("{kind}_{target}"), format!("{kind}_{underscored}"), format!("TARGET_{kind}"), kind.to_string()] {
+        println!("cargo:rerun-if-env-changed={var}");
+        if let Some(value) = env::var_os(&var).filter(|v| !v.is_empty()) {
+            return PathBuf::from(value);
+        }
+    }
+    if target != host {
+        panic!(
+            "feature `zsock` on {target} needs a C toolchain for it: set CC_{underscored} and \
+             AR_{underscored} (the POSIX socket shim is compiled for hosted targets only)"
+        );
+    }
+    PathBuf::from(default)
+}
+
+fn run(command: &mut Command) {
+    let shown = format!("{command:?}");
+    match command.status() {
+        Ok(status) if status.success() => {}
+        Ok(status) => panic!("{shown} failed: {status}"),
+        Err(e) => panic!("{shown} could not start: {e} (feature `zsock` needs a C compiler)"),
+    }
+}

@@ -1,0 +1,420 @@
+/*
+ * The POSIX twin of shim/zephyr/: the same functions (shim/include/smtp_shim.h) over BSD sockets,
+ * pthreads and clock_gettime, so that the Rust transport that runs on Zephyr also runs in the host
+ * tests against real servers. Compiled by build.rs when the cargo feature `zsock` is on and the
+ * target has an operating system.
+ *
+ * It mirrors the Zephyr implementation step by step (resolve, non-blocking connect + poll,
+ * SO_ERROR, TCP_NODELAY, poll + MSG_DONTWAIT I/O); keep the two in step.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#define _DEFAULT_SOURCE 1
+#define _DARWIN_C_SOURCE 1
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smtp_shim.h"
+
+/* ---- Configuration defaults of the host build ---------------------------------------------- */
+
+#define SMTP_CFG_MAX_DOMAIN 255
+#define SMTP_CFG_MAX_ADDRESS 256
+#define SMTP_CFG_MAX_USERNAME 128
+#define SMTP_CFG_MAX_PASSWORD 128
+#define SMTP_CFG_DEF_SERVER "127.0.0.1"
+#define SMTP_CFG_DEF_PORT 25
+#define SMTP_CFG_DEF_DOMAIN "localhost"
+#define SMTP_CFG_DEF_FROM ""
+#define SMTP_CFG_DEF_USER ""
+#define SMTP_CFG_DEF_PASSWORD ""
+#define SMTP_CFG_DEF_AUTH "none"
+#define SMTP_CFG_TIMEOUT_CONNECT 10000
+#define SMTP_CFG_TIMEOUT_GREETING 30000
+#define SMTP_CFG_TIMEOUT_REPLY 30000
+#define SMTP_CFG_TIMEOUT_SEND 30000
+#define SMTP_CFG_TIMEOUT_FINAL 60000
+#define SMTP_CFG_TIMEOUT_TOTAL 300000
+#define SMTP_CFG_PIPELINING 1
+
+static pthread_mutex_t smtp_cfg_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void smtp_cfg_lock(void)
+{
+	(void)pthread_mutex_lock(&smtp_cfg_mutex);
+}
+
+static void smtp_cfg_unlock(void)
+{
+	(void)pthread_mutex_unlock(&smtp_cfg_mutex);
+}
+
+/* The host build keeps values in memory only. */
+static int smtp_cfg_persist(const char *key, const char *value, size_t len)
+{
+	(void)key;
+	(void)value;
+	(void)len;
+	return 0;
+}
+
+#include "../common/smtp_config_store.h"
+#include "../common/smtp_shim_errors.h"
+
+int smtp_shim_config_load(void)
+{
+	return 0;
+}
+
+/* ---- Time ------------------------------------------------------------------------------- */
+
+int64_t smtp_shim_uptime_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+		return 0;
+	}
+	return (int64_t)ts.tv_sec * 1000 + (int64_t)(ts.tv_nsec / 1000000);
+}
+
+/* 2020-01-01T00:00:00Z: a wall clock reading earlier than this was never set. */
+#define SMTP_SHIM_PLAUSIBLE_EPOCH 1577836800LL
+
+int smtp_shim_unix_time(int64_t *seconds)
+{
+	struct timespec ts;
+
+	if (seconds == NULL) {
+		return -EINVAL;
+	}
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+		return -ENOTSUP;
+	}
+	if ((int64_t)ts.tv_sec < SMTP_SHIM_PLAUSIBLE_EPOCH) {
+		return -EAGAIN;
+	}
+	*seconds = (int64_t)ts.tv_sec;
+	return 0;
+}
+
+uint32_t smtp_shim_random(void)
+{
+	uint32_t value = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ssize_t n = read(fd, &value, sizeof(value));
+
+		(void)close(fd);
+		if (n == (ssize_t)sizeof(value)) {
+			return value;
+		}
+	}
+	/* No entropy device: mix the clocks and the process id (uniqueness, not secrecy). */
+	{
+		struct timespec ts;
+
+		(void)clock_gettime(CLOCK_REALTIME, &ts);
+		value = (uint32_t)ts.tv_nsec ^ ((uint32_t)ts.tv_sec << 7) ^ ((uint32_t)getpid() << 16);
+		value ^= (uint32_t)smtp_shim_uptime_ms() * 2654435761U;
+	}
+	return value;
+}
+
+int smtp_shim_in_isr(void)
+{
+	return 0;
+}
+
+/* ---- Mutex in caller storage --------------------------------------------------------------- */
+
+_Static_assert(sizeof(pthread_mutex_t) + _Alignof(pthread_mutex_t) - 1 <=
+		       SMTP_SHIM_MUTEX_STORAGE_MIN,
+	       "pthread_mutex_t does not fit in the C API client's lock words");
+
+static pthread_mutex_t *smtp_shim_mutex_at(void *storage)
+{
+	uintptr_t p = (uintptr_t)storage;
+	uintptr_t align = (uintptr_t)_Alignof(pthread_mutex_t);
+
+	p = (p + align - 1U) & ~(align - 1U);
+	return (pthread_mutex_t *)p;
+}
+
+int smtp_shim_mutex_init(void *storage, size_t size)
+{
+	pthread_mutex_t *m;
+
+	if (storage == NULL) {
+		return -EINVAL;
+	}
+	m = smtp_shim_mutex_at(storage);
+	if ((uintptr_t)m - (uintptr_t)storage + sizeof(*m) > size) {
+		return -ENOSPC;
+	}
+	return -pthread_mutex_init(m, NULL);
+}
+
+void smtp_shim_mutex_lock(void *storage)
+{
+	(void)pthread_mutex_lock(smtp_shim_mutex_at(storage));
+}
+
+void smtp_shim_mutex_unlock(void *storage)
+{
+	(void)pthread_mutex_unlock(smtp_shim_mutex_at(storage));
+}
+
+void smtp_shim_mutex_destroy(void *storage)
+{
+	(void)pthread_mutex_destroy(smtp_shim_mutex_at(storage));
+}
+
+/* ---- Logging -------------------------------------------------------------------------------- */
+
+void smtp_shim_log(uint32_t level, const char *msg, size_t len)
+{
+	static const char *const names[] = {"?", "error", "warning", "info", "debug"};
+
+	/* Silent unless asked for, so that test output stays readable. */
+	if (getenv("ZSMTP_SHIM_LOG") == NULL || msg == NULL) {
+		return;
+	}
+	fprintf(stderr, "[zsmtp %s] %.*s\n", names[level <= 4U ? level : 0U], (int)len, msg);
+}
+
+/* ---- Sockets -------------------------------------------------------------------------------- */
+
+/* Milliseconds left until `deadline` (uptime), clamped to poll()'s int. */
+static int smtp_shim_left(int64_t deadline)
+{
+	int64_t left = deadline - smtp_shim_uptime_ms();
+
+	if (left <= 0) {
+		return 0;
+	}
+	return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Waits for `events` on fd until deadline: 1 ready, 0 timed out, -errno. */
+static int smtp_shim_wait(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = events, .revents = 0};
+		int rc = poll(&pfd, 1, smtp_shim_left(deadline));
+
+		if (rc > 0) {
+			return 1;
+		}
+		if (rc == 0) {
+			return 0;
+		}
+		if (errno != EINTR) {
+			return -errno;
+		}
+	}
+}
+
+static int smtp_shim_map_gai(int rc)
+{
+	switch (rc) {
+	case EAI_AGAIN:
+		return -EAGAIN;
+	case EAI_MEMORY:
+		return -ENOMEM;
+	case EAI_SYSTEM:
+		return errno != 0 ? -errno : -EIO;
+	default:
+		/* EAI_NONAME, EAI_NODATA, EAI_FAIL, EAI_FAMILY, EAI_SERVICE, ... */
+		return -SMTP_SHIM_EHOSTNOTFOUND;
+	}
+}
+
+/* One address: 0 connected, or -errno (-ETIMEDOUT when the deadline passed). */
+static int smtp_shim_try(int fd, const struct addrinfo *ai, int64_t deadline)
+{
+	int flags = fcntl(fd, F_GETFL, 0);
+	int so_error = 0;
+	socklen_t so_len = sizeof(so_error);
+	int rc;
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		return -errno;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+		return 0;
+	}
+	if (errno != EINPROGRESS && errno != EINTR) {
+		return -errno;
+	}
+	rc = smtp_shim_wait(fd, POLLOUT, deadline);
+	if (rc == 0) {
+		return -ETIMEDOUT;
+	}
+	if (rc < 0) {
+		return rc;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len) < 0) {
+		return -errno;
+	}
+	return so_error == 0 ? 0 : -so_error;
+}
+
+int smtp_shim_connect(const char *host, uint16_t port, uint32_t timeout_ms)
+{
+	struct addrinfo hints;
+	struct addrinfo *res = NULL;
+	const struct addrinfo *ai;
+	char service[6];
+	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
+	int last = -SMTP_SHIM_EHOSTNOTFOUND;
+	int rc;
+
+	if (host == NULL || host[0] == '\0' || port == 0U) {
+		return -EINVAL;
+	}
+	(void)snprintf(service, sizeof(service), "%u", (unsigned int)port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = AI_NUMERICSERV;
+
+	errno = 0;
+	rc = getaddrinfo(host, service, &hints, &res);
+	if (rc != 0) {
+		return smtp_shim_map_gai(rc);
+	}
+
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		int fd;
+
+		if (smtp_shim_left(deadline) == 0) {
+			last = -ETIMEDOUT;
+			break;
+		}
+		fd = socket(ai->ai_family, SOCK_STREAM, IPPROTO_TCP);
+		if (fd < 0) {
+			last = -errno;
+			continue;
+		}
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		rc = smtp_shim_try(fd, ai, deadline);
+		if (rc == 0) {
+			int one = 1;
+
+			/* Commands are small and every one waits for its reply: never delay them. */
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+#ifdef SO_NOSIGPIPE
+			(void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof(one));
+#endif
+			freeaddrinfo(res);
+			return fd;
+		}
+		(void)close(fd);
+		last = rc;
+		if (rc == -ETIMEDOUT) {
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	return last;
+}
+
+#ifdef MSG_NOSIGNAL
+#define SMTP_SHIM_SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL)
+#else
+#define SMTP_SHIM_SEND_FLAGS MSG_DONTWAIT
+#endif
+
+int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
+
+	if (len == 0U) {
+		return 0;
+	}
+	if (buf == NULL || fd < 0) {
+		return -EINVAL;
+	}
+	if (len > INT32_MAX) {
+		len = INT32_MAX;
+	}
+	for (;;) {
+		ssize_t n = send(fd, buf, len, SMTP_SHIM_SEND_FLAGS);
+		int rc;
+
+		if (n >= 0) {
+			return (int)n;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			return -errno;
+		}
+		rc = smtp_shim_wait(fd, POLLOUT, deadline);
+		if (rc == 0) {
+			return -ETIMEDOUT;
+		}
+		if (rc < 0) {
+			return rc;
+		}
+	}
+}
+
+int smtp_shim_recv(int fd, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
+
+	if (len == 0U) {
+		return 0;
+	}
+	if (buf == NULL || fd < 0) {
+		return -EINVAL;
+	}
+	if (len > INT32_MAX) {
+		len = INT32_MAX;
+	}
+	for (;;) {
+		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+		int rc;
+
+		if (n >= 0) {
+			return (int)n;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			return -errno;
+		}
+		rc = smtp_shim_wait(fd, POLLIN, deadline);
+		if (rc == 0) {
+			return -ETIMEDOUT;
+		}
+		if (rc < 0) {
+			return rc;
+		}
+	}
+}
+
+void smtp_shim_close(int fd)
+{
+	if (fd >= 0) {
+		(void)close(fd);
+	}
+}

@@ -1,0 +1,701 @@
+//! The Zephyr transport: sockets, clock, entropy and locks through the module's C shim
+//! (`shim/include/smtp_shim.h`).
+//!
+//! Zephyr's socket calls (`zsock_*`) are `__syscall` static inline functions
+//! (include/zephyr/net/socket.h), so Rust cannot link them; the shim is plain C compiled into the
+//! image by the module's CMakeLists.txt (`shim/zephyr/`). On hosts, build.rs compiles the shim's
+//! POSIX twin (`shim/posix/`) instead, so this very code also runs in the host tests against real
+//! servers (`tests/zsock_transport.rs`).
+//!
+//! - [`ZsockTransport`]: a [`Transport`] over one TCP connection, with per-call timeouts;
+//! - [`ZsockClock`]: uptime, wall clock (when set) and entropy;
+//! - [`ShimMutex`] and [`in_isr`]: what the C API needs to serialise a shared client and to
+//!   refuse interrupt context;
+//! - [`ShimConfig`]: the run-time configuration (Kconfig defaults overridden by settings);
+//! - [`ShimLogger`]: a `log` backend writing to Zephyr's log under the `smtp_client` module;
+//! - `zsmtp_shim_send_mail`: the entry point of the `smtp send` shell command.
+
+use core::ffi::{c_char, c_int, c_void, CStr};
+use core::fmt;
+
+use embedded_io::{ErrorKind, ErrorType, Read, Write};
+
+use crate::client::{Auth, Client, Config, Mail, Timeouts};
+use crate::error::{status, Error};
+use crate::transport::{Clock, Transport};
+
+mod ffi {
+    use core::ffi::{c_char, c_int, c_void};
+
+    // Declarations of shim/include/smtp_shim.h (both implementations follow that header).
+    extern "C" {
+        pub fn smtp_shim_connect(host: *const c_char, port: u16, timeout_ms: u32) -> c_int;
+        pub fn smtp_shim_send(fd: c_int, buf: *const u8, len: usize, timeout_ms: u32) -> c_int;
+        pub fn smtp_shim_recv(fd: c_int, buf: *mut u8, len: usize, timeout_ms: u32) -> c_int;
+        pub fn smtp_shim_close(fd: c_int);
+        pub fn smtp_shim_error_class(err: c_int) -> c_int;
+        pub fn smtp_shim_uptime_ms() -> i64;
+        pub fn smtp_shim_unix_time(seconds: *mut i64) -> c_int;
+        pub fn smtp_shim_random() -> u32;
+        pub fn smtp_shim_in_isr() -> c_int;
+        pub fn smtp_shim_mutex_init(storage: *mut c_void, size: usize) -> c_int;
+        pub fn smtp_shim_mutex_lock(storage: *mut c_void);
+        pub fn smtp_shim_mutex_unlock(storage: *mut c_void);
+        pub fn smtp_shim_mutex_destroy(storage: *mut c_void);
+        pub fn smtp_shim_config_load() -> c_int;
+        pub fn smtp_shim_config_get(key: *const c_char, buf: *mut c_char, len: usize) -> c_int;
+        pub fn smtp_shim_log(level: u32, msg: *const c_char, len: usize);
+    }
+}
+
+// Classes of enum smtp_shim_error_class (smtp_shim.h).
+const CLASS_TIMED_OUT: c_int = 1;
+const CLASS_HOST_NOT_FOUND: c_int = 2;
+const CLASS_REFUSED: c_int = 3;
+const CLASS_RESET: c_int = 4;
+const CLASS_ABORTED: c_int = 5;
+const CLASS_BROKEN_PIPE: c_int = 6;
+const CLASS_NOT_CONNECTED: c_int = 7;
+const CLASS_INVALID: c_int = 8;
+const CLASS_NO_MEMORY: c_int = 9;
+const CLASS_INTERRUPTED: c_int = 11;
+const CLASS_UNSUPPORTED: c_int = 12;
+
+/// Longest host name accepted by [`ZsockTransport::connect`] (RFC 1035: 255 octets).
+pub const MAX_HOST: usize = 255;
+
+/// A failed shim call: the errno value it returned and its classification.
+///
+/// errno numbers differ between C libraries (glibc, newlib, picolibc), so the class comes from
+/// the shim, compiled against the right `<errno.h>`; [`ZsockError::errno`] is for diagnostics.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ZsockError {
+    errno: i32,
+    kind: ErrorKind,
+}
+
+impl ZsockError {
+    fn from_shim(rc: c_int) -> Self {
+        // SAFETY: a pure function of an integer, implemented by the shim.
+        let class = unsafe { ffi::smtp_shim_error_class(rc) };
+        let kind = match class {
+            CLASS_TIMED_OUT => ErrorKind::TimedOut,
+            CLASS_HOST_NOT_FOUND => ErrorKind::NotFound,
+            CLASS_REFUSED => ErrorKind::ConnectionRefused,
+            CLASS_RESET => ErrorKind::ConnectionReset,
+            CLASS_ABORTED => ErrorKind::ConnectionAborted,
+            CLASS_BROKEN_PIPE => ErrorKind::BrokenPipe,
+            CLASS_NOT_CONNECTED => ErrorKind::NotConnected,
+            CLASS_INVALID => ErrorKind::InvalidInput,
+            CLASS_NO_MEMORY => ErrorKind::OutOfMemory,
+            CLASS_INTERRUPTED => ErrorKind::Interrupted,
+            CLASS_UNSUPPORTED => ErrorKind::Unsupported,
+            _ => ErrorKind::Other,
+        };
+        ZsockError { errno: rc.saturating_abs(), kind }
+    }
+
+    const fn local(kind: ErrorKind) -> Self {
+        ZsockError { errno: 0, kind }
+    }
+
+    /// The positive errno value the shim returned (0 for errors detected in Rust).
+    pub const fn errno(&self) -> i32 {
+        self.errno
+    }
+}
+
+impl fmt::Debug for ZsockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ZsockError({:?}, errno {})", self.kind, self.errno)
+    }
+}
+
+impl fmt::Display for ZsockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} (errno {})", self.kind, self.errno)
+    }
+}
+
+impl core::error::Error for ZsockError {}
+
+impl embedded_io::Error for ZsockError {
+    fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+}
+
+/// One TCP connection through the shim. Closed on drop.
+pub struct ZsockTransport {
+    fd: c_int,
+    timeout_ms: u32,
+}
+
+impl ZsockTransport {
+    /// Default bound of each read and write until [`Transport::set_timeout`] is called.
+    pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+
+    pub const fn new() -> Self {
+        ZsockTransport { fd: -1, timeout_ms: Self::DEFAULT_TIMEOUT_MS }
+    }
+
+    /// Whether a connection is open.
+    pub const fn is_connected(&self) -> bool {
+        self.fd >= 0
+    }
+}
+
+impl Default for ZsockTransport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for ZsockTransport {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl ErrorType for ZsockTransport {
+    type Error = ZsockError;
+}
+
+impl Read for ZsockTransport {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ZsockError> {
+        if self.fd < 0 {
+            return Err(ZsockError::local(ErrorKind::NotConnected));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        // The shim returns an int: never ask for more than it can count.
+        let len = buf.len().min(i32::MAX as usize);
+        // SAFETY: `buf` is valid for writes of `len` bytes for the whole call; the shim writes
+        // at most `len` bytes and keeps no pointer after returning.
+        let rc = unsafe { ffi::smtp_shim_recv(self.fd, buf.as_mut_ptr(), len, self.timeout_ms) };
+        if rc < 0 {
+            return Err(ZsockError::from_shim(rc));
+        }
+        Ok(rc as usize)
+    }
+}
+
+impl Write for ZsockTransport {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, ZsockError> {
+        if self.fd < 0 {
+            return Err(ZsockError::local(ErrorKind::NotConnected));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let len = buf.len().min(i32::MAX as usize);
+        // SAFETY: `buf` is valid for reads of `len` bytes for the whole call; the shim keeps no
+        // pointer after returning.
+        let rc = unsafe { ffi::smtp_shim_send(self.fd, buf.as_ptr(), len, self.timeout_ms) };
+        if rc < 0 {
+            return Err(ZsockError::from_shim(rc));
+        }
+        if rc == 0 {
+            return Err(ZsockError::local(ErrorKind::WriteZero));
+        }
+        Ok(rc as usize)
+    }
+
+    fn flush(&mut self) -> Result<(), ZsockError> {
+        // Every write goes straight to the socket (TCP_NODELAY is set at connect).
+        if self.fd < 0 {
+            return Err(ZsockError::local(ErrorKind::NotConnected));
+        }
+        Ok(())
+    }
+}
+
+impl Transport for ZsockTransport {
+    fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ZsockError> {
+        self.close();
+        let bytes = host.as_bytes();
+        if bytes.is_empty() || bytes.len() > MAX_HOST || bytes.contains(&0) {
+            return Err(ZsockError::local(ErrorKind::InvalidInput));
+        }
+        let mut name = [0u8; MAX_HOST + 1];
+        name[..bytes.len()].copy_from_slice(bytes);
+        // SAFETY: `name` is NUL-terminated (at most MAX_HOST bytes were copied into a buffer of
+        // MAX_HOST + 1 zeroed bytes) and outlives the call; the shim does not keep the pointer.
+        let rc = unsafe { ffi::smtp_shim_connect(name.as_ptr().cast::<c_char>(), port, timeout_ms) };
+        if rc < 0 {
+            return Err(ZsockError::from_shim(rc));
+        }
+        self.fd = rc;
+        Ok(())
+    }
+
+    fn set_timeout(&mut self, timeout_ms: u32) {
+        self.timeout_ms = timeout_ms.max(1);
+    }
+
+    fn close(&mut self) {
+        if self.fd >= 0 {
+            // SAFETY: `fd` was returned by smtp_shim_connect and is closed exactly once (it is
+            // reset to -1 right after).
+            unsafe { ffi::smtp_shim_close(self.fd) };
+            self.fd = -1;
+        }
+    }
+}
+
+/// The platform clock: uptime, the wall clock when it has been set, and entropy.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ZsockClock;
+
+impl ZsockClock {
+    pub const fn new() -> Self {
+        ZsockClock
+    }
+}
+
+impl Clock for ZsockClock {
+    fn now_ms(&self) -> u64 {
+        // SAFETY: no arguments, no preconditions.
+        let ms = unsafe { ffi::smtp_shim_uptime_ms() };
+        u64::try_from(ms).unwrap_or(0)
+    }
+
+    fn unix_time(&self) -> Option<u64> {
+        let mut seconds: i64 = 0;
+        // SAFETY: `seconds` is a valid, writable i64 for the duration of the call.
+        let rc = unsafe { ffi::smtp_shim_unix_time(&mut seconds) };
+        if rc == 0 {
+            u64::try_from(seconds).ok()
+        } else {
+            None
+        }
+    }
+
+    fn entropy(&mut self) -> u32 {
+        // SAFETY: no arguments, no preconditions.
+        unsafe { ffi::smtp_shim_random() }
+    }
+}
+
+/// Whether the caller runs in an interrupt handler (where the client must not be used).
+pub fn in_isr() -> bool {
+    // SAFETY: no arguments, no preconditions; callable from any context.
+    unsafe { ffi::smtp_shim_in_isr() != 0 }
+}
+
+/// A platform mutex (Zephyr `k_mutex`, POSIX `pthread_mutex_t`) living in storage the caller
+/// owns: the C API puts it in the lock words of each client structure.
+pub struct ShimMutex;
+
+impl ShimMutex {
+    /// Smallest storage the shim guarantees to fit a mutex into, alignment included.
+    pub const STORAGE_MIN: usize = 64;
+
+    /// Initialises a mutex inside `storage` (`size` bytes). Returns false if the storage is null
+    /// or too small.
+    ///
+    /// # Safety
+    /// `storage` must be valid for reads and writes of `size` bytes, must not be moved or copied
+    /// until [`ShimMutex::destroy`], and must not hold a live mutex.
+    pub unsafe fn init(storage: *mut c_void, size: usize) -> bool {
+        // SAFETY: the caller guarantees `storage` is valid for `size` bytes and unused; the shim
+        // checks null and size itself.
+        unsafe { ffi::smtp_shim_mutex_init(storage, size) == 0 }
+    }
+
+    /// Locks (blocking; recursive on Zephyr, where `k_mutex` allows the owner to relock).
+    ///
+    /// # Safety
+    /// `storage` must hold a mutex initialised by [`ShimMutex::init`] and not destroyed. Not from
+    /// an interrupt handler.
+    pub unsafe fn lock(storage: *mut c_void) {
+        // SAFETY: guaranteed by the caller (an initialised mutex, thread context).
+        unsafe { ffi::smtp_shim_mutex_lock(storage) }
+    }
+
+    /// Unlocks.
+    ///
+    /// # Safety
+    /// `storage` must hold an initialised mutex locked by the calling thread.
+    pub unsafe fn unlock(storage: *mut c_void) {
+        // SAFETY: guaranteed by the caller (an initialised mutex owned by this thread).
+        unsafe { ffi::smtp_shim_mutex_unlock(storage) }
+    }
+
+    /// Releases the mutex's resources (nothing on Zephyr).
+    ///
+    /// # Safety
+    /// `storage` must hold an initialised, unlocked mutex that no thread waits on; it must not
+    /// be used again before a new [`ShimMutex::init`].
+    pub unsafe fn destroy(storage: *mut c_void) {
+        // SAFETY: guaranteed by the caller (an initialised mutex nobody holds or waits on).
+        unsafe { ffi::smtp_shim_mutex_destroy(storage) }
+    }
+}
+
+// ---- Run-time configuration ----------------------------------------------------------------
+
+/// A limit given at build time (`ZSMTP_*`, forwarded from Kconfig by build.rs), or `default`.
+const fn limit(value: Option<&str>, default: usize) -> usize {
+    match value {
+        None => default,
+        Some(text) => {
+            let bytes = text.as_bytes();
+            let mut n = 0usize;
+            let mut i = 0;
+            while i < bytes.len() {
+                n = n * 10 + (bytes[i] - b'0') as usize;
+                i += 1;
+            }
+            n
+        }
+    }
+}
+
+const MAX_DOMAIN: usize = limit(option_env!("ZSMTP_MAX_DOMAIN"), 255);
+const MAX_ADDRESS: usize = limit(option_env!("ZSMTP_MAX_ADDRESS"), 256);
+const MAX_USERNAME: usize = limit(option_env!("ZSMTP_MAX_USERNAME"), 128);
+const MAX_PASSWORD: usize = limit(option_env!("ZSMTP_MAX_PASSWORD"), 128);
+/// Receive buffer of the clients this module builds (Kconfig CONFIG_SMTP_CLIENT_RX_BUFFER_SIZE).
+pub const RX_BUFFER_SIZE: usize = limit(option_env!("ZSMTP_RX_BUFFER_SIZE"), 512);
+/// Transmit buffer of the clients this module builds (Kconfig CONFIG_SMTP_CLIENT_TX_BUFFER_SIZE).
+pub const TX_BUFFER_SIZE: usize = limit(option_env!("ZSMTP_TX_BUFFER_SIZE"), 1024);
+
+/// Room for server, domain, from, user and password with their NULs.
+const ARENA: usize = 2 * (MAX_DOMAIN + 1) + (MAX_ADDRESS + 1) + (MAX_USERNAME + 1) + (MAX_PASSWORD + 1);
+
+/// Why [`ShimConfig::load`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The shim does not know the key (a shim older than this code).
+    UnknownKey(&'static str),
+    /// A value does not fit (limits of the shim and of this build disagree).
+    TooLong(&'static str),
+    /// A value is not UTF-8 or not a number where one is needed.
+    Invalid(&'static str),
+}
+
+/// The run-time configuration (Kconfig defaults, overridden by the settings subsystem on
+/// Zephyr), copied out of the shim into one fixed buffer.
+pub struct ShimConfig {
+    arena: [u8; ARENA],
+    used: usize,
+    server: (usize, usize),
+    domain: (usize, usize),
+    from: (usize, usize),
+    user: (usize, usize),
+    password: (usize, usize),
+    port: u16,
+    auth: Auth,
+    timeouts: Timeouts,
+    pipelining: bool,
+}
+
+impl ShimConfig {
+    /// Loads persisted values (`smtp_shim_config_load`) and copies the configuration.
+    pub fn load() -> Result<Self, ConfigError> {
+        // SAFETY: no arguments; the shim serialises access to its store.
+        // A load error leaves the defaults in force, which is what the caller gets then.
+        let _ = unsafe { ffi::smtp_shim_config_load() };
+        let mut c = ShimConfig {
+            arena: [0; ARENA],
+            used: 0,
+            server: (0, 0),
+            domain: (0, 0),
+            from: (0, 0),
+            user: (0, 0),
+            password: (0, 0),
+            port: 25,
+            auth: Auth::None,
+            timeouts: Timeouts::DEFAULT,
+            pipelining: true,
+        };
+        c.server = c.take(c"server", "server")?;
+        c.domain = c.take(c"domain", "domain")?;
+        c.from = c.take(c"from", "from")?;
+        c.user = c.take(c"user", "user")?;
+        c.password = c.take(c"password", "password")?;
+
+        let mut small = [0u8; 16];
+        c.port = u16::try_from(number(get(c"port", &mut small, "port")?, "port")?)
+            .map_err(|_| ConfigError::Invalid("port"))?;
+        c.auth = match get(c"auth", &mut small, "auth")? {
+            b"plain" => Auth::Plain,
+            b"login" => Auth::Login,
+            b"none" => Auth::None,
+            _ => return Err(ConfigError::Invalid("auth")),
+        };
+        c.pipelining = get(c"pipelining", &mut small, "pipelining")? != b"n";
+        c.timeouts = Timeouts {
+            connect_ms: number(get(c"timeout_connect", &mut small, "timeout_connect")?, "timeout_connect")?,
+            greeting_ms: number(get(c"timeout_greeting", &mut small, "timeout_greeting")?, "timeout_greeting")?,
+            reply_ms: number(get(c"timeout_reply", &mut small, "timeout_reply")?, "timeout_reply")?,
+            send_ms: number(get(c"timeout_send", &mut small, "timeout_send")?, "timeout_send")?,
+            final_reply_ms: number(get(c"timeout_final", &mut small, "timeout_final")?, "timeout_final")?,
+            total_ms: number(get(c"timeout_total", &mut small, "timeout_total")?, "timeout_total")?,
+        };
+        Ok(c)
+    }
+
+    /// Copies one value into the arena; returns its (start, len).
+    fn take(&mut self, key: &CStr, name: &'static str) -> Result<(usize, usize), ConfigError> {
+        let start = self.used;
+        let len = get(key, &mut self.arena[start..], name)?.len();
+        core::str::from_utf8(&self.arena[start..start + len]).map_err(|_| ConfigError::Invalid(name))?;
+        self.used = start + len + 1;
+        Ok((start, len))
+    }
+
+    fn text(&self, (start, len): (usize, usize)) -> &str {
+        // Checked to be UTF-8 in `take`; never fails.
+        core::str::from_utf8(&self.arena[start..start + len]).unwrap_or("")
+    }
+
+    pub fn server(&self) -> &str {
+        self.text(self.server)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn domain(&self) -> &str {
+        self.text(self.domain)
+    }
+
+    pub fn from(&self) -> &str {
+        self.text(self.from)
+    }
+
+    pub fn auth(&self) -> Auth {
+        self.auth
+    }
+
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
+    /// The client configuration (credentials included; never log it with `{:?}` of the parts).
+    pub fn config(&self) -> Config<'_> {
+        let config = Config::new(self.server(), self.port, self.domain(), self.from())
+            .timeouts(self.timeouts)
+            .pipelining(self.pipelining);
+        match self.auth {
+            Auth::None => config,
+            mechanism => config.auth(mechanism, self.text(self.user), self.text(self.password)),
+        }
+    }
+}
+
+impl fmt::Debug for ShimConfig {
+    // By hand: the password never reaches a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShimConfig")
+            .field("server", &self.server())
+            .field("port", &self.port)
+            .field("domain", &self.domain())
+            .field("from", &self.from())
+            .field("auth", &self.auth)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `smtp_shim_config_get` into `buf`; returns the value's bytes (without the NUL).
+fn get<'b>(key: &CStr, buf: &'b mut [u8], name: &'static str) -> Result<&'b [u8], ConfigError> {
+    // SAFETY: `key` is NUL-terminated; `buf` is valid for writes of its length; the shim writes
+    // at most that many bytes (value and NUL) and keeps no pointer.
+    let rc = unsafe { ffi::smtp_shim_config_get(key.as_ptr(), buf.as_mut_ptr().cast::<c_char>(), buf.len()) };
+    match usize::try_from(rc) {
+        Ok(len) if len < buf.len() => Ok(&buf[..len]),
+        Ok(_) => Err(ConfigError::TooLong(name)),
+        Err(_) => {
+            let e = ZsockError::from_shim(rc);
+            Err(match e.kind {
+                ErrorKind::NotFound => ConfigError::UnknownKey(name),
+                _ => ConfigError::TooLong(name),
+            })
+        }
+    }
+}
+
+fn number(text: &[u8], name: &'static str) -> Result<u32, ConfigError> {
+    if text.is_empty() || text.len() > 10 {
+        return Err(ConfigError::Invalid(name));
+    }
+    let mut n: u64 = 0;
+    for &b in text {
+        if !b.is_ascii_digit() {
+            return Err(ConfigError::Invalid(name));
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    u32::try_from(n).map_err(|_| ConfigError::Invalid(name))
+}
+
+// ---- Logging -------------------------------------------------------------------------------
+
+/// A `log` backend that hands each record to `smtp_shim_log` (Zephyr: `LOG_ERR`/`LOG_WRN`/... of
+/// the `smtp_client` log module, so `CONFIG_SMTP_CLIENT_LOG_LEVEL` filters it). Records are cut
+/// at 160 bytes. Stateless; install it with [`install_logger`].
+pub struct ShimLogger;
+
+/// The logger instance to install.
+pub static SHIM_LOGGER: ShimLogger = ShimLogger;
+
+impl log::Log for ShimLogger {
+    fn enabled(&self, _metadata: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let level = match record.level() {
+            log::Level::Error => 1,
+            log::Level::Warn => 2,
+            log::Level::Info => 3,
+            log::Level::Debug | log::Level::Trace => 4,
+        };
+        let mut line = Truncating { buf: [0; 160], len: 0 };
+        let _ = fmt::write(&mut line, format_args!("{}: {}", record.target(), record.args()));
+        // SAFETY: `line.buf` is valid for reads of `line.len` bytes; the shim copies them
+        // before returning (the message need not be NUL-terminated).
+        unsafe { ffi::smtp_shim_log(level, line.buf.as_ptr().cast::<c_char>(), line.len) };
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs [`SHIM_LOGGER`] as the `log` crate's logger with `level` as maximum. Returns false
+/// if a logger was already installed.
+///
+/// # Safety
+/// Call once at start-up, before any other thread uses `log` (the contract of
+/// `log::set_logger_racy`, the only installer available on targets without atomic
+/// compare-and-swap such as Cortex-M0).
+pub unsafe fn install_logger(level: log::LevelFilter) -> bool {
+    // SAFETY: the caller guarantees no concurrent use of the log crate's globals.
+    let installed = unsafe { log::set_logger_racy(&SHIM_LOGGER) }.is_ok();
+    if installed {
+        // SAFETY: as above.
+        unsafe { log::set_max_level_racy(level) };
+    }
+    installed
+}
+
+/// A `fmt::Write` into a fixed buffer that silently drops what does not fit.
+struct Truncating<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> fmt::Write for Truncating<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = N - self.len;
+        let n = s.len().min(room);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+// ---- The shell's send ------------------------------------------------------------------------
+
+/// Writes `text` into a C buffer of `len` bytes, cut to fit, always NUL-terminated.
+///
+/// # Safety
+/// `out` must be null or valid for writes of `len` bytes.
+unsafe fn put_c_text(out: *mut c_char, len: usize, args: fmt::Arguments<'_>) {
+    if out.is_null() || len == 0 {
+        return;
+    }
+    let mut line = Truncating { buf: [0u8; 256], len: 0 };
+    let _ = fmt::write(&mut line, args);
+    let n = line.len.min(len - 1);
+    // SAFETY: the caller guarantees `out` is valid for `len` bytes; n + 1 <= len bytes are
+    // written and the source (a local buffer) does not overlap it.
+    unsafe {
+        core::ptr::copy_nonoverlapping(line.buf.as_ptr().cast::<c_char>(), out, n);
+        *out.add(n) = 0;
+    }
+}
+
+/// A configuration that cannot be loaded, as the client's validation error of that field.
+fn config_error(e: ConfigError) -> Error {
+    use crate::{Field, Invalid};
+    let (name, why) = match e {
+        ConfigError::UnknownKey(name) => (name, Invalid::Empty),
+        ConfigError::TooLong(name) => (name, Invalid::TooLong),
+        ConfigError::Invalid(name) => (name, Invalid::Syntax),
+    };
+    let field = match name {
+        "port" => Field::Port,
+        "domain" => Field::Domain,
+        "from" => Field::From,
+        "user" => Field::Username,
+        "password" => Field::Password,
+        _ => Field::Server,
+    };
+    Error::invalid(field, why)
+}
+
+#[allow(clippy::result_large_err)] // crate::Error is the crate-wide error type
+fn send_configured(to: &str, subject: &str, body: &[u8]) -> Result<crate::Sent, Error> {
+    let shim = ShimConfig::load().map_err(config_error)?;
+    let mut client: Client<'_, ZsockTransport, ZsockClock, RX_BUFFER_SIZE, TX_BUFFER_SIZE> =
+        Client::new(shim.config(), ZsockTransport::new(), ZsockClock::new())?;
+    let recipients = [to];
+    let mail = Mail::new(subject, body).to(&recipients);
+    client.send(&mail)
+}
+
+/// Sends one mail with the run-time configuration (the `smtp send TO SUBJECT BODY` shell
+/// command). See `zsmtp_shim_send_mail` in smtp_shim.h.
+///
+/// # Safety
+/// `to` and `subject` must be null or NUL-terminated strings; `body` must be null or valid for
+/// reads of `body_len` bytes; `reply` must be null or valid for writes of `reply_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn zsmtp_shim_send_mail(
+    to: *const c_char,
+    subject: *const c_char,
+    body: *const u8,
+    body_len: usize,
+    reply: *mut c_char,
+    reply_len: usize,
+) -> u32 {
+    if in_isr() {
+        return status::NX_CALLER_ERROR;
+    }
+    if to.is_null() || subject.is_null() || (body.is_null() && body_len != 0) {
+        // SAFETY: `reply`/`reply_len` as guaranteed by the caller.
+        unsafe { put_c_text(reply, reply_len, format_args!("NX_PTR_ERROR: null argument")) };
+        return status::NX_PTR_ERROR;
+    }
+    // SAFETY: both are non-null and NUL-terminated (caller's contract); they outlive this call.
+    let (to, subject) = unsafe { (CStr::from_ptr(to), CStr::from_ptr(subject)) };
+    let body: &[u8] = if body_len == 0 {
+        &[]
+    } else {
+        // SAFETY: non-null and valid for `body_len` bytes (caller's contract), not mutated
+        // during the call.
+        unsafe { core::slice::from_raw_parts(body, body_len) }
+    };
+    let (Ok(to), Ok(subject)) = (to.to_str(), subject.to_str()) else {
+        // SAFETY: `reply`/`reply_len` as guaranteed by the caller.
+        unsafe { put_c_text(reply, reply_len, format_args!("NX_SMTP_INVALID_PARAM: not UTF-8")) };
+        return status::NX_SMTP_INVALID_PARAM;
+    };
+    match send_configured(to, subject, body) {
+        Ok(sent) => {
+            // SAFETY: `reply`/`reply_len` as guaranteed by the caller.
+            unsafe { put_c_text(reply, reply_len, format_args!("{}", sent.reply)) };
+            status::NX_SUCCESS
+        }
+        Err(e) => {
+            // SAFETY: `reply`/`reply_len` as guaranteed by the caller.
+            unsafe { put_c_text(reply, reply_len, format_args!("{}", e)) };
+            e.status()
+        }
+    }
+}

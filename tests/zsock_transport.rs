@@ -1,0 +1,353 @@
+//! The Zephyr transport (src/transport/zsock.rs) on the host, through the shim's POSIX twin
+//! (shim/posix/smtp_shim_posix.c, compiled by build.rs): the same Rust code that runs on Zephyr,
+//! against real sockets on loopback. Run with `cargo test --features zsock`.
+#![cfg(feature = "zsock")]
+
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use embedded_io::{Error as _, ErrorKind, Read, Write};
+use zsmtp::transport::zsock::{in_isr, ShimConfig, ShimMutex, ZsockClock, ZsockTransport};
+use zsmtp::{Auth, Clock, Transport};
+
+extern "C" {
+    // The shim's configuration setter (shim/include/smtp_shim.h), linked from the POSIX twin.
+    fn smtp_shim_config_set(key: *const c_char, value: *const c_char) -> c_int;
+    // libc's listen(2), to shrink a std listener's backlog.
+    fn listen(fd: c_int, backlog: c_int) -> c_int;
+}
+
+/// Every wait in these tests is bounded by this.
+const LIMIT: Duration = Duration::from_secs(5);
+
+fn local_listener() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    let port = listener.local_addr().expect("local addr").port();
+    (listener, port)
+}
+
+/// Accepts one connection (bounded) and runs `script` on it in a thread.
+fn serve_once<F>(listener: TcpListener, script: F) -> thread::JoinHandle<Vec<u8>>
+where
+    F: FnOnce(&mut TcpStream) -> Vec<u8> + Send + 'static,
+{
+    thread::spawn(move || {
+        listener.set_nonblocking(true).expect("nonblocking");
+        let start = Instant::now();
+        let mut stream = loop {
+            match listener.accept() {
+                Ok((s, _)) => break s,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && start.elapsed() < LIMIT => {
+                    thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        };
+        stream.set_nonblocking(false).expect("blocking");
+        stream.set_read_timeout(Some(LIMIT)).expect("timeout");
+        stream.set_write_timeout(Some(LIMIT)).expect("timeout");
+        script(&mut stream)
+    })
+}
+
+/// Reads from the transport until `needle` was received (bounded).
+fn read_until(t: &mut ZsockTransport, needle: &[u8]) -> Vec<u8> {
+    let mut got = Vec::new();
+    let start = Instant::now();
+    while !got.windows(needle.len()).any(|w| w == needle) {
+        assert!(start.elapsed() < LIMIT, "no {:?} within {:?}", String::from_utf8_lossy(needle), LIMIT);
+        let mut buf = [0u8; 64];
+        let n = t.read(&mut buf).expect("read");
+        assert!(n > 0, "peer closed early after {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
+#[test]
+fn round_trip_with_a_tiny_smtp_peer() {
+    let (listener, port) = local_listener();
+    let server = serve_once(listener, |s| {
+        s.write_all(b"220 peer.test ESMTP\r\n").unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        while !got.ends_with(b"\r\n") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "client closed");
+            got.extend_from_slice(&buf[..n]);
+        }
+        s.write_all(b"250-peer.test\r\n250 SIZE 1000\r\n").unwrap();
+        got
+    });
+
+    let mut t = ZsockTransport::new();
+    t.connect("127.0.0.1", port, 2_000).expect("connect");
+    assert!(t.is_connected());
+    t.set_timeout(2_000);
+    assert_eq!(read_until(&mut t, b"\r\n"), b"220 peer.test ESMTP\r\n");
+    t.write_all(b"EHLO device.test\r\n").expect("write");
+    t.flush().expect("flush");
+    assert_eq!(read_until(&mut t, b"SIZE 1000\r\n"), b"250-peer.test\r\n250 SIZE 1000\r\n");
+    assert_eq!(server.join().unwrap(), b"EHLO device.test\r\n");
+    t.close();
+    assert!(!t.is_connected());
+    t.close(); // twice is fine
+}
+
+#[test]
+fn large_write_arrives_intact() {
+    let (listener, port) = local_listener();
+    let server = serve_once(listener, |s| {
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).unwrap();
+        all
+    });
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let mut t = ZsockTransport::new();
+    t.connect("127.0.0.1", port, 2_000).expect("connect");
+    t.set_timeout(3_000);
+    t.write_all(&data).expect("write_all");
+    t.close();
+    assert_eq!(server.join().unwrap(), data);
+}
+
+#[test]
+fn recv_times_out_when_the_peer_is_silent() {
+    let (listener, port) = local_listener();
+    let server = serve_once(listener, |s| {
+        // Say nothing; hold the connection until the client gives up and closes.
+        let mut buf = [0u8; 16];
+        let n = s.read(&mut buf).unwrap_or(0);
+        buf[..n].to_vec()
+    });
+    let mut t = ZsockTransport::new();
+    t.connect("127.0.0.1", port, 2_000).expect("connect");
+    t.set_timeout(300);
+    let start = Instant::now();
+    let err = t.read(&mut [0u8; 16]).expect_err("silent peer must time out");
+    let waited = start.elapsed();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    assert!(waited >= Duration::from_millis(250), "gave up after {waited:?}");
+    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
+    t.close();
+    assert_eq!(server.join().unwrap(), b"");
+}
+
+#[test]
+fn peer_close_reads_as_zero() {
+    let (listener, port) = local_listener();
+    let server = serve_once(listener, |s| {
+        s.write_all(b"221 bye\r\n").unwrap();
+        Vec::new() // dropping the stream closes it
+    });
+    let mut t = ZsockTransport::new();
+    t.connect("127.0.0.1", port, 2_000).expect("connect");
+    t.set_timeout(2_000);
+    assert_eq!(read_until(&mut t, b"\r\n"), b"221 bye\r\n");
+    server.join().unwrap();
+    assert_eq!(t.read(&mut [0u8; 16]).expect("read after close"), 0);
+}
+
+#[test]
+fn refused_on_a_port_nobody_listens_on() {
+    let (listener, port) = local_listener();
+    drop(listener); // the port is now closed
+    let mut t = ZsockTransport::new();
+    let start = Instant::now();
+    let err = t.connect("127.0.0.1", port, 2_000).expect_err("nobody listens");
+    assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
+    assert!(err.errno() > 0);
+    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(!t.is_connected());
+    assert_eq!(t.read(&mut [0u8; 4]).unwrap_err().kind(), ErrorKind::NotConnected);
+    assert_eq!(t.write(b"x").unwrap_err().kind(), ErrorKind::NotConnected);
+}
+
+#[test]
+fn connect_times_out_when_the_listener_does_not_answer() {
+    // A listener whose accept queue is full drops new SYNs (Linux: tcp_conn_request), so a
+    // connection to it never completes: the loopback way to see a connect timeout.
+    let (listener, port) = local_listener();
+    // SAFETY: the descriptor is a listening TCP socket owned by `listener`, alive here.
+    assert_eq!(unsafe { listen(listener.as_raw_fd(), 0) }, 0);
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut held = Vec::new();
+    let start = Instant::now();
+    loop {
+        assert!(start.elapsed() < LIMIT, "the accept queue never filled");
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(s) => held.push(s),
+            Err(_) => break, // queue full: SYNs are dropped now
+        }
+        assert!(held.len() < 64, "backlog 0 accepted {} connections", held.len());
+    }
+
+    let mut t = ZsockTransport::new();
+    let start = Instant::now();
+    let err = t.connect("127.0.0.1", port, 400).expect_err("must time out");
+    let waited = start.elapsed();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    assert!(waited >= Duration::from_millis(350), "gave up after {waited:?}");
+    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
+    drop(held);
+}
+
+#[test]
+fn ipv6_loopback_literal() {
+    let listener = TcpListener::bind("[::1]:0").expect("this test needs ::1 (IPv6 loopback)");
+    let port = listener.local_addr().unwrap().port();
+    let server = serve_once(listener, |s| {
+        s.write_all(b"220 v6\r\n").unwrap();
+        Vec::new()
+    });
+    let mut t = ZsockTransport::new();
+    t.connect("::1", port, 2_000).expect("connect ::1");
+    t.set_timeout(2_000);
+    assert_eq!(read_until(&mut t, b"\r\n"), b"220 v6\r\n");
+    server.join().unwrap();
+}
+
+#[test]
+fn name_localhost_resolves_and_tries_each_address() {
+    // Only 127.0.0.1 listens: if "localhost" resolves to ::1 first, that address is refused
+    // and the next one must be tried.
+    let (listener, port) = local_listener();
+    let server = serve_once(listener, |s| {
+        s.write_all(b"220 named\r\n").unwrap();
+        Vec::new()
+    });
+    let mut t = ZsockTransport::new();
+    t.connect("localhost", port, 2_000).expect("connect localhost");
+    t.set_timeout(2_000);
+    assert_eq!(read_until(&mut t, b"\r\n"), b"220 named\r\n");
+    server.join().unwrap();
+}
+
+#[test]
+fn bad_host_arguments_are_invalid_input() {
+    let mut t = ZsockTransport::new();
+    assert_eq!(t.connect("", 25, 100).unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(t.connect("a\0b", 25, 100).unwrap_err().kind(), ErrorKind::InvalidInput);
+    let long = "a".repeat(256);
+    assert_eq!(t.connect(&long, 25, 100).unwrap_err().kind(), ErrorKind::InvalidInput);
+}
+
+#[test]
+fn clock_is_monotonic_with_wall_time_and_entropy() {
+    let mut clock = ZsockClock::new();
+    let a = clock.now_ms();
+    thread::sleep(Duration::from_millis(20));
+    let b = clock.now_ms();
+    assert!(b >= a + 15, "uptime went from {a} to {b} over 20 ms");
+    let now = clock.unix_time().expect("the host has a wall clock");
+    assert!(now > 1_577_836_800, "wall clock reads {now}");
+    let draws: Vec<u32> = (0..8).map(|_| clock.entropy()).collect();
+    assert!(draws.windows(2).any(|w| w[0] != w[1]), "entropy repeats: {draws:?}");
+    assert!(!in_isr());
+}
+
+#[test]
+fn shim_mutex_serialises_threads() {
+    #[repr(C, align(4))]
+    struct LockWords([u32; 16]);
+    struct Shared {
+        words: std::cell::UnsafeCell<LockWords>,
+        counter: std::cell::UnsafeCell<u64>,
+    }
+    // SAFETY: `counter` is only touched with the shim mutex held; the mutex itself is made for
+    // concurrent use.
+    unsafe impl Sync for Shared {}
+
+    let shared = Arc::new(Shared {
+        words: std::cell::UnsafeCell::new(LockWords([0; 16])),
+        counter: std::cell::UnsafeCell::new(0),
+    });
+    let storage = shared.words.get().cast::<c_void>();
+    // SAFETY: 64 bytes owned by `shared`, which does not move (it is in an Arc) and outlives
+    // every use below.
+    assert!(unsafe { ShimMutex::init(storage, 64) });
+
+    let entered = Arc::new(AtomicU32::new(0));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let shared = Arc::clone(&shared);
+            let entered = Arc::clone(&entered);
+            thread::spawn(move || {
+                let storage = shared.words.get().cast::<c_void>();
+                for _ in 0..10_000 {
+                    // SAFETY: the mutex was initialised above and is destroyed only after every
+                    // worker joined.
+                    unsafe { ShimMutex::lock(storage) };
+                    // A non-atomic read-modify-write: lost updates show a broken mutex.
+                    // SAFETY: the mutex is held.
+                    unsafe { *shared.counter.get() += 1 };
+                    // SAFETY: held by this thread.
+                    unsafe { ShimMutex::unlock(storage) };
+                }
+                entered.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(entered.load(Ordering::SeqCst), 4);
+    // SAFETY: all workers joined; nobody holds the mutex.
+    assert_eq!(unsafe { *shared.counter.get() }, 40_000);
+    // SAFETY: initialised, unlocked, unused from now on.
+    unsafe { ShimMutex::destroy(storage) };
+
+    let mut small = [0u32; 4];
+    // SAFETY: 16 valid bytes; init must refuse them.
+    assert!(!unsafe { ShimMutex::init(small.as_mut_ptr().cast(), 16) });
+    // SAFETY: a null pointer is refused, never dereferenced.
+    assert!(!unsafe { ShimMutex::init(std::ptr::null_mut(), 64) });
+}
+
+fn set(key: &str, value: &str) -> c_int {
+    let (k, v) = (CString::new(key).unwrap(), CString::new(value).unwrap());
+    // SAFETY: both are NUL-terminated and live across the call.
+    unsafe { smtp_shim_config_set(k.as_ptr(), v.as_ptr()) }
+}
+
+#[test]
+fn run_time_configuration_round_trip() {
+    // This is the only test that changes the configuration store.
+    let defaults = ShimConfig::load().expect("defaults load");
+    assert_eq!(defaults.server(), "127.0.0.1");
+    assert_eq!(defaults.port(), 25);
+    assert_eq!(defaults.auth(), Auth::None);
+    assert_eq!(defaults.timeouts().connect_ms, 10_000);
+
+    assert_eq!(set("server", "mail.example.test"), 0);
+    assert_eq!(set("port", "2525"), 0);
+    assert_eq!(set("from", "device@example.test"), 0);
+    assert_eq!(set("auth", "login"), 0);
+    assert_eq!(set("user", "device"), 0);
+    assert_eq!(set("password", "s3cret pass"), 0);
+    assert!(set("port", "0") < 0);
+    assert!(set("port", "65536") < 0);
+    assert!(set("server", "bad host") < 0);
+    assert!(set("auth", "cram-md5") < 0);
+    assert!(set("password", "line\nbreak") < 0);
+    assert!(set("server", &"a".repeat(256)) < 0);
+    assert!(set("timeout_reply", "5") < 0, "read-only key");
+    assert!(set("nonsense", "1") < 0);
+
+    let c = ShimConfig::load().expect("load");
+    assert_eq!(c.server(), "mail.example.test");
+    assert_eq!(c.port(), 2525);
+    assert_eq!(c.from(), "device@example.test");
+    assert_eq!(c.auth(), Auth::Login);
+    let config = c.config();
+    assert_eq!(config.username, "device");
+    assert_eq!(config.password, "s3cret pass");
+    let shown = format!("{c:?} {config:?}");
+    assert!(!shown.contains("s3cret"), "password leaked into Debug: {shown}");
+}
