@@ -6,6 +6,8 @@
 
 #[cfg(feature = "std")]
 pub mod std;
+#[cfg(feature = "zsock")]
+pub mod zsock;
 
 /// A byte stream to the SMTP server. `read` returning `Ok(0)` means the peer closed.
 ///
