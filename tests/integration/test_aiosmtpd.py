@@ -6,7 +6,7 @@ import re
 import pytest
 
 from bodies import CASES, one_megabyte
-from conftest import AIOSMTPD_PORT, DOMAIN, FROM, cli_args, normalise, run_cli
+from e2e import AIOSMTPD_PORT, DOMAIN, FROM, cli_args, normalise, run_cli
 
 
 def split_crlf(eml):

@@ -3,7 +3,7 @@ import socket
 
 import pytest
 
-from conftest import (AIOSMTPD_PORT, POSTFIX_PORT, WRONG_PASSWORD, cli_args, run_cli)
+from e2e import (AIOSMTPD_PORT, POSTFIX_PORT, WRONG_PASSWORD, cli_args, run_cli)
 
 
 def test_wrong_password_is_auth_reply_error(postfix, body_file):

@@ -1,7 +1,7 @@
 """IPv6 literal servers, and credentials that must never be printed (trace log included)."""
 import pytest
 
-from conftest import (AIOSMTPD_PORT, PASSWORD, POSTFIX_PORT, SECRETS, WRONG_PASSWORD, cli_args,
+from e2e import (AIOSMTPD_PORT, PASSWORD, POSTFIX_PORT, SECRETS, WRONG_PASSWORD, cli_args,
                       normalise, run_cli, secrets)
 from bodies import CASES
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bodies import CASES, one_megabyte
-from conftest import (POSTFIX_PORT, DOMAIN, FROM, as_stored_by_postfix, cli_args, run_cli,
+from e2e import (POSTFIX_PORT, DOMAIN, FROM, as_stored_by_postfix, cli_args, run_cli,
                       stored_parts)
 
 
