@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVERS = os.path.join(REPO, "scripts", "servers")
@@ -75,33 +74,11 @@ SECRETS = secrets(PASSWORD, WRONG_PASSWORD)
 # running the CLI
 
 
-@dataclass
-class Run:
-    args: list
-    rc: int
-    stdout: bytes
-    stderr: bytes
-
-    def __str__(self):
-        return "smtp-send exit %d\nargs: %r\n--- stdout\n%s\n--- stderr\n%s" % (
-            self.rc, redact_args(self.args), self.stdout.decode("utf-8", "replace"),
-            self.stderr.decode("utf-8", "replace"))
-
-    def ok(self):
-        assert self.rc == 0, str(self)
-        return self
-
-    def error(self, name):
-        """Asserts a failure whose last stderr line is `error: NAME (0xNN)[: reply]` with the
-        value of NAME in src/error.rs; returns the reply text (None when absent)."""
-        assert self.rc != 0, "expected %s, got success\n%s" % (name, self)
-        lines = self.stderr.decode("utf-8", "replace").rstrip("\n").split("\n")
-        m = ERROR_LINE.match(lines[-1])
-        assert m, "last stderr line is not 'error: NX_NAME (0xNN)[: reply]'\n%s" % self
-        assert m.group(1) == name, "expected %s, got %s\n%s" % (name, m.group(1), self)
-        assert int(m.group(2), 16) == STATUS[name], \
-            "%s printed as 0x%s, src/error.rs says 0x%02X\n%s" % (name, m.group(2), STATUS[name], self)
-        return m.group(3)
+def redact(data):
+    """`data` (bytes) with every form of a test password replaced by <REDACTED>."""
+    for s in sorted(SECRETS, key=len, reverse=True):
+        data = data.replace(s, b"<REDACTED>")
+    return data
 
 
 def redact_args(args):
@@ -112,18 +89,59 @@ def redact_args(args):
     return out
 
 
+class Run:
+    """The outcome of one smtp-send run. Its text forms never show a password; failures are
+    raised as plain AssertionErrors (no assertion rewriting that could print the arguments)."""
+
+    def __init__(self, args, rc, stdout, stderr):
+        self.args, self.rc, self.stdout, self.stderr = args, rc, stdout, stderr
+
+    def __str__(self):
+        return "smtp-send exit %d\nargs: %r\n--- stdout\n%s\n--- stderr\n%s" % (
+            self.rc, redact_args(self.args), redact(self.stdout).decode("utf-8", "replace"),
+            redact(self.stderr).decode("utf-8", "replace"))
+
+    __repr__ = __str__
+
+    def ok(self):
+        if self.rc != 0:
+            raise AssertionError("expected success\n%s" % self)
+        return self
+
+    def error(self, name):
+        """Asserts a failure whose last stderr line is `error: NAME (0xNN)[: reply]` with the
+        value of NAME in src/error.rs; returns the reply text (None when absent)."""
+        if self.rc == 0:
+            raise AssertionError("expected %s, got success\n%s" % (name, self))
+        lines = self.stderr.decode("utf-8", "replace").rstrip("\n").split("\n")
+        m = ERROR_LINE.match(lines[-1])
+        if not m:
+            raise AssertionError("last stderr line is not 'error: NX_NAME (0xNN)[: reply]'\n%s" % self)
+        if m.group(1) != name:
+            raise AssertionError("expected %s, got %s\n%s" % (name, m.group(1), self))
+        if int(m.group(2), 16) != STATUS[name]:
+            raise AssertionError("%s printed as 0x%s, src/error.rs says 0x%02X\n%s"
+                                 % (name, m.group(2), STATUS[name], self))
+        return m.group(3)
+
+
 def run_cli(args, stdin=None, env=None, timeout=CLI_TIMEOUT):
-    """Runs smtp-send with `args` (stdin: bytes or None for an empty stdin). Every run is
-    checked for leaked passwords in stdout and stderr."""
+    """Runs smtp-send with `args` (stdin: bytes or None for an empty stdin), bounded by
+    `timeout` seconds. Every run is checked for leaked passwords in stdout and stderr."""
     e = dict(os.environ)
     e.pop("SMTP_SEND_LOG", None)
     e.update(env or {})
     argv = [CLI] + [str(a) for a in args]
-    p = subprocess.run(argv, input=stdin if stdin is not None else b"", capture_output=True,
-                       timeout=timeout, env=e)
+    try:
+        p = subprocess.run(argv, input=stdin if stdin is not None else b"",
+                           capture_output=True, timeout=timeout, env=e)
+    except subprocess.TimeoutExpired as t:
+        # (TimeoutExpired's own message would show the command line, password included)
+        raise AssertionError("smtp-send did not finish within %d s\n%s" % (
+            timeout, Run(argv[1:], -1, t.stdout or b"", t.stderr or b""))) from None
     r = Run(argv[1:], p.returncode, p.stdout, p.stderr)
-    for s in SECRETS:
-        assert s not in p.stdout and s not in p.stderr, "a password form leaked:\n%s" % r
+    if any(s in p.stdout or s in p.stderr for s in SECRETS):
+        raise AssertionError("a form of the password was printed (shown redacted):\n%s" % r)
     return r
 
 
