@@ -213,16 +213,22 @@ const _: () = {
 // Platform: transport, clock, lock, caller context.
 // ---------------------------------------------------------------------------------------
 
-// ==== Zephyr (feature "zsock"): not compile-tested on the host. ====
-// Uses the Zephyr module's shim: ShimMutex wraps a k_mutex placed in the lock words
-// (its unsafe fns take the storage pointer), in_isr() is k_is_in_isr().
+// ==== Zephyr (feature "zsock"; on a host with `std` too, the shim's POSIX twin). ====
+// The Zephyr module's shim: ShimMutex is a k_mutex (pthread mutex on the POSIX twin) living
+// in the lock words; in_isr() is k_is_in_isr().
 #[cfg(feature = "zsock")]
 mod platform {
     use super::LockWords;
     use crate::transport::zsock::{in_isr as shim_in_isr, ShimMutex, ZsockClock, ZsockTransport};
+    use core::mem::size_of;
 
     pub type PlatformTransport = ZsockTransport;
     pub type PlatformClock = ZsockClock;
+
+    const _: () = assert!(
+        size_of::<LockWords>() >= ShimMutex::STORAGE_MIN,
+        "NX_SMTP_CLIENT_LOCK_WORDS too small for the shim's mutex"
+    );
 
     pub fn transport() -> PlatformTransport {
         ZsockTransport::new()
@@ -236,21 +242,25 @@ mod platform {
         shim_in_isr()
     }
 
+    /// Returns false when the shim could not initialise the mutex.
+    ///
     /// # Safety
     /// `storage` points to a client's lock words, valid for writes and used by no one else.
-    pub unsafe fn lock_init(storage: *mut LockWords) {
-        // SAFETY: per this function's contract the words are ours to initialise.
-        unsafe { ShimMutex::init(storage.cast()) }
+    pub unsafe fn lock_init(storage: *mut LockWords) -> bool {
+        // SAFETY: per this function's contract the words are ours, and the client structure
+        // is not moved while it is created (documented in the header).
+        unsafe { ShimMutex::init(storage.cast(), size_of::<LockWords>()) }
     }
 
     /// # Safety
-    /// `storage` was initialised by [`lock_init`] and is not destroyed during the call.
+    /// `storage` was initialised by [`lock_init`] and is not destroyed during the call; thread
+    /// context.
     pub unsafe fn with_lock<R>(storage: *mut LockWords, f: impl FnOnce() -> R) -> R {
-        // SAFETY: an initialised k_mutex, per this function's contract; thread context
-        // (callers reject ISRs first).
+        // SAFETY: an initialised mutex, per this function's contract; thread context (the
+        // services reject ISRs first).
         unsafe { ShimMutex::lock(storage.cast()) };
         let result = f();
-        // SAFETY: the same k_mutex, locked just above by this thread.
+        // SAFETY: the same mutex, locked just above by this thread.
         unsafe { ShimMutex::unlock(storage.cast()) };
         result
     }
@@ -293,10 +303,11 @@ mod platform {
 
     /// # Safety
     /// `storage` points to a client's lock words, valid for writes and used by no one else.
-    pub unsafe fn lock_init(storage: *mut LockWords) {
+    pub unsafe fn lock_init(storage: *mut LockWords) -> bool {
         // SAFETY: size and alignment are checked above; the words are ours to overwrite
         // (whatever was there is not dropped: a host Mutex<()> owns no resources).
-        unsafe { storage.cast::<RawLock>().write(Mutex::new(())) }
+        unsafe { storage.cast::<RawLock>().write(Mutex::new(())) };
+        true
     }
 
     /// # Safety
@@ -429,8 +440,7 @@ impl Writer<'_> {
 
 /// The server address as text, or `NX_IP_ADDRESS_ERROR` for an unknown version.
 fn server_text<'b>(addr: &NxdAddress, buf: &'b mut [u8; IP_TEXT_MAX]) -> Result<&'b str, u32> {
-    // ULONG may be 64 bits wide; NetX keeps 32-bit words (`as` keeps the low 32 bits).
-    let word = |i: usize| addr.nxd_ip_address[i] as u32;
+    let word = |i: usize| low32(addr.nxd_ip_address[i]);
     let len = match addr.nxd_ip_version {
         NX_IP_VERSION_V4 => format_ipv4(word(0), buf),
         NX_IP_VERSION_V6 => format_ipv6([word(0), word(1), word(2), word(3)], buf),
@@ -438,6 +448,13 @@ fn server_text<'b>(addr: &NxdAddress, buf: &'b mut [u8; IP_TEXT_MAX]) -> Result<
     };
     let text = buf.get(..len).ok_or(status::NX_SMTP_INTERNAL_ERROR)?;
     core::str::from_utf8(text).map_err(|_| status::NX_SMTP_INTERNAL_ERROR)
+}
+
+/// The low 32 bits of a `ULONG` (32 bits on Zephyr's targets, 64 on LP64 hosts; NetX keeps
+/// 32-bit words in it).
+#[allow(clippy::unnecessary_cast)] // a no-op where c_ulong is u32
+fn low32(value: c_ulong) -> u32 {
+    (value as u64 & 0xFFFF_FFFF) as u32
 }
 
 fn is_control(b: u8) -> bool {
@@ -691,7 +708,7 @@ unsafe fn create(
     // another thread (contract); an all-zero NX_SMTP_CLIENT is a valid value.
     unsafe { ptr::write_bytes(client, 0, 1) };
     // SAFETY: as above; the lock is initialised before the id makes the client visible.
-    unsafe {
+    let locked = unsafe {
         let c = &mut *client;
         store(&mut c.nx_smtp_username, user);
         store(&mut c.nx_smtp_password, pass);
@@ -700,7 +717,13 @@ unsafe fn create(
         c.nx_smtp_client_authentication_type = auth_type;
         c.nx_smtp_server_address = address;
         c.nx_smtp_server_port = port;
-        platform::lock_init(addr_of_mut!(c.nx_smtp_client_lock));
+        platform::lock_init(addr_of_mut!(c.nx_smtp_client_lock))
+    };
+    if !locked {
+        // Not created: leave no credentials behind.
+        // SAFETY: valid for writes (contract); the lock words hold no live mutex.
+        unsafe { wipe(client.cast::<u8>(), size_of::<NxSmtpClient>()) };
+        return Err(status::NX_SMTP_INTERNAL_ERROR);
     }
     // SAFETY: `client` is valid (contract).
     unsafe { id_of(client) }.store(NX_SMTP_CLIENT_ID, Ordering::Release);
@@ -860,7 +883,7 @@ unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &str, priority: Prio
             rx: &mut rx[..],
             tx: &mut tx[..],
             last_reply: &mut last_reply,
-            sequence: *sequence as u32,
+            sequence: low32(*sequence),
         };
         match session::send(parts, &config, &mail, body) {
             Ok(_) => Ok(()),

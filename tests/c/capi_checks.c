@@ -6,9 +6,14 @@
  *
  * Usage: capi_checks                 argument and layout checks (no network)
  *        capi_checks --layout-only   the layout check alone
- *        capi_checks --server TAG    both, then the real-server checks
+ *        capi_checks --server TAG    both, then the real-server checks (including
+ *                                    THREADS x SENDS_PER_THREAD concurrent sends on one
+ *                                    client: subjects "capi thread T.I TAG")
  * Prints PASS/FAIL lines and, last, "capi_checks: N passed, M failed"; exits 1 on failure.
  */
+#define _POSIX_C_SOURCE 200809L /* pthreads under -std=c99 */
+
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -525,6 +530,75 @@ static void server_checks(const char *tag)
     expect_status("server: delete closed-port client", nx_smtp_client_delete(&c), NX_SUCCESS);
 }
 
+/* --- concurrent sends on one client: the client's lock serialises them ------------------- */
+
+#define THREADS 4
+#define SENDS_PER_THREAD 2
+
+struct thread_arg
+{
+    NX_SMTP_CLIENT *client;
+    const char *tag;
+    int index;
+    UINT status[SENDS_PER_THREAD];
+};
+
+static void *sender(void *p)
+{
+    struct thread_arg *a = (struct thread_arg *)p;
+    char rcpt[] = "<bob@example.test>";
+    char subject[128];
+    char body[128];
+    int i;
+    for (i = 0; i < SENDS_PER_THREAD; i++)
+    {
+        sprintf(subject, "capi thread %d.%d %s", a->index, i, a->tag);
+        sprintf(body, "Sent by thread %d, mail %d, %s.\r\n", a->index, i, a->tag);
+        a->status[i] = nx_smtp_mail_send(a->client, rcpt, NX_SMTP_MAIL_PRIORITY_NORMAL, subject, body, (UINT)strlen(body));
+    }
+    return NULL;
+}
+
+static void thread_checks(const char *tag)
+{
+    static NX_SMTP_CLIENT shared;
+    static struct thread_arg args[THREADS];
+    pthread_t threads[THREADS];
+    int i, j, started = 0, all_ok = 1;
+    char detail[64];
+
+    defaults();
+    expect_status("threads: create shared client",
+                  nxd_smtp_client_create(&shared, &ip, &pool, user, pass, from, domain, NX_SMTP_CLIENT_AUTH_PLAIN, &server, 2525),
+                  NX_SUCCESS);
+    for (i = 0; i < THREADS; i++)
+    {
+        args[i].client = &shared;
+        args[i].tag = tag;
+        args[i].index = i;
+        if (pthread_create(&threads[i], NULL, sender, &args[i]) == 0)
+        {
+            started++;
+        }
+    }
+    expect_true("threads: all started", started == THREADS);
+    for (i = 0; i < started; i++)
+    {
+        pthread_join(threads[i], NULL);
+        for (j = 0; j < SENDS_PER_THREAD; j++)
+        {
+            if (args[i].status[j] != NX_SUCCESS)
+            {
+                sprintf(detail, "thread %d send %d: 0x%02X", i, j, args[i].status[j]);
+                printf("  %s\n", detail);
+                all_ok = 0;
+            }
+        }
+    }
+    result(all_ok && started == THREADS, "threads: every concurrent send on one client succeeded", all_ok ? "" : "see above");
+    expect_status("threads: delete shared client", nx_smtp_client_delete(&shared), NX_SUCCESS);
+}
+
 int main(int argc, char **argv)
 {
     const char *tag = NULL;
@@ -556,6 +630,7 @@ int main(int argc, char **argv)
         if (tag != NULL)
         {
             server_checks(tag);
+            thread_checks(tag);
         }
     }
     printf("capi_checks: %d passed, %d failed\n", passed, failed);

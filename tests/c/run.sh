@@ -3,7 +3,9 @@
 #
 #   tests/c/run.sh [--no-server]
 #
-# 1. builds the host static library (scripts/host-capi-lib);
+# 1. builds the host static library (scripts/host-capi-lib) twice: with std sockets and mutex
+#    (features capi), and with the Zephyr socket shim's POSIX twin (features capi,zsock: the
+#    code path of the Zephyr build, run on the host);
 # 2. compiles the header alone (C99 and C++) and each program in tests/c with
 #    gcc -std=c99 -Wall -Wextra -Werror -pedantic, linked against the library;
 # 3. runs capi_checks (argument checks with their exact status values, layout check), and a
@@ -11,8 +13,9 @@
 #    when the library is rebuilt with the same limits (ZSMTP_* = -DNX_SMTP_CLIENT_*);
 # 4. against the test Postfix on 127.0.0.1:2525 (started by scripts/test or
 #    scripts/servers/start-all.sh; ZSMTP_MAILDIR = its Maildir base): NetX Duo's example
-#    program (IPv4; the USE_IPV6 variant aims at ::1), capi_checks --server, and checks that
-#    the mails landed in $ZSMTP_MAILDIR/example.test/bob with their subject and body.
+#    program (IPv4; the USE_IPV6 variant aims at ::1), capi_checks --server (both libraries;
+#    concurrent sends on one client included), and checks that the mails landed in
+#    $ZSMTP_MAILDIR/example.test/bob with their subject, headers and body.
 #
 # --no-server runs steps 1-3 only (and says so). Without it, a missing server is a failure.
 # Every wait is bounded. Exits non-zero on any failure; the last line is "N passed, M failed".
@@ -50,6 +53,14 @@ if ! LIB=$(cd / && timeout 900 "$ROOT/scripts/host-capi-lib" | tail -n1) || [ ! 
   finish
 fi
 pass "scripts/host-capi-lib builds the library ($LIB)"
+echo "== building the host C library over the zsock shim (ZSMTP_CAPI_FEATURES=capi,zsock)"
+if ZLIB=$(cd / && ZSMTP_CAPI_FEATURES=capi,zsock CARGO_TARGET_DIR=$ROOT/target/capi-zsock \
+          timeout 900 "$ROOT/scripts/host-capi-lib" | tail -n1) && [ -f "$ZLIB" ]; then
+  pass "scripts/host-capi-lib builds the zsock-shim library ($ZLIB)"
+else
+  ZLIB=
+  fail "scripts/host-capi-lib builds the zsock-shim library"
+fi
 
 # ---- 2. compile --------------------------------------------------------------------------
 echo "== compiling"
@@ -76,6 +87,10 @@ compile() {
 check "compile netx_example.c" compile netx_example "$SRC/netx_example.c"
 check "compile netx_example.c -DUSE_IPV6" compile netx_example_v6 "$SRC/netx_example.c" -DUSE_IPV6
 check "compile capi_checks.c" compile capi_checks "$SRC/capi_checks.c"
+if [ -n "$ZLIB" ]; then
+  check "compile capi_checks.c against the zsock-shim library" \
+    compile capi_checks_zsock "$SRC/capi_checks.c" --lib "$ZLIB"
+fi
 check "compile capi_checks.c -DNX_SMTP_CLIENT_MAX_PASSWORD=64 (deliberate mismatch)" \
   compile capi_checks_mismatch "$SRC/capi_checks.c" -DNX_SMTP_CLIENT_MAX_PASSWORD=64
 
@@ -104,6 +119,10 @@ run_counted() {
 echo "== capi_checks (argument and layout checks)"
 if [ -x "$WORK/capi_checks" ]; then
   run_counted "capi_checks" 120 "$WORK/capi_checks"
+fi
+if [ -x "$WORK/capi_checks_zsock" ]; then
+  echo "== capi_checks, zsock-shim library"
+  run_counted "capi_checks (zsock)" 120 "$WORK/capi_checks_zsock"
 fi
 
 echo "== layout drift is detected"
@@ -202,6 +221,10 @@ fi
 
 echo "-- capi_checks --server $TAG"
 run_counted "capi_checks --server" 300 "$WORK/capi_checks" --server "$TAG"
+if [ -x "$WORK/capi_checks_zsock" ]; then
+  echo "-- capi_checks --server ${TAG}z (zsock-shim library)"
+  run_counted "capi_checks --server (zsock)" 300 "$WORK/capi_checks_zsock" --server "${TAG}z"
+fi
 
 echo "-- delivered mail in $BOB"
 # The example program's mail.
@@ -218,48 +241,69 @@ else
   fail "netx_example's mail was delivered to bob (waited 30 s)"
 fi
 
-if f=$(wait_mail "capi plain $TAG" 30); then
-  pass "capi_checks' PLAIN mail was delivered"
-  b=$(body_of "$f")
-  check "  body line 1" grep -qxF "Body of the PLAIN mail $TAG." <<<"$b"
-  check "  a line starting with a dot arrives intact" grep -qxF ".leading dot line" <<<"$b"
-  check "  last body line" grep -qxF "last line" <<<"$b"
-  check "  Return-Path is alice" grep -qxF "Return-Path: <alice@example.test>" "$f"
-  check "  accepted after AUTH (ESMTPA)" grep -q "with ESMTPA " "$f"
-  check "  normal priority header" grep -qi "^X-Priority: 3" "$f"
-else
-  fail "capi_checks' PLAIN mail was delivered (waited 30 s)"
-fi
+# capi_mails TAG: the mails capi_checks --server TAG sent.
+capi_mails() {
+  local tag=$1 f b t i
+  if f=$(wait_mail "capi plain $tag" 30); then
+    pass "[$tag] PLAIN mail was delivered"
+    b=$(body_of "$f")
+    check "  body line 1" grep -qxF "Body of the PLAIN mail $tag." <<<"$b"
+    check "  a line starting with a dot arrives intact" grep -qxF ".leading dot line" <<<"$b"
+    check "  last body line" grep -qxF "last line" <<<"$b"
+    check "  Return-Path is alice" grep -qxF "Return-Path: <alice@example.test>" "$f"
+    check "  accepted after AUTH (ESMTPA)" grep -q "with ESMTPA " "$f"
+    check "  normal priority header" grep -qi "^X-Priority: 3" "$f"
+  else
+    fail "[$tag] PLAIN mail was delivered (waited 30 s)"
+  fi
 
-if f=$(wait_mail "capi high $TAG" 30); then
-  pass "capi_checks' HIGH priority mail (bare recipient) was delivered"
-  check "  its body" grep -qxF "Body of the HIGH mail $TAG." <<<"$(body_of "$f")"
-  check "  X-Priority: 1" grep -qi "^X-Priority: 1" "$f"
-else
-  fail "capi_checks' HIGH priority mail was delivered (waited 30 s)"
-fi
+  if f=$(wait_mail "capi high $tag" 30); then
+    pass "[$tag] HIGH priority mail (bare recipient) was delivered"
+    check "  its body" grep -qxF "Body of the HIGH mail $tag." <<<"$(body_of "$f")"
+    check "  X-Priority: 1" grep -qi "^X-Priority: 1" "$f"
+  else
+    fail "[$tag] HIGH priority mail was delivered (waited 30 s)"
+  fi
 
-if f=$(wait_mail "capi from-copy $TAG" 30); then
-  pass "capi_checks' LOGIN mail was delivered"
-  check "  its body" grep -qxF "Body of the LOGIN mail $TAG." <<<"$(body_of "$f")"
-  check "  envelope sender is the address given at create (Return-Path alice)" \
-    grep -qxF "Return-Path: <alice@example.test>" "$f"
-  check "  From header is the address given at create" grep -qF "alice@example.test" <<<"$(header_of From "$f")"
-  check "  the caller's later overwrite (mallory) is nowhere in the mail" bash -c '! grep -qi mallory "$1"' _ "$f"
-  check "  low priority header" grep -qi "^X-Priority: 5" "$f"
-else
-  fail "capi_checks' LOGIN mail was delivered (waited 30 s)"
-fi
+  if f=$(wait_mail "capi from-copy $tag" 30); then
+    pass "[$tag] LOGIN mail was delivered"
+    check "  its body" grep -qxF "Body of the LOGIN mail $tag." <<<"$(body_of "$f")"
+    check "  envelope sender is the address given at create (Return-Path alice)" \
+      grep -qxF "Return-Path: <alice@example.test>" "$f"
+    check "  From header is the address given at create" grep -qF "alice@example.test" <<<"$(header_of From "$f")"
+    check "  the caller's later overwrite (mallory) is nowhere in the mail" bash -c '! grep -qi mallory "$1"' _ "$f"
+    check "  low priority header" grep -qi "^X-Priority: 5" "$f"
+  else
+    fail "[$tag] LOGIN mail was delivered (waited 30 s)"
+  fi
 
-if f=$(wait_mail "capi none $TAG" 30); then
-  pass "capi_checks' unauthenticated mail was delivered"
-  check "  its body" grep -qxF "Body of the unauthenticated mail $TAG." <<<"$(body_of "$f")"
-  check "  accepted without AUTH (with ESMTP, not ESMTPA)" grep -q "with ESMTP id" "$f"
-else
-  fail "capi_checks' unauthenticated mail was delivered (waited 30 s)"
-fi
+  if f=$(wait_mail "capi none $tag" 30); then
+    pass "[$tag] unauthenticated mail was delivered"
+    check "  its body" grep -qxF "Body of the unauthenticated mail $tag." <<<"$(body_of "$f")"
+    check "  accepted without AUTH (with ESMTP, not ESMTPA)" grep -q "with ESMTP id" "$f"
+  else
+    fail "[$tag] unauthenticated mail was delivered (waited 30 s)"
+  fi
 
-# Sent before the 'none' mail, which has arrived: a refused mail would be there by now.
-check "the wrong-password mail was not delivered" test -z "$(new_mail_with "capi badpass $TAG")"
+  local got=0
+  for t in 0 1 2 3; do
+    for i in 0 1; do
+      if f=$(wait_mail "capi thread $t.$i $tag" 30) &&
+         grep -qxF "Sent by thread $t, mail $i, $tag." <<<"$(body_of "$f")"; then
+        got=$((got + 1))
+      else
+        echo "    missing or wrong: capi thread $t.$i $tag"
+      fi
+    done
+  done
+  check "[$tag] all 8 concurrent mails delivered, each with its own body" test "$got" -eq 8
+
+  # Sent before the 'none' mail, which has arrived: a refused mail would be there by now.
+  check "[$tag] the wrong-password mail was not delivered" test -z "$(new_mail_with "capi badpass $tag")"
+}
+capi_mails "$TAG"
+if [ -x "$WORK/capi_checks_zsock" ]; then
+  capi_mails "${TAG}z"
+fi
 
 finish
