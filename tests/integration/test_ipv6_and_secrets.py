@@ -22,13 +22,14 @@ def test_ipv6_literal(private_aiosmtpd, body_file, server):
 TRACE = {"SMTP_SEND_LOG": "trace"}
 
 
+@pytest.mark.parametrize("level", ["debug", "trace"])
 @pytest.mark.parametrize("auth", ["plain", "login"])
 @pytest.mark.parametrize("target", ["postfix", "aiosmtpd"])
-def test_password_never_printed_with_trace(postfix, aio, body_file, auth, target):
+def test_password_never_printed_with_dialogue_log(postfix, aio, body_file, auth, target, level):
     port = POSTFIX_PORT if target == "postfix" else AIOSMTPD_PORT
     rcpt = "alice@example.test" if target == "postfix" else "t@aio.test"
-    r = run_cli(cli_args(port, to=[rcpt], auth=auth, subject="trace " + auth,
-                         body_file=body_file(b"trace\n")), env=TRACE).ok()
+    r = run_cli(cli_args(port, to=[rcpt], auth=auth, subject="log " + auth,
+                         body_file=body_file(b"logged\n")), env={"SMTP_SEND_LOG": level}).ok()
     log = r.stderr.decode("utf-8", "replace")
     # the trace log is really on (otherwise this test proves nothing) ...
     assert "MAIL FROM" in log.upper() and "AUTH" in log.upper(), r
