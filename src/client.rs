@@ -17,6 +17,10 @@
 //! # Ok::<(), zsmtp::Error>(())
 //! ```
 
+// The public error carries the server's reply text by design. It is made once, at the end
+// of a send; inside the engine errors are the small `Fault`.
+#![allow(clippy::result_large_err)]
+
 use crate::error::{Error, ServerReply};
 use crate::session;
 use crate::transport::{Clock, Transport};
@@ -141,7 +145,7 @@ impl<'a> Config<'a> {
     /// Checks every field; nothing is sent. `tx_capacity` is the transmit buffer size (the
     /// longest command, AUTH PLAIN with its response, must fit in it).
     pub fn validate(&self, tx_capacity: usize) -> Result<(), Error> {
-        validate::config(self, tx_capacity)
+        validate::config(self, tx_capacity).map_err(Error::from)
     }
 }
 

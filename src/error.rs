@@ -222,6 +222,27 @@ impl core::fmt::Display for ServerReply {
     }
 }
 
+/// The engine's error while a send runs: small and `Copy`, so it travels cheaply through
+/// nested calls on a small stack. The server's reply text stays in the session and joins
+/// it once, when the public [`Error`] is made at the end of the send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fault {
+    pub kind: ErrorKind,
+    pub phase: Phase,
+}
+
+impl Fault {
+    pub const fn new(kind: ErrorKind, phase: Phase) -> Self {
+        Fault { kind, phase }
+    }
+}
+
+impl From<Fault> for Error {
+    fn from(f: Fault) -> Self {
+        Error::new(f.kind, f.phase)
+    }
+}
+
 /// An error of a send: what, where, and the server reply that caused it (if one did).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
@@ -233,10 +254,6 @@ pub struct Error {
 impl Error {
     pub(crate) const fn new(kind: ErrorKind, phase: Phase) -> Self {
         Error { kind, phase, reply: None }
-    }
-
-    pub(crate) const fn invalid(field: Field, why: Invalid) -> Self {
-        Error::new(ErrorKind::InvalidInput(field, why), Phase::Validate)
     }
 
     /// The NetX Duo status value of this error (what the C API returns).

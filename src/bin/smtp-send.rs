@@ -284,8 +284,10 @@ fn main() -> ExitCode {
         .priority(args.priority.unwrap_or(Priority::Normal));
 
     // The host CLI can afford a generous transmit buffer: fewer, larger writes.
-    let result = Client::<_, _, 512, 16384>::new(config, StdTransport::new(), StdClock::new())
-        .and_then(|mut client| client.send(&mail));
+    let result = match Client::<_, _, 512, 16384>::new(config, StdTransport::new(), StdClock::new()) {
+        Ok(mut client) => client.send(&mail),
+        Err(e) => Err(e),
+    };
     match result {
         Ok(sent) => {
             println!("{}", sent.reply);

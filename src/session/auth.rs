@@ -7,9 +7,9 @@
 //! prompt text. Any 2xx ends the exchange as success; a 334 beyond the expected ones, or any
 //! other reply, is a refusal. Credentials are never logged.
 
-use super::{refused, Session};
+use super::{is_positive, Session};
 use crate::client::{Auth, Config};
-use crate::error::{Error, ErrorKind, Phase};
+use crate::error::{ErrorKind, Fault, Phase};
 use crate::transport::{Clock, Transport};
 use crate::wire::command;
 use crate::wire::out::Sink;
@@ -24,15 +24,15 @@ pub(crate) fn choose(configured: Auth, offered_plain: bool, offered_login: bool)
 }
 
 impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
-    pub(super) fn authenticate(&mut self, config: &Config<'_>) -> Result<(), Error> {
+    pub(super) fn authenticate(&mut self, config: &Config<'_>) -> Result<(), Fault> {
         let offered = self.caps.auth;
         if !offered.advertised {
-            return Err(Error::new(ErrorKind::AuthNotOffered, Phase::Auth));
+            return Err(Fault::new(ErrorKind::AuthNotOffered, Phase::Auth));
         }
         let (user, password) = (config.username, config.password);
         match choose(config.auth, offered.plain, offered.login) {
             Auth::Plain => {
-                self.put_command("AUTH PLAIN <redacted>", |l| command::auth_plain(l, user, password))?;
+                self.put_command(format_args!("AUTH PLAIN <redacted>"), |l| command::auth_plain(l, user, password))?;
                 // A server that ignores the initial response asks again with an empty 334.
                 self.challenges(1, |l| {
                     command::plain_response(l, user, password)?;
@@ -40,7 +40,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
                 })
             }
             Auth::Login => {
-                self.put_command("AUTH LOGIN", |l| l.put(command::AUTH_LOGIN))?;
+                self.put_command(format_args!("AUTH LOGIN"), |l| l.put(command::AUTH_LOGIN))?;
                 let mut step = 0;
                 self.challenges(2, |l| {
                     step += 1;
@@ -53,16 +53,16 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
 
     /// Sends what is buffered, then answers up to `max` 334 challenges with `respond`
     /// until a 2xx (success) or anything else (refusal).
-    fn challenges(&mut self, max: u32, mut respond: impl FnMut(&mut super::Link<'p, T, K>) -> Result<(), Error>) -> Result<(), Error> {
+    fn challenges(&mut self, max: u32, mut respond: impl FnMut(&mut super::Link<'p, T, K>) -> Result<(), Fault>) -> Result<(), Fault> {
         let mut answered = 0;
         loop {
             self.link.flush()?;
             let reply = self.command_reply()?;
-            if reply.is_positive() {
+            if is_positive(reply) {
                 return Ok(());
             }
-            if reply.code != 334 || answered == max {
-                return Err(refused(Phase::Auth, reply));
+            if reply != 334 || answered == max {
+                return Err(self.refuse());
             }
             log::debug!("C: <redacted>");
             respond(&mut self.link)?;

@@ -3,39 +3,33 @@
 //! writes as the buffer allows; everything it receives comes through [`Link::read_reply`].
 
 use crate::client::Timeouts;
-use crate::error::{Error, ErrorKind, Phase, ServerReply};
+use crate::error::{ErrorKind, Fault, Phase, ServerReply};
 use crate::transport::{Clock, Transport};
 use crate::wire::out::Sink;
 use crate::wire::reply::{parse_enhanced, parse_line, ReplyLine, ReplyTracker};
 use embedded_io::{Error as _, ErrorKind as IoKind};
 
-/// A complete reply: its code and its first line as kept for diagnostics.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub code: u16,
-    pub first: ServerReply,
-}
-
-impl Reply {
-    pub const fn is_positive(&self) -> bool {
-        self.code >= 200 && self.code < 300
-    }
+/// Whether a reply code is a positive completion (2xx).
+pub const fn is_positive(code: u16) -> bool {
+    code >= 200 && code < 300
 }
 
 /// Bytes of a large chunk that stay in the buffer instead of being written directly, so
 /// that the end of the body always leaves in the same write as the terminator.
 const KEEP_TAIL: usize = 16;
 
-/// The receive buffer: bytes `start..end` have arrived and are not parsed yet.
+/// The receive buffer: bytes `start..end` have arrived and are not parsed yet; `last` is
+/// the first line of the latest complete reply (the one copy of a reply's text).
 pub struct Rx<'p> {
     pub buf: &'p mut [u8],
     start: usize,
     end: usize,
+    pub last: ServerReply,
 }
 
 impl<'p> Rx<'p> {
     pub fn new(buf: &'p mut [u8]) -> Self {
-        Rx { buf, start: 0, end: 0 }
+        Rx { buf, start: 0, end: 0, last: ServerReply::new(0, None, b"") }
     }
 
     /// Whether bytes arrived that no reply has consumed yet.
@@ -68,8 +62,8 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
         Link { transport, clock, tx, tx_len: 0, timeouts, deadline, phase: Phase::Connect }
     }
 
-    fn error(&self, kind: ErrorKind) -> Error {
-        Error::new(kind, self.phase)
+    fn error(&self, kind: ErrorKind) -> Fault {
+        Fault::new(kind, self.phase)
     }
 
     /// When a wait of `ms` starting now must end, the overall deadline included.
@@ -79,7 +73,7 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
     }
 
     /// Milliseconds left until `until`; a timeout error when none are.
-    fn left(&self, until: u64) -> Result<u32, Error> {
+    fn left(&self, until: u64) -> Result<u32, Fault> {
         let now = self.clock.now_ms();
         if now >= until {
             return Err(self.error(ErrorKind::Timeout));
@@ -87,7 +81,7 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
         Ok(u32::try_from(until - now).unwrap_or(u32::MAX))
     }
 
-    pub fn connect(&mut self, server: &str, port: u16) -> Result<(), Error> {
+    pub fn connect(&mut self, server: &str, port: u16) -> Result<(), Fault> {
         let host = server.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(server);
         let budget = self.left(self.wait_until(self.timeouts.connect_ms))?;
         log::debug!("connecting to {}:{}", host, port);
@@ -105,13 +99,13 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
     }
 
     /// Sends everything buffered.
-    pub fn flush(&mut self) -> Result<(), Error> {
+    pub fn flush(&mut self) -> Result<(), Fault> {
         let len = core::mem::replace(&mut self.tx_len, 0);
         self.write_direct(len, None)
     }
 
     /// Writes `tx[..len]`, or `bytes` when given, bounded by the send timeout.
-    fn write_direct(&mut self, len: usize, bytes: Option<&[u8]>) -> Result<(), Error> {
+    fn write_direct(&mut self, len: usize, bytes: Option<&[u8]>) -> Result<(), Fault> {
         let until = self.wait_until(self.timeouts.send_ms);
         let mut data = match bytes {
             Some(b) => b,
@@ -120,16 +114,16 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
         while !data.is_empty() {
             let budget = match self.deadline_left(until) {
                 Some(ms) => ms,
-                None => return Err(Error::new(ErrorKind::Timeout, self.phase)),
+                None => return Err(Fault::new(ErrorKind::Timeout, self.phase)),
             };
             self.transport.set_timeout(budget);
             match self.transport.write(data) {
-                Ok(0) => return Err(Error::new(ErrorKind::Transmit, self.phase)),
+                Ok(0) => return Err(Fault::new(ErrorKind::Transmit, self.phase)),
                 Ok(n) => data = data.get(n..).unwrap_or(&[]),
                 Err(e) => match e.kind() {
                     IoKind::Interrupted => {}
-                    IoKind::TimedOut => return Err(Error::new(ErrorKind::Timeout, self.phase)),
-                    _ => return Err(Error::new(ErrorKind::Transmit, self.phase)),
+                    IoKind::TimedOut => return Err(Fault::new(ErrorKind::Timeout, self.phase)),
+                    _ => return Err(Fault::new(ErrorKind::Transmit, self.phase)),
                 },
             }
         }
@@ -143,7 +137,7 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
 
     /// Makes sure `room` bytes fit in the buffer without separating them from the last
     /// bytes already in it: the end of the body and the terminator leave together.
-    pub fn reserve_with_tail(&mut self, room: usize) -> Result<(), Error> {
+    pub fn reserve_with_tail(&mut self, room: usize) -> Result<(), Fault> {
         if self.tx.len() - self.tx_len >= room {
             return Ok(());
         }
@@ -162,23 +156,27 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
         rx: &mut Rx<'_>,
         timeout_ms: u32,
         mut on_line: impl FnMut(&ReplyLine<'_>, u32),
-    ) -> Result<Reply, Error> {
+    ) -> Result<u16, Fault> {
         let until = self.wait_until(timeout_ms);
         let mut tracker = ReplyTracker::new();
-        let mut first: Option<ServerReply> = None;
         loop {
             let parsed = parse_line(&rx.buf[rx.start..rx.end]).map_err(|_| self.error(ErrorKind::Malformed))?;
             if let Some((line, used)) = parsed {
                 let index = tracker.lines();
                 let last = tracker.feed(&line).map_err(|_| self.error(ErrorKind::Malformed))?;
-                log::debug!("S: {} {}", line.code, core::str::from_utf8(line.text).unwrap_or("<binary>"));
+                log::debug!(
+                    "S: {}{}{}",
+                    line.code,
+                    if line.last { ' ' } else { '-' },
+                    core::str::from_utf8(line.text).unwrap_or("<binary>")
+                );
                 on_line(&line, index);
-                let kept = first.get_or_insert_with(|| ServerReply::new(line.code, parse_enhanced(line.code, line.text), line.text));
-                let code = kept.code;
+                if index == 0 {
+                    rx.last = ServerReply::new(line.code, parse_enhanced(line.code, line.text), line.text);
+                }
                 rx.start += used;
                 if last {
-                    let first = first.unwrap_or_else(|| ServerReply::new(code, None, b""));
-                    return Ok(Reply { code, first });
+                    return Ok(rx.last.code);
                 }
                 continue;
             }
@@ -206,9 +204,9 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
 }
 
 impl<T: Transport, K: Clock> Sink for Link<'_, T, K> {
-    type Error = Error;
+    type Error = Fault;
 
-    fn put(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
+    fn put(&mut self, mut bytes: &[u8]) -> Result<(), Fault> {
         if bytes.len() > self.tx.len() {
             // A large chunk: write all but its tail straight from the caller's memory.
             self.flush()?;

@@ -13,7 +13,7 @@ mod auth;
 pub mod link;
 
 use crate::client::{Auth, Config, Mail, Sent};
-use crate::error::{Error, ErrorKind, Field, Invalid, Phase, ServerReply};
+use crate::error::{Error, ErrorKind, Fault, Field, Invalid, Phase, ServerReply};
 use crate::transport::{Clock, Transport};
 use crate::wire::body::{BodyEncoder, BodyError, Counter};
 use crate::wire::command::{self, MailParams};
@@ -21,7 +21,7 @@ use crate::wire::ehlo::Capabilities;
 use crate::wire::header::{self, Headers};
 use crate::wire::out::Sink;
 use crate::wire::validate;
-pub(crate) use link::{Link, Reply, Rx};
+pub(crate) use link::{is_positive, Link, Rx};
 
 /// Smallest receive buffer: one RFC 5321 reply line (512 bytes).
 pub const MIN_RX: usize = 512;
@@ -44,18 +44,18 @@ pub struct Parts<'p, T: Transport, K: Clock> {
 /// Where a mail's body comes from.
 pub trait BodySource {
     /// Checks the body before anything is sent; its size on the wire when known.
-    fn check(&self) -> Result<Option<u64>, Error>;
+    fn check(&self) -> Result<Option<u64>, Fault>;
     /// The next chunk of text (empty at the end); `scratch` is free memory to read into.
-    fn next_chunk<'s>(&'s mut self, scratch: &'s mut [u8]) -> Result<&'s [u8], Error>;
+    fn next_chunk<'s>(&'s mut self, scratch: &'s mut [u8]) -> Result<&'s [u8], Fault>;
 }
 
 /// A body in memory: checked whole before sending, encoded without copying.
 impl BodySource for &[u8] {
-    fn check(&self) -> Result<Option<u64>, Error> {
+    fn check(&self) -> Result<Option<u64>, Fault> {
         validate::body_bytes(self).map(Some)
     }
 
-    fn next_chunk<'s>(&'s mut self, _scratch: &'s mut [u8]) -> Result<&'s [u8], Error> {
+    fn next_chunk<'s>(&'s mut self, _scratch: &'s mut [u8]) -> Result<&'s [u8], Fault> {
         Ok(core::mem::take(self))
     }
 }
@@ -64,17 +64,18 @@ impl BodySource for &[u8] {
 pub struct ReaderBody<R>(pub R);
 
 impl<R: embedded_io::Read> BodySource for ReaderBody<R> {
-    fn check(&self) -> Result<Option<u64>, Error> {
+    fn check(&self) -> Result<Option<u64>, Fault> {
         Ok(None)
     }
 
-    fn next_chunk<'s>(&'s mut self, scratch: &'s mut [u8]) -> Result<&'s [u8], Error> {
-        let n = self.0.read(scratch).map_err(|_| Error::new(ErrorKind::BodyRead, Phase::Message))?;
+    fn next_chunk<'s>(&'s mut self, scratch: &'s mut [u8]) -> Result<&'s [u8], Fault> {
+        let n = self.0.read(scratch).map_err(|_| Fault::new(ErrorKind::BodyRead, Phase::Message))?;
         Ok(scratch.get(..n).unwrap_or(&[]))
     }
 }
 
 /// Sends one mail over a new connection and closes it, whatever happens.
+#[allow(clippy::result_large_err)] // The public error carries the server's text by design; made once per send.
 pub fn send<T: Transport, K: Clock, B: BodySource>(
     parts: Parts<'_, T, K>,
     config: &Config<'_>,
@@ -90,14 +91,16 @@ pub fn send<T: Transport, K: Clock, B: BodySource>(
         caps: Capabilities::NONE,
         in_data: false,
         quit_sent: false,
+        decisive: None,
     };
     let result = session.run(config, mail, &mut body, body_size, sequence);
     session.close(&result);
+    let Session { decisive, .. } = session;
     *last_reply = match &result {
         Ok(sent) => Some(sent.reply.clone()),
-        Err(e) => e.reply.clone(),
+        Err(_) => decisive.clone(),
     };
-    result
+    result.map_err(|f| Error { kind: f.kind, phase: f.phase, reply: decisive })
 }
 
 struct Session<'p, T: Transport, K: Clock> {
@@ -107,11 +110,8 @@ struct Session<'p, T: Transport, K: Clock> {
     /// The server took DATA (354) and has not seen the terminator: any byte is content.
     in_data: bool,
     quit_sent: bool,
-}
-
-/// The error for a reply that ends the dialogue in the current phase.
-fn refused(phase: Phase, reply: Reply) -> Error {
-    Error { kind: ErrorKind::Rejected, phase, reply: Some(reply.first) }
+    /// The server reply that decides a failure (kept when later replies arrive).
+    decisive: Option<ServerReply>,
 }
 
 impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
@@ -122,14 +122,14 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         body: &mut B,
         body_size: Option<u64>,
         sequence: u32,
-    ) -> Result<Sent, Error> {
+    ) -> Result<Sent, Fault> {
         self.link.phase = Phase::Connect;
         self.link.connect(config.server, config.port)?;
 
         self.link.phase = Phase::Greeting;
         let greeting = self.reply(self.link.timeouts.greeting_ms)?;
-        if greeting.code != 220 {
-            return Err(refused(Phase::Greeting, greeting));
+        if greeting != 220 {
+            return Err(self.refuse());
         }
 
         self.link.phase = Phase::Hello;
@@ -145,30 +145,40 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         self.link.phase = Phase::Message;
         self.content(config, mail, body, sequence, pipelined)?;
         let reply = self.final_reply()?;
-        if !reply.is_positive() {
-            return Err(refused(Phase::Message, reply));
+        if !is_positive(reply) {
+            return Err(self.refuse());
         }
-        let sent = Sent { reply: reply.first, refused: refused_mask };
+        let sent = Sent { reply: self.rx.last.clone(), refused: refused_mask };
         self.quit_after_success();
         Ok(sent)
     }
 
-    fn reply(&mut self, timeout_ms: u32) -> Result<Reply, Error> {
+    fn reply(&mut self, timeout_ms: u32) -> Result<u16, Fault> {
         self.link.read_reply(&mut self.rx, timeout_ms, |_, _| {})
     }
 
-    fn command_reply(&mut self) -> Result<Reply, Error> {
+    fn command_reply(&mut self) -> Result<u16, Fault> {
         self.reply(self.link.timeouts.reply_ms)
     }
 
+    /// The latest reply refuses what we asked in the current phase: keep it and fail.
+    fn refuse(&mut self) -> Fault {
+        self.decisive = Some(self.rx.last.clone());
+        Fault::new(ErrorKind::Rejected, self.link.phase)
+    }
+
     /// Buffers a command (logged as `shown`) without sending it.
-    fn put_command(&mut self, shown: &str, write: impl FnOnce(&mut Link<'p, T, K>) -> Result<(), Error>) -> Result<(), Error> {
+    fn put_command(
+        &mut self,
+        shown: core::fmt::Arguments<'_>,
+        write: impl FnOnce(&mut Link<'p, T, K>) -> Result<(), Fault>,
+    ) -> Result<(), Fault> {
         log::debug!("C: {}", shown);
         write(&mut self.link)
     }
 
-    fn hello(&mut self, domain: &str) -> Result<(), Error> {
-        self.put_command("EHLO", |l| command::hello(l, true, domain))?;
+    fn hello(&mut self, domain: &str) -> Result<(), Fault> {
+        self.put_command(format_args!("EHLO {}", domain), |l| command::hello(l, true, domain))?;
         self.link.flush()?;
         let mut caps = Capabilities::NONE;
         let timeout = self.link.timeouts.reply_ms;
@@ -177,19 +187,19 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
                 caps.add_line(line.text);
             }
         })?;
-        if reply.is_positive() {
+        if is_positive(reply) {
             self.caps = caps;
             return Ok(());
         }
-        if !matches!(reply.code, 500 | 502 | 504 | 550) {
-            return Err(refused(Phase::Hello, reply));
+        if !matches!(reply, 500 | 502 | 504 | 550) {
+            return Err(self.refuse());
         }
         // An old server: HELO, and no extensions.
-        self.put_command("HELO", |l| command::hello(l, false, domain))?;
+        self.put_command(format_args!("HELO {}", domain), |l| command::hello(l, false, domain))?;
         self.link.flush()?;
         let reply = self.command_reply()?;
-        if !reply.is_positive() {
-            return Err(refused(Phase::Hello, reply));
+        if !is_positive(reply) {
+            return Err(self.refuse());
         }
         self.caps = Capabilities::NONE;
         Ok(())
@@ -197,18 +207,18 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
 
     /// MAIL, RCPT for every recipient, DATA: in one flight when pipelining. Returns the
     /// refused-recipient mask and whether pipelining is in use.
-    fn envelope(&mut self, config: &Config<'_>, mail: &Mail<'_>, body_size: Option<u64>) -> Result<(u64, bool), Error> {
+    fn envelope(&mut self, config: &Config<'_>, mail: &Mail<'_>, body_size: Option<u64>) -> Result<(u64, bool), Fault> {
         self.link.phase = Phase::Mail;
-        let from = validate::address(config.from).map_err(|why| Error::invalid(Field::From, why))?;
+        let from = validate::address(config.from).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::From, why), Phase::Validate))?;
         let needs_utf8 = !from.is_ascii() || mail.recipients().any(|r| !r.is_ascii());
         if needs_utf8 && !self.caps.smtputf8 {
-            return Err(Error::new(ErrorKind::InvalidInput(Field::Recipient, Invalid::NotSupportedByServer), Phase::Mail));
+            return Err(Fault::new(ErrorKind::InvalidInput(Field::Recipient, Invalid::NotSupportedByServer), Phase::Mail));
         }
         let size = match (self.caps.size, body_size) {
             (Some(limit), Some(body)) => {
                 let total = body + self.header_size(config, mail);
                 if limit > 0 && total > limit {
-                    return Err(Error::new(ErrorKind::TooLarge, Phase::Mail));
+                    return Err(Fault::new(ErrorKind::TooLarge, Phase::Mail));
                 }
                 Some(total)
             }
@@ -218,66 +228,67 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         let pipelined = config.pipelining && self.caps.pipelining;
         let count = mail.recipient_count();
 
-        self.put_command("MAIL FROM", |l| command::mail_from(l, from, params))?;
+        self.put_command(format_args!("MAIL FROM:<{}>", from), |l| command::mail_from(l, from, params))?;
         if pipelined {
             for rcpt in mail.recipients() {
                 self.put_rcpt(rcpt)?;
             }
-            self.put_command("DATA", |l| l.put(command::DATA))?;
+            self.put_command(format_args!("DATA"), |l| l.put(command::DATA))?;
         }
         self.link.flush()?;
         let reply = self.command_reply()?;
-        if !reply.is_positive() {
-            return Err(refused(Phase::Mail, reply));
+        if !is_positive(reply) {
+            return Err(self.refuse());
         }
 
         self.link.phase = Phase::Rcpt;
         let mut mask = 0u64;
-        let mut first_refusal = None;
         for (i, rcpt) in mail.recipients().enumerate() {
             if !pipelined {
                 self.put_rcpt(rcpt)?;
                 self.link.flush()?;
             }
             let reply = self.command_reply()?;
-            if !reply.is_positive() {
+            if !is_positive(reply) {
                 if !pipelined && !mail.allow_partial {
-                    return Err(refused(Phase::Rcpt, reply));
+                    return Err(self.refuse());
+                }
+                if mask == 0 {
+                    // The first refusal is the one reported, whatever arrives after it.
+                    self.decisive = Some(self.rx.last.clone());
                 }
                 mask |= 1 << i;
-                first_refusal.get_or_insert(reply);
             }
         }
         let all_refused = mask.count_ones() as usize == count;
+        let rcpt_refused = Fault::new(ErrorKind::Rejected, Phase::Rcpt);
 
         self.link.phase = Phase::Data;
         if !pipelined {
-            if let (true, Some(refusal)) = (all_refused, first_refusal.take()) {
-                return Err(refused(Phase::Rcpt, refusal));
+            if all_refused {
+                return Err(rcpt_refused);
             }
-            self.put_command("DATA", |l| l.put(command::DATA))?;
+            self.put_command(format_args!("DATA"), |l| l.put(command::DATA))?;
             self.link.flush()?;
         }
         let data_reply = self.command_reply()?;
-        self.in_data = data_reply.code == 354;
-        if let Some(refusal) = first_refusal {
-            if all_refused || !mail.allow_partial {
-                return Err(refused(Phase::Rcpt, refusal));
-            }
+        self.in_data = data_reply == 354;
+        if mask != 0 && (all_refused || !mail.allow_partial) {
+            return Err(rcpt_refused);
         }
         if !self.in_data {
-            return Err(refused(Phase::Data, data_reply));
+            return Err(self.refuse());
         }
         if self.rx.has_unread() {
             // Nothing may follow 354 before our content: a confused or hostile server.
-            return Err(Error::new(ErrorKind::Malformed, Phase::Data));
+            return Err(Fault::new(ErrorKind::Malformed, Phase::Data));
         }
         Ok((mask, pipelined))
     }
 
-    fn put_rcpt(&mut self, rcpt: &str) -> Result<(), Error> {
-        let bare = validate::address(rcpt).map_err(|why| Error::invalid(Field::Recipient, why))?;
-        self.put_command("RCPT TO", |l| command::rcpt_to(l, bare))
+    fn put_rcpt(&mut self, rcpt: &str) -> Result<(), Fault> {
+        let bare = validate::address(rcpt).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::Recipient, why), Phase::Validate))?;
+        self.put_command(format_args!("RCPT TO:<{}>", bare), |l| command::rcpt_to(l, bare))
     }
 
     fn headers<'m>(&self, config: &'m Config<'_>, mail: &'m Mail<'_>, sequence: u32, entropy: u32) -> Headers<'m> {
@@ -309,7 +320,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         body: &mut B,
         sequence: u32,
         pipelined: bool,
-    ) -> Result<(), Error> {
+    ) -> Result<(), Fault> {
         self.rx.clear();
         let entropy = self.link.clock.entropy();
         let headers = self.headers(config, mail, sequence, entropy);
@@ -326,7 +337,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         self.link.reserve_with_tail(tail.len())?;
         encoder.finish(&mut self.link).map_err(body_error)?;
         if pipelined {
-            self.put_command("QUIT", |l| l.put(command::QUIT))?;
+            self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT))?;
             self.quit_sent = true;
         }
         self.link.flush()?;
@@ -337,11 +348,11 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
 
     /// The reply to the final dot. A link that dies or goes silent now leaves the outcome
     /// unknown: the server may have accepted the mail.
-    fn final_reply(&mut self) -> Result<Reply, Error> {
+    fn final_reply(&mut self) -> Result<u16, Fault> {
         let timeout = self.link.timeouts.final_reply_ms;
         self.reply(timeout).map_err(|e| match e.kind {
             ErrorKind::Timeout | ErrorKind::NotConnected | ErrorKind::Malformed | ErrorKind::ReplyTooLong => {
-                Error { kind: ErrorKind::OutcomeUnknown, ..e }
+                Fault { kind: ErrorKind::OutcomeUnknown, ..e }
             }
             _ => e,
         })
@@ -351,7 +362,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     /// the connection ends with a clean close. Failures here change nothing.
     fn quit_after_success(&mut self) {
         if !self.quit_sent {
-            let _ = self.put_command("QUIT", |l| l.put(command::QUIT));
+            let _ = self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT));
             if self.link.flush().is_err() {
                 return;
             }
@@ -362,17 +373,17 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
 
     /// Ends the dialogue whatever happened. After an orderly refusal the server still
     /// listens, so it gets a QUIT; after 421, inside DATA, or on a broken link, it does not.
-    fn close(&mut self, result: &Result<Sent, Error>) {
+    fn close(&mut self, result: &Result<Sent, Fault>) {
         if let Err(e) = result {
             let orderly = match e.kind {
-                ErrorKind::Rejected => e.reply.as_ref().is_some_and(|r| r.code != 421),
+                ErrorKind::Rejected => self.decisive.as_ref().is_some_and(|r| r.code != 421),
                 ErrorKind::AuthNotOffered | ErrorKind::TooLarge => true,
                 ErrorKind::InvalidInput(..) => e.phase != Phase::Validate && e.phase != Phase::Message,
                 _ => false,
             };
             if orderly && !self.in_data && !self.quit_sent {
                 self.link.discard_unsent();
-                let _ = self.put_command("QUIT", |l| l.put(command::QUIT));
+                let _ = self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT));
                 let _ = self.link.flush();
             }
         }
@@ -380,10 +391,10 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     }
 }
 
-fn body_error(e: BodyError<Error>) -> Error {
+fn body_error(e: BodyError<Fault>) -> Fault {
     match e {
         BodyError::Sink(e) => e,
-        BodyError::LineTooLong => Error::new(ErrorKind::InvalidInput(Field::Body, Invalid::TooLong), Phase::Message),
-        BodyError::Nul => Error::new(ErrorKind::InvalidInput(Field::Body, Invalid::ControlCharacter), Phase::Message),
+        BodyError::LineTooLong => Fault::new(ErrorKind::InvalidInput(Field::Body, Invalid::TooLong), Phase::Message),
+        BodyError::Nul => Fault::new(ErrorKind::InvalidInput(Field::Body, Invalid::ControlCharacter), Phase::Message),
     }
 }

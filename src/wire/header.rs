@@ -59,6 +59,8 @@ fn put_address_list<S: Sink>(out: &mut S, name: &[u8], addresses: &[&str]) -> Re
     out.put(name)?;
     let mut column = name.len();
     for (i, address) in addresses.iter().enumerate() {
+        // Addresses may come in angle brackets (NetX Duo style): the header shows them bare.
+        let address = address.strip_prefix('<').and_then(|a| a.strip_suffix('>')).unwrap_or(address);
         if i > 0 {
             out.put(b",")?;
             column += 1;
@@ -228,6 +230,7 @@ mod tests {
     fn long_address_lists_fold() {
         let to = ["a-rather-long-mailbox-name-number-one@example.com"; 5];
         let block = text(|o| put_address_list(o, b"To: ", &to).unwrap());
+        assert_eq!(text(|o| put_address_list(o, b"To: ", &["<a@b.example>", "c@d.example"]).unwrap()), "To: a@b.example, c@d.example\r\n");
         for line in block.split("\r\n").filter(|l| !l.is_empty()) {
             assert!(line.len() <= FOLD_AT, "{line:?}");
         }

@@ -3,7 +3,7 @@
 
 use super::body::{encoded_size, BodyError};
 use crate::client::{Auth, Config, Mail, MAX_RECIPIENTS};
-use crate::error::{Error, Field, Invalid};
+use crate::error::{ErrorKind, Fault, Field, Invalid, Phase};
 
 /// Longest address (RFC 5321 section 4.5.3.1.3: a path of 256 octets with its brackets).
 pub const MAX_ADDRESS: usize = 254;
@@ -15,6 +15,10 @@ pub const MAX_DOMAIN: usize = 255;
 pub const MAX_CREDENTIAL: usize = 255;
 /// Longest subject, in bytes of UTF-8.
 pub const MAX_SUBJECT: usize = 998;
+
+fn invalid(field: Field, why: Invalid) -> Fault {
+    Fault::new(ErrorKind::InvalidInput(field, why), Phase::Validate)
+}
 
 /// Refuses CR, LF and NUL: the bytes that could end a command or a header line.
 pub fn no_line_breaks(text: &[u8]) -> Result<(), Invalid> {
@@ -178,11 +182,11 @@ pub const fn base64_len(n: usize) -> usize {
 
 /// Checks a whole configuration. `tx_capacity`: the transmit buffer, which must hold the
 /// longest command (AUTH PLAIN with its response).
-pub fn config(c: &Config<'_>, tx_capacity: usize) -> Result<(), Error> {
-    let field = |f: Field| move |why: Invalid| Error::invalid(f, why);
+pub fn config(c: &Config<'_>, tx_capacity: usize) -> Result<(), Fault> {
+    let field = |f: Field| move |why: Invalid| invalid(f, why);
     server(c.server).map_err(field(Field::Server))?;
     if c.port == 0 {
-        return Err(Error::invalid(Field::Port, Invalid::Empty));
+        return Err(invalid(Field::Port, Invalid::Empty));
     }
     client_domain(c.domain).map_err(field(Field::Domain))?;
     address(c.from).map_err(field(Field::From))?;
@@ -190,17 +194,17 @@ pub fn config(c: &Config<'_>, tx_capacity: usize) -> Result<(), Error> {
         no_line_breaks(c.username.as_bytes()).map_err(field(Field::Username))?;
         no_line_breaks(c.password.as_bytes()).map_err(field(Field::Password))?;
         if c.username.is_empty() {
-            return Err(Error::invalid(Field::Username, Invalid::Empty));
+            return Err(invalid(Field::Username, Invalid::Empty));
         }
         if c.username.len() > MAX_CREDENTIAL {
-            return Err(Error::invalid(Field::Username, Invalid::TooLong));
+            return Err(invalid(Field::Username, Invalid::TooLong));
         }
         if c.password.len() > MAX_CREDENTIAL {
-            return Err(Error::invalid(Field::Password, Invalid::TooLong));
+            return Err(invalid(Field::Password, Invalid::TooLong));
         }
         let auth_plain_line = "AUTH PLAIN ".len() + base64_len(2 + c.username.len() + c.password.len()) + 2;
         if auth_plain_line > tx_capacity {
-            return Err(Error::invalid(Field::Password, Invalid::TooLong));
+            return Err(invalid(Field::Password, Invalid::TooLong));
         }
     }
     Ok(())
@@ -208,29 +212,29 @@ pub fn config(c: &Config<'_>, tx_capacity: usize) -> Result<(), Error> {
 
 /// Checks the recipients and subject of a mail (its body is checked by [`body_bytes`] or
 /// while it streams).
-pub fn mail(m: &Mail<'_>) -> Result<(), Error> {
+pub fn mail(m: &Mail<'_>) -> Result<(), Fault> {
     let count = m.recipient_count();
     if count == 0 {
-        return Err(Error::invalid(Field::Recipient, Invalid::Empty));
+        return Err(invalid(Field::Recipient, Invalid::Empty));
     }
     if count > MAX_RECIPIENTS {
-        return Err(Error::invalid(Field::Recipient, Invalid::TooLong));
+        return Err(invalid(Field::Recipient, Invalid::TooLong));
     }
     for r in m.recipients() {
-        address(r).map_err(|why| Error::invalid(Field::Recipient, why))?;
+        address(r).map_err(|why| invalid(Field::Recipient, why))?;
     }
-    subject(m.subject).map_err(|why| Error::invalid(Field::Subject, why))
+    subject(m.subject).map_err(|why| invalid(Field::Subject, why))
 }
 
 /// Checks a whole body: not empty, no NUL, no line over 998 bytes. Returns its size on the
 /// wire (dot-stuffing and terminator included).
-pub fn body_bytes(body: &[u8]) -> Result<u64, Error> {
+pub fn body_bytes(body: &[u8]) -> Result<u64, Fault> {
     if body.is_empty() {
-        return Err(Error::invalid(Field::Body, Invalid::Empty));
+        return Err(invalid(Field::Body, Invalid::Empty));
     }
     encoded_size(body).map_err(|e| match e {
-        BodyError::Nul => Error::invalid(Field::Body, Invalid::ControlCharacter),
-        _ => Error::invalid(Field::Body, Invalid::TooLong),
+        BodyError::Nul => invalid(Field::Body, Invalid::ControlCharacter),
+        _ => invalid(Field::Body, Invalid::TooLong),
     })
 }
 
