@@ -270,6 +270,9 @@ typedef struct NXD_ADDRESS_STRUCT
 typedef char nx_smtp_client_rx_buffer_too_small[(NX_SMTP_CLIENT_RX_BUFFER_SIZE >= 512) ? 1 : -1];
 typedef char nx_smtp_client_tx_buffer_too_small[(NX_SMTP_CLIENT_TX_BUFFER_SIZE >= 512) ? 1 : -1];
 typedef char nx_smtp_client_lock_too_small[(NX_SMTP_CLIENT_LOCK_WORDS >= 4) ? 1 : -1];
+/* The library reads NXD_ADDRESS as five ULONGs (version + v4/v6 union). NetX's own
+   definition without FEATURE_NX_IPV6 is shorter: refuse it here rather than at run time. */
+typedef char nx_smtp_client_nxd_address_needs_v6[(sizeof(NXD_ADDRESS) == 5 * sizeof(ULONG)) ? 1 : -1];
 
 /* ---------------------------------------------------------------------------------------
  * The client control block: allocated by the application (static, stack or heap),
@@ -303,18 +306,25 @@ typedef struct NX_SMTP_CLIENT_STRUCT
 /* Creates a client. Copies every string. Returns NX_SUCCESS, NX_PTR_ERROR (a NULL
    pointer), NX_IP_ADDRESS_ERROR (nxd_ip_version not 4 or 6), NX_SIZE_ERROR (a string
    longer than its limit) or NX_SMTP_INVALID_PARAM (control characters, an invalid sender
-   address or domain, port 0). */
+   address or domain, port 0). On failure *client_ptr is left unchanged. */
 UINT nxd_smtp_client_create(NX_SMTP_CLIENT *client_ptr, NX_IP *ip_ptr,
                             NX_PACKET_POOL *client_packet_pool_ptr,
                             CHAR *username, CHAR *password, CHAR *from_address,
                             CHAR *client_domain, UINT authentication_type,
                             NXD_ADDRESS *server_address, UINT port);
 
-/* Deletes a client: wipes the credentials. NX_PTR_ERROR when NULL or not created (a
-   second delete). Must not be called while a send on the same client is in progress. */
+/* Deletes a client: wipes the credentials and buffers. NX_PTR_ERROR when NULL or not
+   created (a second delete); NX_CALLER_ERROR from an ISR. Must not be called while another
+   thread is inside a service on the same client. */
 UINT nx_smtp_client_delete(NX_SMTP_CLIENT *client_ptr);
 
-/* Sends one mail over a new connection, then closes it. Thread context only. */
+/* Sends one mail over a new connection, then closes it. Thread context only (an ISR gets
+   NX_CALLER_ERROR). Sends on one client from several threads are serialised. Returns
+   NX_SUCCESS or the status of the failure: NX_PTR_ERROR, NX_SMTP_INVALID_PARAM (length 0,
+   priority not LOW/NORMAL/HIGH, CR/LF in recipient or subject, invalid recipient, NUL in
+   the body), NX_SMTP_CLIENT_NOT_INTIALIZED, the NX_SMTP_*_REPLY_ERROR of the step the server
+   refused (see nx_smtp_client_last_reply_get), NX_NOT_CONNECTED, NX_NO_PACKET (a reply
+   timed out), NX_SMTP_OUTCOME_UNKNOWN, NX_SMTP_HOST_NOT_FOUND ... */
 UINT nx_smtp_mail_send(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_address, UINT priority,
                        CHAR *subject, CHAR *mail_body, UINT mail_body_length);
 

@@ -34,7 +34,7 @@ use core::ptr::{self, addr_of, addr_of_mut};
 use core::sync::atomic::{compiler_fence, AtomicUsize, Ordering};
 
 use crate::client::{Auth, Config, Mail, Priority};
-use crate::error::{status, ServerReply};
+use crate::error::{status, Error, ServerReply};
 use crate::session::{self, Parts};
 use crate::wire::validate;
 
@@ -872,7 +872,7 @@ unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &str, priority: Prio
         let config = Config::new(server, port, domain, from).auth(auth_of(auth_type), user, pass);
         let to = [recipient];
         let mail = Mail::new(subject, body).to(&to).priority(priority);
-        validate::body_bytes(body).map_err(|e| e.status())?;
+        validate::body_bytes(body).map_err(|fault| Error::from(fault).status())?;
 
         *sequence = sequence.wrapping_add(1);
         let mut transport = platform::transport();
