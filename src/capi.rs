@@ -535,6 +535,27 @@ fn store(dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// An address range of the control block (addresses only, never dereferenced).
+struct Region {
+    start: usize,
+    end: usize,
+}
+
+impl Region {
+    /// From byte `from` of the control block at `client` to its end.
+    fn of(client: *const NxSmtpClient, from: usize) -> Region {
+        let base = client as usize;
+        Region { start: base.saturating_add(from), end: base.saturating_add(size_of::<NxSmtpClient>()) }
+    }
+
+    /// Whether `bytes` plus `extra` bytes after them (a terminating NUL) touch the region.
+    fn overlaps(&self, bytes: &[u8], extra: usize) -> bool {
+        let start = bytes.as_ptr() as usize;
+        let end = start.saturating_add(bytes.len()).saturating_add(extra);
+        start < self.end && self.start < end
+    }
+}
+
 /// Overwrites `len` bytes at `p` with zeros in a way the compiler may not elide.
 ///
 /// # Safety
@@ -687,6 +708,11 @@ unsafe fn create(
             bounded_cstr(from_address, MAX_ADDRESS).map_err(size)?,
         )
     };
+    // A string inside the control block would be overwritten while it is copied.
+    let block = Region::of(client.cast_const(), 0);
+    if [user, pass, domain, from].iter().any(|s| block.overlaps(s, 1)) {
+        return Err(status::NX_SMTP_INVALID_PARAM);
+    }
     let user_str = check_credential(user)?;
     let pass_str = check_credential(pass)?;
     let domain_str = check_domain(domain)?;
@@ -831,6 +857,12 @@ pub unsafe extern "C" fn nx_smtp_mail_send(
         // SAFETY: a created client whose lock we hold.
         unsafe { send_locked(client_ptr, recipient, priority, subject, body) }
     };
+    // The send writes the engine's fields: no argument may live there. (The public fields,
+    // e.g. the stored sender address, are only read and may be passed.)
+    let engine = Region::of(client_ptr.cast_const(), offset_of!(NxSmtpClient, nx_smtp_client_mail_sequence));
+    if engine.overlaps(recipient.as_bytes(), 1) || engine.overlaps(subject.as_bytes(), 1) || engine.overlaps(body, 0) {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
     // SAFETY: a created client: its lock is initialised; valid memory (contract).
     unsafe { platform::with_lock(lock_of(client_ptr), send) }
 }
@@ -1129,6 +1161,23 @@ mod tests {
         let raw = [b'x'; 4];
         // SAFETY: max + 1 = 4 readable bytes.
         assert_eq!(unsafe { bounded_cstr(raw.as_ptr().cast(), 3) }, Err(()));
+    }
+
+    #[test]
+    fn regions() {
+        let mut c = boxed_client();
+        let cp = c.as_mut_ptr().cast_const();
+        let whole = Region::of(cp, 0);
+        let engine = Region::of(cp, offset_of!(NxSmtpClient, nx_smtp_client_mail_sequence));
+        // SAFETY: zeroed memory of the right size, only borrowed for addresses.
+        let client = unsafe { &*cp };
+        let outside = [0u8; 8];
+        assert!(!whole.overlaps(&outside, 1));
+        assert!(whole.overlaps(&client.nx_smtp_username[..3], 1));
+        assert!(!engine.overlaps(&client.nx_smtp_client_mail_from_address[..5], 1));
+        assert!(engine.overlaps(&client.nx_smtp_client_tx_buffer[..], 0));
+        let reply = &client.nx_smtp_client_last_reply_text[..];
+        assert!(engine.overlaps(&reply[..0], 1), "an empty string whose NUL lies inside");
     }
 
     #[test]

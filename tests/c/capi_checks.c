@@ -320,6 +320,13 @@ static void create_checks(void)
     expect_true("from address copied", strcmp(client.nx_smtp_client_mail_from_address, "<alice@example.test>") == 0);
     expect_true("domain copied", strcmp(client.nx_smtp_client_domain, "example.test") == 0);
 
+    /* A string inside the control block itself is refused (it would be overwritten). */
+    expect_status("create with username inside the control block",
+                  nxd_smtp_client_create(&client, &ip, &pool, client.nx_smtp_username, pass, from, domain, 3, &server, 2525),
+                  NX_SMTP_INVALID_PARAM);
+    expect_true("refused create left the client intact",
+                client.nx_smtp_client_id == NX_SMTP_CLIENT_ID && strcmp(client.nx_smtp_username, "alice") == 0);
+
     /* IPv6 server address is stored with all four words. */
     defaults();
     server.nxd_ip_version = NX_IP_VERSION_V6;
@@ -388,6 +395,12 @@ static void send_checks(void)
                   nx_smtp_mail_send(&client, "<bob@example.test>", 2, "Hi\nX-Evil: 1", body, sizeof(body) - 1),
                   NX_SMTP_INVALID_PARAM);
     expect_status("send subject with CR", nx_smtp_mail_send(&client, "<bob@example.test>", 2, "Hi\r", body, sizeof(body) - 1),
+                  NX_SMTP_INVALID_PARAM);
+    expect_status("send subject inside the client's engine buffers",
+                  nx_smtp_mail_send(&client, "<bob@example.test>", 2, client.nx_smtp_client_last_reply_text, body, sizeof(body) - 1),
+                  NX_SMTP_INVALID_PARAM);
+    expect_status("send body inside the client's engine buffers",
+                  nx_smtp_mail_send(&client, "<bob@example.test>", 2, "s", (CHAR *)client.nx_smtp_client_tx_buffer, 8),
                   NX_SMTP_INVALID_PARAM);
     expect_status("send body with NUL",
                   nx_smtp_mail_send(&client, "<bob@example.test>", 2, "s", body_nul, sizeof(body_nul) - 1),
@@ -517,6 +530,10 @@ static void server_checks(const char *tag)
     sprintf(body, "Body of the unauthenticated mail %s.\r\n", tag);
     st = send_one(&c, "<bob@example.test>", NX_SMTP_MAIL_PRIORITY_NORMAL, subject, body);
     expect_status("server: send without AUTH", st, NX_SUCCESS);
+    /* The stored sender address may be passed as the recipient (it is only read). */
+    st = nx_smtp_mail_send(&c, c.nx_smtp_client_mail_from_address, NX_SMTP_MAIL_PRIORITY_NORMAL, subject, body,
+                           (UINT)strlen(body));
+    expect_status("server: send to the client's own stored from address", st, NX_SUCCESS);
     expect_status("server: delete NONE client", nx_smtp_client_delete(&c), NX_SUCCESS);
 
     /* 7. Nothing listens on 127.0.0.1:1: NX_NOT_CONNECTED, no reply. */
