@@ -24,10 +24,6 @@
 //! independent. As in NetX Duo, deleting (or re-creating) a client while another thread is
 //! inside a service on that same client is the caller's error.
 
-// The `zsock` feature is declared by the Zephyr module's work; until Cargo.toml lists it,
-// its cfg is "unexpected" to rustc.
-#![allow(unexpected_cfgs)]
-
 use core::ffi::{c_char, c_uint, c_ulong, c_ushort, c_void};
 use core::mem::{align_of, offset_of, size_of};
 use core::ptr::{self, addr_of, addr_of_mut};
