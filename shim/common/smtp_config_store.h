@@ -265,17 +265,24 @@ int smtp_shim_config_set(const char *key, const char *value)
 		return -ENOENT;
 	}
 	len = strlen(value);
+	rc = smtp_cfg_check(e, value, len);
+	if (rc != 0) {
+		return rc;
+	}
+	/*
+	 * Persist without holding the store's lock: the settings subsystem calls back into
+	 * smtp_cfg_store_loaded() (which takes that lock) while holding its own lock, so holding
+	 * ours around settings_save_one() could deadlock against a concurrent load.
+	 */
+	rc = smtp_cfg_persist(key, value, len);
+	if (rc != 0) {
+		return rc;
+	}
 	smtp_cfg_lock();
 	smtp_cfg_defaults();
-	rc = smtp_cfg_check(e, value, len);
-	if (rc == 0) {
-		rc = smtp_cfg_persist(key, value, len);
-	}
-	if (rc == 0) {
-		smtp_cfg_store(e, value, len);
-	}
+	smtp_cfg_store(e, value, len);
 	smtp_cfg_unlock();
-	return rc;
+	return 0;
 }
 
 #endif /* ZSMTP_SMTP_CONFIG_STORE_H_ */

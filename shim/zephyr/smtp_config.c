@@ -1,0 +1,162 @@
+/*
+ * Run-time configuration of the SMTP client on Zephyr: Kconfig values are the defaults; with
+ * CONFIG_SMTP_CLIENT_SETTINGS=y the settings subsystem overrides them under "smtp/<key>" and
+ * smtp_shim_config_set() persists new values there.
+ *
+ * The handler is a dynamic struct settings_handler registered with settings_register() and
+ * filled with designated initialisers (include/zephyr/settings/settings.h): the layout of
+ * SETTINGS_STATIC_HANDLER_DEFINE's static handler changed across Zephyr versions, the dynamic
+ * structure's named fields (name, h_set) did not.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include <zephyr/kernel.h>
+#include <zephyr/logging/log.h>
+
+#if defined(CONFIG_SMTP_CLIENT_SETTINGS)
+#include <zephyr/settings/settings.h>
+#endif
+
+#include "smtp_shim.h"
+
+LOG_MODULE_DECLARE(smtp_client, CONFIG_SMTP_CLIENT_LOG_LEVEL);
+
+#define SMTP_CFG_MAX_DOMAIN CONFIG_SMTP_CLIENT_MAX_DOMAIN
+#define SMTP_CFG_MAX_ADDRESS CONFIG_SMTP_CLIENT_MAX_ADDRESS
+#define SMTP_CFG_MAX_USERNAME CONFIG_SMTP_CLIENT_MAX_USERNAME
+#define SMTP_CFG_MAX_PASSWORD CONFIG_SMTP_CLIENT_MAX_PASSWORD
+#define SMTP_CFG_DEF_SERVER CONFIG_SMTP_CLIENT_SERVER
+#define SMTP_CFG_DEF_PORT CONFIG_SMTP_CLIENT_PORT
+#define SMTP_CFG_DEF_DOMAIN CONFIG_SMTP_CLIENT_DOMAIN
+#define SMTP_CFG_DEF_FROM CONFIG_SMTP_CLIENT_FROM
+#define SMTP_CFG_DEF_USER CONFIG_SMTP_CLIENT_USERNAME
+#define SMTP_CFG_DEF_PASSWORD CONFIG_SMTP_CLIENT_PASSWORD
+#if defined(CONFIG_SMTP_CLIENT_AUTH_PLAIN)
+#define SMTP_CFG_DEF_AUTH "plain"
+#elif defined(CONFIG_SMTP_CLIENT_AUTH_LOGIN)
+#define SMTP_CFG_DEF_AUTH "login"
+#else
+#define SMTP_CFG_DEF_AUTH "none"
+#endif
+#define SMTP_CFG_TIMEOUT_CONNECT CONFIG_SMTP_CLIENT_CONNECT_TIMEOUT_MS
+#define SMTP_CFG_TIMEOUT_GREETING CONFIG_SMTP_CLIENT_GREETING_TIMEOUT_MS
+#define SMTP_CFG_TIMEOUT_REPLY CONFIG_SMTP_CLIENT_REPLY_TIMEOUT_MS
+#define SMTP_CFG_TIMEOUT_SEND CONFIG_SMTP_CLIENT_SEND_TIMEOUT_MS
+#define SMTP_CFG_TIMEOUT_FINAL CONFIG_SMTP_CLIENT_FINAL_REPLY_TIMEOUT_MS
+#define SMTP_CFG_TIMEOUT_TOTAL CONFIG_SMTP_CLIENT_TOTAL_TIMEOUT_MS
+#define SMTP_CFG_PIPELINING IS_ENABLED(CONFIG_SMTP_CLIENT_PIPELINING)
+
+K_MUTEX_DEFINE(smtp_cfg_mutex);
+
+static void smtp_cfg_lock(void)
+{
+	(void)k_mutex_lock(&smtp_cfg_mutex, K_FOREVER);
+}
+
+static void smtp_cfg_unlock(void)
+{
+	(void)k_mutex_unlock(&smtp_cfg_mutex);
+}
+
+static int smtp_cfg_persist(const char *key, const char *value, size_t len)
+{
+#if defined(CONFIG_SMTP_CLIENT_SETTINGS)
+	char name[sizeof("smtp/") + 16];
+	int rc;
+
+	(void)snprintk(name, sizeof(name), "smtp/%s", key);
+	rc = settings_save_one(name, value, len);
+	if (rc != 0) {
+		LOG_WRN("saving %s failed: %d", name, rc);
+	}
+	return rc;
+#else
+	ARG_UNUSED(key);
+	ARG_UNUSED(value);
+	ARG_UNUSED(len);
+	return 0;
+#endif
+}
+
+#include "../common/smtp_config_store.h"
+
+#if defined(CONFIG_SMTP_CLIENT_SETTINGS)
+
+/* Longest value any key can hold, plus its NUL. */
+#define SMTP_CFG_VALUE_MAX                                                                         \
+	MAX(MAX(SMTP_CFG_MAX_DOMAIN, SMTP_CFG_MAX_ADDRESS),                                        \
+	    MAX(SMTP_CFG_MAX_USERNAME, SMTP_CFG_MAX_PASSWORD))
+
+static int smtp_settings_set(const char *key, size_t len, settings_read_cb read_cb, void *cb_arg)
+{
+	char value[SMTP_CFG_VALUE_MAX + 1];
+	const char *next;
+	ssize_t n;
+	int rc;
+
+	/* Only leaf keys directly under smtp/ are ours. */
+	if (settings_name_next(key, &next) == 0 || next != NULL) {
+		return -ENOENT;
+	}
+	if (len > SMTP_CFG_VALUE_MAX) {
+		LOG_WRN("stored smtp/%s is too long, ignored", key);
+		return 0;
+	}
+	n = read_cb(cb_arg, value, len);
+	if (n < 0) {
+		return (int)n;
+	}
+	rc = smtp_cfg_store_loaded(key, value, (size_t)n);
+	if (rc != 0) {
+		/* Never print the value: it may be the password. */
+		LOG_WRN("stored smtp/%s ignored (%d)", key, rc);
+	}
+	return 0;
+}
+
+static struct settings_handler smtp_settings_handler = {
+	.name = "smtp",
+	.h_set = smtp_settings_set,
+};
+
+K_MUTEX_DEFINE(smtp_load_mutex);
+static bool smtp_settings_registered;
+static bool smtp_settings_loaded;
+
+int smtp_shim_config_load(void)
+{
+	int rc = 0;
+
+	(void)k_mutex_lock(&smtp_load_mutex, K_FOREVER);
+	if (!smtp_settings_loaded) {
+		rc = settings_subsys_init();
+		if (rc == 0 && !smtp_settings_registered) {
+			rc = settings_register(&smtp_settings_handler);
+			smtp_settings_registered = (rc == 0);
+		}
+		if (rc == 0) {
+			rc = settings_load_subtree("smtp");
+		}
+		if (rc == 0) {
+			smtp_settings_loaded = true;
+		} else {
+			LOG_ERR("loading smtp settings failed: %d (Kconfig defaults in force)", rc);
+		}
+	}
+	(void)k_mutex_unlock(&smtp_load_mutex);
+	return rc;
+}
+
+#else /* !CONFIG_SMTP_CLIENT_SETTINGS */
+
+int smtp_shim_config_load(void)
+{
+	return 0;
+}
+
+#endif /* CONFIG_SMTP_CLIENT_SETTINGS */
