@@ -19,6 +19,15 @@ use zsmtp::{Auth, Clock, Transport};
 extern "C" {
     // The shim's configuration setter (shim/include/smtp_shim.h), linked from the POSIX twin.
     fn smtp_shim_config_set(key: *const c_char, value: *const c_char) -> c_int;
+    // The shell's send (src/transport/zsock.rs).
+    fn zsmtp_shim_send_mail(
+        to: *const c_char,
+        subject: *const c_char,
+        body: *const u8,
+        body_len: usize,
+        reply: *mut c_char,
+        reply_len: usize,
+    ) -> u32;
     // libc's listen(2), to shrink a std listener's backlog.
     fn listen(fd: c_int, backlog: c_int) -> c_int;
 }
@@ -350,4 +359,77 @@ fn run_time_configuration_round_trip() {
     assert_eq!(config.password, "s3cret pass");
     let shown = format!("{c:?} {config:?}");
     assert!(!shown.contains("s3cret"), "password leaked into Debug: {shown}");
+
+    // The shell's send, with this configuration pointed at a tiny SMTP peer.
+    let (listener, port) = local_listener();
+    let server = serve_once(listener, smtp_peer);
+    assert_eq!(set("server", "127.0.0.1"), 0);
+    assert_eq!(set("port", &port.to_string()), 0);
+    assert_eq!(set("domain", "device.test"), 0);
+    assert_eq!(set("auth", "none"), 0);
+    let (to, subject) = (CString::new("bob@example.test").unwrap(), CString::new("shim send").unwrap());
+    let body = b"one\n.two\n";
+    let mut reply = [0 as c_char; 96];
+    // SAFETY: NUL-terminated strings, a body and a reply buffer valid for their lengths.
+    let status = unsafe {
+        zsmtp_shim_send_mail(to.as_ptr(), subject.as_ptr(), body.as_ptr(), body.len(), reply.as_mut_ptr(), reply.len())
+    };
+    // SAFETY: the function NUL-terminates within reply.len().
+    let reply = unsafe { std::ffi::CStr::from_ptr(reply.as_ptr()) }.to_string_lossy().into_owned();
+    assert_eq!(status, 0, "send failed: {reply}");
+    assert!(reply.starts_with("250"), "{reply}");
+    let dialogue = String::from_utf8(server.join().unwrap()).unwrap();
+    assert!(dialogue.starts_with("EHLO device.test\r\n"), "{dialogue}");
+    assert!(dialogue.contains("MAIL FROM:<device@example.test>"), "{dialogue}");
+    assert!(dialogue.contains("RCPT TO:<bob@example.test>\r\n"), "{dialogue}");
+    assert!(dialogue.contains("Subject: shim send\r\n"), "{dialogue}");
+    assert!(dialogue.contains("\r\n\r\none\r\n..two\r\n.\r\n"), "{dialogue}");
+    assert!(dialogue.ends_with("QUIT\r\n"), "{dialogue}");
+    assert!(!dialogue.contains("s3cret"), "auth none must not send the password");
+
+    // A null argument is refused before anything happens.
+    // SAFETY: null pointers are checked first and never dereferenced; no reply buffer.
+    let status = unsafe { zsmtp_shim_send_mail(std::ptr::null(), subject.as_ptr(), body.as_ptr(), 1, std::ptr::null_mut(), 0) };
+    assert_eq!(status, zsmtp::status::NX_PTR_ERROR);
+}
+
+/// A minimal SMTP server: no extensions, one message. Returns what the client sent.
+fn smtp_peer(s: &mut TcpStream) -> Vec<u8> {
+    let mut seen = Vec::new();
+    let mut pending = Vec::new();
+    let mut in_data = false;
+    s.write_all(b"220 peer.test ESMTP\r\n").unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        if n == 0 {
+            return seen;
+        }
+        seen.extend_from_slice(&buf[..n]);
+        pending.extend_from_slice(&buf[..n]);
+        while let Some(end) = pending.windows(2).position(|w| w == b"\r\n") {
+            let line: Vec<u8> = pending.drain(..end + 2).collect();
+            if in_data {
+                if line == b".\r\n" {
+                    in_data = false;
+                    s.write_all(b"250 2.0.0 queued\r\n").unwrap();
+                }
+                continue;
+            }
+            let reply: &[u8] = match &line[..4.min(line.len())] {
+                b"EHLO" => b"250 peer.test\r\n",
+                b"MAIL" | b"RCPT" => b"250 2.1.0 ok\r\n",
+                b"DATA" => {
+                    in_data = true;
+                    b"354 go ahead\r\n"
+                }
+                b"QUIT" => {
+                    s.write_all(b"221 2.0.0 bye\r\n").unwrap();
+                    return seen;
+                }
+                _ => b"500 5.5.1 what?\r\n",
+            };
+            s.write_all(reply).unwrap();
+        }
+    }
 }

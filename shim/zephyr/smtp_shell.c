@@ -2,8 +2,8 @@
  * Shell commands of the SMTP client (CONFIG_SMTP_CLIENT_SHELL):
  *   smtp config show              every key; the password is masked
  *   smtp config set KEY VALUE     checks, stores and (with settings) persists a value
- *   smtp send TO SUBJECT BODY     sends one mail with the run-time configuration; in BODY the two
- *                                 characters \n stand for a line break
+ *   smtp send TO SUBJECT LINE...  sends one mail with the run-time configuration; each LINE
+ *                                 argument is one line of the body
  * Macros and handler signature: include/zephyr/shell/shell.h (SHELL_STATIC_SUBCMD_SET_CREATE,
  * SHELL_CMD_ARG, SHELL_SUBCMD_SET_END, SHELL_CMD_REGISTER, shell_print, shell_error).
  * `smtp send` runs in the shell thread: CONFIG_SHELL_STACK_SIZE must hold the client
@@ -82,33 +82,27 @@ static int cmd_smtp_config_set(const struct shell *sh, size_t argc, char **argv)
 	return 0;
 }
 
-/* Turns the two characters \n into a line break, in place. */
-static size_t smtp_shell_unescape(char *text)
-{
-	size_t r = 0;
-	size_t w = 0;
-
-	while (text[r] != '\0') {
-		if (text[r] == '\\' && text[r + 1] == 'n') {
-			text[w++] = '\n';
-			r += 2;
-		} else {
-			text[w++] = text[r++];
-		}
-	}
-	text[w] = '\0';
-	return w;
-}
-
 static int cmd_smtp_send(const struct shell *sh, size_t argc, char **argv)
 {
+	/* The body: argv[3..], one argument per line (the shell's own line is at most this long). */
+	char body[CONFIG_SHELL_CMD_BUFF_SIZE];
 	char reply[160];
-	size_t body_len;
+	size_t len = 0;
+	size_t i;
 	uint32_t status;
 
-	ARG_UNUSED(argc);
-	body_len = smtp_shell_unescape(argv[3]);
-	status = zsmtp_shim_send_mail(argv[1], argv[2], (const uint8_t *)argv[3], body_len, reply,
+	for (i = 3; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		if (len + n + 1U > sizeof(body)) {
+			shell_error(sh, "smtp send: body too long");
+			return -ENOMEM;
+		}
+		memcpy(&body[len], argv[i], n);
+		len += n;
+		body[len++] = '\n';
+	}
+	status = zsmtp_shim_send_mail(argv[1], argv[2], (const uint8_t *)body, len, reply,
 				      sizeof(reply));
 	if (status == 0U) {
 		shell_print(sh, "smtp send: OK %s", reply);
@@ -129,8 +123,10 @@ SHELL_STATIC_SUBCMD_SET_CREATE(sub_smtp_config,
 
 SHELL_STATIC_SUBCMD_SET_CREATE(sub_smtp,
 	SHELL_CMD(config, &sub_smtp_config, "Run-time configuration", NULL),
-	SHELL_CMD_ARG(send, NULL, "Send a mail: send <to> <subject> <body> (\\n = line break)",
-		      cmd_smtp_send, 4, 0),
+	SHELL_CMD_ARG(send, NULL,
+		      "Send a mail: send <to> <subject> <line> [<line>...] (quote each argument "
+		      "that holds spaces; each line argument is one line of the body)",
+		      cmd_smtp_send, 4, 12),
 	SHELL_SUBCMD_SET_END);
 
 SHELL_CMD_REGISTER(smtp, &sub_smtp, "SMTP client (zsmtp)", NULL);

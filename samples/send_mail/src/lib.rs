@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+
+//! zsmtp sample: sends one mail with the run-time configuration (Kconfig defaults, overridden
+//! by the settings subsystem) and prints the outcome.
+#![no_std]
+
+use zephyr::printkln;
+use zsmtp::transport::zsock::{
+    install_logger, ShimConfig, ZsockClock, ZsockTransport, RX_BUFFER_SIZE, TX_BUFFER_SIZE,
+};
+use zsmtp::{Client, Mail};
+
+const BODY: &[u8] = b"Hello from Zephyr.\n\n\
+This mail was sent by the zsmtp send_mail sample: a Rust SMTP client\n\
+without heap, over Zephyr's sockets.\n";
+
+#[no_mangle]
+extern "C" fn rust_main() {
+    // SAFETY: rust_main runs once at start-up, before any other thread uses the log crate.
+    unsafe { install_logger(log::LevelFilter::Info) };
+
+    let settings = match ShimConfig::load() {
+        Ok(settings) => settings,
+        Err(e) => {
+            printkln!("send_mail: failed: configuration: {:?}", e);
+            return;
+        }
+    };
+    let to = [zephyr::kconfig::CONFIG_SEND_MAIL_TO];
+    printkln!(
+        "send_mail: {} -> {} via {}:{}",
+        settings.from(),
+        to[0],
+        settings.server(),
+        settings.port()
+    );
+
+    let mut client: Client<'_, ZsockTransport, ZsockClock, RX_BUFFER_SIZE, TX_BUFFER_SIZE> =
+        match Client::new(settings.config(), ZsockTransport::new(), ZsockClock::new()) {
+            Ok(client) => client,
+            Err(e) => {
+                printkln!("send_mail: failed: {} (status 0x{:02X})", e, e.status());
+                return;
+            }
+        };
+    let mail = Mail::new(zephyr::kconfig::CONFIG_SEND_MAIL_SUBJECT, BODY).to(&to);
+    match client.send(&mail) {
+        Ok(sent) => printkln!("send_mail: sent: {}", sent.reply),
+        Err(e) => printkln!("send_mail: failed: {} (status 0x{:02X})", e, e.status()),
+    }
+}

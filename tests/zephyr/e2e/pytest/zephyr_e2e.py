@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end test of zsmtp on native_sim/native/64 (twister's pytest harness).
+
+A real SMTP server (aiosmtpd) listens on 127.0.0.1 of this machine; the simulated device reaches
+it through the host's sockets (NSOS). The device is configured and driven with its shell:
+"smtp config set ...", then "smtp send ...". The test checks that the mail arrived intact
+(envelope, headers, body with a dot-stuffed line), that the configuration survives a restart
+(settings in the simulated flash) and that the password is never shown.
+
+Needs: pip install aiosmtpd (in the Python environment that runs twister). Named without the
+test_ prefix so that a plain `pytest tests/` of the host suite does not collect it; twister
+names it explicitly (testcase.yaml: pytest_root).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+import pytest
+from twister_harness.device.device_adapter import DeviceAdapter
+from twister_harness.helpers.shell import Shell
+
+try:
+    from aiosmtpd.controller import Controller
+except ImportError as e:  # a missing server is a failure, never a skip
+    raise ImportError("the zsmtp e2e test needs aiosmtpd: pip install aiosmtpd") from e
+
+logger = logging.getLogger(__name__)
+
+PASSWORD = "e2e-Secret-7"
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every accepted message."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        self.arrived = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(
+            {
+                "from": envelope.mail_from,
+                "to": list(envelope.rcpt_tos),
+                "content": envelope.original_content,
+                "helo": session.host_name,
+            }
+        )
+        self.arrived.set()
+        return "250 2.0.0 OK queued as e2e"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, ready_timeout=10)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def shell_of(dut: DeviceAdapter) -> Shell:
+    shell = Shell(dut, timeout=20.0)
+    assert shell.wait_for_prompt(), "no shell prompt from the device"
+    return shell
+
+
+def run(shell: Shell, command: str, timeout: float = 20.0) -> str:
+    return "\n".join(shell.exec_command(command, timeout=timeout))
+
+
+def test_mail_sent_from_the_shell_arrives_intact(unlaunched_dut: DeviceAdapter, smtp_server):
+    inbox, port = smtp_server
+    dut = unlaunched_dut
+    dut.launch()
+    dut.readlines_until(regex="zsmtp e2e ready", timeout=20)
+    shell = shell_of(dut)
+
+    for key, value in (
+        ("server", "127.0.0.1"),
+        ("port", str(port)),
+        ("domain", "device.example.test"),
+        ("from", "device@example.test"),
+        ("auth", "none"),
+        ("password", PASSWORD),
+    ):
+        out = run(shell, f"smtp config set {key} {value}")
+        assert f"smtp config: {key} set" in out, out
+    out = run(shell, "smtp config set port 70000")
+    assert "invalid value" in out, out
+
+    out = run(shell, "smtp config show")
+    assert f"port             {port}" in out, out
+    assert "********" in out and PASSWORD not in out, "password shown by config show"
+
+    start = time.monotonic()
+    out = run(
+        shell,
+        'smtp send bob@example.test "zsmtp e2e" "first line" ".dotted line" "last line"',
+        timeout=60,
+    )
+    assert "smtp send: OK 250" in out, out
+    assert PASSWORD not in out
+    assert inbox.arrived.wait(timeout=max(1.0, 60 - (time.monotonic() - start)))
+
+    assert len(inbox.messages) == 1
+    mail = inbox.messages[0]
+    assert mail["from"] == "device@example.test"
+    assert mail["to"] == ["bob@example.test"]
+    assert mail["helo"] == "device.example.test"
+    head, sep, body = mail["content"].partition(b"\r\n\r\n")
+    assert sep, mail["content"]
+    headers = head.decode("ascii")
+    assert "Subject: zsmtp e2e" in headers, headers
+    assert "To: bob@example.test" in headers or "To: <bob@example.test>" in headers, headers
+    # aiosmtpd stores the data after dot-unstuffing: the line starting with '.' is intact.
+    assert body == b"first line\r\n.dotted line\r\nlast line\r\n", body
+
+    # The configuration was persisted (settings in flash.bin): a restarted device still has it.
+    dut.close()
+    dut.launch()
+    dut.readlines_until(regex=f"zsmtp e2e ready: 127.0.0.1:{port}", timeout=20)
+    shell = shell_of(dut)
+    out = run(shell, "smtp config show")
+    assert f"port             {port}" in out, out
+    assert PASSWORD not in out
+
+
+def test_refused_connection_is_reported(unlaunched_dut: DeviceAdapter):
+    port = free_port()  # nobody listens there
+    dut = unlaunched_dut
+    dut.launch()
+    dut.readlines_until(regex="zsmtp e2e ready", timeout=20)
+    shell = shell_of(dut)
+    run(shell, "smtp config set server 127.0.0.1")
+    run(shell, f"smtp config set port {port}")
+    run(shell, "smtp config set from device@example.test")
+    out = run(shell, 'smtp send bob@example.test "nobody home" "hello"', timeout=60)
+    # NX_NOT_CONNECTED (0x38): no connection could be made.
+    assert "smtp send: FAILED 0x38" in out, out
