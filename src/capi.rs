@@ -32,6 +32,7 @@ use core::sync::atomic::{compiler_fence, AtomicUsize, Ordering};
 use crate::client::{Auth, Config, Mail, Priority};
 use crate::error::{status, Error, ServerReply};
 use crate::session::{self, Parts};
+use crate::wire::out::{Full, Out, Sink};
 use crate::wire::validate;
 
 /// Parses a decimal build-time setting, or gives `default` when it is unset.
@@ -334,30 +335,27 @@ compile_error!("feature `capi` needs a platform: `std` (host) or `zsock` (Zephyr
 /// Room for the longest IPv6 text form (39) and then some.
 pub const IP_TEXT_MAX: usize = 46;
 
-/// Writes `a.b.c.d` for a host-order IPv4 word; returns the length.
-pub fn format_ipv4(v4: u32, out: &mut [u8; IP_TEXT_MAX]) -> usize {
-    let mut w = Writer { out, len: 0 };
+/// Writes `a.b.c.d` for a host-order IPv4 word (no core::fmt).
+pub fn format_ipv4(v4: u32, out: &mut Out<'_>) -> Result<(), Full> {
     for (i, octet) in v4.to_be_bytes().iter().enumerate() {
         if i > 0 {
-            w.push(b'.');
+            out.put(b".")?;
         }
-        w.decimal(*octet);
+        out.put_decimal(u64::from(*octet))?;
     }
-    w.len
+    Ok(())
 }
 
 /// Writes the RFC 5952 text form of an IPv6 address given as four host-order words (most
 /// significant first): lower-case hex, no leading zeros, the longest run of two or more
-/// zero groups (the first on a tie) as `::`. Returns the length.
-pub fn format_ipv6(words: [u32; 4], out: &mut [u8; IP_TEXT_MAX]) -> usize {
+/// zero groups (the first on a tie) as `::` (no core::fmt).
+pub fn format_ipv6(words: [u32; 4], out: &mut Out<'_>) -> Result<(), Full> {
     let mut groups = [0u16; 8];
-    for (i, word) in words.iter().enumerate() {
-        if let Some(pair) = groups.get_mut(2 * i..2 * i + 2) {
-            pair[0] = (word >> 16) as u16;
-            pair[1] = (word & 0xFFFF) as u16;
-        }
+    for (pair, word) in groups.chunks_exact_mut(2).zip(words) {
+        pair[0] = (word >> 16) as u16;
+        pair[1] = (word & 0xFFFF) as u16;
     }
-    // Longest run of zero groups.
+    // The longest run of zero groups.
     let (mut best_start, mut best_len) = (8usize, 0usize);
     let mut i = 0;
     while i < 8 {
@@ -378,70 +376,33 @@ pub fn format_ipv6(words: [u32; 4], out: &mut [u8; IP_TEXT_MAX]) -> usize {
         best_start = 8;
         best_len = 0;
     }
-    let mut w = Writer { out, len: 0 };
     let mut i = 0;
     while i < 8 {
         if i == best_start {
-            w.push(b':');
-            w.push(b':');
+            out.put(b"::")?;
             i += best_len;
             continue;
         }
         if i > 0 && i != best_start + best_len {
-            w.push(b':');
+            out.put(b":")?;
         }
-        w.hex(groups[i]);
+        out.put_hex(u64::from(groups[i]))?;
         i += 1;
     }
-    w.len
-}
-
-/// A tiny bounded writer (no core::fmt). Bytes past the end are dropped; the callers'
-/// buffers are sized for their longest output.
-struct Writer<'a> {
-    out: &'a mut [u8; IP_TEXT_MAX],
-    len: usize,
-}
-
-impl Writer<'_> {
-    fn push(&mut self, b: u8) {
-        if let Some(slot) = self.out.get_mut(self.len) {
-            *slot = b;
-            self.len += 1;
-        }
-    }
-
-    fn decimal(&mut self, n: u8) {
-        if n >= 100 {
-            self.push(b'0' + n / 100);
-        }
-        if n >= 10 {
-            self.push(b'0' + (n / 10) % 10);
-        }
-        self.push(b'0' + n % 10);
-    }
-
-    fn hex(&mut self, n: u16) {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut started = false;
-        for shift in [12u32, 8, 4, 0] {
-            let d = usize::from((n >> shift) & 0xF);
-            if d != 0 || started || shift == 0 {
-                started = true;
-                self.push(DIGITS[d]);
-            }
-        }
-    }
+    Ok(())
 }
 
 /// The server address as text, or `NX_IP_ADDRESS_ERROR` for an unknown version.
 fn server_text<'b>(addr: &NxdAddress, buf: &'b mut [u8; IP_TEXT_MAX]) -> Result<&'b str, u32> {
     let word = |i: usize| low32(addr.nxd_ip_address[i]);
-    let len = match addr.nxd_ip_version {
-        NX_IP_VERSION_V4 => format_ipv4(word(0), buf),
-        NX_IP_VERSION_V6 => format_ipv6([word(0), word(1), word(2), word(3)], buf),
+    let mut out = Out::new(buf);
+    let written = match addr.nxd_ip_version {
+        NX_IP_VERSION_V4 => format_ipv4(word(0), &mut out),
+        NX_IP_VERSION_V6 => format_ipv6([word(0), word(1), word(2), word(3)], &mut out),
         _ => return Err(status::NX_IP_ADDRESS_ERROR),
     };
+    let len = out.len();
+    written.map_err(|Full| status::NX_SMTP_INTERNAL_ERROR)?;
     let text = buf.get(..len).ok_or(status::NX_SMTP_INTERNAL_ERROR)?;
     core::str::from_utf8(text).map_err(|_| status::NX_SMTP_INTERNAL_ERROR)
 }
@@ -1009,14 +970,16 @@ mod tests {
 
     fn v4(w: u32) -> String {
         let mut b = [0u8; IP_TEXT_MAX];
-        let n = format_ipv4(w, &mut b);
-        String::from_utf8(b[..n].to_vec()).unwrap()
+        let mut out = Out::new(&mut b);
+        format_ipv4(w, &mut out).unwrap();
+        String::from_utf8(out.as_bytes().to_vec()).unwrap()
     }
 
     fn v6(w: [u32; 4]) -> String {
         let mut b = [0u8; IP_TEXT_MAX];
-        let n = format_ipv6(w, &mut b);
-        String::from_utf8(b[..n].to_vec()).unwrap()
+        let mut out = Out::new(&mut b);
+        format_ipv6(w, &mut out).unwrap();
+        String::from_utf8(out.as_bytes().to_vec()).unwrap()
     }
 
     #[test]
@@ -1064,6 +1027,13 @@ mod tests {
                 assert_eq!(text, parsed.to_string(), "RFC 5952 form");
             }
         }
+    }
+
+    #[test]
+    fn ip_text_never_overruns() {
+        let mut small = [0u8; 5];
+        assert_eq!(format_ipv6([0x2001_0db8, 1, 1, 1], &mut Out::new(&mut small)), Err(Full));
+        assert_eq!(format_ipv4(0xFFFF_FFFF, &mut Out::new(&mut small)), Err(Full));
     }
 
     #[test]
