@@ -1,0 +1,12 @@
+/*
+ * SYNTAX-CHECK STUB - NOT ZEPHYR. Just enough declarations, with the signatures of Zephyr v4.3
+ * (header named in the comment below), for scripts/check-zephyr to compile the shim/zephyr C files and
+ * the C sample on the host. Values are placeholders; nothing built with this is run.
+ */
+/* include/zephyr/sys/fdtable.h */
+#ifndef STUB_ZEPHYR_FDTABLE_H
+#define STUB_ZEPHYR_FDTABLE_H
+#define ZVFS_F_GETFL 3
+#define ZVFS_F_SETFL 4
+#define ZVFS_O_NONBLOCK 0x4000
+#endif
