@@ -414,15 +414,9 @@ fn low32(value: c_ulong) -> u32 {
     (value as u64 & 0xFFFF_FFFF) as u32
 }
 
-fn is_control(b: u8) -> bool {
-    b < 0x20 || b == 0x7F
-}
-
 /// User names and passwords: UTF-8 without control characters (CR/LF in particular).
 pub fn check_credential(s: &[u8]) -> Result<&str, u32> {
-    if s.iter().any(|&b| is_control(b)) {
-        return Err(status::NX_SMTP_INVALID_PARAM);
-    }
+    validate::credential(s).map_err(|_| status::NX_SMTP_INVALID_PARAM)?;
     core::str::from_utf8(s).map_err(|_| status::NX_SMTP_INVALID_PARAM)
 }
 
@@ -440,12 +434,8 @@ pub fn check_address(s: &[u8]) -> Result<&str, u32> {
     validate::address(text).map_err(|_| status::NX_SMTP_INVALID_PARAM)
 }
 
-/// The subject: no control characters other than TAB (no CR/LF injection), then the
-/// library's check (UTF-8, at most 998 bytes).
+/// The subject: the library's check (UTF-8, no control character but TAB, at most 998 bytes).
 pub fn check_subject(s: &[u8]) -> Result<&str, u32> {
-    if s.iter().any(|&b| is_control(b) && b != b'\t') {
-        return Err(status::NX_SMTP_INVALID_PARAM);
-    }
     let text = core::str::from_utf8(s).map_err(|_| status::NX_SMTP_INVALID_PARAM)?;
     validate::subject(text).map_err(|_| status::NX_SMTP_INVALID_PARAM)?;
     Ok(text)

@@ -29,13 +29,23 @@ pub fn no_line_breaks(text: &[u8]) -> Result<(), Invalid> {
     }
 }
 
-fn no_controls(text: &[u8]) -> Result<(), Invalid> {
+/// Refuses every control character (CR, LF and NUL included), allowing TAB when asked.
+fn controls(text: &[u8], allow_tab: bool) -> Result<(), Invalid> {
     no_line_breaks(text)?;
-    if text.iter().any(|&b| b < 0x20 || b == 0x7f) {
+    if text.iter().any(|&b| (b < 0x20 && !(allow_tab && b == b'\t')) || b == 0x7f) {
         Err(Invalid::ControlCharacter)
     } else {
         Ok(())
     }
+}
+
+fn no_controls(text: &[u8]) -> Result<(), Invalid> {
+    controls(text, false)
+}
+
+/// A user name or password: no control characters at all (CR/LF would end the AUTH line).
+pub fn credential(text: &[u8]) -> Result<(), Invalid> {
+    no_controls(text)
 }
 
 /// Checks a mailbox address, given bare (`a@b.example`) or in angle brackets
@@ -166,9 +176,9 @@ pub fn server(name: &str) -> Result<(), Invalid> {
     }
 }
 
-/// A header text (the subject): no CR, LF or NUL, at most [`MAX_SUBJECT`] bytes.
+/// A header text (the subject): no control character but TAB, at most [`MAX_SUBJECT`] bytes.
 pub fn subject(text: &str) -> Result<(), Invalid> {
-    no_line_breaks(text.as_bytes())?;
+    controls(text.as_bytes(), true)?;
     if text.len() > MAX_SUBJECT {
         return Err(Invalid::TooLong);
     }
@@ -191,8 +201,8 @@ pub fn config(c: &Config<'_>, tx_capacity: usize) -> Result<(), Fault> {
     client_domain(c.domain).map_err(field(Field::Domain))?;
     address(c.from).map_err(field(Field::From))?;
     if c.auth != Auth::None {
-        no_line_breaks(c.username.as_bytes()).map_err(field(Field::Username))?;
-        no_line_breaks(c.password.as_bytes()).map_err(field(Field::Password))?;
+        credential(c.username.as_bytes()).map_err(field(Field::Username))?;
+        credential(c.password.as_bytes()).map_err(field(Field::Password))?;
         if c.username.is_empty() {
             return Err(invalid(Field::Username, Invalid::Empty));
         }
@@ -319,6 +329,10 @@ mod tests {
         assert_eq!(subject("a\r\nBcc: x@y"), Err(Invalid::ControlCharacter));
         assert_eq!(subject("a\nb"), Err(Invalid::ControlCharacter));
         assert_eq!(subject("a\0b"), Err(Invalid::ControlCharacter));
+        assert_eq!(subject("a\x1b[31mred"), Err(Invalid::ControlCharacter));
+        assert_eq!(subject("tab\tok"), Ok(()));
+        assert_eq!(credential(b"key\twith tab"), Err(Invalid::ControlCharacter));
+        assert_eq!(credential(b"p@ss w0rd!"), Ok(()));
         assert_eq!(subject(&"s".repeat(MAX_SUBJECT)), Ok(()));
         assert_eq!(subject(&"s".repeat(MAX_SUBJECT + 1)), Err(Invalid::TooLong));
     }
