@@ -17,6 +17,8 @@
 
 #include <zephyr/kernel.h>
 #include <zephyr/logging/log.h>
+#include <zephyr/sys/printk.h>
+#include <zephyr/sys/util.h>
 
 #if defined(CONFIG_SMTP_CLIENT_SETTINGS)
 #include <zephyr/settings/settings.h>

@@ -17,6 +17,7 @@
 
 #include <zephyr/kernel.h>
 #include <zephyr/shell/shell.h>
+#include <zephyr/sys/util.h>
 
 #include "smtp_shim.h"
 

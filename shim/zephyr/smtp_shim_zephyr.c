@@ -33,6 +33,8 @@
 #include <zephyr/net/dns_resolve.h>
 #include <zephyr/net/socket.h>
 #include <zephyr/random/random.h>
+#include <zephyr/sys/printk.h>
+#include <zephyr/sys/util.h>
 #include <zephyr/sys/fdtable.h>
 
 #if defined(CONFIG_SMTP_CLIENT_WALL_CLOCK)

@@ -34,5 +34,5 @@ bool k_is_in_isr(void);
 int64_t k_uptime_get(void);
 void k_panic_stub(void) __attribute__((noreturn));
 #define k_panic() k_panic_stub()
-int snprintk(char *str, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int snprintk(char *str, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4))); /* include/zephyr/sys/printk.h */
 #endif

@@ -6,5 +6,7 @@
 /* include/zephyr/sys/printk.h */
 #ifndef STUB_ZEPHYR_PRINTK_H
 #define STUB_ZEPHYR_PRINTK_H
+#include <stddef.h>
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int snprintk(char *str, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 #endif
