@@ -30,7 +30,7 @@ use core::ptr::{self, addr_of, addr_of_mut};
 use core::sync::atomic::{compiler_fence, AtomicUsize, Ordering};
 
 use crate::client::{Auth, Config, Mail, Priority};
-use crate::error::{status, Error, ServerReply};
+use crate::error::{status, ServerReply};
 use crate::session::{self, Parts};
 use crate::wire::out::{Full, Out, Sink};
 use crate::wire::validate;
@@ -217,6 +217,7 @@ const _: () = {
 mod platform {
     use super::LockWords;
     use crate::transport::zsock::{in_isr as shim_in_isr, ShimMutex, ZsockClock, ZsockTransport};
+    use crate::client::Timeouts;
     use core::mem::size_of;
 
     pub type PlatformTransport = ZsockTransport;
@@ -237,6 +238,12 @@ mod platform {
 
     pub fn in_isr() -> bool {
         shim_in_isr()
+    }
+
+    /// Timeouts and pipelining from the module's configuration (Kconfig, settings); the
+    /// library defaults if the store cannot be read.
+    pub fn timing() -> (Timeouts, bool) {
+        crate::transport::zsock::configured_timing().unwrap_or((Timeouts::DEFAULT, true))
     }
 
     /// Returns false when the shim could not initialise the mutex.
@@ -275,6 +282,7 @@ mod platform {
 mod platform {
     use super::LockWords;
     use core::mem::{align_of, size_of};
+    use crate::client::Timeouts;
     use std::sync::{Mutex, PoisonError};
 
     pub type PlatformTransport = crate::transport::std::StdTransport;
@@ -296,6 +304,11 @@ mod platform {
 
     pub fn in_isr() -> bool {
         false
+    }
+
+    /// The library's default timeouts, with pipelining.
+    pub fn timing() -> (Timeouts, bool) {
+        (Timeouts::DEFAULT, true)
     }
 
     /// # Safety
@@ -723,9 +736,13 @@ pub unsafe extern "C" fn nx_smtp_client_delete(client_ptr: *mut NxSmtpClient) ->
     }
     let wipe_all = || {
         // SAFETY: valid client (contract); re-checked under the lock.
-        if unsafe { id_of(client_ptr) }.swap(0, Ordering::AcqRel) != NX_SMTP_CLIENT_ID {
+        let id = unsafe { id_of(client_ptr) };
+        // Writers of the id hold the lock, so load-then-store cannot race another writer
+        // (and needs no compare-and-swap, which Cortex-M0 lacks); readers only load it.
+        if id.load(Ordering::Acquire) != NX_SMTP_CLIENT_ID {
             return false;
         }
+        id.store(0, Ordering::Release);
         // SAFETY: everything from the user name up to (not including) the lock words is
         // plain bytes inside the client, touched by no one else while we hold the lock.
         unsafe {
@@ -848,10 +865,13 @@ unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &str, priority: Prio
         let from = check_address(field_str(from)?.as_bytes())?;
         let mut ip_buf = [0u8; IP_TEXT_MAX];
         let server = server_text(&address, &mut ip_buf)?;
-        let config = Config::new(server, port, domain, from).auth(auth_of(auth_type), user, pass);
+        let (timeouts, pipelining) = platform::timing();
+        let config = Config::new(server, port, domain, from)
+            .auth(auth_of(auth_type), user, pass)
+            .timeouts(timeouts)
+            .pipelining(pipelining);
         let to = [recipient];
         let mail = Mail::new(subject, body).to(&to).priority(priority);
-        validate::body_bytes(body).map_err(|fault| Error::from(fault).status())?;
 
         *sequence = sequence.wrapping_add(1);
         let mut transport = platform::transport();

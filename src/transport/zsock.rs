@@ -426,15 +426,7 @@ impl ShimConfig {
             b"none" => Auth::None,
             _ => return Err(ConfigError::Invalid("auth")),
         };
-        c.pipelining = get(c"pipelining", &mut small, "pipelining")? != b"n";
-        c.timeouts = Timeouts {
-            connect_ms: number(get(c"timeout_connect", &mut small, "timeout_connect")?, "timeout_connect")?,
-            greeting_ms: number(get(c"timeout_greeting", &mut small, "timeout_greeting")?, "timeout_greeting")?,
-            reply_ms: number(get(c"timeout_reply", &mut small, "timeout_reply")?, "timeout_reply")?,
-            send_ms: number(get(c"timeout_send", &mut small, "timeout_send")?, "timeout_send")?,
-            final_reply_ms: number(get(c"timeout_final", &mut small, "timeout_final")?, "timeout_final")?,
-            total_ms: number(get(c"timeout_total", &mut small, "timeout_total")?, "timeout_total")?,
-        };
+        (c.timeouts, c.pipelining) = configured_timing()?;
         Ok(c)
     }
 
@@ -503,6 +495,24 @@ impl fmt::Debug for ShimConfig {
 }
 
 /// `smtp_shim_config_get` into `buf`; returns the value's bytes (without the NUL).
+/// The configured timeouts and pipelining switch (Kconfig defaults, settings overrides),
+/// without the rest of the configuration: what the NetX C API takes from the module's
+/// configuration, since its create() has no place for them.
+pub fn configured_timing() -> Result<(Timeouts, bool), ConfigError> {
+    let mut small = [0u8; 16];
+    let mut ms = |key: &CStr, name: &'static str| number(get(key, &mut small, name)?, name);
+    let timeouts = Timeouts {
+        connect_ms: ms(c"timeout_connect", "timeout_connect")?,
+        greeting_ms: ms(c"timeout_greeting", "timeout_greeting")?,
+        reply_ms: ms(c"timeout_reply", "timeout_reply")?,
+        send_ms: ms(c"timeout_send", "timeout_send")?,
+        final_reply_ms: ms(c"timeout_final", "timeout_final")?,
+        total_ms: ms(c"timeout_total", "timeout_total")?,
+    };
+    let pipelining = get(c"pipelining", &mut small, "pipelining")? != b"n";
+    Ok((timeouts, pipelining))
+}
+
 fn get<'b>(key: &CStr, buf: &'b mut [u8], name: &'static str) -> Result<&'b [u8], ConfigError> {
     // SAFETY: `key` is NUL-terminated; `buf` is valid for writes of its length; the shim writes
     // at most that many bytes (value and NUL) and keeps no pointer.
