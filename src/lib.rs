@@ -13,6 +13,7 @@
 
 pub mod client;
 pub mod error;
+pub mod limits;
 pub mod session;
 pub mod transport;
 pub mod wire;

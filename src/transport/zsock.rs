@@ -336,31 +336,10 @@ impl ShimMutex {
 
 // ---- Run-time configuration ----------------------------------------------------------------
 
-/// A limit given at build time (`ZSMTP_*`, forwarded from Kconfig by build.rs), or `default`.
-const fn limit(value: Option<&str>, default: usize) -> usize {
-    match value {
-        None => default,
-        Some(text) => {
-            let bytes = text.as_bytes();
-            let mut n = 0usize;
-            let mut i = 0;
-            while i < bytes.len() {
-                n = n * 10 + (bytes[i] - b'0') as usize;
-                i += 1;
-            }
-            n
-        }
-    }
-}
-
-const MAX_DOMAIN: usize = limit(option_env!("ZSMTP_MAX_DOMAIN"), 255);
-const MAX_ADDRESS: usize = limit(option_env!("ZSMTP_MAX_ADDRESS"), 256);
-const MAX_USERNAME: usize = limit(option_env!("ZSMTP_MAX_USERNAME"), 128);
-const MAX_PASSWORD: usize = limit(option_env!("ZSMTP_MAX_PASSWORD"), 128);
-/// Receive buffer of the clients this module builds (Kconfig CONFIG_SMTP_CLIENT_RX_BUFFER_SIZE).
-pub const RX_BUFFER_SIZE: usize = limit(option_env!("ZSMTP_RX_BUFFER_SIZE"), 512);
-/// Transmit buffer of the clients this module builds (Kconfig CONFIG_SMTP_CLIENT_TX_BUFFER_SIZE).
-pub const TX_BUFFER_SIZE: usize = limit(option_env!("ZSMTP_TX_BUFFER_SIZE"), 1024);
+use crate::limits::{MAX_ADDRESS, MAX_DOMAIN, MAX_PASSWORD, MAX_USERNAME};
+/// Receive and transmit buffers of the clients this module builds (Kconfig
+/// CONFIG_SMTP_CLIENT_RX_BUFFER_SIZE / CONFIG_SMTP_CLIENT_TX_BUFFER_SIZE).
+pub use crate::limits::{RX_BUFFER_SIZE, TX_BUFFER_SIZE};
 
 /// Room for server, domain, from, user and password with their NULs.
 const ARENA: usize = 2 * (MAX_DOMAIN + 1) + (MAX_ADDRESS + 1) + (MAX_USERNAME + 1) + (MAX_PASSWORD + 1);

@@ -1,0 +1,53 @@
+//! Build-time limits and buffer sizes shared by the C API (the layout of `NX_SMTP_CLIENT`)
+//! and the Zephyr glue. Each comes from a `ZSMTP_*` environment variable at build time (on
+//! Zephyr, build.rs forwards the Kconfig values; the C header gets the same values as
+//! `-D NX_SMTP_CLIENT_*`), or takes the default that `include/nxd_smtp_client.h` also has.
+
+/// Parses a decimal build-time setting, or gives `default` when it is unset.
+/// A malformed value stops the build (this runs in const context only).
+const fn setting(value: Option<&str>, default: usize) -> usize {
+    let bytes = match value {
+        Some(v) => v.as_bytes(),
+        None => return default,
+    };
+    assert!(!bytes.is_empty(), "ZSMTP_* settings must be decimal numbers");
+    let mut n: usize = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let d = bytes[i];
+        assert!(d.is_ascii_digit(), "ZSMTP_* settings must be decimal numbers");
+        n = n * 10 + (d - b'0') as usize;
+        i += 1;
+    }
+    n
+}
+
+/// `NX_SMTP_CLIENT_MAX_USERNAME`: longest user name (NetX: 40).
+pub const MAX_USERNAME: usize = setting(option_env!("ZSMTP_MAX_USERNAME"), 128);
+/// `NX_SMTP_CLIENT_MAX_PASSWORD`: longest password (NetX: 20; relay API keys are 69+).
+pub const MAX_PASSWORD: usize = setting(option_env!("ZSMTP_MAX_PASSWORD"), 128);
+/// `NX_SMTP_CLIENT_MAX_DOMAIN`: longest EHLO name (RFC 5321 4.5.3.1.2: 255 octets).
+pub const MAX_DOMAIN: usize = setting(option_env!("ZSMTP_MAX_DOMAIN"), 255);
+/// `NX_SMTP_CLIENT_MAX_ADDRESS`: longest address, brackets included (RFC 5321
+/// 4.5.3.1.3: a path is at most 256 octets).
+pub const MAX_ADDRESS: usize = setting(option_env!("ZSMTP_MAX_ADDRESS"), 256);
+/// `NX_SMTP_CLIENT_MAX_REPLY_TEXT`: text kept of the last decisive reply.
+pub const MAX_REPLY_TEXT: usize = setting(option_env!("ZSMTP_MAX_REPLY_TEXT"), 128);
+/// `NX_SMTP_CLIENT_RX_BUFFER_SIZE`.
+pub const RX_BUFFER_SIZE: usize = setting(option_env!("ZSMTP_RX_BUFFER_SIZE"), 512);
+/// `NX_SMTP_CLIENT_TX_BUFFER_SIZE`.
+pub const TX_BUFFER_SIZE: usize = setting(option_env!("ZSMTP_TX_BUFFER_SIZE"), 1024);
+/// `NX_SMTP_CLIENT_LOCK_WORDS`: lock storage in `ULONG` words.
+pub const LOCK_WORDS: usize = setting(option_env!("ZSMTP_LOCK_WORDS"), 16);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_parse() {
+        assert_eq!(setting(None, 7), 7);
+        assert_eq!(setting(Some("0"), 7), 0);
+        assert_eq!(setting(Some("4096"), 7), 4096);
+    }
+}
