@@ -306,6 +306,20 @@ impl<'a, T: Transport, K: Clock, const RX: usize, const TX: usize> Client<'a, T,
         session::send(parts, &self.config, mail, body)
     }
 
+    /// Opens a connection (connect, greeting, EHLO, AUTH) that stays open for several
+    /// mails: [`Connection::send`] costs no new handshake. Dropping the connection (or
+    /// [`Connection::close`]) sends QUIT.
+    pub fn connect(&mut self) -> Result<Connection<'_, 'a, T, K>, Error> {
+        let mut connection = Connection {
+            session: session::Session::new(&mut self.transport, &mut self.clock, &mut self.rx, &mut self.tx, self.config.timeouts),
+            config: &self.config,
+            last_reply: &mut self.last_reply,
+            sequence: &mut self.sequence,
+        };
+        connection.session.open_now(connection.config, connection.last_reply)?;
+        Ok(connection)
+    }
+
     /// The server reply that decided the last send (its final reply, or the failing one).
     pub fn last_reply(&self) -> Option<&ServerReply> {
         self.last_reply.as_ref()
@@ -313,5 +327,47 @@ impl<'a, T: Transport, K: Clock, const RX: usize, const TX: usize> Client<'a, T,
 
     pub fn config(&self) -> &Config<'a> {
         &self.config
+    }
+}
+
+/// A connection kept open for several mails (see [`Client::connect`]).
+///
+/// After a refused mail the next one starts with RSET on the same connection; after a
+/// broken link the next one reconnects. Each send has its own overall deadline.
+pub struct Connection<'c, 'a, T: Transport, K: Clock> {
+    session: session::Session<'c, T, K>,
+    config: &'c Config<'a>,
+    last_reply: &'c mut Option<ServerReply>,
+    sequence: &'c mut u32,
+}
+
+impl<T: Transport, K: Clock> Connection<'_, '_, T, K> {
+    /// Sends `mail` (with its body) on this connection.
+    pub fn send(&mut self, mail: &Mail<'_>) -> Result<Sent, Error> {
+        self.send_body(mail, mail.body)
+    }
+
+    /// Sends `mail` with its body streamed from `body` (see [`Client::send_from_reader`]).
+    pub fn send_from_reader<R: embedded_io::Read>(&mut self, mail: &Mail<'_>, body: R) -> Result<Sent, Error> {
+        self.send_body(mail, session::ReaderBody(body))
+    }
+
+    fn send_body<B: session::BodySource>(&mut self, mail: &Mail<'_>, body: B) -> Result<Sent, Error> {
+        *self.sequence = self.sequence.wrapping_add(1);
+        session::send_on(&mut self.session, self.config, mail, body, *self.sequence, self.last_reply)
+    }
+
+    /// Whether the connection is open and ready for the next mail.
+    pub fn is_open(&self) -> bool {
+        self.session.is_ready()
+    }
+
+    /// Sends QUIT and closes the connection.
+    pub fn close(self) {}
+}
+
+impl<T: Transport, K: Clock> Drop for Connection<'_, '_, T, K> {
+    fn drop(&mut self) {
+        self.session.quit();
     }
 }

@@ -924,3 +924,109 @@ fn one_client_sends_many_mails_in_a_row() {
         server.finish().assert_ok();
     }
 }
+
+// ---- a connection kept for several mails ----
+
+fn pipelined_mail(to: &'static str) -> Vec<Step> {
+    vec![
+        Expect("MAIL FROM:<recipient@domain.com>"),
+        Expect(to),
+        Expect("DATA"),
+        send("250 ok\r\n250 ok\r\n354 go\r\n"),
+        ExpectData,
+        send("250 queued\r\n"),
+    ]
+}
+
+fn pipelining_handshake() -> Vec<Step> {
+    vec![
+        send("220 x\r\n"),
+        Expect("EHLO"),
+        send("250-x\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n"),
+        Expect("AUTH PLAIN"),
+        send("235 ok\r\n"),
+    ]
+}
+
+#[test]
+fn kept_connection_sends_several_mails_with_one_handshake() {
+    let mut steps = pipelining_handshake();
+    for _ in 0..3 {
+        steps.extend(pipelined_mail("RCPT TO:<a@x.example>"));
+    }
+    steps.extend([Expect("QUIT"), send("221 bye\r\n")]);
+    let server = Server::start(steps);
+    let mut c = client(server.port, Auth::Plain);
+    {
+        let mut conn = c.connect().unwrap();
+        for i in 0..3 {
+            let sent = send_on(&mut conn, &["a@x.example"], format!("mail {i}\n").as_bytes()).unwrap();
+            assert_eq!(sent.reply.text(), "queued");
+        }
+        assert!(conn.is_open());
+    } // dropped: QUIT
+    let seen = server.finish();
+    seen.assert_ok();
+    assert_eq!(seen.commands().iter().filter(|l| l.starts_with("EHLO")).count(), 1);
+}
+
+fn send_on(conn: &mut zsmtp::Connection<'_, '_, StdTransport, StdClock>, to: &[&str], body: &[u8]) -> Result<Sent, Error> {
+    conn.send(&Mail::new(SUBJECT, body).to(to))
+}
+
+#[test]
+fn kept_connection_resets_after_a_refused_mail() {
+    let mut steps = pipelining_handshake();
+    steps.extend([
+        Expect("MAIL"),
+        Expect("RCPT TO:<nobody@x.example>"),
+        Expect("DATA"),
+        send("250 ok\r\n550 5.1.1 no such user\r\n554 no valid recipients\r\n"),
+        // The next mail: RSET in the same flight as its envelope.
+        Expect("RSET"),
+    ]);
+    steps.extend(pipelined_mail("RCPT TO:<a@x.example>").into_iter().skip(0).map(|s| match s {
+        Send(b) if b.starts_with(b"250 ok\r\n250 ok") => Send(b"250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n".to_vec()),
+        other => other,
+    }));
+    steps.extend([Expect("QUIT"), send("221 bye\r\n")]);
+    let server = Server::start(steps);
+    let mut c = client(server.port, Auth::Plain);
+    let mut conn = c.connect().unwrap();
+    let e = send_on(&mut conn, &["nobody@x.example"], b"x\n").unwrap_err();
+    assert_eq!(e.status(), NX_SMTP_RCPT_REPLY_ERROR);
+    assert!(conn.is_open(), "an orderly refusal keeps the connection");
+    send_on(&mut conn, &["a@x.example"], b"y\n").unwrap();
+    conn.close();
+    server.finish().assert_ok();
+}
+
+#[test]
+fn kept_connection_reconnects_after_a_broken_link() {
+    let mut first = pipelining_handshake();
+    first.extend([Expect("MAIL"), Expect("RCPT"), Expect("DATA"), Close]);
+    let mut second = pipelining_handshake();
+    second.extend(pipelined_mail("RCPT TO:<a@x.example>"));
+    second.extend([Expect("QUIT"), send("221 bye\r\n")]);
+    let server = Server::start_sequence(vec![first, second]);
+    let mut c = client(server.port, Auth::Plain);
+    let mut conn = c.connect().unwrap();
+    let e = send_on(&mut conn, &["a@x.example"], b"x\n").unwrap_err();
+    assert_eq!(e.status(), NX_NOT_CONNECTED);
+    assert!(!conn.is_open());
+    send_on(&mut conn, &["a@x.example"], b"y\n").unwrap();
+    drop(conn);
+    for seen in server.finish() {
+        seen.assert_ok();
+    }
+}
+
+#[test]
+fn connect_reports_a_refused_greeting() {
+    let server = Server::start(vec![send("554 go away\r\n"), Expect("QUIT")]);
+    let mut c = client(server.port, Auth::Plain);
+    let e = c.connect().err().unwrap();
+    assert_eq!(e.status(), NX_SMTP_GREET_REPLY_ERROR);
+    assert_eq!(c.last_reply().unwrap().code, 554);
+    server.finish().assert_ok();
+}

@@ -62,6 +62,11 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
         Link { transport, clock, tx, tx_len: 0, timeouts, deadline, phase: Phase::Connect }
     }
 
+    /// Starts the overall deadline again (each send on a kept connection has its own).
+    pub fn restart_deadline(&mut self) {
+        self.deadline = (self.timeouts.total_ms > 0).then(|| self.clock.now_ms().saturating_add(u64::from(self.timeouts.total_ms)));
+    }
+
     fn error(&self, kind: ErrorKind) -> Fault {
         Fault::new(kind, self.phase)
     }

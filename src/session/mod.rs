@@ -85,28 +85,54 @@ pub fn send<T: Transport, K: Clock, B: BodySource>(
     validate::mail(mail)?;
     let body_size = body.check()?;
     let Parts { transport, clock, rx, tx, last_reply, sequence } = parts;
-    let mut session = Session {
-        link: Link::new(transport, clock, tx, config.timeouts),
-        rx: Rx::new(rx),
-        caps: Capabilities::NONE,
-        in_data: false,
-        quit_sent: false,
-        decisive: None,
-    };
-    let result = session.run(config, mail, &mut body, body_size, sequence);
-    session.close(&result);
-    let Session { decisive, .. } = session;
-    *last_reply = match &result {
-        Ok(sent) => Some(sent.reply.clone()),
-        Err(_) => decisive.clone(),
-    };
-    result.map_err(|f| Error { kind: f.kind, phase: f.phase, reply: decisive })
+    let mut session = Session::new(transport, clock, rx, tx, config.timeouts);
+    session.begin();
+    let result = session
+        .open(config)
+        .and_then(|()| session.transaction(config, mail, &mut body, body_size, sequence, true));
+    match &result {
+        Ok(_) => session.quit(),
+        Err(fault) => session.abandon(fault),
+    }
+    session.conclude(result, last_reply)
 }
 
-struct Session<'p, T: Transport, K: Clock> {
+/// Sends one mail over an open session (opening it first if it is not), and keeps the
+/// connection for the next mail when it is still sound: after an orderly refusal the next
+/// mail starts with RSET; after a broken link the next mail reconnects.
+#[allow(clippy::result_large_err)] // See `send`.
+pub fn send_on<T: Transport, K: Clock, B: BodySource>(
+    session: &mut Session<'_, T, K>,
+    config: &Config<'_>,
+    mail: &Mail<'_>,
+    mut body: B,
+    sequence: u32,
+    last_reply: &mut Option<ServerReply>,
+) -> Result<Sent, Error> {
+    validate::mail(mail)?;
+    let body_size = body.check()?;
+    session.begin();
+    let result = if session.ready { Ok(()) } else { session.open(config) }
+        .and_then(|()| session.transaction(config, mail, &mut body, body_size, sequence, false));
+    if let Err(fault) = &result {
+        if session.ready && session.orderly(fault) {
+            session.needs_reset = true;
+        } else {
+            session.abandon(fault);
+        }
+    }
+    session.conclude(result, last_reply)
+}
+
+/// One SMTP session over a [`Transport`], borrowing a client's buffers.
+pub struct Session<'p, T: Transport, K: Clock> {
     link: Link<'p, T, K>,
     rx: Rx<'p>,
     caps: Capabilities,
+    /// Connected, greeted, EHLO done and authenticated: ready for MAIL.
+    ready: bool,
+    /// The last transaction failed in an orderly way: RSET before the next MAIL.
+    needs_reset: bool,
     /// The server took DATA (354) and has not seen the terminator: any byte is content.
     in_data: bool,
     quit_sent: bool,
@@ -115,15 +141,49 @@ struct Session<'p, T: Transport, K: Clock> {
 }
 
 impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
-    fn run<B: BodySource>(
-        &mut self,
-        config: &Config<'_>,
-        mail: &Mail<'_>,
-        body: &mut B,
-        body_size: Option<u64>,
-        sequence: u32,
-    ) -> Result<Sent, Fault> {
+    pub fn new(transport: &'p mut T, clock: &'p mut K, rx: &'p mut [u8], tx: &'p mut [u8], timeouts: crate::Timeouts) -> Self {
+        Session {
+            link: Link::new(transport, clock, tx, timeouts),
+            rx: Rx::new(rx),
+            caps: Capabilities::NONE,
+            ready: false,
+            needs_reset: false,
+            in_data: false,
+            quit_sent: false,
+            decisive: None,
+        }
+    }
+
+    /// Opens the session now (for a kept connection); on failure it is closed again.
+    #[allow(clippy::result_large_err)] // See `send`.
+    pub fn open_now(&mut self, config: &Config<'_>, last_reply: &mut Option<ServerReply>) -> Result<(), Error> {
+        self.begin();
+        let result = self.open(config);
+        if let Err(fault) = &result {
+            self.abandon(fault);
+        }
+        *last_reply = self.decisive.clone();
+        result.map_err(|f| Error { kind: f.kind, phase: f.phase, reply: self.decisive.clone() })
+    }
+
+    /// Whether the session is connected and ready for the next mail.
+    pub fn is_ready(&self) -> bool {
+        self.ready
+    }
+
+    /// Starts a send: a fresh overall deadline, no decisive reply yet.
+    fn begin(&mut self) {
+        self.link.restart_deadline();
+        self.decisive = None;
+        self.in_data = false;
+    }
+
+    /// Connect, greeting, EHLO (or HELO), AUTH: ready for MAIL.
+    fn open(&mut self, config: &Config<'_>) -> Result<(), Fault> {
         self.link.phase = Phase::Connect;
+        self.rx.clear();
+        self.quit_sent = false;
+        self.needs_reset = false;
         self.link.connect(config.server, config.port)?;
 
         self.link.phase = Phase::Greeting;
@@ -139,18 +199,40 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             self.link.phase = Phase::Auth;
             self.authenticate(config)?;
         }
+        self.ready = true;
+        Ok(())
+    }
 
+    /// MAIL, RCPT..., DATA, content, final reply. With `quit_with_dot` (a one-shot send)
+    /// and pipelining, QUIT leaves with the terminator.
+    fn transaction<B: BodySource>(
+        &mut self,
+        config: &Config<'_>,
+        mail: &Mail<'_>,
+        body: &mut B,
+        body_size: Option<u64>,
+        sequence: u32,
+        quit_with_dot: bool,
+    ) -> Result<Sent, Fault> {
         let (refused_mask, pipelined) = self.envelope(config, mail, body_size)?;
 
         self.link.phase = Phase::Message;
-        self.content(config, mail, body, sequence, pipelined)?;
+        self.content(config, mail, body, sequence, pipelined && quit_with_dot)?;
         let reply = self.final_reply()?;
         if !is_positive(reply) {
             return Err(self.refuse());
         }
-        let sent = Sent { reply: self.rx.last.clone(), refused: refused_mask };
-        self.quit_after_success();
-        Ok(sent)
+        Ok(Sent { reply: self.rx.last.clone(), refused: refused_mask })
+    }
+
+    /// Records the decisive reply and turns the engine's fault into the public error.
+    #[allow(clippy::result_large_err)] // See `send`.
+    fn conclude(&self, result: Result<Sent, Fault>, last_reply: &mut Option<ServerReply>) -> Result<Sent, Error> {
+        *last_reply = match &result {
+            Ok(sent) => Some(sent.reply.clone()),
+            Err(_) => self.decisive.clone(),
+        };
+        result.map_err(|f| Error { kind: f.kind, phase: f.phase, reply: self.decisive.clone() })
     }
 
     fn reply(&mut self, timeout_ms: u32) -> Result<u16, Fault> {
@@ -228,6 +310,16 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         let pipelined = config.pipelining && self.caps.pipelining;
         let count = mail.recipient_count();
 
+        // After a refused transaction on a kept connection: RSET, in the same flight as
+        // the envelope when pipelining.
+        let reset = core::mem::take(&mut self.needs_reset);
+        if reset {
+            self.put_command(format_args!("RSET"), |l| l.put(command::RSET))?;
+            if !pipelined {
+                self.link.flush()?;
+                self.expect_positive()?;
+            }
+        }
         self.put_command(format_args!("MAIL FROM:<{}>", from), |l| command::mail_from(l, from, params))?;
         if pipelined {
             for rcpt in mail.recipients() {
@@ -236,6 +328,9 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             self.put_command(format_args!("DATA"), |l| l.put(command::DATA))?;
         }
         self.link.flush()?;
+        if reset && pipelined {
+            self.expect_positive()?;
+        }
         let reply = self.command_reply()?;
         if !is_positive(reply) {
             return Err(self.refuse());
@@ -312,14 +407,14 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         counter.0
     }
 
-    /// Headers, body and terminator (and QUIT when pipelining), the end in one write.
+    /// Headers, body and terminator (and QUIT when `quit_with_dot`), the end in one write.
     fn content<B: BodySource>(
         &mut self,
         config: &Config<'_>,
         mail: &Mail<'_>,
         body: &mut B,
         sequence: u32,
-        pipelined: bool,
+        quit_with_dot: bool,
     ) -> Result<(), Fault> {
         self.rx.clear();
         let entropy = self.link.clock.entropy();
@@ -333,10 +428,10 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             }
             encoder.encode(chunk, &mut self.link).map_err(body_error)?;
         }
-        let tail: &[u8] = if pipelined { b"\r\n.\r\nQUIT\r\n" } else { b"\r\n.\r\n" };
+        let tail: &[u8] = if quit_with_dot { b"\r\n.\r\nQUIT\r\n" } else { b"\r\n.\r\n" };
         self.link.reserve_with_tail(tail.len())?;
         encoder.finish(&mut self.link).map_err(body_error)?;
-        if pipelined {
+        if quit_with_dot {
             self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT))?;
             self.quit_sent = true;
         }
@@ -358,36 +453,56 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         })
     }
 
-    /// The mail is accepted: QUIT (unless pipelined with the content) and wait for 221 so
-    /// the connection ends with a clean close. Failures here change nothing.
-    fn quit_after_success(&mut self) {
-        if !self.quit_sent {
-            let _ = self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT));
-            if self.link.flush().is_err() {
-                return;
-            }
-            self.quit_sent = true;
+    /// A command reply that must be positive (RSET).
+    fn expect_positive(&mut self) -> Result<(), Fault> {
+        let reply = self.command_reply()?;
+        if is_positive(reply) {
+            Ok(())
+        } else {
+            Err(self.refuse())
         }
-        let _ = self.command_reply();
     }
 
-    /// Ends the dialogue whatever happened. After an orderly refusal the server still
-    /// listens, so it gets a QUIT; after 421, inside DATA, or on a broken link, it does not.
-    fn close(&mut self, result: &Result<Sent, Fault>) {
-        if let Err(e) = result {
-            let orderly = match e.kind {
-                ErrorKind::Rejected => self.decisive.as_ref().is_some_and(|r| r.code != 421),
-                ErrorKind::AuthNotOffered | ErrorKind::TooLarge => true,
-                ErrorKind::InvalidInput(..) => e.phase != Phase::Validate && e.phase != Phase::Message,
-                _ => false,
-            };
-            if orderly && !self.in_data && !self.quit_sent {
-                self.link.discard_unsent();
-                let _ = self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT));
-                let _ = self.link.flush();
-            }
+    /// Ends a sound session: QUIT (unless it left with the content) and its 221, so the
+    /// connection ends with a clean close. Failures here change nothing.
+    pub fn quit(&mut self) {
+        if self.ready && !self.quit_sent {
+            let _ = self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT));
+            self.quit_sent = self.link.flush().is_ok();
         }
+        if self.quit_sent {
+            let _ = self.command_reply();
+        }
+        self.disconnect();
+    }
+
+    /// Whether the server still listens after `fault`: an orderly refusal outside DATA.
+    fn orderly(&self, fault: &Fault) -> bool {
+        let orderly = match fault.kind {
+            ErrorKind::Rejected => self.decisive.as_ref().is_some_and(|r| r.code != 421),
+            ErrorKind::AuthNotOffered | ErrorKind::TooLarge => true,
+            ErrorKind::InvalidInput(..) => fault.phase != Phase::Validate && fault.phase != Phase::Message,
+            _ => false,
+        };
+        orderly && !self.in_data && !self.quit_sent
+    }
+
+    /// Ends the session after `fault`. After an orderly refusal the server still listens,
+    /// so it gets a QUIT; after 421, inside DATA, or on a broken link, it does not.
+    fn abandon(&mut self, fault: &Fault) {
+        if self.orderly(fault) {
+            self.link.discard_unsent();
+            let _ = self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT));
+            let _ = self.link.flush();
+        }
+        self.disconnect();
+    }
+
+    fn disconnect(&mut self) {
+        self.link.discard_unsent();
         self.link.transport.close();
+        self.ready = false;
+        self.needs_reset = false;
     }
 }
 

@@ -5,12 +5,13 @@
 //!   wrote, which is what makes SMTP smuggling ("\n.\n", "\r.\r") impossible through it.
 //! - Every line that starts with "." gets one more "." (RFC 5321 section 4.5.2).
 //! - [`BodyEncoder::finish`] ends the last line if the text did not, and writes ".\r\n".
-//! - A NUL byte, or a line longer than 998 bytes on the wire (RFC 5321 section 4.5.3.1.6),
-//!   is an error: the caller must abort the mail rather than let a server mangle it.
+//! - A NUL byte, or a line longer than 998 bytes (RFC 5321 section 4.5.3.1.6: 1000 octets
+//!   with the CRLF, not counting the dot added for transparency), is an error: the caller
+//!   must abort the mail rather than let a server mangle it.
 
 use super::out::Sink;
 
-/// The longest line on the wire, CRLF not counted.
+/// The longest text line, CRLF and a stuffed dot not counted.
 pub const MAX_LINE: usize = 998;
 
 /// Why encoding stopped.
@@ -76,7 +77,7 @@ impl BodyEncoder {
                     let run_len = rest.iter().position(|&c| matches!(c, b'\r' | b'\n' | 0)).unwrap_or(rest.len());
                     let run = &rest[..run_len];
                     let stuff = self.line_start && b == b'.';
-                    self.line_len += run_len + usize::from(stuff);
+                    self.line_len += run_len;
                     if self.line_len > MAX_LINE {
                         return Err(BodyError::LineTooLong);
                     }
@@ -311,14 +312,17 @@ mod tests {
     }
 
     #[test]
-    fn line_length_limit_counts_wire_bytes() {
+    fn line_length_limit_does_not_count_the_stuffed_dot() {
         let ok = [b'a'; MAX_LINE];
         assert!(encoded_size(&ok).is_ok());
         let mut long = ok.to_vec();
         long.push(b'a');
         assert_eq!(encoded_size(&long), Err(BodyError::LineTooLong));
+        // RFC 5321 4.5.3.1.6: the dot duplicated for transparency is not counted.
         let mut dotted = ok.to_vec();
         dotted[0] = b'.';
+        assert_eq!(encoded_size(&dotted), Ok(MAX_LINE as u64 + 1 + 2 + 3));
+        dotted.push(b'a');
         assert_eq!(encoded_size(&dotted), Err(BodyError::LineTooLong));
         let mut lines = ok.to_vec();
         lines.extend_from_slice(b"\r\n");

@@ -88,8 +88,30 @@ impl Server {
         Server { port, handle }
     }
 
+    /// Runs one script per connection, in order, on one port (a client that reconnects).
+    pub fn start_sequence(scripts: Vec<Vec<Step>>) -> Sequence {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            scripts.into_iter().map(|steps| run(listener.try_clone().expect("listener"), steps)).collect()
+        });
+        Sequence { port, handle }
+    }
+
     /// Waits for the script to end (bounded) and returns what the server saw.
     pub fn finish(self) -> Seen {
+        self.handle.join().expect("scripted server thread")
+    }
+}
+
+/// A server running one script per connection (see [`Server::start_sequence`]).
+pub struct Sequence {
+    pub port: u16,
+    handle: JoinHandle<Vec<Seen>>,
+}
+
+impl Sequence {
+    pub fn finish(self) -> Vec<Seen> {
         self.handle.join().expect("scripted server thread")
     }
 }
