@@ -23,6 +23,21 @@ pub enum Step {
     Pause(u64),
     /// Close the connection.
     Close,
+    /// Record where the script stands in the client's byte stream (see [`Seen::marks`]), so
+    /// that a test can check exactly what the client sent after this point.
+    Mark,
+    /// Reset the connection: close it with SO_LINGER 0, so that the client gets an RST.
+    Reset,
+    /// Keep the connection open without writing, recording what the client sends, until the
+    /// client closes it or this many milliseconds pass (a stalled server).
+    Hold(u64),
+    /// Write these bytes one at a time, pausing this many milliseconds after each.
+    Trickle(Vec<u8>, u64),
+    /// Read (and record) at least this many bytes of whatever the client sends.
+    Drain(usize),
+    /// As [`ExpectData`], but a slow reader: at most `chunk` bytes per read, pausing
+    /// `pause_ms` after each read.
+    ExpectDataSlowly { chunk: usize, pause_ms: u64 },
 }
 
 pub use Step::*;
@@ -42,6 +57,8 @@ pub struct Seen {
     pub message: Option<Vec<u8>>,
     /// Deviations from the script.
     pub failures: Vec<String>,
+    /// For every [`Mark`] step: how many of the client's bytes the script had consumed then.
+    pub marks: Vec<usize>,
 }
 
 impl Seen {
@@ -62,6 +79,12 @@ impl Seen {
             _ => (text.clone(), String::new()),
         };
         before.split("\r\n").chain(after.split("\r\n")).filter(|l| !l.is_empty()).map(str::to_string).collect()
+    }
+
+    /// What the client sent after the `n`th [`Mark`] step.
+    pub fn after_mark(&self, n: usize) -> &[u8] {
+        let at = self.marks.get(n).copied().unwrap_or(self.received.len());
+        &self.received[at.min(self.received.len())..]
     }
 
     pub fn assert_ok(&self) {
@@ -122,20 +145,32 @@ const ACCEPT_TIMEOUT: Duration = Duration::from_secs(10);
 const AFTERMATH: Duration = Duration::from_millis(1500);
 
 fn run(listener: TcpListener, steps: Vec<Step>) -> Seen {
-    let mut seen = Seen::default();
-    listener.set_nonblocking(true).unwrap();
-    let start = Instant::now();
     // An empty script only checks that nobody connects: no need to wait long for that.
     let accept_timeout = if steps.is_empty() { Duration::from_millis(1500) } else { ACCEPT_TIMEOUT };
-    let mut stream = loop {
+    match accept(&listener, accept_timeout) {
+        Some(stream) => serve(stream, steps),
+        None => Seen::default(),
+    }
+}
+
+/// Accepts one connection within `timeout`.
+fn accept(listener: &TcpListener, timeout: Duration) -> Option<TcpStream> {
+    listener.set_nonblocking(true).unwrap();
+    let start = Instant::now();
+    loop {
         match listener.accept() {
-            Ok((s, _)) => break s,
-            Err(e) if e.kind() == ErrorKind::WouldBlock && start.elapsed() < accept_timeout => {
+            Ok((s, _)) => return Some(s),
+            Err(e) if e.kind() == ErrorKind::WouldBlock && start.elapsed() < timeout => {
                 std::thread::sleep(Duration::from_millis(5));
             }
-            Err(_) => return seen,
+            Err(_) => return None,
         }
-    };
+    }
+}
+
+/// Runs `steps` on an accepted connection.
+fn serve(mut stream: TcpStream, steps: Vec<Step>) -> Seen {
+    let mut seen = Seen::default();
     seen.connected = true;
     stream.set_nonblocking(false).unwrap();
     stream.set_nodelay(true).unwrap();
@@ -175,6 +210,74 @@ fn run(listener: TcpListener, steps: Vec<Step>) -> Seen {
                 let _ = stream.shutdown(std::net::Shutdown::Both);
                 closed = true;
                 break;
+            }
+            Mark => seen.marks.push(seen.received.len() - pending.len()),
+            Reset => {
+                set_linger_zero(&stream);
+                closed = true;
+                break;
+            }
+            Hold(ms) => {
+                let deadline = Instant::now() + Duration::from_millis(ms);
+                while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                    let got = read_some(&mut stream, &mut seen, left.min(Duration::from_millis(20)));
+                    if got.is_empty() && peer_closed(&stream) {
+                        break;
+                    }
+                    pending.extend_from_slice(&got);
+                }
+            }
+            Trickle(bytes, pause_ms) => {
+                for b in bytes {
+                    if let Err(e) = stream.write_all(&[b]) {
+                        seen.failures.push(format!("step {i}: trickled write failed: {e}"));
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(pause_ms));
+                }
+            }
+            Drain(n) => {
+                let deadline = Instant::now() + STEP_TIMEOUT;
+                while pending.len() < n {
+                    let Some(left) = deadline.checked_duration_since(Instant::now()) else { break };
+                    let got = read_some(&mut stream, &mut seen, left.min(Duration::from_millis(100)));
+                    if got.is_empty() && peer_closed(&stream) {
+                        break;
+                    }
+                    pending.extend_from_slice(&got);
+                }
+                if pending.len() < n {
+                    seen.failures.push(format!("step {i}: drained {} of {n} bytes", pending.len()));
+                }
+                pending.clear();
+            }
+            ExpectDataSlowly { chunk, pause_ms } => {
+                let deadline = Instant::now() + STEP_TIMEOUT * 3;
+                let mut buf = vec![0u8; chunk.max(1)];
+                let message = loop {
+                    if let Some(pos) = pending.windows(5).position(|w| w == b"\r\n.\r\n") {
+                        let item = pending[..pos].to_vec();
+                        pending.drain(..pos + 5);
+                        break Some(item);
+                    }
+                    if Instant::now() > deadline {
+                        break None;
+                    }
+                    stream.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+                    match stream.read(&mut buf) {
+                        Ok(0) => break None,
+                        Ok(n) => {
+                            seen.received.extend_from_slice(&buf[..n]);
+                            pending.extend_from_slice(&buf[..n]);
+                        }
+                        Err(_) => {}
+                    }
+                    std::thread::sleep(Duration::from_millis(pause_ms));
+                };
+                match message {
+                    Some(m) => seen.message = Some(m),
+                    None => seen.failures.push(format!("step {i}: no message content (slow reader)")),
+                }
             }
         }
     }
@@ -227,4 +330,92 @@ fn peer_closed(stream: &TcpStream) -> bool {
     let closed = matches!(stream.peek(&mut b), Ok(0)) || matches!(stream.peek(&mut b), Err(ref e) if e.kind() != ErrorKind::WouldBlock);
     stream.set_nonblocking(false).unwrap();
     closed
+}
+
+/// Makes dropping `stream` reset the connection (RST) instead of closing it (FIN).
+fn set_linger_zero(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: the descriptor is open (owned by `stream`), and the option value is a valid
+    // `linger` whose exact size is passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_LINGER: {}", std::io::Error::last_os_error());
+}
+
+/// Sets SO_RCVBUF (accepted connections inherit it from a listener, and a fixed size turns
+/// off the kernel's receive-buffer autotuning, so a client writing a large body blocks soon).
+fn set_rcvbuf(listener: &TcpListener, bytes: usize) {
+    use std::os::fd::AsRawFd;
+    let size = bytes as libc::c_int;
+    // SAFETY: the descriptor is open (owned by `listener`), and the option value is a valid
+    // c_int whose exact size is passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_RCVBUF: {}", std::io::Error::last_os_error());
+}
+
+/// Several scripts on one port, one per connection in the order the connections arrive:
+/// the same client (whose configuration names one port) meets a broken server, then a good one.
+pub struct Servers {
+    pub port: u16,
+    handle: JoinHandle<Vec<Seen>>,
+}
+
+impl Servers {
+    pub fn start(scripts: Vec<Vec<Step>>) -> Servers {
+        Self::start_with_rcvbuf(scripts, None)
+    }
+
+    /// As [`Servers::start`], with a fixed receive buffer on the server side.
+    pub fn start_with_rcvbuf(scripts: Vec<Vec<Step>>, rcvbuf: Option<usize>) -> Servers {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        if let Some(bytes) = rcvbuf {
+            set_rcvbuf(&listener, bytes);
+        }
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            let mut connections = Vec::new();
+            let mut seen = Vec::new();
+            for steps in scripts {
+                match accept(&listener, ACCEPT_TIMEOUT) {
+                    Some(stream) => connections.push(std::thread::spawn(move || serve(stream, steps))),
+                    None => {
+                        seen.push(Seen::default());
+                        break;
+                    }
+                }
+            }
+            drop(listener);
+            let mut served: Vec<Seen> = connections.into_iter().map(|h| h.join().expect("scripted connection thread")).collect();
+            served.extend(seen);
+            served
+        });
+        Servers { port, handle }
+    }
+
+    /// Waits (bounded) for every script to end; one `Seen` per script that had a connection,
+    /// then a not-connected `Seen` if a connection never came.
+    pub fn finish(self) -> Vec<Seen> {
+        self.handle.join().expect("scripted server thread")
+    }
+}
+
+/// Open file descriptors of this process (Linux).
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
