@@ -31,9 +31,13 @@ const LIMITS: &[(&str, &str)] = &[
     ("ZSMTP_LOCK_WORDS", "CONFIG_SMTP_CLIENT_LOCK_WORDS"),
 ];
 
+/// (environment variable read by the code, Kconfig bool it comes from): "1" or "0".
+const SWITCHES: &[(&str, &str)] = &[("ZSMTP_ALLOW_PLAINTEXT_AUTH", "CONFIG_SMTP_CLIENT_ALLOW_PLAINTEXT_AUTH")];
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     forward_limits();
+    forward_switches();
     if env::var_os("CARGO_FEATURE_ZSOCK").is_some() {
         build_posix_shim();
     }
@@ -63,6 +67,24 @@ fn forward_limits() {
         if let Some(value) = value {
             if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
                 panic!("{var} (or {symbol}) must be a decimal number, not {value:?}");
+            }
+            println!("cargo:rustc-env={var}={value}");
+        }
+    }
+}
+
+/// Kconfig bools: `CONFIG_X=y` is "1"; an unset bool in a `.config` is "0"; without a
+/// `.config` (host builds) the code's own default applies. An explicit variable wins.
+fn forward_switches() {
+    let text = env::var_os("DOTCONFIG").map(|p| fs::read_to_string(p).unwrap_or_default());
+    for (var, symbol) in SWITCHES {
+        println!("cargo:rerun-if-env-changed={var}");
+        let value = env::var(var).ok().or_else(|| {
+            text.as_ref().map(|t| if dotconfig_value(t, symbol).as_deref() == Some("y") { "1".into() } else { "0".into() })
+        });
+        if let Some(value) = value {
+            if value != "0" && value != "1" {
+                panic!("{var} must be 0 or 1, not {value:?}");
             }
             println!("cargo:rustc-env={var}={value}");
         }

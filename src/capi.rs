@@ -829,7 +829,8 @@ unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &str, priority: Prio
         let config = Config::new(server, port, domain, from)
             .auth(auth_of(auth_type), user, pass)
             .timeouts(timeouts)
-            .pipelining(pipelining);
+            .pipelining(pipelining)
+            .allow_plaintext_auth(limits::ALLOW_PLAINTEXT_AUTH);
         let to = [recipient];
         let mail = Mail::new(subject, body).to(&to).priority(priority);
 

@@ -37,6 +37,17 @@ pub enum Auth {
     Login,
 }
 
+/// How the connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain TCP. Credentials are refused unless [`Config::allow_plaintext_auth`].
+    None,
+    /// STARTTLS, required: no server offer or a failed handshake ends the session.
+    StartTls,
+    /// TLS from the first byte (SMTPS, port 465).
+    Implicit,
+}
+
 /// Mail priority, written as `X-Priority` and `Importance` headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Priority {
@@ -106,6 +117,11 @@ pub struct Config<'a> {
     pub timeouts: Timeouts,
     /// Use PIPELINING when the server offers it (default true).
     pub pipelining: bool,
+    /// How the connection is secured (default none).
+    pub tls: TlsMode,
+    /// Send credentials over a connection that is not encrypted (default false: such a
+    /// send fails with `PlaintextAuthRefused` and nothing is sent).
+    pub allow_plaintext_auth: bool,
 }
 
 impl<'a> Config<'a> {
@@ -121,6 +137,8 @@ impl<'a> Config<'a> {
             password: "",
             timeouts: Timeouts::DEFAULT,
             pipelining: true,
+            tls: TlsMode::None,
+            allow_plaintext_auth: false,
         }
     }
 
@@ -139,6 +157,18 @@ impl<'a> Config<'a> {
 
     pub const fn pipelining(mut self, enabled: bool) -> Self {
         self.pipelining = enabled;
+        self
+    }
+
+    /// STARTTLS or implicit TLS; the server's certificate is verified by the transport.
+    pub const fn tls(mut self, mode: TlsMode) -> Self {
+        self.tls = mode;
+        self
+    }
+
+    /// Allows credentials over an unencrypted connection (a trusted network, a local relay).
+    pub const fn allow_plaintext_auth(mut self, allow: bool) -> Self {
+        self.allow_plaintext_auth = allow;
         self
     }
 
@@ -162,6 +192,8 @@ impl core::fmt::Debug for Config<'_> {
             .field("password", &"<redacted>")
             .field("timeouts", &self.timeouts)
             .field("pipelining", &self.pipelining)
+            .field("tls", &self.tls)
+            .field("allow_plaintext_auth", &self.allow_plaintext_auth)
             .finish()
     }
 }

@@ -43,6 +43,22 @@ pub mod status {
     pub const NX_SMTP_OUTCOME_UNKNOWN: u32 = 0xC0;
     /// The server's host name could not be resolved.
     pub const NX_SMTP_HOST_NOT_FOUND: u32 = 0xC1;
+    /// STARTTLS is required but the server does not offer it, or refused it.
+    pub const NX_SMTP_STARTTLS_UNAVAILABLE: u32 = 0xC2;
+    /// The TLS handshake failed (protocol error, alert, connection closed).
+    pub const NX_SMTP_TLS_HANDSHAKE_FAILED: u32 = 0xC3;
+    /// The server's certificate is not signed by a trusted CA (or no CA is configured).
+    pub const NX_SMTP_TLS_UNTRUSTED_CERTIFICATE: u32 = 0xC4;
+    /// The server's certificate does not name the server.
+    pub const NX_SMTP_TLS_NAME_MISMATCH: u32 = 0xC5;
+    /// The server's certificate is expired or not yet valid.
+    pub const NX_SMTP_TLS_CERTIFICATE_EXPIRED: u32 = 0xC6;
+    /// The server sent bytes after "220" to STARTTLS, before the handshake (an injection).
+    pub const NX_SMTP_TLS_UNEXPECTED_DATA: u32 = 0xC7;
+    /// Credentials would go over a connection that is not encrypted; none were sent.
+    pub const NX_SMTP_PLAINTEXT_AUTH_REFUSED: u32 = 0xC8;
+    /// TLS was asked for but this build or transport has none.
+    pub const NX_SMTP_TLS_NOT_SUPPORTED: u32 = 0xC9;
 
     /// The NetX-style name of a status value (for logs, the CLI and the C API).
     pub fn name(status: u32) -> &'static str {
@@ -75,6 +91,14 @@ pub mod status {
             NX_SMTP_CLIENT_NOT_INTIALIZED => "NX_SMTP_CLIENT_NOT_INTIALIZED",
             NX_SMTP_OUTCOME_UNKNOWN => "NX_SMTP_OUTCOME_UNKNOWN",
             NX_SMTP_HOST_NOT_FOUND => "NX_SMTP_HOST_NOT_FOUND",
+            NX_SMTP_STARTTLS_UNAVAILABLE => "NX_SMTP_STARTTLS_UNAVAILABLE",
+            NX_SMTP_TLS_HANDSHAKE_FAILED => "NX_SMTP_TLS_HANDSHAKE_FAILED",
+            NX_SMTP_TLS_UNTRUSTED_CERTIFICATE => "NX_SMTP_TLS_UNTRUSTED_CERTIFICATE",
+            NX_SMTP_TLS_NAME_MISMATCH => "NX_SMTP_TLS_NAME_MISMATCH",
+            NX_SMTP_TLS_CERTIFICATE_EXPIRED => "NX_SMTP_TLS_CERTIFICATE_EXPIRED",
+            NX_SMTP_TLS_UNEXPECTED_DATA => "NX_SMTP_TLS_UNEXPECTED_DATA",
+            NX_SMTP_PLAINTEXT_AUTH_REFUSED => "NX_SMTP_PLAINTEXT_AUTH_REFUSED",
+            NX_SMTP_TLS_NOT_SUPPORTED => "NX_SMTP_TLS_NOT_SUPPORTED",
             _ => "NX_UNKNOWN_STATUS",
         }
     }
@@ -91,6 +115,8 @@ pub enum Phase {
     Greeting,
     /// EHLO (or the HELO fallback).
     Hello,
+    /// STARTTLS and the TLS handshake (or the handshake of implicit TLS).
+    Tls,
     /// AUTH PLAIN or AUTH LOGIN.
     Auth,
     /// MAIL FROM.
@@ -111,6 +137,7 @@ impl Phase {
             Phase::Connect => status::NX_NOT_CONNECTED,
             Phase::Greeting => status::NX_SMTP_GREET_REPLY_ERROR,
             Phase::Hello => status::NX_SMTP_HELLO_REPLY_ERROR,
+            Phase::Tls => status::NX_SMTP_STARTTLS_UNAVAILABLE,
             Phase::Auth => status::NX_SMTP_AUTH_REPLY_ERROR,
             Phase::Mail => status::NX_SMTP_MAIL_REPLY_ERROR,
             Phase::Rcpt => status::NX_SMTP_RCPT_REPLY_ERROR,
@@ -175,6 +202,17 @@ pub enum ErrorKind {
     TooLarge,
     /// The body reader (of a streamed body) failed; the mail was abandoned before its end.
     BodyRead,
+    /// STARTTLS is required but the server does not offer it (a downgrade, or a server
+    /// without TLS); nothing else was sent.
+    StartTlsNotOffered,
+    /// The TLS handshake failed or the certificate did not verify.
+    Tls(crate::transport::TlsError),
+    /// The server sent bytes after its "220" to STARTTLS and before the handshake: they
+    /// could only be an injection, so the session was abandoned.
+    TlsUnexpectedData,
+    /// Authentication is configured but the connection is not encrypted, and cleartext
+    /// credentials are not allowed: nothing was sent.
+    PlaintextAuthRefused,
     /// The link died after the final dot, before the server's reply: the mail may have been
     /// accepted. Do not blindly retry.
     OutcomeUnknown,
@@ -270,12 +308,28 @@ impl Error {
             ErrorKind::TooLarge => status::NX_SMTP_OVERSIZE_MAIL_DATA,
             ErrorKind::OutcomeUnknown => status::NX_SMTP_OUTCOME_UNKNOWN,
             ErrorKind::BodyRead => status::NX_SMTP_INTERNAL_ERROR,
+            ErrorKind::StartTlsNotOffered => status::NX_SMTP_STARTTLS_UNAVAILABLE,
+            ErrorKind::Tls(t) => tls_status(t),
+            ErrorKind::TlsUnexpectedData => status::NX_SMTP_TLS_UNEXPECTED_DATA,
+            ErrorKind::PlaintextAuthRefused => status::NX_SMTP_PLAINTEXT_AUTH_REFUSED,
         }
     }
 
     /// The NetX-style name of [`Error::status`].
     pub fn status_name(&self) -> &'static str {
         status::name(self.status())
+    }
+}
+
+fn tls_status(t: crate::transport::TlsError) -> u32 {
+    use crate::transport::TlsError::*;
+    match t {
+        Unsupported => status::NX_SMTP_TLS_NOT_SUPPORTED,
+        NoTrustAnchors | UntrustedCertificate => status::NX_SMTP_TLS_UNTRUSTED_CERTIFICATE,
+        NameMismatch => status::NX_SMTP_TLS_NAME_MISMATCH,
+        Expired => status::NX_SMTP_TLS_CERTIFICATE_EXPIRED,
+        Handshake => status::NX_SMTP_TLS_HANDSHAKE_FAILED,
+        Timeout => status::NX_NO_PACKET,
     }
 }
 

@@ -21,6 +21,6 @@ pub mod wire;
 #[cfg(feature = "capi")]
 pub mod capi;
 
-pub use client::{Auth, Client, Config, Connection, Mail, Priority, Sent, Timeouts};
+pub use client::{Auth, Client, Config, Connection, Mail, Priority, Sent, Timeouts, TlsMode};
 pub use error::{status, Error, ErrorKind, Field, Invalid, Phase, ServerReply};
-pub use transport::{Clock, Transport};
+pub use transport::{Clock, TlsError, Transport};

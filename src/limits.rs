@@ -40,6 +40,13 @@ pub const TX_BUFFER_SIZE: usize = setting(option_env!("ZSMTP_TX_BUFFER_SIZE"), 1
 /// `NX_SMTP_CLIENT_LOCK_WORDS`: lock storage in `ULONG` words.
 pub const LOCK_WORDS: usize = setting(option_env!("ZSMTP_LOCK_WORDS"), 16);
 
+/// Whether the C API and the Zephyr configuration may send credentials over a connection
+/// that is not encrypted: Kconfig CONFIG_SMTP_CLIENT_ALLOW_PLAINTEXT_AUTH (default n) on
+/// Zephyr, forwarded as ZSMTP_ALLOW_PLAINTEXT_AUTH. Without it, firmware targets (`*-none-*`)
+/// default to no; host builds (tests and tools against local servers) to yes.
+pub const ALLOW_PLAINTEXT_AUTH: bool =
+    setting(option_env!("ZSMTP_ALLOW_PLAINTEXT_AUTH"), if cfg!(target_os = "none") { 0 } else { 1 }) != 0;
+
 #[cfg(test)]
 mod tests {
     use super::*;

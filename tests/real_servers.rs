@@ -47,7 +47,7 @@ fn stored_body(message: &[u8]) -> &[u8] {
 }
 
 fn config() -> Config<'static> {
-    Config::new(SERVER, PORT, "device.example.test", "alice@example.test").auth(Auth::Login, "alice", "secret123")
+    Config::new(SERVER, PORT, "device.example.test", "alice@example.test").auth(Auth::Login, "alice", "secret123").allow_plaintext_auth(true)
 }
 
 #[test]

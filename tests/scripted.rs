@@ -45,7 +45,7 @@ fn timeouts(reply_ms: u32) -> Timeouts {
 fn config(port: u16, auth: Auth) -> Config<'static> {
     let server: &'static str = "127.0.0.1";
     let _ = port;
-    Config::new(server, 1, DOMAIN, ADDR).auth(auth, USER, PASS).timeouts(timeouts(3000))
+    Config::new(server, 1, DOMAIN, ADDR).auth(auth, USER, PASS).allow_plaintext_auth(true).timeouts(timeouts(3000))
 }
 
 type TestClient = Client<'static, StdTransport, StdClock>;
@@ -1032,5 +1032,92 @@ fn connect_reports_a_refused_greeting() {
     let e = c.connect().err().unwrap();
     assert_eq!(e.status(), NX_SMTP_GREET_REPLY_ERROR);
     assert_eq!(c.last_reply().unwrap().code, 554);
+    server.finish().assert_ok();
+}
+
+// ---- TLS policy (the engine's part; handshakes are tested with real servers) ----
+
+fn tls_config(port: u16, mode: zsmtp::TlsMode, auth: Auth) -> Config<'static> {
+    let mut c = Config::new("127.0.0.1", port, DOMAIN, ADDR).auth(auth, USER, PASS).timeouts(timeouts(3000)).tls(mode);
+    if auth == Auth::None {
+        c = c.auth(Auth::None, "", "");
+    }
+    c
+}
+
+#[test]
+fn starttls_required_but_not_offered_is_a_downgrade() {
+    let server = Server::start(vec![send("220 x\r\n"), Expect("EHLO"), send("250-x\r\n250 AUTH PLAIN LOGIN\r\n"), Expect("QUIT")]);
+    let mut c = client_with(tls_config(server.port, zsmtp::TlsMode::StartTls, Auth::Plain));
+    let e = expect_status(netx_send(&mut c), NX_SMTP_STARTTLS_UNAVAILABLE);
+    assert_eq!((e.kind, e.phase), (ErrorKind::StartTlsNotOffered, Phase::Tls));
+    let seen = server.finish();
+    seen.assert_ok();
+    assert_eq!(seen.lines(), ["EHLO domain.com", "QUIT"], "no AUTH, no MAIL");
+}
+
+#[test]
+fn starttls_refused_by_the_server() {
+    let server = Server::start(vec![
+        send("220 x\r\n"),
+        Expect("EHLO"),
+        send("250-x\r\n250 STARTTLS\r\n"),
+        Expect("STARTTLS"),
+        send("454 4.7.0 TLS not available due to local problem\r\n"),
+        Expect("QUIT"),
+    ]);
+    let mut c = client_with(tls_config(server.port, zsmtp::TlsMode::StartTls, Auth::Plain));
+    let e = expect_status(netx_send(&mut c), NX_SMTP_STARTTLS_UNAVAILABLE);
+    assert_eq!(e.reply.unwrap().code, 454);
+    server.finish().assert_ok();
+}
+
+#[test]
+fn bytes_after_starttls_220_are_an_injection() {
+    // CVE-2021-22947 class: a man in the middle appends a reply to "220 ready" that a
+    // careless client would read after the handshake as if the server had sent it in TLS.
+    let server = Server::start(vec![
+        send("220 x\r\n"),
+        Expect("EHLO"),
+        send("250-x\r\n250 STARTTLS\r\n"),
+        Expect("STARTTLS"),
+        send("220 2.0.0 Ready to start TLS\r\n250-injected\r\n250 AUTH PLAIN\r\n"),
+        Silence(500),
+    ]);
+    let mut c = client_with(tls_config(server.port, zsmtp::TlsMode::StartTls, Auth::Plain));
+    let e = expect_status(netx_send(&mut c), NX_SMTP_TLS_UNEXPECTED_DATA);
+    assert_eq!(e.kind, ErrorKind::TlsUnexpectedData);
+    let seen = server.finish();
+    seen.assert_ok();
+    assert_eq!(seen.lines(), ["EHLO domain.com", "STARTTLS"], "nothing after the injection");
+}
+
+#[test]
+fn no_tls_in_the_transport_is_a_clear_error() {
+    // The std transport of this build has no TLS: the handshake is refused, nothing else is sent.
+    let server = Server::start(vec![send("220 x\r\n"), Expect("EHLO"), send("250-x\r\n250 STARTTLS\r\n"), Expect("STARTTLS"), send("220 go ahead\r\n"), Silence(300)]);
+    let mut c = client_with(tls_config(server.port, zsmtp::TlsMode::StartTls, Auth::Plain));
+    let e = netx_send(&mut c).unwrap_err();
+    assert_eq!(e.phase, Phase::Tls);
+    assert!(matches!(e.kind, ErrorKind::Tls(_)), "{e:?}");
+    let seen = server.finish();
+    assert_eq!(seen.lines(), ["EHLO domain.com", "STARTTLS"]);
+}
+
+#[test]
+fn credentials_are_never_sent_in_clear_by_default() {
+    let server = Server::start(vec![send("220 x\r\n"), Expect("EHLO"), send("250-x\r\n250 AUTH PLAIN LOGIN\r\n"), Expect("QUIT")]);
+    let cfg = Config::new("127.0.0.1", server.port, DOMAIN, ADDR).auth(Auth::Plain, USER, PASS).timeouts(timeouts(3000));
+    assert!(!cfg.allow_plaintext_auth && cfg.tls == zsmtp::TlsMode::None);
+    let mut c = client_with(cfg);
+    let e = expect_status(netx_send(&mut c), NX_SMTP_PLAINTEXT_AUTH_REFUSED);
+    assert_eq!(e.kind, ErrorKind::PlaintextAuthRefused);
+    let seen = server.finish();
+    seen.assert_ok();
+    assert_eq!(seen.lines(), ["EHLO domain.com", "QUIT"]);
+    // Without credentials a cleartext session is fine.
+    let server = Server::start(script(vec![send("220 x\r\n"), Expect("EHLO"), send("250 x\r\n")], lockstep_transaction()));
+    let mut c = client_with(tls_config(server.port, zsmtp::TlsMode::None, Auth::None));
+    netx_send(&mut c).unwrap();
     server.finish().assert_ok();
 }

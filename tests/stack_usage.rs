@@ -65,7 +65,7 @@ fn peak_stack_of_one_send() {
     let used = std::thread::Builder::new()
         .stack_size(1 << 20)
         .spawn(move || {
-            let config = Config::new("127.0.0.1", port, "device.example", "dev@example.com").auth(Auth::Plain, "u", "p");
+            let config = Config::new("127.0.0.1", port, "device.example", "dev@example.com").auth(Auth::Plain, "u", "p").allow_plaintext_auth(true);
             let mut client: Client<'_, _, _> = Client::new(config, StdTransport::new(), StdClock::new()).unwrap();
             let to = ["ops@example.com"];
             let mail = Mail::new("report", &body).to(&to);

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use zsmtp::client::MAX_RECIPIENTS;
 use zsmtp::error::{status, ErrorKind, Field, Invalid, Phase};
 use zsmtp::transport::std::{StdClock, StdTransport};
-use zsmtp::{Auth, Client, Config, Error, Mail, Priority, Timeouts};
+use zsmtp::{Auth, Client, Config, Error, Mail, Priority, Timeouts, TlsError, TlsMode};
 
 const USAGE: &str = "\
 usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U] [--password P]
@@ -19,7 +19,7 @@ usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U] [
                  [--tls none|starttls|implicit] [--ca-file PEM] [--reply-timeout SECS]
 
   --server HOST        server host name, IPv4 or IPv6 literal
-  --port N             server port (default 25)
+  --port N             server port (default 25; 587 with starttls, 465 with implicit)
   --auth MECH          none, plain or login (default: plain with --user, else none)
   --user U, --password P   credentials (never printed)
   --from ADDR          envelope sender and From header
@@ -28,8 +28,9 @@ usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U] [
   --subject TEXT       subject (non-ASCII is RFC 2047 encoded)
   --priority P         low, normal (default) or high
   --body-file PATH     message body (default: standard input)
-  --tls MODE           none (default), starttls or implicit
-  --ca-file PEM        CA certificates for TLS
+  --tls MODE           none (default; credentials then go in clear), starttls (required)
+                       or implicit (TLS from the first byte)
+  --ca-file PEM        CA certificates to verify the server with (default: the system's)
   --reply-timeout SECS bound on every reply wait (default 30; final reply 60)
 
 environment: SMTP_SEND_LOG=debug logs the SMTP dialogue on stderr (credentials redacted)";
@@ -147,6 +148,7 @@ fn describe(e: &Error) -> String {
         Phase::Connect => "while connecting",
         Phase::Greeting => "at the greeting",
         Phase::Hello => "at EHLO/HELO",
+        Phase::Tls => "at STARTTLS/TLS",
         Phase::Auth => "at AUTH",
         Phase::Mail => "at MAIL FROM",
         Phase::Rcpt => "at RCPT TO",
@@ -175,6 +177,22 @@ fn describe(e: &Error) -> String {
         ErrorKind::AuthNotOffered => "the server offers no AUTH; no credentials were sent".into(),
         ErrorKind::TooLarge => "the message is larger than the server's SIZE limit; nothing was sent".into(),
         ErrorKind::BodyRead => "reading the body failed; the mail was abandoned".into(),
+        ErrorKind::StartTlsNotOffered => {
+            "STARTTLS is required but the server does not offer it; nothing else was sent".into()
+        }
+        ErrorKind::Tls(t) => match t {
+            TlsError::Unsupported => "TLS is not available in this build".into(),
+            TlsError::NoTrustAnchors => "no CA certificates to verify the server with (--ca-file)".into(),
+            TlsError::UntrustedCertificate => "the server's certificate is not signed by a trusted CA".into(),
+            TlsError::NameMismatch => "the server's certificate does not name the server".into(),
+            TlsError::Expired => "the server's certificate is expired or not yet valid".into(),
+            TlsError::Handshake => "the TLS handshake failed".into(),
+            TlsError::Timeout => "the TLS handshake did not finish in time".into(),
+        },
+        ErrorKind::TlsUnexpectedData => {
+            "the server sent data before the TLS handshake (possible injection); session abandoned".into()
+        }
+        ErrorKind::PlaintextAuthRefused => "credentials would be sent without encryption; nothing was sent".into(),
         ErrorKind::OutcomeUnknown => {
             "the connection ended after the message was sent and before the server's reply: it may or may not have been delivered".into()
         }
@@ -222,6 +240,14 @@ fn init_logging() {
     }
 }
 
+/// The transport, with the CA certificates of `--ca-file` when given.
+fn transport_for(ca_file: Option<&str>) -> Result<StdTransport, String> {
+    match ca_file {
+        None => Ok(StdTransport::new()),
+        Some(path) => Err(format!("--ca-file {path}: TLS is not available in this build yet")),
+    }
+}
+
 fn main() -> ExitCode {
     init_logging();
     let args = match parse_args(std::env::args().skip(1)) {
@@ -240,17 +266,11 @@ fn main() -> ExitCode {
     if args.to.len() + args.cc.len() + args.bcc.len() > MAX_RECIPIENTS {
         return usage_error(&format!("at most {MAX_RECIPIENTS} recipients per mail"));
     }
-    match args.tls.as_deref() {
-        None | Some("none") => {}
-        Some(mode) => {
-            return fail(
-                status::NX_SMTP_INVALID_PARAM,
-                &format!("--tls {mode} is not available in this build yet (TLS support is tracked separately); nothing was sent"),
-                None,
-            )
-        }
-    }
-    let _ = &args.ca_file; // Only meaningful with TLS.
+    let tls = match args.tls.as_deref() {
+        Some("starttls") => TlsMode::StartTls,
+        Some("implicit") => TlsMode::Implicit,
+        _ => TlsMode::None,
+    };
     let auth = args.auth.unwrap_or(if args.user.is_some() { Auth::Plain } else { Auth::None });
     if auth != Auth::None && args.user.is_none() {
         return usage_error("--auth plain/login needs --user and --password");
@@ -270,9 +290,21 @@ fn main() -> ExitCode {
         timeouts = timeouts.every_reply(ms);
         timeouts.total_ms = timeouts.total_ms.max(ms.saturating_mul(8));
     }
-    let config = Config::new(server, args.port.unwrap_or(25), args.domain.as_deref().unwrap_or("localhost"), from)
+    let default_port = match tls {
+        TlsMode::None => 25,
+        TlsMode::StartTls => 587,
+        TlsMode::Implicit => 465,
+    };
+    let config = Config::new(server, args.port.unwrap_or(default_port), args.domain.as_deref().unwrap_or("localhost"), from)
         .auth(auth, args.user.as_deref().unwrap_or(""), args.password.as_deref().unwrap_or(""))
-        .timeouts(timeouts);
+        .timeouts(timeouts)
+        .tls(tls)
+        // `--tls none` (the default) is the user's explicit choice of a cleartext session.
+        .allow_plaintext_auth(tls == TlsMode::None);
+    let transport = match transport_for(args.ca_file.as_deref()) {
+        Ok(t) => t,
+        Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
+    };
 
     let to: Vec<&str> = args.to.iter().map(String::as_str).collect();
     let cc: Vec<&str> = args.cc.iter().map(String::as_str).collect();
@@ -284,7 +316,7 @@ fn main() -> ExitCode {
         .priority(args.priority.unwrap_or(Priority::Normal));
 
     // The host CLI can afford a generous transmit buffer: fewer, larger writes.
-    let result = match Client::<_, _, 512, 16384>::new(config, StdTransport::new(), StdClock::new()) {
+    let result = match Client::<_, _, 512, 16384>::new(config, transport, StdClock::new()) {
         Ok(mut client) => client.send(&mail),
         Err(e) => Err(e),
     };

@@ -4,7 +4,7 @@
 
 use crate::client::Timeouts;
 use crate::error::{ErrorKind, Fault, Phase, ServerReply};
-use crate::transport::{Clock, Transport};
+use crate::transport::{Clock, ConnectTlsError, Transport};
 use crate::wire::out::Sink;
 use crate::wire::reply::{parse_enhanced, parse_line, ReplyLine, ReplyTracker};
 use embedded_io::{Error as _, ErrorKind as IoKind};
@@ -42,6 +42,11 @@ impl<'p> Rx<'p> {
         self.start = 0;
         self.end = 0;
     }
+}
+
+/// An IPv6 literal may come as `[::1]`; sockets and certificates want `::1`.
+fn strip_brackets(server: &str) -> &str {
+    server.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(server)
 }
 
 pub struct Link<'p, T: Transport, K: Clock> {
@@ -87,7 +92,7 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
     }
 
     pub fn connect(&mut self, server: &str, port: u16) -> Result<(), Fault> {
-        let host = server.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(server);
+        let host = strip_brackets(server);
         let budget = self.left(self.wait_until(self.timeouts.connect_ms))?;
         log::debug!("connecting to {}:{}", host, port);
         self.transport.connect(host, port, budget).map_err(|e| {
@@ -96,6 +101,27 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
                 _ => ErrorKind::NotConnected,
             })
         })
+    }
+
+    /// Implicit TLS: connect and handshake within the connect timeout.
+    pub fn connect_tls(&mut self, server: &str, port: u16) -> Result<(), Fault> {
+        let host = strip_brackets(server);
+        let budget = self.left(self.wait_until(self.timeouts.connect_ms))?;
+        log::debug!("connecting to {}:{} (implicit TLS)", host, port);
+        self.transport.connect_tls(host, port, budget).map_err(|e| match e {
+            ConnectTlsError::Connect(e) => self.error(match e.kind() {
+                IoKind::NotFound => ErrorKind::HostNotFound,
+                _ => ErrorKind::NotConnected,
+            }),
+            ConnectTlsError::Tls(t) => Fault::new(ErrorKind::Tls(t), Phase::Tls),
+        })
+    }
+
+    /// STARTTLS handshake over the open connection, within the reply timeout.
+    pub fn start_tls(&mut self, server: &str) -> Result<(), Fault> {
+        let budget = self.left(self.wait_until(self.timeouts.reply_ms))?;
+        log::debug!("TLS handshake with {}", strip_brackets(server));
+        self.transport.start_tls(strip_brackets(server), budget).map_err(|t| Fault::new(ErrorKind::Tls(t), Phase::Tls))
     }
 
     /// Throws away whatever is buffered and not yet sent.

@@ -12,7 +12,7 @@
 mod auth;
 pub mod link;
 
-use crate::client::{Auth, Config, Mail, Sent};
+use crate::client::{Auth, Config, Mail, Sent, TlsMode};
 use crate::error::{Error, ErrorKind, Fault, Field, Invalid, Phase, ServerReply};
 use crate::transport::{Clock, Transport};
 use crate::wire::body::{BodyEncoder, BodyError, Counter};
@@ -138,6 +138,8 @@ pub struct Session<'p, T: Transport, K: Clock> {
     quit_sent: bool,
     /// The server reply that decides a failure (kept when later replies arrive).
     decisive: Option<ServerReply>,
+    /// TLS protects the connection (implicit, or after STARTTLS).
+    encrypted: bool,
 }
 
 impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
@@ -151,6 +153,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             in_data: false,
             quit_sent: false,
             decisive: None,
+            encrypted: false,
         }
     }
 
@@ -178,13 +181,20 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         self.in_data = false;
     }
 
-    /// Connect, greeting, EHLO (or HELO), AUTH: ready for MAIL.
+    /// Connect (implicit TLS: and handshake), greeting, EHLO (or HELO), STARTTLS and EHLO
+    /// again when required, AUTH: ready for MAIL.
     fn open(&mut self, config: &Config<'_>) -> Result<(), Fault> {
         self.link.phase = Phase::Connect;
         self.rx.clear();
         self.quit_sent = false;
         self.needs_reset = false;
-        self.link.connect(config.server, config.port)?;
+        self.encrypted = false;
+        if config.tls == TlsMode::Implicit {
+            self.link.connect_tls(config.server, config.port)?;
+            self.encrypted = true;
+        } else {
+            self.link.connect(config.server, config.port)?;
+        }
 
         self.link.phase = Phase::Greeting;
         let greeting = self.reply(self.link.timeouts.greeting_ms)?;
@@ -195,12 +205,44 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         self.link.phase = Phase::Hello;
         self.hello(config.domain)?;
 
+        if config.tls == TlsMode::StartTls {
+            self.start_tls(config)?;
+        }
+
         if config.auth != Auth::None {
             self.link.phase = Phase::Auth;
+            if !self.encrypted && !config.allow_plaintext_auth {
+                return Err(Fault::new(ErrorKind::PlaintextAuthRefused, Phase::Auth));
+            }
             self.authenticate(config)?;
         }
         self.ready = true;
         Ok(())
+    }
+
+    /// STARTTLS (RFC 3207), required: refuse to go on without it. Bytes that arrive after
+    /// the server's 220 and before the handshake can only be an injection (the
+    /// CVE-2021-22947 class): they end the session. After the handshake everything learnt
+    /// in clear is forgotten and EHLO is sent again.
+    fn start_tls(&mut self, config: &Config<'_>) -> Result<(), Fault> {
+        self.link.phase = Phase::Tls;
+        if !self.caps.starttls {
+            return Err(Fault::new(ErrorKind::StartTlsNotOffered, Phase::Tls));
+        }
+        self.put_command(format_args!("STARTTLS"), |l| l.put(command::STARTTLS))?;
+        self.link.flush()?;
+        if self.command_reply()? != 220 {
+            return Err(self.refuse());
+        }
+        if self.rx.has_unread() {
+            return Err(Fault::new(ErrorKind::TlsUnexpectedData, Phase::Tls));
+        }
+        self.rx.clear();
+        self.link.start_tls(config.server)?;
+        self.encrypted = true;
+        self.caps = Capabilities::NONE;
+        self.link.phase = Phase::Hello;
+        self.hello(config.domain)
     }
 
     /// MAIL, RCPT..., DATA, content, final reply. With `quit_with_dot` (a one-shot send)
@@ -480,7 +522,10 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     fn orderly(&self, fault: &Fault) -> bool {
         let orderly = match fault.kind {
             ErrorKind::Rejected => self.decisive.as_ref().is_some_and(|r| r.code != 421),
-            ErrorKind::AuthNotOffered | ErrorKind::TooLarge => true,
+            ErrorKind::AuthNotOffered
+            | ErrorKind::TooLarge
+            | ErrorKind::StartTlsNotOffered
+            | ErrorKind::PlaintextAuthRefused => true,
             ErrorKind::InvalidInput(..) => fault.phase != Phase::Validate && fault.phase != Phase::Message,
             _ => false,
         };

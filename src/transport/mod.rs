@@ -9,6 +9,32 @@ pub mod std;
 #[cfg(feature = "zsock")]
 pub mod zsock;
 
+/// Why a TLS handshake failed (or could not start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsError {
+    /// This transport or build has no TLS.
+    Unsupported,
+    /// No CA certificates are configured: there is nothing to verify the server against.
+    NoTrustAnchors,
+    /// The server's certificate chain does not lead to a trusted CA.
+    UntrustedCertificate,
+    /// The certificate does not name the server that was asked for.
+    NameMismatch,
+    /// The certificate is expired or not yet valid.
+    Expired,
+    /// The handshake failed otherwise (protocol error, alert, the peer closed).
+    Handshake,
+    /// The handshake did not finish in time.
+    Timeout,
+}
+
+/// Why an implicit-TLS connect failed: the TCP connect, or the handshake after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectTlsError<E> {
+    Connect(E),
+    Tls(TlsError),
+}
+
 /// A byte stream to the SMTP server. `read` returning `Ok(0)` means the peer closed.
 ///
 /// Errors are classified through [`embedded_io::Error::kind`]: `TimedOut` for a timeout,
@@ -21,6 +47,24 @@ pub trait Transport: embedded_io::Read + embedded_io::Write {
     fn set_timeout(&mut self, timeout_ms: u32);
     /// Closes the connection (if open). Never fails; safe to call twice.
     fn close(&mut self);
+
+    /// STARTTLS: runs a TLS handshake over the open connection, verifying the server's
+    /// certificate chain against the configured CAs and its name against `host`, within
+    /// `timeout_ms`. From then on `read` and `write` carry TLS. The engine has already
+    /// discarded (refused) any byte that arrived before the handshake.
+    fn start_tls(&mut self, host: &str, timeout_ms: u32) -> Result<(), TlsError> {
+        let _ = (host, timeout_ms);
+        Err(TlsError::Unsupported)
+    }
+
+    /// Implicit TLS (SMTPS, port 465): a connection that is TLS from its first byte,
+    /// verified as for [`Transport::start_tls`]. By default a TCP connect and then
+    /// `start_tls`; a transport whose sockets do the handshake themselves (Zephyr's TLS
+    /// sockets) overrides it.
+    fn connect_tls(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ConnectTlsError<Self::Error>> {
+        self.connect(host, port, timeout_ms).map_err(ConnectTlsError::Connect)?;
+        self.start_tls(host, timeout_ms).map_err(ConnectTlsError::Tls)
+    }
 }
 
 /// Time and entropy, for deadlines and for the Date and Message-ID headers.

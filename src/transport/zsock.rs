@@ -451,7 +451,8 @@ impl ShimConfig {
     pub fn config(&self) -> Config<'_> {
         let config = Config::new(self.server(), self.port, self.domain(), self.from())
             .timeouts(self.timeouts)
-            .pipelining(self.pipelining);
+            .pipelining(self.pipelining)
+            .allow_plaintext_auth(crate::limits::ALLOW_PLAINTEXT_AUTH);
         match self.auth {
             Auth::None => config,
             mechanism => config.auth(mechanism, self.text(self.user), self.text(self.password)),

@@ -10,6 +10,7 @@ pub const DATA: &[u8] = b"DATA\r\n";
 pub const QUIT: &[u8] = b"QUIT\r\n";
 pub const RSET: &[u8] = b"RSET\r\n";
 pub const AUTH_LOGIN: &[u8] = b"AUTH LOGIN\r\n";
+pub const STARTTLS: &[u8] = b"STARTTLS\r\n";
 
 /// `EHLO name` (or `HELO name`): a domain, or an IP address written as an address literal
 /// (`[192.0.2.1]`, `[IPv6:2001:db8::1]`) as RFC 5321 section 4.1.3 wants.
