@@ -170,8 +170,7 @@ fn accept(listener: &TcpListener, timeout: Duration) -> Option<TcpStream> {
 
 /// Runs `steps` on an accepted connection.
 fn serve(mut stream: TcpStream, steps: Vec<Step>) -> Seen {
-    let mut seen = Seen::default();
-    seen.connected = true;
+    let mut seen = Seen { connected: true, ..Seen::default() };
     stream.set_nonblocking(false).unwrap();
     stream.set_nodelay(true).unwrap();
     let mut pending: Vec<u8> = Vec::new();
