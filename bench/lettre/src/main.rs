@@ -1,0 +1,73 @@
+//! lettre (sync SMTP transport) driven like zsmtp's bench driver; prints the same JSON.
+//!
+//! ```text
+//! bench-lettre oneshot PORT N   N mails, a connection per mail (SmtpTransport::send)
+//! bench-lettre kept    PORT N   N mails over one connection (SmtpConnection::send)
+//! ```
+//! The message is built once, before the clock starts. Loopback only.
+
+use lettre::address::Envelope;
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::client::SmtpConnection;
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Message, SmtpTransport, Transport};
+use std::time::{Duration, Instant};
+
+const BODY: &str = "Pump 7 over temperature.\nSensor 3 reads 93 C at 12:04:05.\nThis is a small alarm mail of about two hundred bytes, sent by the benchmark.\n";
+
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mode = args.first().map(String::as_str).unwrap_or("");
+    let port: u16 = args.get(1).and_then(|v| v.parse().ok()).expect("port");
+    let n: usize = args.get(2).and_then(|v| v.parse().ok()).expect("count");
+    let message = Message::builder()
+        .from("bench@example.test".parse().unwrap())
+        .to("sink@example.test".parse().unwrap())
+        .subject("zsmtp benchmark")
+        .header(ContentType::TEXT_PLAIN)
+        .body(String::from(BODY))
+        .unwrap();
+    let mut ok = 0;
+    let (c0, t0) = (cpu_ns(), Instant::now());
+    match mode {
+        "oneshot" => {
+            let transport = SmtpTransport::builder_dangerous("127.0.0.1").port(port).build();
+            for _ in 0..n {
+                match transport.send(&message) {
+                    Ok(_) => ok += 1,
+                    Err(e) => eprintln!("bench-lettre: {e}"),
+                }
+            }
+        }
+        "kept" => {
+            let envelope: Envelope = message.envelope().clone();
+            let bytes = message.formatted();
+            let hello = ClientId::Domain("bench.example.test".into());
+            let mut conn = SmtpConnection::connect(("127.0.0.1", port), Some(Duration::from_secs(30)), &hello, None, None)
+                .expect("connect");
+            for _ in 0..n {
+                match conn.send(&envelope, &bytes) {
+                    Ok(_) => ok += 1,
+                    Err(e) => eprintln!("bench-lettre: {e}"),
+                }
+            }
+            let _ = conn.quit();
+        }
+        _ => {
+            eprintln!("usage: bench-lettre oneshot|kept PORT N");
+            std::process::exit(2);
+        }
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    println!(
+        "{{\"mails\":{n},\"ok\":{ok},\"seconds\":{seconds:.6},\"cpu\":{:.6},\"bytes\":0}}",
+        (cpu_ns() - c0) as f64 / 1e9
+    );
+}
