@@ -30,7 +30,9 @@ usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U] [
   --body-file PATH     message body (default: standard input)
   --tls MODE           none (default; credentials then go in clear), starttls (required)
                        or implicit (TLS from the first byte)
-  --ca-file PEM        CA certificates to verify the server with (default: the system's)
+  --ca-file PEM        trust only the CA certificate(s) in this PEM file (default: the
+                       system's CA store; SSL_CERT_FILE/SSL_CERT_DIR select another one).
+                       The server's certificate chain and name are always verified
   --reply-timeout SECS bound on every reply wait (default 30; final reply 60)
 
 environment: SMTP_SEND_LOG=debug logs the SMTP dialogue on stderr (credentials redacted)";
@@ -240,11 +242,13 @@ fn init_logging() {
     }
 }
 
-/// The transport, with the CA certificates of `--ca-file` when given.
+/// The transport: trusting only the CA certificates of `--ca-file` when given, else the
+/// system's CA store (read when TLS is first used). A CA file that cannot be read or holds no
+/// usable certificate is an error before anything is sent.
 fn transport_for(ca_file: Option<&str>) -> Result<StdTransport, String> {
     match ca_file {
         None => Ok(StdTransport::new()),
-        Some(path) => Err(format!("--ca-file {path}: TLS is not available in this build yet")),
+        Some(path) => StdTransport::with_ca_file(path).map_err(|e| format!("--ca-file {path}: {e}")),
     }
 }
 
