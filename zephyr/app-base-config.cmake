@@ -8,12 +8,19 @@
 
 get_filename_component(ZSMTP_ROOT ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
 if(DEFINED BOARD)
-  string(REPLACE "/" "_" zsmtp_board_conf "${BOARD}")
+  set(zsmtp_board "${BOARD}")
 else()
-  string(REPLACE "/" "_" zsmtp_board_conf "$ENV{BOARD}")
+  set(zsmtp_board "$ENV{BOARD}")
 endif()
+# The qualified board (nucleo_f767zi/stm32f767xx -> nucleo_f767zi_stm32f767xx.conf) first, else
+# the board's bare name (nucleo_f767zi.conf): a qualified -b must not silently lose the board's
+# base configuration (FPU, DHCP, DNS).
+string(REPLACE "/" "_" zsmtp_board_conf "${zsmtp_board}")
+string(REGEX REPLACE "/.*$" "" zsmtp_board_name_only "${zsmtp_board}")
 set(CONF_FILE ${ZSMTP_ROOT}/prj.conf ${CMAKE_CURRENT_SOURCE_DIR}/prj.conf)
 if(EXISTS ${ZSMTP_ROOT}/boards/${zsmtp_board_conf}.conf)
   list(APPEND CONF_FILE ${ZSMTP_ROOT}/boards/${zsmtp_board_conf}.conf)
+elseif(EXISTS ${ZSMTP_ROOT}/boards/${zsmtp_board_name_only}.conf)
+  list(APPEND CONF_FILE ${ZSMTP_ROOT}/boards/${zsmtp_board_name_only}.conf)
 endif()
 list(APPEND ZEPHYR_EXTRA_MODULES ${ZSMTP_ROOT})
