@@ -90,9 +90,15 @@ int smtp_shim_in_isr(void)
 
 /* ---- Mutex in caller storage ---------------------------------------------------------------- */
 
-/* The C API client's lock words: 16 ULONGs, at least 64 bytes (smtp_shim.h). */
-BUILD_ASSERT(sizeof(struct k_mutex) + __alignof__(struct k_mutex) - 1 <= SMTP_SHIM_MUTEX_STORAGE_MIN,
-	     "struct k_mutex does not fit in the C API client's lock words");
+/* The C API client's lock words (CONFIG_SMTP_CLIENT_LOCK_WORDS ULONGs; smtp_shim.h's minimum
+ * when the C API is not configured). */
+#ifdef CONFIG_SMTP_CLIENT_LOCK_WORDS
+#define SMTP_SHIM_LOCK_BYTES (CONFIG_SMTP_CLIENT_LOCK_WORDS * sizeof(unsigned long))
+#else
+#define SMTP_SHIM_LOCK_BYTES SMTP_SHIM_MUTEX_STORAGE_MIN
+#endif
+BUILD_ASSERT(sizeof(struct k_mutex) + __alignof__(struct k_mutex) - 1 <= SMTP_SHIM_LOCK_BYTES,
+	     "struct k_mutex does not fit in the C API client's lock words: raise CONFIG_SMTP_CLIENT_LOCK_WORDS");
 
 static struct k_mutex *smtp_shim_mutex_at(void *storage)
 {
@@ -217,7 +223,15 @@ static int smtp_shim_try(int fd, const struct zsock_addrinfo *ai, int64_t deadli
 	int rc;
 
 	if (flags < 0 || zsock_fcntl(fd, ZVFS_F_SETFL, flags | ZVFS_O_NONBLOCK) < 0) {
-		return -errno;
+		/*
+		 * Some socket back ends refuse this flag: NSOS on native_sim checks it against
+		 * the C library Zephyr was built with, and an external libc's O_NONBLOCK is
+		 * not ZVFS_O_NONBLOCK. Connect in blocking mode then, bounded by the stack's
+		 * own connect timeout (CONFIG_NET_SOCKETS_CONNECT_TIMEOUT); send and recv do
+		 * not depend on the mode (ZSOCK_MSG_DONTWAIT + poll).
+		 */
+		LOG_DBG("non-blocking connect unavailable (%d): blocking connect", errno);
+		return zsock_connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : -errno;
 	}
 	if (zsock_connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
 		return 0;
