@@ -112,6 +112,34 @@ fn assert_body_delivered(seen: &Seen, body: &[u8]) {
     assert_eq!(unstuffed.as_bytes(), body);
 }
 
+/// The lockstep dialogue for one recipient, every reply positive, up to and including the
+/// client's `last` command ("EHLO", "MAIL", "RCPT" or "DATA"); the test adds the reply.
+fn lockstep_until(last: &'static str) -> Vec<Step> {
+    let dialogue = [
+        (None, "EHLO"),
+        (Some("250 x\r\n"), "MAIL"),
+        (Some("250 ok\r\n"), "RCPT"),
+        (Some("250 ok\r\n"), "DATA"),
+    ];
+    let mut steps = vec![send("220 x\r\n")];
+    for (reply, command) in dialogue {
+        if let Some(reply) = reply {
+            steps.push(send(reply));
+        }
+        steps.push(Expect(command));
+        if command == last {
+            return steps;
+        }
+    }
+    panic!("no such command in the dialogue: {last}");
+}
+
+fn up_to_data() -> Vec<Step> {
+    let mut steps = lockstep_until("DATA");
+    steps.extend([send("354 go\r\n"), ExpectData]);
+    steps
+}
+
 // ---- NetX Duo regression scenarios ----
 
 #[test]
@@ -344,7 +372,7 @@ fn helo_fallback_when_ehlo_is_unknown() {
 
 #[test]
 fn hello_refused() {
-    let server = Server::start(vec![send("220 x\r\n"), Expect("EHLO"), send("554 5.7.1 go away\r\n"), Expect("QUIT")]);
+    let server = Server::start(script(lockstep_until("EHLO"), vec![send("554 5.7.1 go away\r\n"), Expect("QUIT")]));
     let mut c = client(server.port, Auth::None);
     expect_status(netx_send(&mut c), NX_SMTP_HELLO_REPLY_ERROR);
     let seen = server.finish();
@@ -421,14 +449,7 @@ fn no_auth_offered_sends_no_credentials() {
 
 #[test]
 fn mail_refused() {
-    let server = Server::start(vec![
-        send("220 x\r\n"),
-        Expect("EHLO"),
-        send("250 x\r\n"),
-        Expect("MAIL FROM:<recipient@domain.com>"),
-        send("550 5.1.8 sender rejected\r\n"),
-        Expect("QUIT"),
-    ]);
+    let server = Server::start(script(lockstep_until("MAIL"), vec![send("550 5.1.8 sender rejected\r\n"), Expect("QUIT")]));
     let mut c = client(server.port, Auth::None);
     expect_status(netx_send(&mut c), NX_SMTP_MAIL_REPLY_ERROR);
     server.finish().assert_ok();
@@ -436,7 +457,7 @@ fn mail_refused() {
 
 #[test]
 fn service_closing_421_gets_no_quit() {
-    let server = Server::start(vec![send("220 x\r\n"), Expect("EHLO"), send("250 x\r\n"), Expect("MAIL"), send("421 4.3.2 shutting down\r\n")]);
+    let server = Server::start(script(lockstep_until("MAIL"), vec![send("421 4.3.2 shutting down\r\n")]));
     let mut c = client(server.port, Auth::None);
     expect_status(netx_send(&mut c), NX_SMTP_MAIL_REPLY_ERROR);
     let seen = server.finish();
@@ -446,16 +467,10 @@ fn service_closing_421_gets_no_quit() {
 
 #[test]
 fn rcpt_refused() {
-    let server = Server::start(vec![
-        send("220 x\r\n"),
-        Expect("EHLO"),
-        send("250 x\r\n"),
-        Expect("MAIL"),
-        send("250 ok\r\n"),
-        Expect("RCPT TO:<recipient@domain.com>"),
-        send("550 5.1.1 <recipient@domain.com>: Recipient address rejected\r\n"),
-        Expect("QUIT"),
-    ]);
+    let server = Server::start(script(
+        lockstep_until("RCPT"),
+        vec![send("550 5.1.1 <recipient@domain.com>: Recipient address rejected\r\n"), Expect("QUIT")],
+    ));
     let mut c = client(server.port, Auth::None);
     let e = expect_status(netx_send(&mut c), NX_SMTP_RCPT_REPLY_ERROR);
     assert_eq!(e.reply.unwrap().text(), "5.1.1 <recipient@domain.com>: Recipient address rejected");
@@ -466,18 +481,7 @@ fn rcpt_refused() {
 
 #[test]
 fn data_refused() {
-    let server = Server::start(vec![
-        send("220 x\r\n"),
-        Expect("EHLO"),
-        send("250 x\r\n"),
-        Expect("MAIL"),
-        send("250 ok\r\n"),
-        Expect("RCPT"),
-        send("250 ok\r\n"),
-        Expect("DATA"),
-        send("554 5.5.1 no valid recipients\r\n"),
-        Expect("QUIT"),
-    ]);
+    let server = Server::start(script(lockstep_until("DATA"), vec![send("554 5.5.1 no valid recipients\r\n"), Expect("QUIT")]));
     let mut c = client(server.port, Auth::None);
     expect_status(netx_send(&mut c), NX_SMTP_DATA_REPLY_ERROR);
     server.finish().assert_ok();
@@ -485,40 +489,13 @@ fn data_refused() {
 
 #[test]
 fn message_refused_after_the_dot() {
-    let server = Server::start(vec![
-        send("220 x\r\n"),
-        Expect("EHLO"),
-        send("250 x\r\n"),
-        Expect("MAIL"),
-        send("250 ok\r\n"),
-        Expect("RCPT"),
-        send("250 ok\r\n"),
-        Expect("DATA"),
-        send("354 go\r\n"),
-        ExpectData,
-        send("552 5.3.4 message too big for policy\r\n"),
-        Expect("QUIT"),
-    ]);
+    let server = Server::start(script(up_to_data(), vec![send("552 5.3.4 message too big for policy\r\n"), Expect("QUIT")]));
     let mut c = client(server.port, Auth::None);
     let e = expect_status(netx_send(&mut c), NX_SMTP_MESSAGE_REPLY_ERROR);
     assert_eq!(e.reply.unwrap().code, 552);
     server.finish().assert_ok();
 }
 
-fn up_to_data() -> Vec<Step> {
-    vec![
-        send("220 x\r\n"),
-        Expect("EHLO"),
-        send("250 x\r\n"),
-        Expect("MAIL"),
-        send("250 ok\r\n"),
-        Expect("RCPT"),
-        send("250 ok\r\n"),
-        Expect("DATA"),
-        send("354 go\r\n"),
-        ExpectData,
-    ]
-}
 
 #[test]
 fn link_dies_after_the_dot_outcome_unknown() {
@@ -723,16 +700,7 @@ fn allow_partial_delivers_to_the_accepted_recipients() {
 
 #[test]
 fn all_recipients_refused_even_with_allow_partial() {
-    let server = Server::start(vec![
-        send("220 x\r\n"),
-        Expect("EHLO"),
-        send("250 x\r\n"),
-        Expect("MAIL"),
-        send("250 ok\r\n"),
-        Expect("RCPT"),
-        send("550 no\r\n"),
-        Expect("QUIT"),
-    ]);
+    let server = Server::start(script(lockstep_until("RCPT"), vec![send("550 no\r\n"), Expect("QUIT")]));
     let mut c = client(server.port, Auth::None);
     let mail = Mail::new("s", b"body\n").to(&["a@x.example"]).allow_partial(true);
     expect_status(c.send(&mail), NX_SMTP_RCPT_REPLY_ERROR);
@@ -743,18 +711,7 @@ fn all_recipients_refused_even_with_allow_partial() {
 
 #[test]
 fn bytes_after_354_abort_before_any_content() {
-    let server = Server::start(vec![
-        send("220 x\r\n"),
-        Expect("EHLO"),
-        send("250 x\r\n"),
-        Expect("MAIL"),
-        send("250 ok\r\n"),
-        Expect("RCPT"),
-        send("250 ok\r\n"),
-        Expect("DATA"),
-        send("354 go\r\n250 queued (too early)\r\n"),
-        Silence(500),
-    ]);
+    let server = Server::start(script(lockstep_until("DATA"), vec![send("354 go\r\n250 queued (too early)\r\n"), Silence(500)]));
     let mut c = client(server.port, Auth::None);
     let e = expect_status(netx_send(&mut c), NX_SMTP_DATA_REPLY_ERROR);
     assert_eq!(e.kind, ErrorKind::Malformed);
@@ -1093,15 +1050,28 @@ fn bytes_after_starttls_220_are_an_injection() {
 }
 
 #[test]
-fn no_tls_in_the_transport_is_a_clear_error() {
-    // The std transport of this build has no TLS: the handshake is refused, nothing else is sent.
-    let server = Server::start(vec![send("220 x\r\n"), Expect("EHLO"), send("250-x\r\n250 STARTTLS\r\n"), Expect("STARTTLS"), send("220 go ahead\r\n"), Silence(300)]);
+fn a_failed_handshake_sends_no_credentials() {
+    // The server says "go ahead" but speaks no TLS: the handshake fails, and nothing but
+    // the handshake's own bytes follows STARTTLS.
+    let server = Server::start(vec![
+        send("220 x\r\n"),
+        Expect("EHLO"),
+        send("250-x\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n"),
+        Expect("STARTTLS"),
+        send("220 go ahead\r\n"),
+        Pause(200),
+        send("this is not TLS\r\n"),
+        Silence(300),
+    ]);
     let mut c = client_with(tls_config(server.port, zsmtp::TlsMode::StartTls, Auth::Plain));
     let e = netx_send(&mut c).unwrap_err();
     assert_eq!(e.phase, Phase::Tls);
     assert!(matches!(e.kind, ErrorKind::Tls(_)), "{e:?}");
     let seen = server.finish();
-    assert_eq!(seen.lines(), ["EHLO domain.com", "STARTTLS"]);
+    let text = String::from_utf8_lossy(&seen.received);
+    assert!(text.starts_with("EHLO domain.com\r\nSTARTTLS\r\n"), "{text:?}");
+    assert!(!text.contains("AUTH") && !text.contains("MAIL"), "{text:?}");
+    assert!(!text.contains(&b64(b"\0recipient@domain.com\0testpwd")));
 }
 
 #[test]
