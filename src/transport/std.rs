@@ -115,7 +115,11 @@ impl StdTransport {
     /// The negotiated TLS version ("TLSv1.2" or "TLSv1.3"), when the connection carries TLS.
     pub fn tls_version(&self) -> Option<&'static str> {
         match &self.conn {
-            Some(Conn::Tls(t)) => t.tls.protocol_version().and_then(|v| v.as_str()),
+            Some(Conn::Tls(t)) => match t.tls.protocol_version()? {
+                rustls::ProtocolVersion::TLSv1_3 => Some("TLSv1.3"),
+                rustls::ProtocolVersion::TLSv1_2 => Some("TLSv1.2"),
+                _ => None,
+            },
             _ => None,
         }
     }
