@@ -11,6 +11,14 @@
 //!    linked, so the Zephyr transport runs on the host against real servers. On bare-metal
 //!    targets (`target_os = "none"`, i.e. Zephyr) nothing is compiled: the Zephyr module links
 //!    `shim/zephyr/*.c` into the image.
+//!    The twin's TLS (`shim/common/smtp_shim_tls_mbedtls.h`, the STARTTLS code of the Zephyr
+//!    shim) is built against the host's mbedTLS (Debian: libmbedtls-dev) and links `mbedtls`,
+//!    `mbedx509` and `mbedcrypto`; `ZSMTP_SHIM_TLS=0` builds the twin without TLS instead (every
+//!    TLS call then fails as unsupported). A C program linking the host static library built
+//!    with `zsock` adds `-lmbedtls -lmbedx509 -lmbedcrypto`.
+//! 3. The default TLS mode of the Zephyr configuration and the C API: Kconfig choice
+//!    `CONFIG_SMTP_CLIENT_TLS_{NONE,STARTTLS,IMPLICIT}` (or `ZSMTP_TLS_MODE` = none, starttls,
+//!    implicit) forwarded as `ZSMTP_TLS_MODE`.
 //!
 //! Only `std` is used: no build-dependency.
 
@@ -38,6 +46,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     forward_limits();
     forward_switches();
+    forward_tls_mode();
     if env::var_os("CARGO_FEATURE_ZSOCK").is_some() {
         build_posix_shim();
     }
@@ -91,6 +100,33 @@ fn forward_switches() {
     }
 }
 
+/// The Kconfig choice SMTP_CLIENT_TLS as "none" / "starttls" / "implicit" (`ZSMTP_TLS_MODE`).
+/// Without a `.config` and without the variable nothing is forwarded (the code's default, none).
+fn forward_tls_mode() {
+    println!("cargo:rerun-if-env-changed=ZSMTP_TLS_MODE");
+    let text = env::var_os("DOTCONFIG").map(|p| fs::read_to_string(p).unwrap_or_default());
+    let value = env::var("ZSMTP_TLS_MODE").ok().or_else(|| {
+        let text = text.as_ref()?;
+        let set = |symbol: &str| dotconfig_value(text, symbol).as_deref() == Some("y");
+        Some(
+            if set("CONFIG_SMTP_CLIENT_TLS_STARTTLS") {
+                "starttls"
+            } else if set("CONFIG_SMTP_CLIENT_TLS_IMPLICIT") {
+                "implicit"
+            } else {
+                "none"
+            }
+            .to_string(),
+        )
+    });
+    if let Some(value) = value {
+        if !matches!(value.as_str(), "none" | "starttls" | "implicit") {
+            panic!("ZSMTP_TLS_MODE must be none, starttls or implicit, not {value:?}");
+        }
+        println!("cargo:rustc-env=ZSMTP_TLS_MODE={value}");
+    }
+}
+
 fn build_posix_shim() {
     let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if target_os == "none" {
@@ -103,6 +139,7 @@ fn build_posix_shim() {
         root.join("shim/posix/smtp_shim_posix.c"),
         root.join("shim/common/smtp_config_store.h"),
         root.join("shim/common/smtp_shim_errors.h"),
+        root.join("shim/common/smtp_shim_tls_mbedtls.h"),
         root.join("shim/include/smtp_shim.h"),
     ];
     for file in &sources {
@@ -114,20 +151,51 @@ fn build_posix_shim() {
     let compiler = tool("CC", &target, &host, "cc");
     let archiver = tool("AR", &target, &host, "ar");
 
+    println!("cargo:rerun-if-env-changed=ZSMTP_SHIM_TLS");
+    let tls = match env::var("ZSMTP_SHIM_TLS").as_deref() {
+        Ok("0") => false,
+        Ok("1") | Err(_) => true,
+        Ok(other) => panic!("ZSMTP_SHIM_TLS must be 0 or 1, not {other:?}"),
+    };
+    if tls {
+        check_mbedtls(&compiler, &out);
+    }
+
     let object = out.join("smtp_shim_posix.o");
     let library = out.join("libsmtp_shim_posix.a");
-    run(Command::new(&compiler)
-        .args(["-std=c11", "-O2", "-fPIC", "-Wall", "-Wextra", "-c"])
-        .arg("-I")
-        .arg(root.join("shim/include"))
-        .arg(&sources[0])
-        .arg("-o")
-        .arg(&object));
+    let mut compile = Command::new(&compiler);
+    compile.args(["-std=c11", "-O2", "-fPIC", "-Wall", "-Wextra", "-c"]).arg("-I").arg(root.join("shim/include"));
+    if !tls {
+        compile.arg("-DSMTP_SHIM_NO_TLS");
+    }
+    run(compile.arg(&sources[0]).arg("-o").arg(&object));
     let _ = fs::remove_file(&library);
     run(Command::new(&archiver).arg("crs").arg(&library).arg(&object));
 
     println!("cargo:rustc-link-search=native={}", out.display());
     println!("cargo:rustc-link-lib=static=smtp_shim_posix");
+    if tls {
+        // Order matters for static linkers: the TLS layer before X.509 before the crypto.
+        for lib in ["mbedtls", "mbedx509", "mbedcrypto"] {
+            println!("cargo:rustc-link-lib={lib}");
+        }
+    }
+}
+
+/// Fails the build early, with the fix, when the mbedTLS headers are missing.
+fn check_mbedtls(compiler: &PathBuf, out: &std::path::Path) {
+    let probe = out.join("mbedtls_probe.c");
+    fs::write(&probe, "#include <mbedtls/ssl.h>\n#include <mbedtls/x509_crt.h>\nint zsmtp_probe;\n")
+        .expect("write the mbedTLS probe");
+    let status = Command::new(compiler).arg("-fsyntax-only").arg(&probe).status();
+    if !matches!(status, Ok(s) if s.success()) {
+        panic!(
+            "feature `zsock` builds the shim's POSIX twin with TLS over the host's mbedTLS, whose \
+             headers were not found: install them (Debian/Ubuntu: apt-get install libmbedtls-dev; \
+             scripts/servers/install-deps.sh does it), or set ZSMTP_SHIM_TLS=0 to build the twin \
+             without TLS"
+        );
+    }
 }
 
 /// The C compiler or archiver: `CC_<target>` / `TARGET_CC` / `CC` (the cc crate's conventions),

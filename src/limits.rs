@@ -47,6 +47,43 @@ pub const LOCK_WORDS: usize = setting(option_env!("ZSMTP_LOCK_WORDS"), 16);
 pub const ALLOW_PLAINTEXT_AUTH: bool =
     setting(option_env!("ZSMTP_ALLOW_PLAINTEXT_AUTH"), if cfg!(target_os = "none") { 0 } else { 1 }) != 0;
 
+/// The transport security of the module's configuration (`ShimConfig`) and the initial mode of
+/// C API clients (`nx_smtp_client_tls_set` changes it per client): Kconfig choice
+/// CONFIG_SMTP_CLIENT_TLS_{NONE,STARTTLS,IMPLICIT} on Zephyr, forwarded by build.rs as
+/// ZSMTP_TLS_MODE ("none", "starttls", "implicit"); none without it.
+pub const TLS_MODE: crate::client::TlsMode = tls_mode(option_env!("ZSMTP_TLS_MODE"));
+
+const fn tls_mode(value: Option<&str>) -> crate::client::TlsMode {
+    use crate::client::TlsMode;
+    const fn same(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    let Some(value) = value else {
+        return TlsMode::None;
+    };
+    let v = value.as_bytes();
+    let (starttls, implicit) = (same(v, b"starttls"), same(v, b"implicit"));
+    // Evaluated at compile time: a wrong value stops the build.
+    assert!(starttls || implicit || same(v, b"none"), "ZSMTP_TLS_MODE must be none, starttls or implicit");
+    if starttls {
+        TlsMode::StartTls
+    } else if implicit {
+        TlsMode::Implicit
+    } else {
+        TlsMode::None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +93,14 @@ mod tests {
         assert_eq!(setting(None, 7), 7);
         assert_eq!(setting(Some("0"), 7), 0);
         assert_eq!(setting(Some("4096"), 7), 4096);
+    }
+
+    #[test]
+    fn tls_modes_parse() {
+        use crate::client::TlsMode;
+        assert_eq!(tls_mode(None), TlsMode::None);
+        assert_eq!(tls_mode(Some("none")), TlsMode::None);
+        assert_eq!(tls_mode(Some("starttls")), TlsMode::StartTls);
+        assert_eq!(tls_mode(Some("implicit")), TlsMode::Implicit);
     }
 }

@@ -93,6 +93,81 @@ enum smtp_shim_error_class {
 /* The class of `err`, a negative (or positive) errno value returned by this shim. */
 int smtp_shim_error_class(int err);
 
+/* ---- TLS --------------------------------------------------------------------------------- */
+
+/*
+ * Both modes verify the server's certificate chain against the configured trust anchors and its
+ * name against the host name asked for; a failed verification ends the handshake (mbedTLS
+ * MBEDTLS_SSL_VERIFY_REQUIRED, Zephyr TLS_PEER_VERIFY_REQUIRED). No TLS state is global: each
+ * connection's state lives in a `struct smtp_shim_tls` that smtp_shim_tls_start() /
+ * smtp_shim_tls_connect() allocate with mbedtls_calloc() and smtp_shim_tls_close() frees, and
+ * whose pointer the caller's transport owns.
+ *
+ * Trust anchors:
+ *   Zephyr  the CA certificate(s) registered in the TLS credential store (tls_credential_add(),
+ *           TLS_CREDENTIAL_CA_CERTIFICATE; one PEM credential may hold several certificates)
+ *           under `sec_tag`, or under CONFIG_SMTP_CLIENT_TLS_SEC_TAG when sec_tag < 0. The
+ *           module registers CONFIG_SMTP_CLIENT_TLS_CA_FILE there at boot. `ca_file` must be
+ *           NULL.
+ *   POSIX   the PEM or DER file `ca_file`, or, when it is NULL, the file named by the environment
+ *           variable ZSMTP_CA_FILE. `sec_tag` is ignored.
+ *
+ * On failure the TLS calls return a negative errno value and say why in *tls_error:
+ */
+enum smtp_shim_tls_error {
+	SMTP_SHIM_TLS_OK = 0,
+	SMTP_SHIM_TLS_UNSUPPORTED = 1,     /* this build has no TLS (for this mode) */
+	SMTP_SHIM_TLS_NO_TRUST_ANCHORS = 2, /* no CA configured, or it cannot be read or parsed */
+	SMTP_SHIM_TLS_UNTRUSTED = 3,       /* the chain does not lead to a trusted CA */
+	SMTP_SHIM_TLS_NAME_MISMATCH = 4,   /* the certificate does not name the host */
+	SMTP_SHIM_TLS_EXPIRED = 5,         /* expired or not yet valid */
+	SMTP_SHIM_TLS_HANDSHAKE = 6,       /* alert, protocol error, peer closed, no memory ... */
+	SMTP_SHIM_TLS_TIMEOUT = 7,         /* the handshake did not finish in time */
+	SMTP_SHIM_TLS_CONNECT = 8,         /* smtp_shim_tls_connect(): the TCP connect failed (the
+					    * return value is its errno, classified as for
+					    * smtp_shim_connect()) */
+};
+
+/* Opaque per-connection TLS state (mbedTLS contexts and the parsed CA chain). */
+struct smtp_shim_tls;
+
+/*
+ * STARTTLS: a TLS client handshake over the open socket `fd` (from smtp_shim_connect()), within
+ * `timeout_ms`, verifying the certificate for `host` (also sent as SNI when it is a name). On
+ * success *tls holds the new state: from then on use smtp_shim_tls_send() / _recv() on it, and
+ * smtp_shim_tls_close() before smtp_shim_close(fd). Returns 0, or a negative errno with *tls NULL
+ * and *tls_error set. The caller must not have read past the server's "220" reply: nothing that
+ * arrived before the handshake is used.
+ */
+int smtp_shim_tls_start(int fd, const char *host, int32_t sec_tag, const char *ca_file,
+			uint32_t timeout_ms, struct smtp_shim_tls **tls, int *tls_error);
+
+/*
+ * Implicit TLS (SMTPS): connects to `host`:`port` and runs the handshake, verifying the
+ * certificate for `verify_name` (NULL: `host`). Returns the socket (>= 0) or a negative errno
+ * with *tls_error set (SMTP_SHIM_TLS_CONNECT when the TCP connect itself failed).
+ *   Zephyr with CONFIG_NET_SOCKETS_SOCKOPT_TLS: a TLS socket (IPPROTO_TLS_1_2) whose connect()
+ *           does the handshake; *tls is NULL and the socket is used with smtp_shim_send() /
+ *           _recv() / _close() as a plain one. The TCP connect and the handshake are bounded by
+ *           Zephyr (CONFIG_NET_SOCKETS_CONNECT_TIMEOUT; from v4.4 also
+ *           CONFIG_NET_SOCKETS_TLS_CONNECT_TIMEOUT), not by timeout_ms.
+ *   otherwise: smtp_shim_connect() and then the handshake of smtp_shim_tls_start(), both within
+ *           timeout_ms; *tls is the state to use as after smtp_shim_tls_start().
+ */
+int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_name,
+			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
+			  struct smtp_shim_tls **tls, int *tls_error);
+
+/* smtp_shim_send() / smtp_shim_recv() through the TLS state: the same results and errors. A
+ * close_notify from the peer reads as 0 (closed). */
+int smtp_shim_tls_send(struct smtp_shim_tls *tls, const uint8_t *buf, size_t len,
+		       uint32_t timeout_ms);
+int smtp_shim_tls_recv(struct smtp_shim_tls *tls, uint8_t *buf, size_t len, uint32_t timeout_ms);
+
+/* Sends close_notify (waiting at most timeout_ms for room), then frees the state (contexts are
+ * zeroised by mbedTLS). Does not close the socket. NULL is ignored. */
+void smtp_shim_tls_close(struct smtp_shim_tls *tls, uint32_t timeout_ms);
+
 /* ---- Time, entropy, context ------------------------------------------------------------- */
 
 /* Milliseconds since boot (POSIX: since an arbitrary point), monotonic. */

@@ -7,6 +7,12 @@
  * It mirrors the Zephyr implementation step by step (resolve, non-blocking connect + poll,
  * SO_ERROR, TCP_NODELAY, poll + MSG_DONTWAIT I/O); keep the two in step.
  *
+ * TLS: the mbedTLS client of shim/common/smtp_shim_tls_mbedtls.h, the very code the Zephyr shim
+ * runs for STARTTLS, here over the host's mbedTLS (2.28 or 3.x; build.rs links mbedtls,
+ * mbedx509 and mbedcrypto). Implicit TLS is a plain connect followed by the same handshake. The
+ * trust anchors come from a CA file (the transport's, or $ZSMTP_CA_FILE). Built with
+ * -DSMTP_SHIM_NO_TLS (build.rs: ZSMTP_SHIM_TLS=0), every TLS call answers "unsupported".
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 
@@ -418,3 +424,180 @@ void smtp_shim_close(int fd)
 		(void)close(fd);
 	}
 }
+
+/* ---- TLS ------------------------------------------------------------------------------------ */
+
+#if !defined(SMTP_SHIM_NO_TLS)
+
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+/* The hooks shim/common/smtp_shim_tls_mbedtls.h expects. */
+
+static int smtp_tls_io_send(int fd, const uint8_t *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = send(fd, buf, len, SMTP_SHIM_SEND_FLAGS);
+
+		if (n >= 0) {
+			return (int)n;
+		}
+		if (errno == EINTR) {
+			continue;
+		}
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : -errno;
+	}
+}
+
+static int smtp_tls_io_recv(int fd, uint8_t *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+
+		if (n >= 0) {
+			return (int)n;
+		}
+		if (errno == EINTR) {
+			continue;
+		}
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : -errno;
+	}
+}
+
+static int smtp_tls_io_wait(int fd, int for_write, int64_t deadline)
+{
+	return smtp_shim_wait(fd, for_write ? POLLOUT : POLLIN, deadline);
+}
+
+/* /dev/urandom, read whole (the kernel's CSPRNG). */
+static int smtp_tls_rng(void *unused, unsigned char *buf, size_t len)
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	size_t done = 0;
+
+	(void)unused;
+	if (fd < 0) {
+		return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+	}
+	while (done < len) {
+		ssize_t n = read(fd, buf + done, len - done);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR) {
+				continue;
+			}
+			(void)close(fd);
+			return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+		}
+		done += (size_t)n;
+	}
+	(void)close(fd);
+	return 0;
+}
+
+static int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char *ca_file)
+{
+	int ret;
+
+	(void)sec_tag;
+	if (ca_file == NULL) {
+		ca_file = getenv("ZSMTP_CA_FILE");
+	}
+	if (ca_file == NULL || ca_file[0] == '\0') {
+		return -ENOENT;
+	}
+	if (access(ca_file, R_OK) != 0) {
+		return -ENOENT;
+	}
+	/* PEM (any number of certificates) or DER; > 0: some certificates were skipped. */
+	ret = mbedtls_x509_crt_parse_file(chain, ca_file);
+	if (ret < 0) {
+		return -EINVAL;
+	}
+	/* Nothing usable parsed: an empty or foreign file. */
+	return chain->raw.len == 0U ? -EINVAL : 0;
+}
+
+#define SMTP_TLS_FORMAT snprintf
+#include "../common/smtp_shim_tls_mbedtls.h"
+
+int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_name,
+			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
+			  struct smtp_shim_tls **tls, int *tls_error)
+{
+	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
+	int fd;
+	int rc;
+
+	if (tls == NULL || tls_error == NULL) {
+		return -EINVAL;
+	}
+	*tls = NULL;
+	*tls_error = SMTP_SHIM_TLS_CONNECT;
+	fd = smtp_shim_connect(host, port, timeout_ms);
+	if (fd < 0) {
+		return fd;
+	}
+	rc = smtp_tls_handshake(fd, verify_name != NULL ? verify_name : host, sec_tag, ca_file,
+				deadline, tls, tls_error);
+	if (rc < 0) {
+		smtp_shim_close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+#else /* SMTP_SHIM_NO_TLS */
+
+int smtp_shim_tls_start(int fd, const char *host, int32_t sec_tag, const char *ca_file,
+			uint32_t timeout_ms, struct smtp_shim_tls **tls, int *tls_error)
+{
+	(void)fd;
+	(void)host;
+	(void)sec_tag;
+	(void)ca_file;
+	(void)timeout_ms;
+	if (tls != NULL) {
+		*tls = NULL;
+	}
+	if (tls_error != NULL) {
+		*tls_error = SMTP_SHIM_TLS_UNSUPPORTED;
+	}
+	return -ENOTSUP;
+}
+
+int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_name,
+			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
+			  struct smtp_shim_tls **tls, int *tls_error)
+{
+	(void)port;
+	(void)verify_name;
+	return smtp_shim_tls_start(-1, host, sec_tag, ca_file, timeout_ms, tls, tls_error);
+}
+
+int smtp_shim_tls_send(struct smtp_shim_tls *tls, const uint8_t *buf, size_t len,
+		       uint32_t timeout_ms)
+{
+	(void)tls;
+	(void)buf;
+	(void)len;
+	(void)timeout_ms;
+	return -ENOTSUP;
+}
+
+int smtp_shim_tls_recv(struct smtp_shim_tls *tls, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	(void)tls;
+	(void)buf;
+	(void)len;
+	(void)timeout_ms;
+	return -ENOTSUP;
+}
+
+void smtp_shim_tls_close(struct smtp_shim_tls *tls, uint32_t timeout_ms)
+{
+	(void)tls;
+	(void)timeout_ms;
+}
+
+#endif /* SMTP_SHIM_NO_TLS */

@@ -7,7 +7,10 @@
 //! POSIX twin (`shim/posix/`) instead, so this very code also runs in the host tests against real
 //! servers (`tests/zsock_transport.rs`).
 //!
-//! - [`ZsockTransport`]: a [`Transport`] over one TCP connection, with per-call timeouts;
+//! - [`ZsockTransport`]: a [`Transport`] over one TCP connection, with per-call timeouts, and TLS
+//!   (STARTTLS and implicit) through the shim: mbedTLS driven over the socket by
+//!   `shim/common/smtp_shim_tls_mbedtls.h` (the same C on Zephyr and in the host tests), or, for
+//!   implicit TLS on Zephyr, a Zephyr TLS socket (docs/ARCHITECTURE.md, "TLS");
 //! - [`ZsockClock`]: uptime, wall clock (when set) and entropy;
 //! - [`ShimMutex`] and [`in_isr`]: what the C API needs to serialise a shared client and to
 //!   refuse interrupt context;
@@ -17,18 +20,48 @@
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::fmt;
+use core::ptr::{self, NonNull};
 
 use embedded_io::{ErrorKind, ErrorType, Read, Write};
 
 use crate::client::{Auth, Client, Config, Mail, Timeouts};
 use crate::error::{status, Error};
-use crate::transport::{Clock, Transport};
+use crate::transport::{Clock, ConnectTlsError, TlsError, Transport};
 
 mod ffi {
     use core::ffi::{c_char, c_int, c_void};
 
+    /// `struct smtp_shim_tls`: opaque, only ever behind a pointer the shim returned.
+    #[repr(C)]
+    pub struct ShimTls {
+        _opaque: [u8; 0],
+    }
+
     // Declarations of shim/include/smtp_shim.h (both implementations follow that header).
     extern "C" {
+        pub fn smtp_shim_tls_start(
+            fd: c_int,
+            host: *const c_char,
+            sec_tag: i32,
+            ca_file: *const c_char,
+            timeout_ms: u32,
+            tls: *mut *mut ShimTls,
+            tls_error: *mut c_int,
+        ) -> c_int;
+        #[allow(clippy::too_many_arguments)] // the C prototype
+        pub fn smtp_shim_tls_connect(
+            host: *const c_char,
+            port: u16,
+            verify_name: *const c_char,
+            sec_tag: i32,
+            ca_file: *const c_char,
+            timeout_ms: u32,
+            tls: *mut *mut ShimTls,
+            tls_error: *mut c_int,
+        ) -> c_int;
+        pub fn smtp_shim_tls_send(tls: *mut ShimTls, buf: *const u8, len: usize, timeout_ms: u32) -> c_int;
+        pub fn smtp_shim_tls_recv(tls: *mut ShimTls, buf: *mut u8, len: usize, timeout_ms: u32) -> c_int;
+        pub fn smtp_shim_tls_close(tls: *mut ShimTls, timeout_ms: u32);
         pub fn smtp_shim_connect(host: *const c_char, port: u16, timeout_ms: u32) -> c_int;
         pub fn smtp_shim_send(fd: c_int, buf: *const u8, len: usize, timeout_ms: u32) -> c_int;
         pub fn smtp_shim_recv(fd: c_int, buf: *mut u8, len: usize, timeout_ms: u32) -> c_int;
@@ -61,8 +94,44 @@ const CLASS_NO_MEMORY: c_int = 9;
 const CLASS_INTERRUPTED: c_int = 11;
 const CLASS_UNSUPPORTED: c_int = 12;
 
+// Values of enum smtp_shim_tls_error (smtp_shim.h).
+const TLS_UNSUPPORTED: c_int = 1;
+const TLS_NO_TRUST_ANCHORS: c_int = 2;
+const TLS_UNTRUSTED: c_int = 3;
+const TLS_NAME_MISMATCH: c_int = 4;
+const TLS_EXPIRED: c_int = 5;
+const TLS_TIMEOUT: c_int = 7;
+const TLS_CONNECT: c_int = 8;
+
+fn tls_error(class: c_int) -> TlsError {
+    match class {
+        TLS_UNSUPPORTED => TlsError::Unsupported,
+        TLS_NO_TRUST_ANCHORS => TlsError::NoTrustAnchors,
+        TLS_UNTRUSTED => TlsError::UntrustedCertificate,
+        TLS_NAME_MISMATCH => TlsError::NameMismatch,
+        TLS_EXPIRED => TlsError::Expired,
+        TLS_TIMEOUT => TlsError::Timeout,
+        _ => TlsError::Handshake,
+    }
+}
+
 /// Longest host name accepted by [`ZsockTransport::connect`] (RFC 1035: 255 octets).
 pub const MAX_HOST: usize = 255;
+
+/// `host` as a NUL-terminated C string in a fixed buffer; `None` when it is empty, longer than
+/// [`MAX_HOST`] or contains a NUL.
+fn c_host(host: &str) -> Option<[u8; MAX_HOST + 1]> {
+    let bytes = host.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_HOST || bytes.contains(&0) {
+        return None;
+    }
+    let mut name = [0u8; MAX_HOST + 1];
+    name[..bytes.len()].copy_from_slice(bytes);
+    Some(name)
+}
+
+/// Longest wait for the peer to take our close_notify when a TLS connection is closed.
+const CLOSE_NOTIFY_MS: u32 = 1000;
 
 /// A failed shim call: the errno value it returned and its classification.
 ///
@@ -125,23 +194,113 @@ impl embedded_io::Error for ZsockError {
     }
 }
 
-/// One TCP connection through the shim. Closed on drop.
+/// One TCP connection through the shim, optionally with TLS. Closed on drop.
+///
+/// TLS ([`Transport::start_tls`], [`Transport::connect_tls`]) verifies the server against trust
+/// anchors that depend on the platform:
+/// - Zephyr: the CA certificate(s) in the TLS credential store under the sec tag
+///   [`ZsockTransport::with_sec_tag`] (default: Kconfig `CONFIG_SMTP_CLIENT_TLS_SEC_TAG`, where the
+///   module registers `CONFIG_SMTP_CLIENT_TLS_CA_FILE` at boot);
+/// - the POSIX twin (host tests and tools): the PEM/DER file [`ZsockTransport::with_ca_file`],
+///   else the file named by the environment variable `ZSMTP_CA_FILE`.
 pub struct ZsockTransport {
     fd: c_int,
     timeout_ms: u32,
+    /// The shim's TLS state when mbedTLS runs over `fd` (owned: freed by `close`). `None` for
+    /// plain TCP, and for a Zephyr TLS socket (which does TLS inside the socket).
+    tls: Option<NonNull<ffi::ShimTls>>,
+    /// Whether the connection is encrypted (either way).
+    encrypted: bool,
+    sec_tag: i32,
+    ca_file: Option<&'static CStr>,
 }
+
+// SAFETY: the TLS state behind `tls` is owned by this transport alone (allocated by the shim for
+// this connection, freed once in `close`) and is only used through `&mut self`; mbedTLS contexts
+// are not bound to the thread that created them.
+unsafe impl Send for ZsockTransport {}
 
 impl ZsockTransport {
     /// Default bound of each read and write until [`Transport::set_timeout`] is called.
     pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 
     pub const fn new() -> Self {
-        ZsockTransport { fd: -1, timeout_ms: Self::DEFAULT_TIMEOUT_MS }
+        ZsockTransport { fd: -1, timeout_ms: Self::DEFAULT_TIMEOUT_MS, tls: None, encrypted: false, sec_tag: -1, ca_file: None }
+    }
+
+    /// Zephyr: verify servers against the CA certificate(s) registered under this sec tag
+    /// (`tls_credential_add(tag, TLS_CREDENTIAL_CA_CERTIFICATE, ...)`) instead of
+    /// `CONFIG_SMTP_CLIENT_TLS_SEC_TAG`. A negative tag means the Kconfig one. Ignored by the
+    /// POSIX twin.
+    pub const fn with_sec_tag(mut self, sec_tag: i32) -> Self {
+        self.sec_tag = sec_tag;
+        self
+    }
+
+    /// POSIX twin: verify servers against the CA certificate(s) in this PEM or DER file. On
+    /// Zephyr (which reads no files) a CA file makes every handshake fail with
+    /// [`TlsError::NoTrustAnchors`]: provision CAs through the credential store.
+    pub const fn with_ca_file(mut self, path: &'static CStr) -> Self {
+        self.ca_file = Some(path);
+        self
     }
 
     /// Whether a connection is open.
     pub const fn is_connected(&self) -> bool {
         self.fd >= 0
+    }
+
+    /// Whether the open connection is encrypted (after STARTTLS, or implicit TLS).
+    pub const fn is_encrypted(&self) -> bool {
+        self.fd >= 0 && self.encrypted
+    }
+
+    fn ca_file_ptr(&self) -> *const c_char {
+        self.ca_file.map_or(ptr::null(), CStr::as_ptr)
+    }
+
+    /// Implicit TLS to `host`:`port`, verifying the certificate for `verify_name` instead of
+    /// `host`: for a server given by address (the NetX C API) whose certificate names it by
+    /// host name.
+    pub fn connect_tls_verifying(
+        &mut self,
+        host: &str,
+        port: u16,
+        verify_name: &str,
+        timeout_ms: u32,
+    ) -> Result<(), ConnectTlsError<ZsockError>> {
+        self.close();
+        let name = c_host(host).ok_or(ConnectTlsError::Connect(ZsockError::local(ErrorKind::InvalidInput)))?;
+        let verify = c_host(verify_name).ok_or(ConnectTlsError::Tls(TlsError::NameMismatch))?;
+        let mut tls: *mut ffi::ShimTls = ptr::null_mut();
+        let mut class: c_int = 0;
+        // SAFETY: `name` and `verify` are NUL-terminated (c_host) and outlive the call;
+        // `ca_file_ptr` is null or a 'static C string; `tls` and `class` are valid for writes.
+        // The shim keeps none of the pointers it is given; it hands over ownership of the state
+        // it writes to `tls`.
+        let rc = unsafe {
+            ffi::smtp_shim_tls_connect(
+                name.as_ptr().cast::<c_char>(),
+                port,
+                verify.as_ptr().cast::<c_char>(),
+                self.sec_tag,
+                self.ca_file_ptr(),
+                timeout_ms,
+                &mut tls,
+                &mut class,
+            )
+        };
+        if rc < 0 {
+            return Err(if class == TLS_CONNECT {
+                ConnectTlsError::Connect(ZsockError::from_shim(rc))
+            } else {
+                ConnectTlsError::Tls(tls_error(class))
+            });
+        }
+        self.fd = rc;
+        self.tls = NonNull::new(tls);
+        self.encrypted = true;
+        Ok(())
     }
 }
 
@@ -171,9 +330,15 @@ impl Read for ZsockTransport {
         }
         // The shim returns an int: never ask for more than it can count.
         let len = buf.len().min(i32::MAX as usize);
-        // SAFETY: `buf` is valid for writes of `len` bytes for the whole call; the shim writes
-        // at most `len` bytes and keeps no pointer after returning.
-        let rc = unsafe { ffi::smtp_shim_recv(self.fd, buf.as_mut_ptr(), len, self.timeout_ms) };
+        let rc = match self.tls {
+            // SAFETY: `tls` is the live state the shim gave this connection (freed only in
+            // `close`, which also clears it); `buf` is valid for writes of `len` bytes for the
+            // whole call; the shim writes at most `len` bytes and keeps no pointer.
+            Some(tls) => unsafe { ffi::smtp_shim_tls_recv(tls.as_ptr(), buf.as_mut_ptr(), len, self.timeout_ms) },
+            // SAFETY: `buf` is valid for writes of `len` bytes for the whole call; the shim writes
+            // at most `len` bytes and keeps no pointer after returning.
+            None => unsafe { ffi::smtp_shim_recv(self.fd, buf.as_mut_ptr(), len, self.timeout_ms) },
+        };
         if rc < 0 {
             return Err(ZsockError::from_shim(rc));
         }
@@ -190,9 +355,14 @@ impl Write for ZsockTransport {
             return Ok(0);
         }
         let len = buf.len().min(i32::MAX as usize);
-        // SAFETY: `buf` is valid for reads of `len` bytes for the whole call; the shim keeps no
-        // pointer after returning.
-        let rc = unsafe { ffi::smtp_shim_send(self.fd, buf.as_ptr(), len, self.timeout_ms) };
+        let rc = match self.tls {
+            // SAFETY: `tls` is the live state of this connection (see `read`); `buf` is valid
+            // for reads of `len` bytes for the whole call; the shim keeps no pointer.
+            Some(tls) => unsafe { ffi::smtp_shim_tls_send(tls.as_ptr(), buf.as_ptr(), len, self.timeout_ms) },
+            // SAFETY: `buf` is valid for reads of `len` bytes for the whole call; the shim keeps
+            // no pointer after returning.
+            None => unsafe { ffi::smtp_shim_send(self.fd, buf.as_ptr(), len, self.timeout_ms) },
+        };
         if rc < 0 {
             return Err(ZsockError::from_shim(rc));
         }
@@ -214,12 +384,7 @@ impl Write for ZsockTransport {
 impl Transport for ZsockTransport {
     fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ZsockError> {
         self.close();
-        let bytes = host.as_bytes();
-        if bytes.is_empty() || bytes.len() > MAX_HOST || bytes.contains(&0) {
-            return Err(ZsockError::local(ErrorKind::InvalidInput));
-        }
-        let mut name = [0u8; MAX_HOST + 1];
-        name[..bytes.len()].copy_from_slice(bytes);
+        let name = c_host(host).ok_or(ZsockError::local(ErrorKind::InvalidInput))?;
         // SAFETY: `name` is NUL-terminated (at most MAX_HOST bytes were copied into a buffer of
         // MAX_HOST + 1 zeroed bytes) and outlives the call; the shim does not keep the pointer.
         let rc = unsafe { ffi::smtp_shim_connect(name.as_ptr().cast::<c_char>(), port, timeout_ms) };
@@ -235,12 +400,58 @@ impl Transport for ZsockTransport {
     }
 
     fn close(&mut self) {
+        if let Some(tls) = self.tls.take() {
+            // SAFETY: the state the shim gave this connection, freed exactly once (taken out of
+            // `self.tls` above); its socket is still open.
+            unsafe { ffi::smtp_shim_tls_close(tls.as_ptr(), self.timeout_ms.min(CLOSE_NOTIFY_MS)) };
+        }
+        self.encrypted = false;
         if self.fd >= 0 {
             // SAFETY: `fd` was returned by smtp_shim_connect and is closed exactly once (it is
             // reset to -1 right after).
             unsafe { ffi::smtp_shim_close(self.fd) };
             self.fd = -1;
         }
+    }
+
+    /// On failure the connection is closed: nothing can be sent over it in clear afterwards.
+    fn start_tls(&mut self, host: &str, timeout_ms: u32) -> Result<(), TlsError> {
+        if self.fd < 0 || self.encrypted {
+            return Err(TlsError::Handshake);
+        }
+        let Some(name) = c_host(host) else {
+            self.close();
+            return Err(TlsError::NameMismatch);
+        };
+        let mut tls: *mut ffi::ShimTls = ptr::null_mut();
+        let mut class: c_int = 0;
+        // SAFETY: `fd` is this connection's open socket; `name` is NUL-terminated (c_host) and
+        // outlives the call; `ca_file_ptr` is null or a 'static C string; `tls` and `class` are
+        // valid for writes. The shim keeps none of these pointers and hands over ownership of
+        // the state it writes to `tls`.
+        let rc = unsafe {
+            ffi::smtp_shim_tls_start(
+                self.fd,
+                name.as_ptr().cast::<c_char>(),
+                self.sec_tag,
+                self.ca_file_ptr(),
+                timeout_ms,
+                &mut tls,
+                &mut class,
+            )
+        };
+        if rc < 0 {
+            // Never leave a connection behind on which a later write would go out in clear.
+            self.close();
+            return Err(tls_error(class));
+        }
+        self.tls = NonNull::new(tls);
+        self.encrypted = true;
+        Ok(())
+    }
+
+    fn connect_tls(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ConnectTlsError<ZsockError>> {
+        self.connect_tls_verifying(host, port, host, timeout_ms)
     }
 }
 
@@ -452,6 +663,7 @@ impl ShimConfig {
         let config = Config::new(self.server(), self.port, self.domain(), self.from())
             .timeouts(self.timeouts)
             .pipelining(self.pipelining)
+            .tls(crate::limits::TLS_MODE)
             .allow_plaintext_auth(crate::limits::ALLOW_PLAINTEXT_AUTH);
         match self.auth {
             Auth::None => config,
