@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need; idempotent and quick when everything is there.
 #  - Debian packages: postfix (+ smtp-sink), sasl2-bin (saslpasswd2), swaks, libnet-ssleay-perl
-#    (TLS for swaks), libsasl2-modules (PLAIN/LOGIN), libsasl2-modules-db (sasldb), openssl.
+#    (TLS for swaks), libsasl2-modules (PLAIN/LOGIN), libsasl2-modules-db (sasldb), openssl,
+#    libmbedtls-dev (the TLS of the Zephyr shim's POSIX twin, built by `--features zsock`).
 #    `apt-get update` runs once, and only when something is missing. debconf is preseeded so
 #    that Postfix does not configure (or start) a system mailer.
 #  - A Python venv at $ZSMTP_VENV (default ~/.cache/zsmtp-venv) with aiosmtpd and pytest.
@@ -10,7 +11,8 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-APT_PKGS=(postfix sasl2-bin swaks libnet-ssleay-perl libsasl2-modules libsasl2-modules-db openssl)
+APT_PKGS=(postfix sasl2-bin swaks libnet-ssleay-perl libsasl2-modules libsasl2-modules-db openssl
+          libmbedtls-dev)
 RUST_TARGETS=(thumbv7em-none-eabihf thumbv6m-none-eabi thumbv8m.main-none-eabihf
               riscv32imac-unknown-none-elf x86_64-unknown-none)
 
