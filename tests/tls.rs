@@ -802,23 +802,25 @@ fn log_size() -> u64 {
     std::fs::metadata(maillog()).map(|m| m.len()).unwrap_or(0)
 }
 
-/// Postfix's log from `offset` on, once the session's "disconnect from" line is there
-/// (bounded wait). That line counts the commands Postfix received: `auth=1`, `starttls=0/1`...
-fn session_log(offset: u64) -> String {
+/// The "disconnect from" line of the first Postfix session that connected after `offset` in
+/// its log (bounded wait). That line counts the commands Postfix received from the client:
+/// `auth=1`, `starttls=0/1`... Sessions are told apart by the smtpd process id.
+fn session_line(offset: u64) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let all = std::fs::read(maillog()).unwrap_or_default();
         let text = String::from_utf8_lossy(all.get(offset as usize..).unwrap_or(&[])).to_string();
-        if text.contains(" disconnect from ") {
-            return text;
+        let mut lines = text.lines();
+        let connect = lines.by_ref().find_map(|l| l.split_once("]: connect from ").map(|(head, _)| head.rsplit('[').next().unwrap_or("").to_string()));
+        if let Some(pid) = connect {
+            let tag = format!("smtpd[{pid}]: disconnect from ");
+            if let Some(line) = lines.find(|l| l.contains(&tag)) {
+                return line.to_string();
+            }
         }
-        assert!(Instant::now() < deadline, "no disconnect line in the Postfix log since offset {offset}:\n{text}");
+        assert!(Instant::now() < deadline, "no complete session in the Postfix log since offset {offset}:\n{text}");
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn disconnect_line(log: &str) -> String {
-    log.lines().find(|l| l.contains(" disconnect from ")).unwrap_or("").to_string()
 }
 
 fn token(name: &str) -> String {
@@ -888,8 +890,7 @@ fn postfix_delivers(server: &'static str, port: u16, mode: TlsMode, auth: Auth, 
     assert_eq!(protocol, "ESMTPSA", "TLS and AUTH, by Postfix's own account");
     assert_eq!(sasl_method(&queue_id), mechanism);
     assert!(message.ends_with("delivered over TLS\n.dot line\n"), "{message}");
-    let log = session_log(offset);
-    let line = disconnect_line(&log);
+    let line = session_line(offset);
     if mode == TlsMode::StartTls {
         assert!(line.contains("ehlo=2 starttls=1 auth=1 "), "{line}");
     } else {
@@ -940,7 +941,7 @@ fn postfix_2587_kept_connection_and_a_large_body() {
     let body = &large[large.find("\n\n").unwrap() + 2..];
     assert!(body.as_bytes() == big.as_slice(), "the large body arrived intact");
     delivered("alice", &subjects[0]);
-    let line = disconnect_line(&session_log(offset));
+    let line = session_line(offset);
     assert!(line.contains("ehlo=2 starttls=1 auth=1 mail=2 rcpt=2 data=2 quit=1"), "{line}");
 }
 
@@ -970,7 +971,7 @@ fn postfix_refuses(port: u16, mode: TlsMode, transport: StdTransport, status: u3
     let offset = log_size();
     let mut client: Client<'_, _, _> = Client::new(postfix_config("127.0.0.1", port, mode, Auth::Plain), transport, StdClock::new()).unwrap();
     expect_status(client.send(&Mail::new("never", b"never\n").to(TO)), status);
-    let line = disconnect_line(&session_log(offset));
+    let line = session_line(offset);
     assert!(!line.contains("auth="), "Postfix received no AUTH: {line}");
     line
 }
@@ -1012,7 +1013,7 @@ fn postfix_2587_without_tls() {
     let mut client: Client<'_, _, _> = Client::new(cfg, test_ca(), StdClock::new()).unwrap();
     let e = expect_status(client.send(&Mail::new("never", b"never\n").to(TO)), NX_SMTP_AUTHENTICATION_ERROR);
     assert_eq!(e.kind, ErrorKind::AuthNotOffered);
-    let line = disconnect_line(&session_log(offset));
+    let line = session_line(offset);
     assert!(line.contains("ehlo=1 quit=1 commands=2"), "{line}");
     // Without credentials: Postfix refuses the mail until STARTTLS (530 5.7.0 at MAIL).
     let offset = log_size();
@@ -1022,5 +1023,6 @@ fn postfix_2587_without_tls() {
     let reply = e.reply.expect("the server's reply");
     assert_eq!(reply.code, 530, "{reply}");
     assert!(reply.text().contains("STARTTLS"), "{reply}");
-    session_log(offset);
+    let line = session_line(offset);
+    assert!(line.contains("ehlo=1 mail=0/1"), "{line}");
 }
