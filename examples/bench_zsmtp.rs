@@ -8,6 +8,13 @@
 //! bench_zsmtp raw     PORT BYTES                     the same mail's bytes written on a plain socket
 //! ```
 //!
+//! `--lazy-timeouts` (an experiment for docs/PERFORMANCE.md, not the library's behaviour):
+//! wraps the std transport so that the socket timeouts are set only when the requested value
+//! moves by more than a second, to measure what the two setsockopt calls per read and per write
+//! of the std transport cost. `--coalesce` (also an experiment): holds written bytes (up to
+//! 64 KiB) until the engine next reads or closes, as MSG_MORE/TCP_CORK would, to measure what
+//! TX-sized writes with TCP_NODELAY cost a large body.
+//!
 //! Output: `{"mails":N,"ok":N,"seconds":S,"cpu":C,"bytes":B}` where `seconds` is the wall time
 //! of the timed part (nothing is built or allocated inside it) and `cpu` the CPU time this
 //! process spent in it (user + system, from /proc/self/schedstat, in seconds).
@@ -17,7 +24,7 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Instant;
 use zsmtp::transport::std::{StdClock, StdTransport};
-use zsmtp::{Auth, Client, Config, Mail};
+use zsmtp::{Auth, Client, Config, Mail, Transport};
 
 const HOST: &str = "127.0.0.1";
 const FROM: &str = "bench@example.test";
@@ -61,6 +68,103 @@ fn config(port: u16, auth: bool, lockstep: bool) -> Config<'static> {
     c
 }
 
+/// The std transport, setting socket timeouts only when they move by more than a second.
+struct LazyTimeouts {
+    inner: StdTransport,
+    current: Option<u32>,
+}
+
+impl embedded_io::ErrorType for LazyTimeouts {
+    type Error = <StdTransport as embedded_io::ErrorType>::Error;
+}
+
+impl embedded_io::Read for LazyTimeouts {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.inner.read(buf)
+    }
+}
+
+impl embedded_io::Write for LazyTimeouts {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.inner.flush()
+    }
+}
+
+impl Transport for LazyTimeouts {
+    fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), Self::Error> {
+        self.current = None;
+        self.inner.connect(host, port, timeout_ms)
+    }
+    fn set_timeout(&mut self, timeout_ms: u32) {
+        if self.current.is_none_or(|c| c.abs_diff(timeout_ms) > 1000) {
+            self.current = Some(timeout_ms);
+            self.inner.set_timeout(timeout_ms);
+        }
+    }
+    fn close(&mut self) {
+        self.inner.close()
+    }
+}
+
+/// The std transport, holding written bytes until the next read or close (or 64 KiB).
+struct Coalesce {
+    inner: StdTransport,
+    held: Vec<u8>,
+}
+
+impl Coalesce {
+    fn push(&mut self) -> Result<(), <StdTransport as embedded_io::ErrorType>::Error> {
+        let mut rest = &self.held[..];
+        while !rest.is_empty() {
+            let n = embedded_io::Write::write(&mut self.inner, rest)?;
+            rest = &rest[n..];
+        }
+        self.held.clear();
+        Ok(())
+    }
+}
+
+impl embedded_io::ErrorType for Coalesce {
+    type Error = <StdTransport as embedded_io::ErrorType>::Error;
+}
+
+impl embedded_io::Read for Coalesce {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.push()?;
+        self.inner.read(buf)
+    }
+}
+
+impl embedded_io::Write for Coalesce {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.held.extend_from_slice(buf);
+        if self.held.len() >= 64 * 1024 {
+            self.push()?;
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.push()
+    }
+}
+
+impl Transport for Coalesce {
+    fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), Self::Error> {
+        self.held.clear();
+        self.inner.connect(host, port, timeout_ms)
+    }
+    fn set_timeout(&mut self, timeout_ms: u32) {
+        self.inner.set_timeout(timeout_ms)
+    }
+    fn close(&mut self) {
+        let _ = self.push();
+        self.inner.close()
+    }
+}
+
 fn report(mails: usize, ok: usize, seconds: f64, cpu_ns: u64, bytes: usize) {
     println!(
         "{{\"mails\":{mails},\"ok\":{ok},\"seconds\":{seconds:.6},\"cpu\":{:.6},\"bytes\":{bytes}}}",
@@ -68,8 +172,8 @@ fn report(mails: usize, ok: usize, seconds: f64, cpu_ns: u64, bytes: usize) {
     );
 }
 
-fn oneshot(port: u16, n: usize, auth: bool, lockstep: bool) {
-    let mut client: Client<'_, _, _> = Client::new(config(port, auth, lockstep), StdTransport::new(), StdClock::new()).expect("config");
+fn oneshot<T: Transport>(transport: T, port: u16, n: usize, auth: bool, lockstep: bool) {
+    let mut client: Client<'_, _, _> = Client::new(config(port, auth, lockstep), transport, StdClock::new()).expect("config");
     let mail = Mail::new(SUBJECT, SMALL_BODY).to(TO);
     let (c0, t0) = (cpu_ns(), Instant::now());
     let mut ok = 0;
@@ -82,8 +186,8 @@ fn oneshot(port: u16, n: usize, auth: bool, lockstep: bool) {
     report(n, ok, t0.elapsed().as_secs_f64(), cpu_ns() - c0, 0);
 }
 
-fn kept(port: u16, n: usize, auth: bool, lockstep: bool) {
-    let mut client: Client<'_, _, _> = Client::new(config(port, auth, lockstep), StdTransport::new(), StdClock::new()).expect("config");
+fn kept<T: Transport>(transport: T, port: u16, n: usize, auth: bool, lockstep: bool) {
+    let mut client: Client<'_, _, _> = Client::new(config(port, auth, lockstep), transport, StdClock::new()).expect("config");
     let mail = Mail::new(SUBJECT, SMALL_BODY).to(TO);
     let (c0, t0) = (cpu_ns(), Instant::now());
     let mut ok = 0;
@@ -100,9 +204,9 @@ fn kept(port: u16, n: usize, auth: bool, lockstep: bool) {
     report(n, ok, t0.elapsed().as_secs_f64(), cpu_ns() - c0, 0);
 }
 
-fn large<const TX: usize>(port: u16, bytes: usize) {
+fn large<T: Transport, const TX: usize>(transport: T, port: u16, bytes: usize) {
     let body = large_body(bytes);
-    let mut client: Client<'_, _, _, 512, TX> = Client::new(config(port, false, false), StdTransport::new(), StdClock::new()).expect("config");
+    let mut client: Client<'_, _, _, 512, TX> = Client::new(config(port, false, false), transport, StdClock::new()).expect("config");
     let mail = Mail::new(SUBJECT, &body).to(TO);
     let (c0, t0) = (cpu_ns(), Instant::now());
     let ok = match client.send(&mail) {
@@ -180,14 +284,24 @@ fn main() {
     let flag = |f: &str| args.iter().any(|a| a == f);
     let num = |i: usize| -> usize { args.get(i).and_then(|v| v.parse().ok()).expect("usage: see examples/bench_zsmtp.rs") };
     let port = u16::try_from(num(1)).expect("port");
-    match args.first().map(String::as_str) {
-        Some("oneshot") => oneshot(port, num(2), flag("--auth"), flag("--lockstep")),
-        Some("kept") => kept(port, num(2), flag("--auth"), flag("--lockstep")),
-        Some("large") if flag("--tx8k") => large::<8192>(port, num(2)),
-        Some("large") => large::<1024>(port, num(2)),
+    if flag("--coalesce") {
+        run(args.first().map(String::as_str), port, &flag, &num, || Coalesce { inner: StdTransport::new(), held: Vec::with_capacity(64 * 1024) });
+    } else if flag("--lazy-timeouts") {
+        run(args.first().map(String::as_str), port, &flag, &num, || LazyTimeouts { inner: StdTransport::new(), current: None });
+    } else {
+        run(args.first().map(String::as_str), port, &flag, &num, StdTransport::new);
+    }
+}
+
+fn run<T: Transport>(mode: Option<&str>, port: u16, flag: &dyn Fn(&str) -> bool, num: &dyn Fn(usize) -> usize, transport: impl Fn() -> T) {
+    match mode {
+        Some("oneshot") => oneshot(transport(), port, num(2), flag("--auth"), flag("--lockstep")),
+        Some("kept") => kept(transport(), port, num(2), flag("--auth"), flag("--lockstep")),
+        Some("large") if flag("--tx8k") => large::<T, 8192>(transport(), port, num(2)),
+        Some("large") => large::<T, 1024>(transport(), port, num(2)),
         Some("raw") => raw(port, num(2)),
         _ => {
-            eprintln!("usage: bench_zsmtp oneshot|kept|large|raw PORT N|BYTES [--auth] [--lockstep] [--tx8k]");
+            eprintln!("usage: bench_zsmtp oneshot|kept|large|raw PORT N|BYTES [--auth] [--lockstep] [--tx8k] [--lazy-timeouts] [--coalesce]");
             std::process::exit(2);
         }
     }

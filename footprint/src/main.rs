@@ -246,6 +246,65 @@ extern "C" fn smtp_shim_config_get(key: *const c_char, buf: *mut c_char, len: us
 #[inline(never)]
 extern "C" fn smtp_shim_log(_level: u32, _msg: *const c_char, _len: usize) {}
 
+// TLS is not used by the NetX services here (NetX Duo has none): these say "unsupported".
+const ENOTSUP: c_int = 134;
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_tls_start(
+    _fd: c_int,
+    _host: *const c_char,
+    _sec_tag: i32,
+    _ca_file: *const c_char,
+    _timeout_ms: u32,
+    tls: *mut *mut c_void,
+    tls_error: *mut c_int,
+) -> c_int {
+    // SAFETY: valid out-pointers (shim contract).
+    unsafe {
+        tls.write(core::ptr::null_mut());
+        tls_error.write(1);
+    }
+    -ENOTSUP
+}
+
+#[no_mangle]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+extern "C" fn smtp_shim_tls_connect(
+    _host: *const c_char,
+    _port: u16,
+    _verify_name: *const c_char,
+    _sec_tag: i32,
+    _ca_file: *const c_char,
+    _timeout_ms: u32,
+    tls: *mut *mut c_void,
+    tls_error: *mut c_int,
+) -> c_int {
+    // SAFETY: valid out-pointers (shim contract).
+    unsafe {
+        tls.write(core::ptr::null_mut());
+        tls_error.write(1);
+    }
+    -ENOTSUP
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_tls_send(_tls: *mut c_void, _buf: *const u8, _len: usize, _timeout_ms: u32) -> c_int {
+    -ENOTSUP
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_tls_recv(_tls: *mut c_void, _buf: *mut u8, _len: usize, _timeout_ms: u32) -> c_int {
+    -ENOTSUP
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_tls_close(_tls: *mut c_void, _timeout_ms: u32) {}
+
 /// Keeps every shim function in both images (the baseline never calls them), so that they
 /// cancel out of the difference.
 #[used]
@@ -266,9 +325,15 @@ static SHIM: ShimTable = ShimTable([
     smtp_shim_config_load as *const (),
     smtp_shim_config_get as *const (),
     smtp_shim_log as *const (),
+    smtp_shim_tls_start as *const (),
+    smtp_shim_tls_connect as *const (),
+    smtp_shim_tls_send as *const (),
+    smtp_shim_tls_recv as *const (),
+    smtp_shim_tls_close as *const (),
 ]);
 
-struct ShimTable([*const (); 16]);
+#[allow(dead_code)] // read only through #[used] and black_box
+struct ShimTable([*const (); 21]);
 // SAFETY: the table holds function addresses only; nothing is ever mutated through it.
 unsafe impl Sync for ShimTable {}
 
@@ -421,6 +486,11 @@ fn services(client: *mut c_void) -> [u32; 3] {
     let mut ip = 0u32;
     let mut pool = 0u32;
     let s = |p: &[u8]| p.as_ptr().cast::<c_char>().cast_mut();
+    #[cfg(feature = "logger")]
+    // SAFETY: called once, before any other thread exists (there is none).
+    unsafe {
+        zsmtp::transport::zsock::install_logger(zsmtp_log_level());
+    }
     // SAFETY: `client` points to writable storage of NX_SMTP_CLIENT's size (main's stack); every
     // string is NUL-terminated and outlives the calls; ip and pool are non-null dummies (unused).
     unsafe {
@@ -444,6 +514,11 @@ fn services(client: *mut c_void) -> [u32; 3] {
 
 #[cfg(not(feature = "baseline"))]
 type ClientStorage = NxSmtpClient;
+
+#[cfg(feature = "logger")]
+fn zsmtp_log_level() -> log::LevelFilter {
+    log::LevelFilter::Info
+}
 
 #[cfg(feature = "baseline")]
 #[inline(never)]
