@@ -802,20 +802,30 @@ fn log_size() -> u64 {
     std::fs::metadata(maillog()).map(|m| m.len()).unwrap_or(0)
 }
 
-/// The "disconnect from" line of the first Postfix session that connected after `offset` in
-/// its log (bounded wait). That line counts the commands Postfix received from the client:
-/// `auth=1`, `starttls=0/1`... Sessions are told apart by the smtpd process id.
+/// The log of the first smtpd session that connected after `offset` in Postfix's log
+/// (bounded wait), ending with its "disconnect from" line, which counts the commands Postfix
+/// received from the client: `auth=1`, `starttls=0/1`... Sessions are told apart by the
+/// smtpd process id; bare port probes (commands=0/0 and no TLS alert) are passed over.
 fn session_line(offset: u64) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let all = std::fs::read(maillog()).unwrap_or_default();
         let text = String::from_utf8_lossy(all.get(offset as usize..).unwrap_or(&[])).to_string();
-        let mut lines = text.lines();
-        let connect = lines.by_ref().find_map(|l| l.split_once("]: connect from ").map(|(head, _)| head.rsplit('[').next().unwrap_or("").to_string()));
-        if let Some(pid) = connect {
-            let tag = format!("smtpd[{pid}]: disconnect from ");
-            if let Some(line) = lines.find(|l| l.contains(&tag)) {
-                return line.to_string();
+        let mut open: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+        for line in text.lines() {
+            let Some((head, message)) = line.split_once("]: ") else { continue };
+            let Some((_, pid)) = head.rsplit_once("smtpd[") else { continue };
+            if message.starts_with("connect from ") {
+                open.insert(pid.to_string(), Vec::new());
+            } else if let Some(session) = open.get_mut(pid) {
+                session.push(message.to_string());
+                if message.starts_with("disconnect from ") {
+                    let session = open.remove(pid).unwrap_or_default();
+                    let probe = message.ends_with(" commands=0/0") && !session.iter().any(|l| l.contains("alert"));
+                    if !probe {
+                        return session.join("\n");
+                    }
+                }
             }
         }
         assert!(Instant::now() < deadline, "no complete session in the Postfix log since offset {offset}:\n{text}");
@@ -982,21 +992,24 @@ fn postfix_2587_with_an_unknown_ca_gets_no_credentials() {
     let other = Ca::new("not the test CA");
     let line = postfix_refuses(2587, TlsMode::StartTls, other.transport(), NX_SMTP_TLS_UNTRUSTED_CERTIFICATE);
     assert!(line.contains("ehlo=1 starttls=0/1 "), "{line}");
+    assert!(line.contains("alert unknown ca"), "{line}");
 }
 
 #[test]
 #[ignore = "needs servers: run scripts/test"]
 fn postfix_2587_with_the_system_roots_is_untrusted() {
     let line = postfix_refuses(2587, TlsMode::StartTls, StdTransport::new(), NX_SMTP_TLS_UNTRUSTED_CERTIFICATE);
-    assert!(line.contains("starttls=0/1"), "{line}");
+    assert!(line.contains("starttls=0/1") && line.contains("alert unknown ca"), "{line}");
 }
 
 #[test]
 #[ignore = "needs servers: run scripts/test"]
 fn postfix_2465_with_an_unknown_ca_gets_nothing() {
     let other = Ca::new("not the test CA");
-    let line = postfix_refuses(2465, TlsMode::Implicit, other.transport(), NX_SMTP_TLS_UNTRUSTED_CERTIFICATE);
-    assert!(line.contains("commands=0/0"), "{line}");
+    let session = postfix_refuses(2465, TlsMode::Implicit, other.transport(), NX_SMTP_TLS_UNTRUSTED_CERTIFICATE);
+    assert!(session.contains("commands=0/0"), "{session}");
+    // Postfix got the client's alert: the client refused the certificate.
+    assert!(session.contains("alert unknown ca"), "{session}");
 }
 
 #[test]

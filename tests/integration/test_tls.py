@@ -57,19 +57,30 @@ def log_offset():
 
 
 def session_line(offset, timeout=10):
-    """The 'disconnect from' line of the first smtpd session that connected after `offset` in
-    Postfix's log (sessions told apart by smtpd's pid). It counts the commands Postfix got:
-    'ehlo=2 starttls=1 auth=1 ...'."""
+    """The log of the first smtpd session that connected after `offset` in Postfix's log
+    (sessions told apart by smtpd's pid; bare port probes, which end with commands=0/0 and
+    no TLS alert, are passed over), ending with its 'disconnect from' line, which counts the
+    commands Postfix got: 'ehlo=2 starttls=1 auth=1 ...'."""
     deadline = time.monotonic() + timeout
     while True:
         with open(MAILLOG, "rb") as f:
             f.seek(offset)
             text = f.read().decode("utf-8", "replace")
-        m = re.search(r"smtpd\[(\d+)\]: connect from ", text)
-        if m:
-            d = re.search(r"smtpd\[%s\]: disconnect from .*" % m.group(1), text[m.end():])
-            if d:
-                return d.group(0)
+        open_sessions = {}
+        for line in text.splitlines():
+            m = re.search(r"smtpd\[(\d+)\]: (.*)", line)
+            if not m:
+                continue
+            pid, msg = m.groups()
+            if msg.startswith("connect from "):
+                open_sessions[pid] = []
+            elif pid in open_sessions:
+                open_sessions[pid].append(msg)
+                if msg.startswith("disconnect from "):
+                    session = open_sessions.pop(pid)
+                    probe = msg.endswith(" commands=0/0") and not any("alert" in l for l in session)
+                    if not probe:
+                        return "\n".join(session)
         assert time.monotonic() < deadline, "no complete session in %s since %d:\n%s" % (
             MAILLOG, offset, text)
         time.sleep(0.05)
@@ -212,8 +223,10 @@ def test_unknown_ca_at_postfix(postfix, pki, body_file, port, mode, counted):
                          extra=tls(mode, ca=pki.ca)))
     r.error("NX_SMTP_TLS_UNTRUSTED_CERTIFICATE")
     assert b"not signed by a trusted CA" in r.stderr, r
-    line = session_line(offset)
-    assert counted in line and "auth=" not in line, line
+    session = session_line(offset)
+    assert counted in session and "auth=" not in session, session
+    # Postfix got the client's alert: it was the client that refused the certificate.
+    assert "alert unknown ca" in session, session
     postfix.assert_nothing_new(snap, settle=0.5)
 
 
