@@ -15,10 +15,12 @@
 //!    shim) is built against the host's mbedTLS (Debian: libmbedtls-dev) and links `mbedtls`,
 //!    `mbedx509` and `mbedcrypto`; `ZSMTP_SHIM_TLS=0` builds the twin without TLS instead (every
 //!    TLS call then fails as unsupported). A C program linking the host static library built
-//!    with `zsock` adds `-lmbedtls -lmbedx509 -lmbedcrypto`.
-//! 3. The default TLS mode of the Zephyr configuration and the C API: Kconfig choice
-//!    `CONFIG_SMTP_CLIENT_TLS_{NONE,STARTTLS,IMPLICIT}` (or `ZSMTP_TLS_MODE` = none, starttls,
-//!    implicit) forwarded as `ZSMTP_TLS_MODE`.
+//!    with `zsock` adds `-lmbedtls -lmbedx509 -lmbedcrypto`. Another mbedTLS than the system's
+//!    (2.28 and 3.x work): `ZSMTP_MBEDTLS_INCLUDE_DIR` (its `include/`) and
+//!    `ZSMTP_MBEDTLS_LIB_DIR` (where its libraries are).
+//! 3. The default TLS mode of the Zephyr configuration and the C API: the Kconfig choice
+//!    `SMTP_CLIENT_TLS` (`CONFIG_SMTP_CLIENT_TLS_STARTTLS=y`, `CONFIG_SMTP_CLIENT_TLS_IMPLICIT=y`,
+//!    else none), or `ZSMTP_TLS_MODE` = none, starttls or implicit, forwarded as `ZSMTP_TLS_MODE`.
 //!
 //! Only `std` is used: no build-dependency.
 
@@ -157,8 +159,12 @@ fn build_posix_shim() {
         Ok("1") | Err(_) => true,
         Ok(other) => panic!("ZSMTP_SHIM_TLS must be 0 or 1, not {other:?}"),
     };
+    println!("cargo:rerun-if-env-changed=ZSMTP_MBEDTLS_INCLUDE_DIR");
+    println!("cargo:rerun-if-env-changed=ZSMTP_MBEDTLS_LIB_DIR");
+    let mbedtls_include = env::var_os("ZSMTP_MBEDTLS_INCLUDE_DIR").filter(|v| !v.is_empty()).map(PathBuf::from);
+    let mbedtls_lib = env::var_os("ZSMTP_MBEDTLS_LIB_DIR").filter(|v| !v.is_empty()).map(PathBuf::from);
     if tls {
-        check_mbedtls(&compiler, &out);
+        check_mbedtls(&compiler, &out, mbedtls_include.as_deref());
     }
 
     let object = out.join("smtp_shim_posix.o");
@@ -168,6 +174,9 @@ fn build_posix_shim() {
     if !tls {
         compile.arg("-DSMTP_SHIM_NO_TLS");
     }
+    if let (true, Some(dir)) = (tls, &mbedtls_include) {
+        compile.arg("-I").arg(dir);
+    }
     run(compile.arg(&sources[0]).arg("-o").arg(&object));
     let _ = fs::remove_file(&library);
     run(Command::new(&archiver).arg("crs").arg(&library).arg(&object));
@@ -175,6 +184,9 @@ fn build_posix_shim() {
     println!("cargo:rustc-link-search=native={}", out.display());
     println!("cargo:rustc-link-lib=static=smtp_shim_posix");
     if tls {
+        if let Some(dir) = &mbedtls_lib {
+            println!("cargo:rustc-link-search=native={}", dir.display());
+        }
         // Order matters for static linkers: the TLS layer before X.509 before the crypto.
         for lib in ["mbedtls", "mbedx509", "mbedcrypto"] {
             println!("cargo:rustc-link-lib={lib}");
@@ -183,11 +195,15 @@ fn build_posix_shim() {
 }
 
 /// Fails the build early, with the fix, when the mbedTLS headers are missing.
-fn check_mbedtls(compiler: &PathBuf, out: &std::path::Path) {
+fn check_mbedtls(compiler: &PathBuf, out: &std::path::Path, include: Option<&std::path::Path>) {
     let probe = out.join("mbedtls_probe.c");
     fs::write(&probe, "#include <mbedtls/ssl.h>\n#include <mbedtls/x509_crt.h>\nint zsmtp_probe;\n")
         .expect("write the mbedTLS probe");
-    let status = Command::new(compiler).arg("-fsyntax-only").arg(&probe).status();
+    let mut command = Command::new(compiler);
+    if let Some(dir) = include {
+        command.arg("-I").arg(dir);
+    }
+    let status = command.arg("-fsyntax-only").arg(&probe).status();
     if !matches!(status, Ok(s) if s.success()) {
         panic!(
             "feature `zsock` builds the shim's POSIX twin with TLS over the host's mbedTLS, whose \

@@ -20,7 +20,9 @@
  *  - NX_IP and NX_PACKET_POOL are accepted and ignored (sockets come from the platform);
  *  - one client may be used from several threads: sends on one client are serialised by a
  *    lock inside the client; different clients are independent;
- *  - nx_smtp_client_last_reply_get() returns the server reply that decided the last send.
+ *  - nx_smtp_client_last_reply_get() returns the server reply that decided the last send;
+ *  - nx_smtp_client_tls_set() chooses STARTTLS or implicit TLS, with certificate
+ *    verification (NetX Duo's SMTP client has no TLS).
  *
  * C99; compiles with -Wall -Wextra -Werror -pedantic, and as C++.
  */
@@ -176,6 +178,40 @@ typedef struct NXD_ADDRESS_STRUCT
 #ifndef NX_SMTP_HOST_NOT_FOUND
 #define NX_SMTP_HOST_NOT_FOUND             0xC1
 #endif
+/* TLS (nx_smtp_client_tls_set). In every case below nothing was sent after the failure: no
+   credentials, no mail. */
+/* STARTTLS was required but the server does not offer it, or refused it. */
+#ifndef NX_SMTP_STARTTLS_UNAVAILABLE
+#define NX_SMTP_STARTTLS_UNAVAILABLE       0xC2
+#endif
+/* The TLS handshake failed (protocol error, alert, connection closed). */
+#ifndef NX_SMTP_TLS_HANDSHAKE_FAILED
+#define NX_SMTP_TLS_HANDSHAKE_FAILED       0xC3
+#endif
+/* The server's certificate is not signed by a trusted CA, or no CA is configured. */
+#ifndef NX_SMTP_TLS_UNTRUSTED_CERTIFICATE
+#define NX_SMTP_TLS_UNTRUSTED_CERTIFICATE  0xC4
+#endif
+/* The server's certificate does not name the server (see nx_smtp_client_tls_set). */
+#ifndef NX_SMTP_TLS_NAME_MISMATCH
+#define NX_SMTP_TLS_NAME_MISMATCH          0xC5
+#endif
+/* The server's certificate is expired or not yet valid. */
+#ifndef NX_SMTP_TLS_CERTIFICATE_EXPIRED
+#define NX_SMTP_TLS_CERTIFICATE_EXPIRED    0xC6
+#endif
+/* The server sent bytes after its "220" to STARTTLS, before the handshake (an injection). */
+#ifndef NX_SMTP_TLS_UNEXPECTED_DATA
+#define NX_SMTP_TLS_UNEXPECTED_DATA        0xC7
+#endif
+/* Credentials would have gone over an unencrypted connection; none were sent. */
+#ifndef NX_SMTP_PLAINTEXT_AUTH_REFUSED
+#define NX_SMTP_PLAINTEXT_AUTH_REFUSED     0xC8
+#endif
+/* TLS was asked for, but this build has none for that mode. */
+#ifndef NX_SMTP_TLS_NOT_SUPPORTED
+#define NX_SMTP_TLS_NOT_SUPPORTED          0xC9
+#endif
 
 /* ---------------------------------------------------------------------------------------
  * Authentication types and priorities (NetX values).
@@ -193,6 +229,17 @@ typedef struct NXD_ADDRESS_STRUCT
 #endif
 #ifndef NX_SMTP_CLIENT_AUTH_PLAIN
 #define NX_SMTP_CLIENT_AUTH_PLAIN    3
+#endif
+
+/* Transport security (ours, for nx_smtp_client_tls_set). */
+#ifndef NX_SMTP_CLIENT_TLS_NONE
+#define NX_SMTP_CLIENT_TLS_NONE      0   /* plain TCP */
+#endif
+#ifndef NX_SMTP_CLIENT_TLS_STARTTLS
+#define NX_SMTP_CLIENT_TLS_STARTTLS  1   /* STARTTLS, required (usually port 587) */
+#endif
+#ifndef NX_SMTP_CLIENT_TLS_IMPLICIT
+#define NX_SMTP_CLIENT_TLS_IMPLICIT  2   /* TLS from the first byte (usually port 465) */
 #endif
 
 #ifndef NX_SMTP_MAIL_PRIORITY_LOW
@@ -276,8 +323,9 @@ typedef char nx_smtp_client_nxd_address_needs_v6[(sizeof(NXD_ADDRESS) == 5 * siz
 
 /* ---------------------------------------------------------------------------------------
  * The client control block: allocated by the application (static, stack or heap),
- * initialised by nxd_smtp_client_create. The public fields keep NetX's names; the fields
- * after nx_smtp_server_port are the engine's and must not be touched.
+ * initialised by nxd_smtp_client_create. The public fields keep NetX's names; the TLS fields
+ * are set by nx_smtp_client_tls_set; the fields after them are the engine's and must not be
+ * touched.
  * ------------------------------------------------------------------------------------- */
 typedef struct NX_SMTP_CLIENT_STRUCT
 {
@@ -289,6 +337,8 @@ typedef struct NX_SMTP_CLIENT_STRUCT
     UINT        nx_smtp_client_authentication_type;                         /* LOGIN, PLAIN or NONE */
     NXD_ADDRESS nx_smtp_server_address;
     USHORT      nx_smtp_server_port;
+    UINT        nx_smtp_client_tls_mode;                                    /* NX_SMTP_CLIENT_TLS_* (nx_smtp_client_tls_set) */
+    CHAR        nx_smtp_client_tls_server_name[NX_SMTP_CLIENT_MAX_DOMAIN + 1]; /* name the certificate must carry; "" = the address */
 
     /* Engine state. */
     ULONG       nx_smtp_client_mail_sequence;                               /* sends so far (Message-ID) */
@@ -335,8 +385,29 @@ UINT nx_smtp_mail_send(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_address, UINT
 UINT nx_smtp_client_last_reply_get(NX_SMTP_CLIENT *client_ptr, UINT *reply_code,
                                    CHAR *text, UINT text_size);
 
+/* Ours: the transport security of the client's following sends.
+     tls_mode     NX_SMTP_CLIENT_TLS_NONE, NX_SMTP_CLIENT_TLS_STARTTLS (required: a server that
+                  does not offer it fails the send with NX_SMTP_STARTTLS_UNAVAILABLE) or
+                  NX_SMTP_CLIENT_TLS_IMPLICIT (TLS from the first byte). The port given to create
+                  is kept: use 587 or 465 there.
+     server_name  the host name the server's certificate must carry (also sent as SNI), e.g.
+                  "smtp.example.com": NetX gives the server as an address, certificates name it
+                  by host name. NULL or "": the certificate must name the address itself. Copied.
+   The chain is verified against the platform's trust anchors: on Zephyr the CA certificate(s)
+   registered under CONFIG_SMTP_CLIENT_TLS_SEC_TAG (CONFIG_SMTP_CLIENT_TLS_CA_FILE registers one
+   at boot); in the host library, the CA file named by $ZSMTP_CA_FILE (else $SSL_CERT_FILE; build
+   with the zsock shim) or the system's CAs ($SSL_CERT_FILE honoured; std build). After create
+   the mode is the module's default (Zephyr: Kconfig SMTP_CLIENT_TLS; host: NONE). With TLS,
+   credentials are sent only after the handshake succeeded; without it they are refused
+   (NX_SMTP_PLAINTEXT_AUTH_REFUSED) unless CONFIG_SMTP_CLIENT_ALLOW_PLAINTEXT_AUTH.
+   Returns NX_SUCCESS, NX_PTR_ERROR (NULL client), NX_SMTP_CLIENT_NOT_INTIALIZED,
+   NX_SMTP_INVALID_PARAM (unknown mode; a name that is not a host name or IP literal),
+   NX_SIZE_ERROR (name longer than NX_SMTP_CLIENT_MAX_DOMAIN) or NX_CALLER_ERROR (ISR). On
+   failure nothing changes. Thread context; serialised with sends on the same client. */
+UINT nx_smtp_client_tls_set(NX_SMTP_CLIENT *client_ptr, UINT tls_mode, CHAR *server_name);
+
 /* Layout check for tests: sizeof(NX_SMTP_CLIENT) as the library sees it, and the offset of
-   field number `field` (0 = nx_smtp_client_id ... 13 = nx_smtp_client_lock, in declaration
+   field number `field` (0 = nx_smtp_client_id ... 15 = nx_smtp_client_lock, in declaration
    order; 0xFFFFFFFF past the last). */
 UINT _nx_smtp_client_layout_size(void);
 UINT _nx_smtp_client_layout_offset(UINT field);

@@ -1,7 +1,8 @@
 //! NetX Duo's SMTP client C API (`include/nxd_smtp_client.h`), behind the `capi` feature.
 //!
 //! `nxd_smtp_client_create`, `nx_smtp_client_delete` and `nx_smtp_mail_send` keep NetX Duo's
-//! prototypes, argument checks and status values; `nx_smtp_client_last_reply_get` is ours.
+//! prototypes, argument checks and status values; `nx_smtp_client_last_reply_get` and
+//! `nx_smtp_client_tls_set` (TLS, which create() has no argument for) are ours.
 //! The client control block [`NxSmtpClient`] is allocated by the C caller and mirrors
 //! `NX_SMTP_CLIENT` field for field; every string given to create is copied into it.
 //!
@@ -29,9 +30,10 @@ use core::mem::{align_of, offset_of, size_of};
 use core::ptr::{self, addr_of, addr_of_mut};
 use core::sync::atomic::{compiler_fence, AtomicUsize, Ordering};
 
-use crate::client::{Auth, Config, Mail, Priority};
+use crate::client::{Auth, Config, Mail, Priority, TlsMode};
 use crate::error::{status, ServerReply};
 use crate::session::{self, Parts};
+use crate::transport::{ConnectTlsError, TlsError, Transport};
 use crate::wire::out::{Full, Out, Sink};
 use crate::wire::validate;
 
@@ -55,6 +57,11 @@ pub const NX_SMTP_CLIENT_AUTH_NONE: c_uint = 0xFFFF;
 pub const NX_SMTP_CLIENT_AUTH_LOGIN: c_uint = 1;
 pub const NX_SMTP_CLIENT_AUTH_CRAM_MD5: c_uint = 2;
 pub const NX_SMTP_CLIENT_AUTH_PLAIN: c_uint = 3;
+
+/// `NX_SMTP_CLIENT_TLS_*`: the transport security of a client (`nx_smtp_client_tls_set`).
+pub const NX_SMTP_CLIENT_TLS_NONE: c_uint = 0;
+pub const NX_SMTP_CLIENT_TLS_STARTTLS: c_uint = 1;
+pub const NX_SMTP_CLIENT_TLS_IMPLICIT: c_uint = 2;
 
 /// `NX_SMTP_MAIL_PRIORITY_*`.
 pub const NX_SMTP_MAIL_PRIORITY_LOW: c_uint = 1;
@@ -86,6 +93,8 @@ pub struct NxSmtpClient {
     pub nx_smtp_client_authentication_type: c_uint,
     pub nx_smtp_server_address: NxdAddress,
     pub nx_smtp_server_port: c_ushort,
+    pub nx_smtp_client_tls_mode: c_uint,
+    pub nx_smtp_client_tls_server_name: [u8; MAX_DOMAIN + 1],
     pub nx_smtp_client_mail_sequence: c_ulong,
     pub nx_smtp_client_last_reply_code: c_uint,
     pub nx_smtp_client_last_reply_text: [u8; MAX_REPLY_TEXT + 1],
@@ -94,8 +103,11 @@ pub struct NxSmtpClient {
     pub nx_smtp_client_lock: LockWords,
 }
 
+/// Number of fields of `NX_SMTP_CLIENT`.
+const FIELDS: usize = 16;
+
 /// Field offsets in declaration order (what `_nx_smtp_client_layout_offset` reports).
-const FIELD_OFFSETS: [usize; 14] = [
+const FIELD_OFFSETS: [usize; FIELDS] = [
     offset_of!(NxSmtpClient, nx_smtp_client_id),
     offset_of!(NxSmtpClient, nx_smtp_username),
     offset_of!(NxSmtpClient, nx_smtp_password),
@@ -104,6 +116,8 @@ const FIELD_OFFSETS: [usize; 14] = [
     offset_of!(NxSmtpClient, nx_smtp_client_authentication_type),
     offset_of!(NxSmtpClient, nx_smtp_server_address),
     offset_of!(NxSmtpClient, nx_smtp_server_port),
+    offset_of!(NxSmtpClient, nx_smtp_client_tls_mode),
+    offset_of!(NxSmtpClient, nx_smtp_client_tls_server_name),
     offset_of!(NxSmtpClient, nx_smtp_client_mail_sequence),
     offset_of!(NxSmtpClient, nx_smtp_client_last_reply_code),
     offset_of!(NxSmtpClient, nx_smtp_client_last_reply_text),
@@ -114,14 +128,14 @@ const FIELD_OFFSETS: [usize; 14] = [
 
 /// The layout C computes for `NX_SMTP_CLIENT` from the same limits (C's rules: each field at
 /// the next multiple of its alignment, the size rounded up to the largest alignment).
-const fn expected_layout() -> ([usize; 14], usize) {
+const fn expected_layout() -> ([usize; FIELDS], usize) {
     const fn up(n: usize, a: usize) -> usize {
         n.div_ceil(a) * a
     }
     let ul = align_of::<c_ulong>();
     let ui = align_of::<c_uint>();
     let us = align_of::<c_ushort>();
-    let sizes_aligns: [(usize, usize); 14] = [
+    let sizes_aligns: [(usize, usize); FIELDS] = [
         (size_of::<c_ulong>(), ul),
         (MAX_USERNAME + 1, 1),
         (MAX_PASSWORD + 1, 1),
@@ -130,6 +144,8 @@ const fn expected_layout() -> ([usize; 14], usize) {
         (size_of::<c_uint>(), ui),
         (5 * size_of::<c_ulong>(), ul),
         (size_of::<c_ushort>(), us),
+        (size_of::<c_uint>(), ui),
+        (MAX_DOMAIN + 1, 1),
         (size_of::<c_ulong>(), ul),
         (size_of::<c_uint>(), ui),
         (MAX_REPLY_TEXT + 1, 1),
@@ -137,11 +153,11 @@ const fn expected_layout() -> ([usize; 14], usize) {
         (TX_BUFFER_SIZE, 1),
         (LOCK_WORDS * size_of::<c_ulong>(), ul),
     ];
-    let mut offsets = [0usize; 14];
+    let mut offsets = [0usize; FIELDS];
     let mut at = 0;
     let mut max_align = 1;
     let mut i = 0;
-    while i < 14 {
+    while i < FIELDS {
         let (size, align) = sizes_aligns[i];
         at = up(at, align);
         offsets[i] = at;
@@ -160,7 +176,7 @@ const _: () = {
     let (offsets, size) = expected_layout();
     assert!(size_of::<NxSmtpClient>() == size);
     let mut i = 0;
-    while i < 14 {
+    while i < FIELDS {
         assert!(FIELD_OFFSETS[i] == offsets[i]);
         i += 1;
     }
@@ -177,6 +193,7 @@ const _: () = {
 mod platform {
     use super::LockWords;
     use crate::transport::zsock::{in_isr as shim_in_isr, ShimMutex, ZsockClock, ZsockTransport};
+    use crate::transport::ConnectTlsError;
     use crate::client::Timeouts;
     use core::mem::size_of;
 
@@ -198,6 +215,17 @@ mod platform {
 
     pub fn in_isr() -> bool {
         shim_in_isr()
+    }
+
+    /// Implicit TLS to `host` (the address), verifying the certificate for `name`.
+    pub fn connect_tls_as(
+        t: &mut PlatformTransport,
+        host: &str,
+        port: u16,
+        name: &str,
+        timeout_ms: u32,
+    ) -> Result<(), ConnectTlsError<crate::transport::zsock::ZsockError>> {
+        t.connect_tls_verifying(host, port, name, timeout_ms)
     }
 
     /// Timeouts and pipelining from the module's configuration (Kconfig, settings); the
@@ -243,6 +271,7 @@ mod platform {
     use super::LockWords;
     use core::mem::{align_of, size_of};
     use crate::client::Timeouts;
+    use crate::transport::ConnectTlsError;
     use std::sync::{Mutex, PoisonError};
 
     pub type PlatformTransport = crate::transport::std::StdTransport;
@@ -269,6 +298,20 @@ mod platform {
     /// The library's default timeouts, with pipelining.
     pub fn timing() -> (Timeouts, bool) {
         (Timeouts::DEFAULT, true)
+    }
+
+    /// Implicit TLS to `host` (the address), verifying the certificate for `name`: a TCP
+    /// connect, then the handshake at once (TLS from the first byte).
+    pub fn connect_tls_as(
+        t: &mut PlatformTransport,
+        host: &str,
+        port: u16,
+        name: &str,
+        timeout_ms: u32,
+    ) -> Result<(), ConnectTlsError<<PlatformTransport as embedded_io::ErrorType>::Error>> {
+        use crate::transport::Transport;
+        t.connect(host, port, timeout_ms).map_err(ConnectTlsError::Connect)?;
+        t.start_tls(name, timeout_ms).map_err(ConnectTlsError::Tls)
     }
 
     /// # Safety
@@ -429,6 +472,78 @@ pub fn normalise_auth_type(value: c_uint) -> c_uint {
     match value {
         NX_SMTP_CLIENT_AUTH_LOGIN | NX_SMTP_CLIENT_AUTH_PLAIN | NX_SMTP_CLIENT_AUTH_NONE => value,
         _ => NX_SMTP_CLIENT_AUTH_PLAIN,
+    }
+}
+
+/// `NX_SMTP_CLIENT_TLS_*` as the library's mode; `None` for an unknown value.
+pub fn tls_mode_from(value: c_uint) -> Option<TlsMode> {
+    match value {
+        NX_SMTP_CLIENT_TLS_NONE => Some(TlsMode::None),
+        NX_SMTP_CLIENT_TLS_STARTTLS => Some(TlsMode::StartTls),
+        NX_SMTP_CLIENT_TLS_IMPLICIT => Some(TlsMode::Implicit),
+        _ => None,
+    }
+}
+
+/// The `NX_SMTP_CLIENT_TLS_*` value of a mode.
+pub const fn tls_mode_value(mode: TlsMode) -> c_uint {
+    match mode {
+        TlsMode::None => NX_SMTP_CLIENT_TLS_NONE,
+        TlsMode::StartTls => NX_SMTP_CLIENT_TLS_STARTTLS,
+        TlsMode::Implicit => NX_SMTP_CLIENT_TLS_IMPLICIT,
+    }
+}
+
+/// The platform transport, verifying TLS certificates for the client's TLS server name (when
+/// one was set) instead of the address it connects to: NetX gives the server as an address,
+/// certificates name it by host name.
+struct Named<'n> {
+    inner: platform::PlatformTransport,
+    name: Option<&'n str>,
+}
+
+impl embedded_io::ErrorType for Named<'_> {
+    type Error = <platform::PlatformTransport as embedded_io::ErrorType>::Error;
+}
+
+impl embedded_io::Read for Named<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.inner.read(buf)
+    }
+}
+
+impl embedded_io::Write for Named<'_> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.inner.flush()
+    }
+}
+
+impl Transport for Named<'_> {
+    fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), Self::Error> {
+        self.inner.connect(host, port, timeout_ms)
+    }
+
+    fn set_timeout(&mut self, timeout_ms: u32) {
+        self.inner.set_timeout(timeout_ms)
+    }
+
+    fn close(&mut self) {
+        self.inner.close()
+    }
+
+    fn start_tls(&mut self, host: &str, timeout_ms: u32) -> Result<(), TlsError> {
+        self.inner.start_tls(self.name.unwrap_or(host), timeout_ms)
+    }
+
+    fn connect_tls(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ConnectTlsError<Self::Error>> {
+        match self.name {
+            Some(name) => platform::connect_tls_as(&mut self.inner, host, port, name, timeout_ms),
+            None => self.inner.connect_tls(host, port, timeout_ms),
+        }
     }
 }
 
@@ -663,6 +778,7 @@ unsafe fn create(
         c.nx_smtp_client_authentication_type = auth_type;
         c.nx_smtp_server_address = address;
         c.nx_smtp_server_port = port;
+        c.nx_smtp_client_tls_mode = tls_mode_value(limits::TLS_MODE);
         platform::lock_init(addr_of_mut!(c.nx_smtp_client_lock))
     };
     if !locked {
@@ -798,7 +914,7 @@ pub unsafe extern "C" fn nx_smtp_mail_send(
 unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &str, priority: Priority, subject: &str, body: &[u8]) -> c_uint {
     // SAFETY: disjoint fields of a valid client, none of them the lock words (to which the
     // lock holds a shared reference); exclusive to us while the lock is held.
-    let (username, password, domain, from, auth_type, address, port, sequence, reply_code, reply_text, rx, tx) = unsafe {
+    let (username, password, domain, from, auth_type, address, port, tls_mode, tls_name, sequence, reply_code, reply_text, rx, tx) = unsafe {
         (
             &*addr_of!((*client).nx_smtp_username),
             &*addr_of!((*client).nx_smtp_password),
@@ -807,6 +923,8 @@ unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &str, priority: Prio
             addr_of!((*client).nx_smtp_client_authentication_type).read(),
             addr_of!((*client).nx_smtp_server_address).read(),
             addr_of!((*client).nx_smtp_server_port).read(),
+            addr_of!((*client).nx_smtp_client_tls_mode).read(),
+            &*addr_of!((*client).nx_smtp_client_tls_server_name),
             &mut *addr_of_mut!((*client).nx_smtp_client_mail_sequence),
             &mut *addr_of_mut!((*client).nx_smtp_client_last_reply_code),
             &mut *addr_of_mut!((*client).nx_smtp_client_last_reply_text),
@@ -826,16 +944,19 @@ unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &str, priority: Prio
         let mut ip_buf = [0u8; IP_TEXT_MAX];
         let server = server_text(&address, &mut ip_buf)?;
         let (timeouts, pipelining) = platform::timing();
+        let tls = tls_mode_from(tls_mode).ok_or(status::NX_SMTP_INTERNAL_ERROR)?;
+        let tls_name = field_str(tls_name)?;
         let config = Config::new(server, port, domain, from)
             .auth(auth_of(auth_type), user, pass)
             .timeouts(timeouts)
             .pipelining(pipelining)
+            .tls(tls)
             .allow_plaintext_auth(limits::ALLOW_PLAINTEXT_AUTH);
         let to = [recipient];
         let mail = Mail::new(subject, body).to(&to).priority(priority);
 
         *sequence = sequence.wrapping_add(1);
-        let mut transport = platform::transport();
+        let mut transport = Named { inner: platform::transport(), name: (!tls_name.is_empty()).then_some(tls_name) };
         let mut clock = platform::clock();
         let parts = Parts {
             transport: &mut transport,
@@ -868,6 +989,71 @@ unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &str, priority: Prio
         Ok(()) => status::NX_SUCCESS,
         Err(code) => code,
     }
+}
+
+/// `nx_smtp_client_tls_set` (ours): the transport security of the client's following sends and,
+/// optionally, the host name the server's certificate must carry.
+///
+/// # Safety
+/// `client_ptr` is null or points to an `NX_SMTP_CLIENT` (initialised memory); `server_name` is
+/// null or a NUL-terminated string. No other thread deletes or re-creates the client during the
+/// call.
+#[no_mangle]
+pub unsafe extern "C" fn nx_smtp_client_tls_set(
+    client_ptr: *mut NxSmtpClient,
+    tls_mode: c_uint,
+    server_name: *mut c_char,
+) -> c_uint {
+    if client_ptr.is_null() {
+        return status::NX_PTR_ERROR;
+    }
+    if platform::in_isr() {
+        return status::NX_CALLER_ERROR;
+    }
+    // SAFETY: non-null and valid (contract).
+    if !unsafe { is_created(client_ptr) } {
+        return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
+    }
+    if tls_mode_from(tls_mode).is_none() {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
+    let name: &[u8] = if server_name.is_null() {
+        &[]
+    } else {
+        // SAFETY: non-null and NUL-terminated (contract); read up to its NUL or one byte past
+        // the limit; unchanged during the call.
+        match unsafe { bounded_cstr(server_name, MAX_DOMAIN) } {
+            Ok(n) => n,
+            Err(()) => return status::NX_SIZE_ERROR,
+        }
+    };
+    if !name.is_empty() {
+        let Ok(text) = core::str::from_utf8(name) else {
+            return status::NX_SMTP_INVALID_PARAM;
+        };
+        if validate::server(text).is_err() {
+            return status::NX_SMTP_INVALID_PARAM;
+        }
+    }
+    // A name inside the control block would be overwritten while it is copied.
+    if Region::of(client_ptr.cast_const(), 0).overlaps(name, 1) {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
+    let set = || {
+        // SAFETY: valid client (contract); re-checked under the lock.
+        if !unsafe { is_created(client_ptr) } {
+            return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
+        }
+        // SAFETY: two plain fields of a created client, not the lock words; nobody else uses
+        // them while we hold the lock (sends read them under the same lock).
+        unsafe {
+            addr_of_mut!((*client_ptr).nx_smtp_client_tls_mode).write(tls_mode);
+            store(&mut *addr_of_mut!((*client_ptr).nx_smtp_client_tls_server_name), name);
+        }
+        status::NX_SUCCESS
+    };
+    // SAFETY: a created client: its lock is initialised; valid memory (contract).
+    unsafe { platform::with_lock(lock_of(client_ptr), set) }
 }
 
 /// `nx_smtp_client_last_reply_get` (ours): the reply that decided the last send.
@@ -938,6 +1124,7 @@ pub extern "C" fn _nx_smtp_client_layout_offset(field: c_uint) -> c_uint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ffi::CString;
 
     fn v4(w: u32) -> String {
         let mut b = [0u8; IP_TEXT_MAX];
@@ -1125,7 +1312,54 @@ mod tests {
         for (i, o) in offsets.iter().enumerate() {
             assert_eq!(_nx_smtp_client_layout_offset(i as u32) as usize, *o);
         }
-        assert_eq!(_nx_smtp_client_layout_offset(14), u32::MAX);
+        assert_eq!(_nx_smtp_client_layout_offset(FIELDS as u32), u32::MAX);
+    }
+
+    #[test]
+    fn tls_set() {
+        let mut c = boxed_client();
+        let cp = c.as_mut_ptr();
+        let mut ip = 0u64;
+        let ipp = (&mut ip as *mut u64).cast::<c_void>();
+        let mut addr = NxdAddress { nxd_ip_version: 4, nxd_ip_address: [0x7F00_0001, 0, 0, 0] };
+        let user = c"alice".as_ptr().cast_mut();
+        let from = c"alice@example.test".as_ptr().cast_mut();
+        let dom = c"example.test".as_ptr().cast_mut();
+        let name = c"smtp.example.test".as_ptr().cast_mut();
+        // SAFETY: valid pointers to live values or null.
+        unsafe {
+            assert_eq!(nx_smtp_client_tls_set(cp, NX_SMTP_CLIENT_TLS_STARTTLS, name), 0xB2, "not created");
+            assert_eq!(nxd_smtp_client_create(cp, ipp, ipp, user, user, from, dom, 1, &mut addr, 587), 0);
+            assert_eq!((*cp).nx_smtp_client_tls_mode, tls_mode_value(limits::TLS_MODE), "create sets the default");
+            assert_eq!(nx_smtp_client_tls_set(ptr::null_mut(), 1, name), status::NX_PTR_ERROR);
+            assert_eq!(nx_smtp_client_tls_set(cp, 3, name), status::NX_SMTP_INVALID_PARAM);
+            assert_eq!(nx_smtp_client_tls_set(cp, c_uint::MAX, ptr::null_mut()), status::NX_SMTP_INVALID_PARAM);
+            for bad in [c"smtp example.test", c"smtp.example.test\r\nRCPT TO:<x@y>", c"mail@example.test"] {
+                assert_eq!(nx_smtp_client_tls_set(cp, 1, bad.as_ptr().cast_mut()), status::NX_SMTP_INVALID_PARAM, "{bad:?}");
+            }
+            let long = CString::new("a".repeat(MAX_DOMAIN + 1)).unwrap();
+            assert_eq!(nx_smtp_client_tls_set(cp, 1, long.as_ptr().cast_mut()), status::NX_SIZE_ERROR);
+            // Failed calls changed nothing.
+            assert_eq!((*cp).nx_smtp_client_tls_server_name[0], 0);
+            assert_eq!(nx_smtp_client_tls_set(cp, NX_SMTP_CLIENT_TLS_IMPLICIT, name), 0);
+            assert_eq!((*cp).nx_smtp_client_tls_mode, 2);
+            assert_eq!(&(&(*cp).nx_smtp_client_tls_server_name)[..18], b"smtp.example.test\0");
+            // A name inside the control block is refused.
+            let inside = addr_of_mut!((*cp).nx_smtp_client_domain).cast::<c_char>();
+            assert_eq!(nx_smtp_client_tls_set(cp, 1, inside), status::NX_SMTP_INVALID_PARAM);
+            // NULL or "": verify the address itself.
+            assert_eq!(nx_smtp_client_tls_set(cp, NX_SMTP_CLIENT_TLS_NONE, ptr::null_mut()), 0);
+            assert_eq!(((*cp).nx_smtp_client_tls_mode, (*cp).nx_smtp_client_tls_server_name[0]), (0, 0));
+            assert_eq!(nx_smtp_client_tls_set(cp, 1, c"".as_ptr().cast_mut()), 0);
+            assert_eq!(nx_smtp_client_tls_set(cp, 1, c"::1".as_ptr().cast_mut()), 0, "an IP literal is a name");
+            assert_eq!(nx_smtp_client_delete(cp), 0);
+            assert_eq!((*cp).nx_smtp_client_tls_server_name, [0; MAX_DOMAIN + 1], "delete wipes it");
+            assert_eq!(nx_smtp_client_tls_set(cp, 1, name), 0xB2, "deleted");
+        }
+        assert_eq!(tls_mode_from(0), Some(TlsMode::None));
+        assert_eq!(tls_mode_from(1), Some(TlsMode::StartTls));
+        assert_eq!(tls_mode_from(2), Some(TlsMode::Implicit));
+        assert_eq!(tls_mode_from(3), None);
     }
 
     fn boxed_client() -> Box<std::mem::MaybeUninit<NxSmtpClient>> {

@@ -49,7 +49,7 @@ pub const ALLOW_PLAINTEXT_AUTH: bool =
 
 /// The transport security of the module's configuration (`ShimConfig`) and the initial mode of
 /// C API clients (`nx_smtp_client_tls_set` changes it per client): Kconfig choice
-/// CONFIG_SMTP_CLIENT_TLS_{NONE,STARTTLS,IMPLICIT} on Zephyr, forwarded by build.rs as
+/// SMTP_CLIENT_TLS (CONFIG_SMTP_CLIENT_TLS_STARTTLS, _IMPLICIT, else none) on Zephyr, forwarded by build.rs as
 /// ZSMTP_TLS_MODE ("none", "starttls", "implicit"); none without it.
 pub const TLS_MODE: crate::client::TlsMode = tls_mode(option_env!("ZSMTP_TLS_MODE"));
 

@@ -110,7 +110,7 @@ int smtp_shim_error_class(int err);
  *           module registers CONFIG_SMTP_CLIENT_TLS_CA_FILE there at boot. `ca_file` must be
  *           NULL.
  *   POSIX   the PEM or DER file `ca_file`, or, when it is NULL, the file named by the environment
- *           variable ZSMTP_CA_FILE. `sec_tag` is ignored.
+ *           variable ZSMTP_CA_FILE, else by SSL_CERT_FILE. `sec_tag` is ignored.
  *
  * On failure the TLS calls return a negative errno value and say why in *tls_error:
  */

@@ -10,8 +10,9 @@
  * TLS: the mbedTLS client of shim/common/smtp_shim_tls_mbedtls.h, the very code the Zephyr shim
  * runs for STARTTLS, here over the host's mbedTLS (2.28 or 3.x; build.rs links mbedtls,
  * mbedx509 and mbedcrypto). Implicit TLS is a plain connect followed by the same handshake. The
- * trust anchors come from a CA file (the transport's, or $ZSMTP_CA_FILE). Built with
- * -DSMTP_SHIM_NO_TLS (build.rs: ZSMTP_SHIM_TLS=0), every TLS call answers "unsupported".
+ * trust anchors come from a CA file (the transport's, else $ZSMTP_CA_FILE, else $SSL_CERT_FILE).
+ * Built with -DSMTP_SHIM_NO_TLS (build.rs: ZSMTP_SHIM_TLS=0), every TLS call answers
+ * "unsupported".
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -502,6 +503,9 @@ static int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char
 	(void)sec_tag;
 	if (ca_file == NULL) {
 		ca_file = getenv("ZSMTP_CA_FILE");
+	}
+	if (ca_file == NULL) {
+		ca_file = getenv("SSL_CERT_FILE");
 	}
 	if (ca_file == NULL || ca_file[0] == '\0') {
 		return -ENOENT;

@@ -22,6 +22,27 @@
  * The socket calls are __syscall static inlines (their link symbols are z_impl_zsock_*), which
  * is why the Rust side calls this C file instead of Zephyr directly.
  *
+ * TLS (smtp_shim.h, "TLS"; design in docs/ARCHITECTURE.md, "TLS"):
+ *   STARTTLS (CONFIG_SMTP_CLIENT_TLS_MBEDTLS): shim/common/smtp_shim_tls_mbedtls.h, mbedTLS
+ *     driven over the plain socket, the same C the host tests run; its CA chain is read from the
+ *     credential store with tls_credential_get(), TLS_CREDENTIAL_CA_CERTIFICATE, sec_tag_t
+ *                                                include/zephyr/net/tls_credentials.h
+ *     randomness from sys_csrand_get() (CONFIG_CSPRNG_ENABLED), else sys_rand_get(), as Zephyr's
+ *     own TLS sockets do (subsys/net/lib/sockets/sockets_tls.c, tls_ctr_drbg_random)
+ *                                                include/zephyr/random/random.h
+ *   implicit TLS (CONFIG_NET_SOCKETS_SOCKOPT_TLS): a TLS socket, zsock_socket(family,
+ *     SOCK_STREAM, IPPROTO_TLS_1_2), zsock_setsockopt(SOL_TLS, TLS_SEC_TAG_LIST / TLS_HOSTNAME /
+ *     TLS_PEER_VERIFY = TLS_PEER_VERIFY_REQUIRED / TLS_CERT_VERIFY_CALLBACK with struct
+ *     tls_cert_verify_cb), whose zsock_connect() runs the handshake and fails with ECONNABORTED
+ *     when it fails             include/zephyr/net/socket.h, subsys/net/lib/sockets/sockets_tls.c
+ *                               (ztls_connect_ctx, tls_mbedtls_handshake, tls_opt_*),
+ *                               IPPROTO_TLS_1_2 in include/zephyr/net/net_ip.h;
+ *     without TLS sockets but with CONFIG_SMTP_CLIENT_TLS_MBEDTLS: a plain connect and the
+ *     STARTTLS handshake;
+ *   the CA file of CONFIG_SMTP_CLIENT_TLS_CA_FILE, built in by CMakeLists.txt
+ *     (generate_inc_file_for_target), is registered at boot with tls_credential_add() under
+ *     CONFIG_SMTP_CLIENT_TLS_SEC_TAG                SYS_INIT: include/zephyr/init.h
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 
@@ -39,6 +60,16 @@
 
 #if defined(CONFIG_SMTP_CLIENT_WALL_CLOCK)
 #include <time.h>
+#endif
+
+#if defined(CONFIG_TLS_CREDENTIALS)
+#include <zephyr/init.h>
+#include <zephyr/net/tls_credentials.h>
+#endif
+#if defined(CONFIG_SMTP_CLIENT_TLS_MBEDTLS) || defined(CONFIG_NET_SOCKETS_SOCKOPT_TLS)
+#include <mbedtls/platform.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
 #endif
 
 #include "smtp_shim.h"
@@ -381,3 +412,421 @@ void smtp_shim_close(int fd)
 		(void)zsock_close(fd);
 	}
 }
+
+/* ---- TLS ------------------------------------------------------------------------------------ */
+
+#if defined(CONFIG_TLS_CREDENTIALS)
+/* The sec tag a negative argument stands for. */
+static sec_tag_t smtp_tls_tag(int32_t sec_tag)
+{
+#if defined(CONFIG_SMTP_CLIENT_TLS_SEC_TAG)
+	return sec_tag < 0 ? (sec_tag_t)CONFIG_SMTP_CLIENT_TLS_SEC_TAG : (sec_tag_t)sec_tag;
+#else
+	return (sec_tag_t)sec_tag;
+#endif
+}
+
+/* Whether a CA certificate is registered under tag (its size, or -ENOENT). */
+static int smtp_tls_ca_size(sec_tag_t tag, size_t *len)
+{
+	uint8_t probe;
+	int rc;
+
+	*len = 0;
+	/* -EFBIG with the size needed in *len when a credential exists (tls_credentials.h). */
+	rc = tls_credential_get(tag, TLS_CREDENTIAL_CA_CERTIFICATE, &probe, len);
+	if (rc == -EFBIG || (rc == 0 && *len > 0U)) {
+		return 0;
+	}
+	return rc == 0 ? -ENOENT : rc;
+}
+#endif /* CONFIG_TLS_CREDENTIALS */
+
+#if defined(CONFIG_SMTP_CLIENT_TLS_MBEDTLS)
+
+/* The hooks shim/common/smtp_shim_tls_mbedtls.h expects. */
+
+static int smtp_tls_io_send(int fd, const uint8_t *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = zsock_send(fd, buf, len, ZSOCK_MSG_DONTWAIT);
+
+		if (n >= 0) {
+			return (int)n;
+		}
+		if (errno == EINTR) {
+			continue;
+		}
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : -errno;
+	}
+}
+
+static int smtp_tls_io_recv(int fd, uint8_t *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = zsock_recv(fd, buf, len, ZSOCK_MSG_DONTWAIT);
+
+		if (n >= 0) {
+			return (int)n;
+		}
+		if (errno == EINTR) {
+			continue;
+		}
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : -errno;
+	}
+}
+
+static int smtp_tls_io_wait(int fd, int for_write, int64_t deadline)
+{
+	return smtp_shim_wait(fd, for_write ? ZSOCK_POLLOUT : ZSOCK_POLLIN, deadline);
+}
+
+static int smtp_tls_rng(void *unused, unsigned char *buf, size_t len)
+{
+	ARG_UNUSED(unused);
+#if defined(CONFIG_CSPRNG_ENABLED)
+	return sys_csrand_get(buf, len) == 0 ? 0 : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+#else
+	/* As Zephyr's TLS sockets do without a CSPRNG (they warn at boot): not for production. */
+	sys_rand_get(buf, len);
+	return 0;
+#endif
+}
+
+static int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char *ca_file)
+{
+	sec_tag_t tag = smtp_tls_tag(sec_tag);
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (ca_file != NULL) {
+		LOG_ERR("TLS: CA files are not read on Zephyr; provision the CA with tls_credential_add()");
+		return -EINVAL;
+	}
+	rc = smtp_tls_ca_size(tag, &len);
+	if (rc != 0) {
+		LOG_ERR("TLS: no CA certificate under sec tag %d (%d)", (int)tag, rc);
+		return -ENOENT;
+	}
+	buf = mbedtls_calloc(1, len);
+	if (buf == NULL) {
+		return -ENOMEM;
+	}
+	rc = tls_credential_get(tag, TLS_CREDENTIAL_CA_CERTIFICATE, buf, &len);
+	if (rc == 0) {
+		/* PEM (NUL-terminated, any number of certificates) or DER; parse copies. */
+		rc = mbedtls_x509_crt_parse(chain, buf, len) < 0 ? -EINVAL : 0;
+	} else {
+		rc = -ENOENT;
+	}
+	mbedtls_free(buf);
+	return rc;
+}
+
+#define SMTP_TLS_FORMAT snprintk
+#include "../common/smtp_shim_tls_mbedtls.h"
+
+#else /* !CONFIG_SMTP_CLIENT_TLS_MBEDTLS */
+
+int smtp_shim_tls_start(int fd, const char *host, int32_t sec_tag, const char *ca_file,
+			uint32_t timeout_ms, struct smtp_shim_tls **tls, int *tls_error)
+{
+	ARG_UNUSED(fd);
+	ARG_UNUSED(host);
+	ARG_UNUSED(sec_tag);
+	ARG_UNUSED(ca_file);
+	ARG_UNUSED(timeout_ms);
+	if (tls != NULL) {
+		*tls = NULL;
+	}
+	if (tls_error != NULL) {
+		*tls_error = SMTP_SHIM_TLS_UNSUPPORTED;
+	}
+	LOG_ERR("TLS: STARTTLS is not in this build (CONFIG_SMTP_CLIENT_TLS_MBEDTLS)");
+	return -ENOTSUP;
+}
+
+int smtp_shim_tls_send(struct smtp_shim_tls *tls, const uint8_t *buf, size_t len,
+		       uint32_t timeout_ms)
+{
+	ARG_UNUSED(tls);
+	ARG_UNUSED(buf);
+	ARG_UNUSED(len);
+	ARG_UNUSED(timeout_ms);
+	return -ENOTSUP;
+}
+
+int smtp_shim_tls_recv(struct smtp_shim_tls *tls, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	ARG_UNUSED(tls);
+	ARG_UNUSED(buf);
+	ARG_UNUSED(len);
+	ARG_UNUSED(timeout_ms);
+	return -ENOTSUP;
+}
+
+void smtp_shim_tls_close(struct smtp_shim_tls *tls, uint32_t timeout_ms)
+{
+	ARG_UNUSED(tls);
+	ARG_UNUSED(timeout_ms);
+}
+
+#endif /* CONFIG_SMTP_CLIENT_TLS_MBEDTLS */
+
+#if defined(CONFIG_NET_SOCKETS_SOCKOPT_TLS) && defined(CONFIG_TLS_CREDENTIALS)
+
+/* What the verification of one TLS socket's handshake found (TLS_CERT_VERIFY_CALLBACK). */
+struct smtp_tls_verify_note {
+	bool called;
+	uint32_t flags;
+};
+
+#if defined(CONFIG_NET_SOCKETS_TLS_CERT_VERIFY_CALLBACK)
+/*
+ * mbedTLS's verify callback (mbedtls_x509_crt_verify()): called for every certificate of the
+ * chain with its flags. Only records them: the flags are left as they are, so a failed
+ * verification still ends the handshake (TLS_PEER_VERIFY_REQUIRED).
+ */
+static int smtp_tls_note_flags(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	struct smtp_tls_verify_note *note = ctx;
+
+	ARG_UNUSED(crt);
+	ARG_UNUSED(depth);
+	note->called = true;
+	note->flags |= *flags;
+	return 0;
+}
+#endif
+
+/* Without the callback only "the handshake failed" is known. */
+static int smtp_tls_socket_class(const struct smtp_tls_verify_note *note)
+{
+	if (!note->called || note->flags == 0U) {
+		return SMTP_SHIM_TLS_HANDSHAKE;
+	}
+	if ((note->flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0U) {
+		return SMTP_SHIM_TLS_UNTRUSTED;
+	}
+	if ((note->flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) != 0U) {
+		return SMTP_SHIM_TLS_EXPIRED;
+	}
+	if ((note->flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0U) {
+		return SMTP_SHIM_TLS_NAME_MISMATCH;
+	}
+	return SMTP_SHIM_TLS_UNTRUSTED;
+}
+
+/* One address: the connected TLS socket, or -errno with *tls_error set. */
+static int smtp_tls_socket_try(const struct zsock_addrinfo *ai, const char *verify_name,
+			       sec_tag_t tag, int *tls_error)
+{
+	sec_tag_t tags[1] = {tag};
+	int verify = TLS_PEER_VERIFY_REQUIRED;
+	struct smtp_tls_verify_note note = {.called = false, .flags = 0U};
+	int fd;
+	int rc;
+
+	fd = zsock_socket(ai->ai_family, SOCK_STREAM, IPPROTO_TLS_1_2);
+	if (fd < 0) {
+		rc = -errno;
+		*tls_error = (rc == -EPROTONOSUPPORT || rc == -EAFNOSUPPORT)
+				     ? SMTP_SHIM_TLS_UNSUPPORTED
+				     : SMTP_SHIM_TLS_CONNECT;
+		return rc;
+	}
+	if (zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags, sizeof(tags)) < 0 ||
+	    zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, verify_name, strlen(verify_name) + 1U) < 0 ||
+	    zsock_setsockopt(fd, SOL_TLS, TLS_PEER_VERIFY, &verify, sizeof(verify)) < 0) {
+		rc = -errno;
+		LOG_ERR("TLS: socket options refused: %d", rc);
+		(void)zsock_close(fd);
+		*tls_error = SMTP_SHIM_TLS_HANDSHAKE;
+		return rc;
+	}
+#if defined(CONFIG_NET_SOCKETS_TLS_CERT_VERIFY_CALLBACK)
+	{
+		struct tls_cert_verify_cb cb = {.cb = smtp_tls_note_flags, .ctx = &note};
+
+		if (zsock_setsockopt(fd, SOL_TLS, TLS_CERT_VERIFY_CALLBACK, &cb, sizeof(cb)) < 0) {
+			LOG_DBG("TLS: no verify callback (%d): failures are not classified", errno);
+		}
+	}
+#endif
+	/* TCP connect and handshake, bounded by Zephyr (smtp_shim.h). */
+	if (zsock_connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		rc = -errno;
+		(void)zsock_close(fd);
+		if (rc == -ECONNABORTED) {
+			*tls_error = smtp_tls_socket_class(&note);
+		} else if (rc == -ENOENT) {
+			/* tls_mbedtls_set_credentials(): a sec tag without credentials. */
+			*tls_error = SMTP_SHIM_TLS_NO_TRUST_ANCHORS;
+		} else if (rc == -ENOMEM) {
+			*tls_error = SMTP_SHIM_TLS_HANDSHAKE;
+		} else if ((rc == -ETIMEDOUT || rc == -EAGAIN) && note.called) {
+			*tls_error = SMTP_SHIM_TLS_TIMEOUT;
+		} else {
+			*tls_error = SMTP_SHIM_TLS_CONNECT;
+		}
+		LOG_DBG("TLS socket connect failed: %d (class %d)", rc, *tls_error);
+		return rc;
+	}
+	return fd;
+}
+
+int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_name,
+			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
+			  struct smtp_shim_tls **tls, int *tls_error)
+{
+	struct zsock_addrinfo hints;
+	struct zsock_addrinfo *res = NULL;
+	const struct zsock_addrinfo *ai;
+	char service[6];
+	int64_t deadline = k_uptime_get() + (int64_t)timeout_ms;
+	sec_tag_t tag = smtp_tls_tag(sec_tag);
+	size_t ca_len;
+	int last = -SMTP_SHIM_EHOSTNOTFOUND;
+	int rc;
+
+	if (tls == NULL || tls_error == NULL) {
+		return -EINVAL;
+	}
+	*tls = NULL;
+	*tls_error = SMTP_SHIM_TLS_CONNECT;
+	if (host == NULL || host[0] == '\0' || port == 0U) {
+		return -EINVAL;
+	}
+	if (verify_name == NULL) {
+		verify_name = host;
+	}
+	if (ca_file != NULL || smtp_tls_ca_size(tag, &ca_len) != 0) {
+		LOG_ERR("TLS: no CA certificate under sec tag %d", (int)tag);
+		*tls_error = SMTP_SHIM_TLS_NO_TRUST_ANCHORS;
+		return -ENOENT;
+	}
+	(void)snprintk(service, sizeof(service), "%u", (unsigned int)port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = AI_NUMERICSERV;
+
+	errno = 0;
+	rc = zsock_getaddrinfo(host, service, &hints, &res);
+	if (rc != 0) {
+		return smtp_shim_map_gai(rc);
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		int fd;
+
+		if (smtp_shim_left(deadline) == 0) {
+			last = -ETIMEDOUT;
+			*tls_error = SMTP_SHIM_TLS_CONNECT;
+			break;
+		}
+		fd = smtp_tls_socket_try(ai, verify_name, tag, tls_error);
+		if (fd >= 0) {
+			int one = 1;
+
+			if (zsock_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+				LOG_DBG("TCP_NODELAY not set: %d", errno);
+			}
+			zsock_freeaddrinfo(res);
+			*tls_error = SMTP_SHIM_TLS_OK;
+			return fd;
+		}
+		last = fd;
+		/* Another address may answer a refused connect; a failed handshake is final. */
+		if (*tls_error != SMTP_SHIM_TLS_CONNECT) {
+			break;
+		}
+	}
+	zsock_freeaddrinfo(res);
+	return last;
+}
+
+#elif defined(CONFIG_SMTP_CLIENT_TLS_MBEDTLS)
+
+/* No TLS sockets: a plain connect, then the STARTTLS handshake (as the POSIX twin does). */
+int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_name,
+			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
+			  struct smtp_shim_tls **tls, int *tls_error)
+{
+	int64_t deadline = k_uptime_get() + (int64_t)timeout_ms;
+	int fd;
+	int rc;
+
+	if (tls == NULL || tls_error == NULL) {
+		return -EINVAL;
+	}
+	*tls = NULL;
+	*tls_error = SMTP_SHIM_TLS_CONNECT;
+	fd = smtp_shim_connect(host, port, timeout_ms);
+	if (fd < 0) {
+		return fd;
+	}
+	rc = smtp_tls_handshake(fd, verify_name != NULL ? verify_name : host, sec_tag, ca_file,
+				deadline, tls, tls_error);
+	if (rc < 0) {
+		smtp_shim_close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+#else
+
+int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_name,
+			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
+			  struct smtp_shim_tls **tls, int *tls_error)
+{
+	ARG_UNUSED(host);
+	ARG_UNUSED(port);
+	ARG_UNUSED(verify_name);
+	ARG_UNUSED(sec_tag);
+	ARG_UNUSED(ca_file);
+	ARG_UNUSED(timeout_ms);
+	if (tls != NULL) {
+		*tls = NULL;
+	}
+	if (tls_error != NULL) {
+		*tls_error = SMTP_SHIM_TLS_UNSUPPORTED;
+	}
+	LOG_ERR("TLS: implicit TLS is not in this build (CONFIG_NET_SOCKETS_SOCKOPT_TLS or "
+		"CONFIG_SMTP_CLIENT_TLS_MBEDTLS)");
+	return -ENOTSUP;
+}
+
+#endif /* implicit TLS */
+
+#if defined(SMTP_CLIENT_TLS_CA_INC)
+/*
+ * CONFIG_SMTP_CLIENT_TLS_CA_FILE, converted by CMakeLists.txt (generate_inc_file_for_target);
+ * a PEM file gets the terminating NUL mbedTLS needs to recognise PEM.
+ */
+static const unsigned char smtp_client_ca[] = {
+#include SMTP_CLIENT_TLS_CA_INC
+#if SMTP_CLIENT_TLS_CA_PEM
+	0x00
+#endif
+};
+
+static int smtp_client_ca_register(void)
+{
+	int rc = tls_credential_add((sec_tag_t)CONFIG_SMTP_CLIENT_TLS_SEC_TAG,
+				    TLS_CREDENTIAL_CA_CERTIFICATE, smtp_client_ca,
+				    sizeof(smtp_client_ca));
+
+	if (rc == -EEXIST) {
+		LOG_WRN("TLS: sec tag %d already holds a CA certificate; CONFIG_SMTP_CLIENT_TLS_CA_FILE "
+			"not registered", CONFIG_SMTP_CLIENT_TLS_SEC_TAG);
+	} else if (rc != 0) {
+		LOG_ERR("TLS: registering the CA certificate failed: %d", rc);
+	}
+	return 0;
+}
+
+SYS_INIT(smtp_client_ca_register, APPLICATION, CONFIG_APPLICATION_INIT_PRIORITY);
+#endif /* SMTP_CLIENT_TLS_CA_INC */

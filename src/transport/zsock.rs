@@ -202,7 +202,7 @@ impl embedded_io::Error for ZsockError {
 ///   [`ZsockTransport::with_sec_tag`] (default: Kconfig `CONFIG_SMTP_CLIENT_TLS_SEC_TAG`, where the
 ///   module registers `CONFIG_SMTP_CLIENT_TLS_CA_FILE` at boot);
 /// - the POSIX twin (host tests and tools): the PEM/DER file [`ZsockTransport::with_ca_file`],
-///   else the file named by the environment variable `ZSMTP_CA_FILE`.
+///   else the file named by the environment variable `ZSMTP_CA_FILE`, else by `SSL_CERT_FILE`.
 pub struct ZsockTransport {
     fd: c_int,
     timeout_ms: u32,

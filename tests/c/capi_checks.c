@@ -9,6 +9,12 @@
  *        capi_checks --server TAG    both, then the real-server checks (including
  *                                    THREADS x SENDS_PER_THREAD concurrent sends on one
  *                                    client: subjects "capi thread T.I TAG")
+ *        capi_checks --tls-server TAG  argument checks, then sends over TLS with
+ *                                    nx_smtp_client_tls_set to 127.0.0.1:2587 (STARTTLS) and
+ *                                    2465 (implicit), verified for the name "localhost" against
+ *                                    the CA the library is given ($ZSMTP_CA_FILE for the
+ *                                    zsock-shim library, $SSL_CERT_FILE for the std one):
+ *                                    subjects "capi starttls TAG", "capi implicit TAG"
  * Prints PASS/FAIL lines and, last, "capi_checks: N passed, M failed"; exits 1 on failure.
  */
 #define _POSIX_C_SOURCE 200809L /* pthreads under -std=c99 */
@@ -147,6 +153,8 @@ static int layout_checks(void)
         offsetof(NX_SMTP_CLIENT, nx_smtp_client_authentication_type),
         offsetof(NX_SMTP_CLIENT, nx_smtp_server_address),
         offsetof(NX_SMTP_CLIENT, nx_smtp_server_port),
+        offsetof(NX_SMTP_CLIENT, nx_smtp_client_tls_mode),
+        offsetof(NX_SMTP_CLIENT, nx_smtp_client_tls_server_name),
         offsetof(NX_SMTP_CLIENT, nx_smtp_client_mail_sequence),
         offsetof(NX_SMTP_CLIENT, nx_smtp_client_last_reply_code),
         offsetof(NX_SMTP_CLIENT, nx_smtp_client_last_reply_text),
@@ -547,6 +555,115 @@ static void server_checks(const char *tag)
     expect_status("server: delete closed-port client", nx_smtp_client_delete(&c), NX_SUCCESS);
 }
 
+/* --- TLS: nx_smtp_client_tls_set ---------------------------------------------------------- */
+
+static void tls_set_checks(void)
+{
+    static char name[NX_SMTP_CLIENT_MAX_DOMAIN + 8];
+    NX_SMTP_CLIENT fresh;
+
+    memset(&fresh, 0, sizeof(fresh));
+    strcpy(name, "smtp.example.test");
+    expect_status("tls_set: NULL client -> NX_PTR_ERROR", nx_smtp_client_tls_set(NULL, NX_SMTP_CLIENT_TLS_STARTTLS, name),
+                  NX_PTR_ERROR);
+    expect_status("tls_set: client not created -> NX_SMTP_CLIENT_NOT_INTIALIZED",
+                  nx_smtp_client_tls_set(&fresh, NX_SMTP_CLIENT_TLS_STARTTLS, name), NX_SMTP_CLIENT_NOT_INTIALIZED);
+
+    defaults();
+    expect_status("tls_set: create", create_with(NX_SMTP_CLIENT_AUTH_PLAIN, 587), NX_SUCCESS);
+    expect_true("tls_set: create leaves plain TCP (host default) and no name",
+                client.nx_smtp_client_tls_mode == NX_SMTP_CLIENT_TLS_NONE && client.nx_smtp_client_tls_server_name[0] == '\0');
+    expect_status("tls_set: unknown mode 3 -> NX_SMTP_INVALID_PARAM", nx_smtp_client_tls_set(&client, 3, name),
+                  NX_SMTP_INVALID_PARAM);
+    expect_status("tls_set: mode 0xFFFFFFFF -> NX_SMTP_INVALID_PARAM", nx_smtp_client_tls_set(&client, 0xFFFFFFFFu, NULL),
+                  NX_SMTP_INVALID_PARAM);
+    strcpy(name, "smtp.example.test\r\nRCPT TO:<x@y>");
+    expect_status("tls_set: CR/LF in the name -> NX_SMTP_INVALID_PARAM",
+                  nx_smtp_client_tls_set(&client, NX_SMTP_CLIENT_TLS_STARTTLS, name), NX_SMTP_INVALID_PARAM);
+    strcpy(name, "smtp example.test");
+    expect_status("tls_set: space in the name -> NX_SMTP_INVALID_PARAM",
+                  nx_smtp_client_tls_set(&client, NX_SMTP_CLIENT_TLS_STARTTLS, name), NX_SMTP_INVALID_PARAM);
+    make_host(name, NX_SMTP_CLIENT_MAX_DOMAIN + 1);
+    expect_status("tls_set: name one longer than NX_SMTP_CLIENT_MAX_DOMAIN -> NX_SIZE_ERROR",
+                  nx_smtp_client_tls_set(&client, NX_SMTP_CLIENT_TLS_STARTTLS, name), NX_SIZE_ERROR);
+    expect_true("tls_set: failed calls change nothing",
+                client.nx_smtp_client_tls_mode == NX_SMTP_CLIENT_TLS_NONE && client.nx_smtp_client_tls_server_name[0] == '\0');
+    expect_status("tls_set: a name in the client itself -> NX_SMTP_INVALID_PARAM",
+                  nx_smtp_client_tls_set(&client, NX_SMTP_CLIENT_TLS_STARTTLS, client.nx_smtp_client_domain),
+                  NX_SMTP_INVALID_PARAM);
+    make_host(name, NX_SMTP_CLIENT_MAX_DOMAIN);
+    expect_status("tls_set: name of exactly NX_SMTP_CLIENT_MAX_DOMAIN", nx_smtp_client_tls_set(&client, NX_SMTP_CLIENT_TLS_IMPLICIT, name),
+                  NX_SUCCESS);
+    strcpy(name, "smtp.example.test");
+    expect_status("tls_set: STARTTLS with a name", nx_smtp_client_tls_set(&client, NX_SMTP_CLIENT_TLS_STARTTLS, name), NX_SUCCESS);
+    strcpy(name, "overwritten.example.test");
+    expect_true("tls_set: the name is copied",
+                client.nx_smtp_client_tls_mode == NX_SMTP_CLIENT_TLS_STARTTLS &&
+                    strcmp(client.nx_smtp_client_tls_server_name, "smtp.example.test") == 0);
+    expect_status("tls_set: IMPLICIT, NULL name (verify the address)", nx_smtp_client_tls_set(&client, NX_SMTP_CLIENT_TLS_IMPLICIT, NULL),
+                  NX_SUCCESS);
+    expect_true("tls_set: NULL clears the name",
+                client.nx_smtp_client_tls_mode == NX_SMTP_CLIENT_TLS_IMPLICIT && client.nx_smtp_client_tls_server_name[0] == '\0');
+    expect_status("tls_set: NONE", nx_smtp_client_tls_set(&client, NX_SMTP_CLIENT_TLS_NONE, NULL), NX_SUCCESS);
+    expect_status("tls_set: delete", nx_smtp_client_delete(&client), NX_SUCCESS);
+    expect_status("tls_set: after delete -> NX_SMTP_CLIENT_NOT_INTIALIZED",
+                  nx_smtp_client_tls_set(&client, NX_SMTP_CLIENT_TLS_STARTTLS, NULL), NX_SMTP_CLIENT_NOT_INTIALIZED);
+}
+
+/* Sends over TLS to the test Postfix; run.sh checks that the mails arrived with ESMTPSA. */
+static void tls_server_checks(const char *tag)
+{
+    NX_SMTP_CLIENT c;
+    static char name[64];
+    char subject[256];
+    char body[512];
+    UINT code = 0;
+    char text[160];
+    UINT st;
+
+    /* 1. STARTTLS on 2587 (TLS required, AUTH only after it), certificate checked for localhost. */
+    defaults();
+    st = nxd_smtp_client_create(&c, &ip, &pool, user, pass, from, domain, NX_SMTP_CLIENT_AUTH_PLAIN, &server, 2587);
+    expect_status("tls: create STARTTLS client (127.0.0.1:2587)", st, NX_SUCCESS);
+    strcpy(name, "localhost");
+    expect_status("tls: tls_set STARTTLS, name localhost", nx_smtp_client_tls_set(&c, NX_SMTP_CLIENT_TLS_STARTTLS, name), NX_SUCCESS);
+    sprintf(subject, "capi starttls %s", tag);
+    sprintf(body, "Body of the STARTTLS mail %s.\r\n.leading dot line\r\n", tag);
+    st = send_one(&c, "<bob@example.test>", NX_SMTP_MAIL_PRIORITY_NORMAL, subject, body);
+    expect_status("tls: STARTTLS + AUTH PLAIN send", st, NX_SUCCESS);
+    st = nx_smtp_client_last_reply_get(&c, &code, text, sizeof(text));
+    result(st == NX_SUCCESS && code == 250, "tls: STARTTLS send decided by 250", text);
+
+    /* 2. The same client, the certificate checked for a name it does not carry: 0xC5, nothing sent. */
+    strcpy(name, "mail.wrong-name.test");
+    expect_status("tls: tls_set STARTTLS, wrong name", nx_smtp_client_tls_set(&c, NX_SMTP_CLIENT_TLS_STARTTLS, name), NX_SUCCESS);
+    sprintf(subject, "capi wrongname %s", tag);
+    st = send_one(&c, "<bob@example.test>", NX_SMTP_MAIL_PRIORITY_NORMAL, subject, "never delivered\r\n");
+    expect_status("tls: wrong name -> NX_SMTP_TLS_NAME_MISMATCH (0xC5)", st, NX_SMTP_TLS_NAME_MISMATCH);
+
+    /* 3. Back to plain TCP on the STARTTLS-only port: the credentials are not offered in clear. */
+    expect_status("tls: tls_set NONE", nx_smtp_client_tls_set(&c, NX_SMTP_CLIENT_TLS_NONE, NULL), NX_SUCCESS);
+    sprintf(subject, "capi cleartext %s", tag);
+    st = send_one(&c, "<bob@example.test>", NX_SMTP_MAIL_PRIORITY_NORMAL, subject, "never delivered\r\n");
+    /* Postfix offers AUTH there only after TLS: the library finds no AUTH (0xA0), or refuses
+       cleartext credentials itself (0xC8, the firmware default). */
+    result(st == NX_SMTP_AUTHENTICATION_ERROR || st == NX_SMTP_PLAINTEXT_AUTH_REFUSED,
+           "tls: plain TCP to the TLS-only port fails before AUTH", "");
+    expect_status("tls: delete STARTTLS client", nx_smtp_client_delete(&c), NX_SUCCESS);
+
+    /* 4. Implicit TLS on 2465, AUTH LOGIN. */
+    defaults();
+    st = nxd_smtp_client_create(&c, &ip, &pool, user, pass, from, domain, NX_SMTP_CLIENT_AUTH_LOGIN, &server, 2465);
+    expect_status("tls: create implicit-TLS client (127.0.0.1:2465)", st, NX_SUCCESS);
+    strcpy(name, "localhost");
+    expect_status("tls: tls_set IMPLICIT, name localhost", nx_smtp_client_tls_set(&c, NX_SMTP_CLIENT_TLS_IMPLICIT, name), NX_SUCCESS);
+    sprintf(subject, "capi implicit %s", tag);
+    sprintf(body, "Body of the implicit-TLS mail %s.\r\n", tag);
+    st = send_one(&c, "<carol@example.test>", NX_SMTP_MAIL_PRIORITY_NORMAL, subject, body);
+    expect_status("tls: implicit TLS + AUTH LOGIN send", st, NX_SUCCESS);
+    expect_status("tls: delete implicit-TLS client", nx_smtp_client_delete(&c), NX_SUCCESS);
+}
+
 /* --- concurrent sends on one client: the client's lock serialises them ------------------- */
 
 #define THREADS 4
@@ -619,6 +736,7 @@ static void thread_checks(const char *tag)
 int main(int argc, char **argv)
 {
     const char *tag = NULL;
+    const char *tls_tag = NULL;
     int layout_only = 0;
 
     if (argc == 2 && strcmp(argv[1], "--layout-only") == 0)
@@ -629,9 +747,13 @@ int main(int argc, char **argv)
     {
         tag = argv[2];
     }
+    else if (argc == 3 && strcmp(argv[1], "--tls-server") == 0)
+    {
+        tls_tag = argv[2];
+    }
     else if (argc != 1)
     {
-        fprintf(stderr, "usage: %s [--layout-only | --server TAG]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--layout-only | --server TAG | --tls-server TAG]\n", argv[0]);
         return 2;
     }
 
@@ -644,6 +766,11 @@ int main(int argc, char **argv)
     {
         create_checks();
         send_checks();
+        tls_set_checks();
+        if (tls_tag != NULL)
+        {
+            tls_server_checks(tls_tag);
+        }
         if (tag != NULL)
         {
             server_checks(tag);

@@ -15,7 +15,11 @@
 #    scripts/servers/start-all.sh; ZSMTP_MAILDIR = its Maildir base): NetX Duo's example
 #    program (IPv4; the USE_IPV6 variant aims at ::1), capi_checks --server (both libraries;
 #    concurrent sends on one client included), and checks that the mails landed in
-#    $ZSMTP_MAILDIR/example.test/bob with their subject, headers and body.
+#    $ZSMTP_MAILDIR/example.test/bob with their subject, headers and body;
+# 5. TLS through nx_smtp_client_tls_set, both libraries: capi_checks --tls-server against
+#    Postfix 127.0.0.1:2587 (STARTTLS) and 2465 (implicit), trusting the test CA $ZSMTP_CA
+#    (given to the zsock-shim library as ZSMTP_CA_FILE, to the std one as SSL_CERT_FILE); the
+#    mails must arrive with "with ESMTPSA" in Postfix's Received header.
 #
 # --no-server runs steps 1-3 only (and says so). Without it, a missing server is a failure.
 # Every wait is bounded. Exits non-zero on any failure; the last line is "N passed, M failed".
@@ -44,6 +48,8 @@ trap 'rm -rf "$WORK"' EXIT
 
 CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -I "$ROOT/include")
 LIBS=(-lpthread -ldl -lm)
+# The zsock-shim library's TLS is the host's mbedTLS (build.rs of zsmtp).
+ZLIBS=(-lmbedtls -lmbedx509 -lmbedcrypto)
 SRC=$ROOT/tests/c
 
 # ---- 1. the library ------------------------------------------------------------------------
@@ -78,11 +84,12 @@ fi
 compile() {
   local name=$1 src=$2 lib=$LIB
   shift 2
-  local extra=()
+  local extra=() libs=("${LIBS[@]}")
   while [ $# -gt 0 ]; do
     if [ "$1" = "--lib" ]; then lib=$2; shift 2; else extra+=("$1"); shift; fi
   done
-  gcc "${CFLAGS[@]}" "${extra[@]}" -o "$WORK/$name" "$src" "$lib" "${LIBS[@]}"
+  if [ -n "$ZLIB" ] && [ "$lib" = "$ZLIB" ]; then libs=("${ZLIBS[@]}" "${LIBS[@]}"); fi
+  gcc "${CFLAGS[@]}" "${extra[@]}" -o "$WORK/$name" "$src" "$lib" "${libs[@]}"
 }
 check "compile netx_example.c" compile netx_example "$SRC/netx_example.c"
 check "compile netx_example.c -DUSE_IPV6" compile netx_example_v6 "$SRC/netx_example.c" -DUSE_IPV6
@@ -304,6 +311,66 @@ capi_mails() {
 capi_mails "$TAG"
 if [ -x "$WORK/capi_checks_zsock" ]; then
   capi_mails "${TAG}z"
+fi
+
+# ---- 5. TLS (nx_smtp_client_tls_set) ----------------------------------------------------------
+echo "== TLS against Postfix 127.0.0.1:2587 (STARTTLS) and 2465 (implicit)"
+if [ -z "${ZSMTP_CA:-}" ] || [ ! -f "$ZSMTP_CA" ]; then
+  fail "ZSMTP_CA names the test servers' CA certificate (got '${ZSMTP_CA:-}')"
+  finish
+fi
+if ! port_open 127.0.0.1 2587 || ! port_open 127.0.0.1 2465; then
+  fail "Postfix listens on 127.0.0.1:2587 and 2465"
+  finish
+fi
+CAROL=$ZSMTP_MAILDIR/example.test/carol
+CAROL_BEFORE=$WORK/carol.before
+find "$CAROL" -type f \( -path '*/new/*' -o -path '*/cur/*' \) 2>/dev/null | sort >"$CAROL_BEFORE"
+# new_mail_in DIR BEFORE SUBJECT SECONDS: bounded wait for a new mail with that subject.
+new_mail_in() {
+  local deadline=$((SECONDS + $4)) f
+  while :; do
+    while IFS= read -r f; do
+      if grep -qxF "Subject: $3" "$f" 2>/dev/null; then echo "$f"; return 0; fi
+    done < <(find "$1" -type f \( -path '*/new/*' -o -path '*/cur/*' \) 2>/dev/null | sort | comm -13 "$2" -)
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+# The first Received header, with its continuation lines.
+first_received() { sed -n '/^Received: /,/^[^[:space:]]/p' "$1" | sed '$d' | head -n 8; }
+
+echo "-- capi_checks --tls-server ${TAG}t (std library: rustls, CA through SSL_CERT_FILE)"
+SSL_CERT_FILE=$ZSMTP_CA run_counted "capi_checks --tls-server (std)" 300 "$WORK/capi_checks" --tls-server "${TAG}t"
+if [ -x "$WORK/capi_checks_zsock" ]; then
+  echo "-- capi_checks --tls-server ${TAG}tz (zsock-shim library: mbedTLS, CA through ZSMTP_CA_FILE)"
+  ZSMTP_CA_FILE=$ZSMTP_CA run_counted "capi_checks --tls-server (zsock)" 300 "$WORK/capi_checks_zsock" --tls-server "${TAG}tz"
+fi
+
+tls_mails() {
+  local tag=$1 f
+  if f=$(new_mail_in "$BOB" "$BEFORE" "capi starttls $tag" 30); then
+    pass "[$tag] STARTTLS mail was delivered"
+    check "  its body" grep -qxF "Body of the STARTTLS mail $tag." <<<"$(body_of "$f")"
+    check "  the dotted line arrives intact" grep -qxF ".leading dot line" <<<"$(body_of "$f")"
+    check "  accepted over TLS after AUTH (Received: ... with ESMTPSA)" grep -q "with ESMTPSA " <<<"$(first_received "$f")"
+  else
+    fail "[$tag] STARTTLS mail was delivered (waited 30 s)"
+  fi
+  if f=$(new_mail_in "$CAROL" "$CAROL_BEFORE" "capi implicit $tag" 30); then
+    pass "[$tag] implicit-TLS mail was delivered"
+    check "  its body" grep -qxF "Body of the implicit-TLS mail $tag." <<<"$(body_of "$f")"
+    check "  accepted over TLS after AUTH (Received: ... with ESMTPSA)" grep -q "with ESMTPSA " <<<"$(first_received "$f")"
+  else
+    fail "[$tag] implicit-TLS mail was delivered (waited 30 s)"
+  fi
+  # Both failed sends came before the implicit mail, which has arrived.
+  check "[$tag] the wrong-name mail was not delivered" test -z "$(new_mail_with "capi wrongname $tag")"
+  check "[$tag] the cleartext mail was not delivered" test -z "$(new_mail_with "capi cleartext $tag")"
+}
+tls_mails "${TAG}t"
+if [ -x "$WORK/capi_checks_zsock" ]; then
+  tls_mails "${TAG}tz"
 fi
 
 finish

@@ -46,7 +46,10 @@ def ok(msg: str) -> None:
 # Kconfig, subsys/settings/Kconfig, subsys/shell/Kconfig, lib/posix/options/Kconfig.timer,
 # subsys/logging/Kconfig).
 STUBBED = ["NETWORKING", "NET_SOCKETS", "RUST", "RUST_SUPPORTED", "SETTINGS", "SHELL",
-           "POSIX_TIMERS", "LOG"]
+           "POSIX_TIMERS", "LOG",
+           # TLS: modules/mbedtls/Kconfig, subsys/net/lib/tls_credentials/Kconfig,
+           # subsys/net/lib/sockets/Kconfig
+           "MBEDTLS", "TLS_CREDENTIALS", "NET_SOCKETS_SOCKOPT_TLS"]
 
 KCONFIG_ZEPHYR_STUB = """\
 # SYNTAX-CHECK STUB of Zephyr's Kconfig.zephyr: the symbols zsmtp's Kconfig depends on, then the
@@ -130,11 +133,26 @@ def check_kconfig(out: Path) -> None:
     else:
         ok("Kconfig: SMTP_CLIENT needs NETWORKING, NET_SOCKETS and RUST")
 
+    # The TLS choice cannot pick a mode whose Zephyr support is missing.
+    kconf.unset_values()
+    set_values(kconf, {"NETWORKING": "y", "NET_SOCKETS": "y", "RUST": "y", "SMTP_CLIENT": "y"})
+    for mode in ("SMTP_CLIENT_TLS_STARTTLS", "SMTP_CLIENT_TLS_IMPLICIT"):
+        kconf.syms[mode].set_value("y")
+        if kconf.syms[mode].str_value == "y":
+            fail(f"Kconfig: {mode} taken without MBEDTLS/TLS_CREDENTIALS/NET_SOCKETS_SOCKOPT_TLS")
+    ok("Kconfig: the TLS modes need their Zephyr support")
+
     variants = {
+        # everything, default mode STARTTLS (the shim's own mbedTLS client and TLS sockets)
         "full": {**{s: "y" for s in STUBBED}, "SMTP_CLIENT": "y", "SMTP_CLIENT_NETX_API": "y",
-                 "SMTP_CLIENT_AUTH_LOGIN": "y"},
+                 "SMTP_CLIENT_AUTH_LOGIN": "y", "SMTP_CLIENT_TLS_STARTTLS": "y"},
         "minimal": {"NETWORKING": "y", "NET_SOCKETS": "y", "RUST": "y", "SMTP_CLIENT": "y"},
+        # implicit TLS through TLS sockets only, no STARTTLS code
+        "implicit": {"NETWORKING": "y", "NET_SOCKETS": "y", "RUST": "y", "MBEDTLS": "y",
+                     "TLS_CREDENTIALS": "y", "NET_SOCKETS_SOCKOPT_TLS": "y", "SMTP_CLIENT": "y",
+                     "SMTP_CLIENT_TLS_IMPLICIT": "y"},
     }
+    tls_expect = {"full": ("y", "1397511248"), "minimal": ("n", ""), "implicit": ("n", "1397511248")}
     for name, values in variants.items():
         kconf.unset_values()
         set_values(kconf, values)
@@ -149,6 +167,13 @@ def check_kconfig(out: Path) -> None:
             got = kconf.syms[sym].str_value
             if got != value:
                 fail(f"Kconfig ({name}): {sym} defaults to {got!r}, expected {value}")
+        mbed, tag = tls_expect[name]
+        if kconf.syms["SMTP_CLIENT_TLS_MBEDTLS"].str_value != mbed:
+            fail(f"Kconfig ({name}): SMTP_CLIENT_TLS_MBEDTLS is "
+                 f"{kconf.syms['SMTP_CLIENT_TLS_MBEDTLS'].str_value}, expected {mbed}")
+        if kconf.syms["SMTP_CLIENT_TLS_SEC_TAG"].str_value != tag:
+            fail(f"Kconfig ({name}): SMTP_CLIENT_TLS_SEC_TAG is "
+                 f"{kconf.syms['SMTP_CLIENT_TLS_SEC_TAG'].str_value!r}, expected {tag!r}")
         for opt in ("SMTP_CLIENT_SETTINGS", "SMTP_CLIENT_SHELL", "SMTP_CLIENT_WALL_CLOCK"):
             want = "y" if name == "full" else "n"
             if kconf.syms[opt].str_value != want:

@@ -46,4 +46,14 @@ int zsock_setsockopt(int sock, int level, int optname, const void *optval, sockl
 int zsock_getaddrinfo(const char *host, const char *service, const struct zsock_addrinfo *hints,
 		      struct zsock_addrinfo **res);
 void zsock_freeaddrinfo(struct zsock_addrinfo *ai);
+/* TLS sockets: include/zephyr/net/socket.h (SOL_TLS, TLS_*), include/zephyr/net/net_ip.h
+ * (IPPROTO_TLS_1_2). Names as in v4.3; numbers are placeholders except where noted. */
+#define IPPROTO_TLS_1_2 258
+#define SOL_TLS 282
+#define TLS_SEC_TAG_LIST 1
+#define TLS_HOSTNAME 2
+#define TLS_PEER_VERIFY 5
+#define TLS_CERT_VERIFY_CALLBACK 20
+#define TLS_PEER_VERIFY_REQUIRED 2
+struct tls_cert_verify_cb { void *cb; void *ctx; };
 #endif

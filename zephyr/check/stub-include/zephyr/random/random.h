@@ -7,5 +7,8 @@
 #ifndef STUB_ZEPHYR_RANDOM_H
 #define STUB_ZEPHYR_RANDOM_H
 #include <stdint.h>
+#include <stddef.h>
 uint32_t sys_rand32_get(void);
+void sys_rand_get(void *dst, size_t len);
+int sys_csrand_get(void *dst, size_t len);
 #endif
