@@ -773,6 +773,54 @@ fn transport_reports_tls_state_and_closes_with_close_notify() {
     assert!(clean, "close() sends close_notify");
 }
 
+#[test]
+fn a_trickled_record_cannot_hold_a_read_past_its_timeout() {
+    // The server sends one TLS record a byte at a time: each byte resets a socket timeout,
+    // but the read still returns within the timeout the engine set, and the record is
+    // decrypted whole once it has all arrived.
+    let ca = Ca::new("scripted CA");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let config = good_server(&ca);
+    let server = std::thread::spawn(move || {
+        let mut tcp = accept(&listener).expect("a client");
+        let mut conn = ServerConnection::new(config).unwrap();
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp).unwrap();
+        }
+        while conn.wants_write() {
+            conn.write_tls(&mut tcp).unwrap();
+        }
+        conn.writer().write_all(b"250 trickled\r\n").unwrap();
+        let mut record = Vec::new();
+        while conn.wants_write() {
+            conn.write_tls(&mut record).unwrap();
+        }
+        for b in record {
+            if tcp.write_all(&[b]).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(40));
+        }
+        wait_for_close(&mut tcp);
+    });
+    let mut t = ca.transport();
+    Transport::connect(&mut t, "127.0.0.1", port, 3000).unwrap();
+    t.start_tls("127.0.0.1", 3000).unwrap();
+    let mut buf = [0u8; 64];
+    t.set_timeout(300);
+    let start = Instant::now();
+    let first = embedded_io::Read::read(&mut t, &mut buf);
+    let took = start.elapsed();
+    assert_eq!(first.map_err(|e| embedded_io::Error::kind(&e)), Err(embedded_io::ErrorKind::TimedOut));
+    assert!(took < Duration::from_millis(700), "the read returned after {took:?}, not within its 300 ms");
+    t.set_timeout(10_000);
+    let n = embedded_io::Read::read(&mut t, &mut buf).unwrap();
+    assert_eq!(&buf[..n], b"250 trickled\r\n");
+    t.close();
+    server.join().unwrap();
+}
+
 // ---- real servers (scripts/test starts them) ----
 
 fn env(name: &str) -> String {
