@@ -131,13 +131,26 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
 
     /// Sends everything buffered.
     pub fn flush(&mut self) -> Result<(), Fault> {
+        self.flush_tracked().map_err(|(fault, _)| fault)
+    }
+
+    /// Sends everything buffered; on failure also says how many bytes the transport did not
+    /// take (the last ones of the buffer).
+    pub fn flush_tracked(&mut self) -> Result<(), (Fault, usize)> {
         let len = core::mem::replace(&mut self.tx_len, 0);
-        self.write_direct(len, None)
+        self.write_tracked(len, None)
     }
 
     /// Writes `tx[..len]`, or `bytes` when given, bounded by the send timeout.
     fn write_direct(&mut self, len: usize, bytes: Option<&[u8]>) -> Result<(), Fault> {
-        let until = self.wait_until(self.timeouts.send_ms);
+        self.write_tracked(len, bytes).map_err(|(fault, _)| fault)
+    }
+
+    /// [`Link::write_direct`], reporting the bytes left unwritten on failure. The send
+    /// timeout bounds each step of progress (a slow reader of a large body is not a dead one);
+    /// the overall deadline bounds the whole.
+    fn write_tracked(&mut self, len: usize, bytes: Option<&[u8]>) -> Result<(), (Fault, usize)> {
+        let mut until = self.wait_until(self.timeouts.send_ms);
         let mut data = match bytes {
             Some(b) => b,
             None => self.tx.get(..len).unwrap_or(&[]),
@@ -145,16 +158,19 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
         while !data.is_empty() {
             let budget = match self.deadline_left(until) {
                 Some(ms) => ms,
-                None => return Err(Fault::new(ErrorKind::Timeout, self.phase)),
+                None => return Err((Fault::new(ErrorKind::Timeout, self.phase), data.len())),
             };
             self.transport.set_timeout(budget);
             match self.transport.write(data) {
-                Ok(0) => return Err(Fault::new(ErrorKind::Transmit, self.phase)),
-                Ok(n) => data = data.get(n..).unwrap_or(&[]),
+                Ok(0) => return Err((Fault::new(ErrorKind::Transmit, self.phase), data.len())),
+                Ok(n) => {
+                    data = data.get(n..).unwrap_or(&[]);
+                    until = self.wait_until(self.timeouts.send_ms);
+                }
                 Err(e) => match e.kind() {
                     IoKind::Interrupted => {}
-                    IoKind::TimedOut => return Err(Fault::new(ErrorKind::Timeout, self.phase)),
-                    _ => return Err(Fault::new(ErrorKind::Transmit, self.phase)),
+                    IoKind::TimedOut => return Err((Fault::new(ErrorKind::Timeout, self.phase), data.len())),
+                    _ => return Err((Fault::new(ErrorKind::Transmit, self.phase), data.len())),
                 },
             }
         }

@@ -375,7 +375,18 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         }
         let reply = self.command_reply()?;
         if !is_positive(reply) {
-            return Err(self.refuse());
+            let refusal = self.refuse();
+            // 421: the server is closing; no further reply will come.
+            if pipelined && reply != 421 {
+                // The flight's RCPTs and DATA were sent too: their replies must be read
+                // before this connection carries anything else, or the next mail would
+                // take them for its own.
+                for _ in 0..count {
+                    self.command_reply()?;
+                }
+                self.in_data = self.command_reply()? == 354;
+            }
+            return Err(refusal);
         }
 
         self.link.phase = Phase::Rcpt;
@@ -387,7 +398,9 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             }
             let reply = self.command_reply()?;
             if !is_positive(reply) {
-                if !pipelined && !mail.allow_partial {
+                // 421 ends the session at once (no further reply will come); in lockstep
+                // any refusal ends the mail unless partial delivery is allowed.
+                if reply == 421 || (!pipelined && !mail.allow_partial) {
                     return Err(self.refuse());
                 }
                 if mask == 0 {
@@ -477,7 +490,15 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT))?;
             self.quit_sent = true;
         }
-        self.link.flush()?;
+        match self.link.flush_tracked() {
+            Ok(()) => {}
+            // Only QUIT was left unsent: the terminator went out whole, so the server may
+            // take the mail. Reporting a plain failure would invite a duplicating retry.
+            Err((fault, unsent)) if quit_with_dot && unsent <= command::QUIT.len() => {
+                return Err(Fault { kind: ErrorKind::OutcomeUnknown, ..fault });
+            }
+            Err((fault, _)) => return Err(fault),
+        }
         log::debug!("C: <message> .");
         self.in_data = false;
         Ok(())

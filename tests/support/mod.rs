@@ -253,12 +253,19 @@ fn serve(mut stream: TcpStream, steps: Vec<Step>) -> Seen {
             ExpectDataSlowly { chunk, pause_ms } => {
                 let deadline = Instant::now() + STEP_TIMEOUT * 3;
                 let mut buf = vec![0u8; chunk.max(1)];
+                // Only the newly read bytes (and the 4 before them) can complete the
+                // terminator: rescanning all of a growing 8 MB buffer would make this reader
+                // quadratic, and slower than the client's send timeout allows.
+                let mut scanned: usize = 0;
                 let message = loop {
-                    if let Some(pos) = pending.windows(5).position(|w| w == b"\r\n.\r\n") {
+                    let from = scanned.saturating_sub(4);
+                    if let Some(pos) = pending[from..].windows(5).position(|w| w == b"\r\n.\r\n") {
+                        let pos = from + pos;
                         let item = pending[..pos].to_vec();
                         pending.drain(..pos + 5);
                         break Some(item);
                     }
+                    scanned = pending.len();
                     if Instant::now() > deadline {
                         break None;
                     }
