@@ -2,10 +2,11 @@
 //!
 //! ```no_run
 //! # #[cfg(feature = "std")] {
-//! use zsmtp::{Auth, Client, Config, Mail, Priority};
+//! use zsmtp::{Auth, Client, Config, Mail, Priority, TlsMode};
 //! use zsmtp::transport::std::{StdClock, StdTransport};
 //!
 //! let config = Config::new("mail.example.com", 587, "device-17.example.com", "device@example.com")
+//!     .tls(TlsMode::StartTls)
 //!     .auth(Auth::Plain, "device@example.com", "app-password");
 //! let mut client: Client<'_, _, _> = Client::new(config, StdTransport::new(), StdClock::new())?;
 //! let mail = Mail::new("Pump 3 over temperature", b"Sensor 7 reads 93 C.\n")

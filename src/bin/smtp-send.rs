@@ -280,6 +280,11 @@ fn main() -> ExitCode {
         return usage_error("--auth plain/login needs --user and --password");
     }
 
+    // A bad --ca-file is reported before waiting for a body on standard input.
+    let transport = match transport_for(args.ca_file.as_deref()) {
+        Ok(t) => t,
+        Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
+    };
     let mut body = Vec::new();
     let read = match &args.body_file {
         Some(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut body)),
@@ -305,10 +310,6 @@ fn main() -> ExitCode {
         .tls(tls)
         // `--tls none` (the default) is the user's explicit choice of a cleartext session.
         .allow_plaintext_auth(tls == TlsMode::None);
-    let transport = match transport_for(args.ca_file.as_deref()) {
-        Ok(t) => t,
-        Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
-    };
 
     let to: Vec<&str> = args.to.iter().map(String::as_str).collect();
     let cc: Vec<&str> = args.cc.iter().map(String::as_str).collect();
