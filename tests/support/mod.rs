@@ -55,6 +55,8 @@ pub struct Seen {
     pub received: Vec<u8>,
     /// The message content (DATA bytes up to the terminator), when ExpectData ran.
     pub message: Option<Vec<u8>>,
+    /// Every message content, in order (several on a kept connection); `message` is the last.
+    pub messages: Vec<Vec<u8>>,
     /// Deviations from the script.
     pub failures: Vec<String>,
     /// For every [`Mark`] step: how many of the client's bytes the script had consumed then.
@@ -191,7 +193,10 @@ fn serve(mut stream: TcpStream, steps: Vec<Step>) -> Seen {
                 None => seen.failures.push(format!("step {i}: expected {prefix:?}, got nothing")),
             },
             ExpectData => match read_until(&mut stream, &mut pending, &mut seen, b"\r\n.\r\n", STEP_TIMEOUT) {
-                Some(message) => seen.message = Some(message),
+                Some(message) => {
+                    seen.messages.push(message.clone());
+                    seen.message = Some(message);
+                }
                 None => seen.failures.push(format!("step {i}: no message content")),
             },
             Silence(ms) => {
@@ -281,7 +286,10 @@ fn serve(mut stream: TcpStream, steps: Vec<Step>) -> Seen {
                     std::thread::sleep(Duration::from_millis(pause_ms));
                 };
                 match message {
-                    Some(m) => seen.message = Some(m),
+                    Some(m) => {
+                        seen.messages.push(m.clone());
+                        seen.message = Some(m);
+                    }
                     None => seen.failures.push(format!("step {i}: no message content (slow reader)")),
                 }
             }
