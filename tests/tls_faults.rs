@@ -35,6 +35,9 @@ const T_TRICKLE: u32 = 5000;
 const MARGIN: Duration = Duration::from_millis(2000);
 const STEP_WAIT: Duration = Duration::from_secs(10);
 
+/// The tests of this file take turns: the table counts the process's descriptors.
+static SOCKETS: Mutex<()> = Mutex::new(());
+
 // ---- certificates (rcgen), made once ----
 
 struct Pki {
@@ -512,6 +515,7 @@ fn open_fds() -> usize {
 
 #[test]
 fn every_phase_every_fault_over_tls() {
+    let _sockets = SOCKETS.lock().unwrap_or_else(|e| e.into_inner());
     let _ = pki();
     let cases: Vec<Case> = [true, false]
         .iter()
@@ -549,6 +553,7 @@ fn every_phase_every_fault_over_tls() {
 /// "outcome unknown" (pipelined: the final reply is lost; lockstep: the QUIT reply is).
 #[test]
 fn src_bug_tls_reply_before_non_tls_bytes_in_one_segment_is_lost() {
+    let _sockets = SOCKETS.lock().unwrap_or_else(|e| e.into_inner());
     let _ = pki();
     for pipelined in [true, false] {
         let mut steps = Vec::new();
