@@ -199,15 +199,20 @@ def markdown(res):
         s = m4["sizes"]
         ram_netx = NETX["bss"] + NETX["client"]
         ram_lwip = LWIP["bss"] + LWIP["heap_per_mail"]
-        L.append("| RAM (Cortex-M4) | zsmtp | NetX Duo | lwIP |")
-        L.append("|---|---:|---:|---:|")
-        L.append(f"| static (.data+.bss) | {m4['data'] + m4['bss']} | {NETX['bss']} | {LWIP['bss']} |")
+        statics = m4["data"] + m4["bss"]
+        L.append("| RAM (Cortex-M4) | zsmtp | NetX Duo | lwIP | zsmtp / NetX | zsmtp / lwIP |")
+        L.append("|---|---:|---:|---:|---:|---:|")
+        L.append(f"| static (.data+.bss) | {statics} | {NETX['bss']} | {LWIP['bss']} | "
+                 f"{statics / NETX['bss']:.2f}x | {statics / LWIP['bss']:.2f}x |")
         L.append(f"| a client: C API `NX_SMTP_CLIENT` (default limits, strings copied in) | {s['nx_smtp_client']:,} | "
-                 f"{NETX['client']} | {LWIP['heap_per_mail']} (heap per mail) |")
+                 f"{NETX['client']} | {LWIP['heap_per_mail']} (heap per mail) | "
+                 f"{s['nx_smtp_client'] / NETX['client']:.2f}x | {s['nx_smtp_client'] / LWIP['heap_per_mail']:.2f}x |")
         L.append(f"| a client: Rust `Client` (RX 512 + TX 1024) / smallest (512 + 512) | {s['rust_client']:,} / "
-                 f"{s['rust_client_min']:,} | | |")
-        L.append(f"| static + smallest client | {m4['data'] + m4['bss'] + s['rust_client_min']:,} | {ram_netx:,} | "
-                 f"{ram_lwip:,} |")
+                 f"{s['rust_client_min']:,} | | | | |")
+        L.append(f"| static + one C API client | {statics + s['nx_smtp_client']:,} | {ram_netx:,} | {ram_lwip:,} | "
+                 f"{(statics + s['nx_smtp_client']) / ram_netx:.2f}x | {(statics + s['nx_smtp_client']) / ram_lwip:.2f}x |")
+        L.append(f"| static + smallest Rust client | {statics + s['rust_client_min']:,} | {ram_netx:,} | {ram_lwip:,} | "
+                 f"{(statics + s['rust_client_min']) / ram_netx:.2f}x | {(statics + s['rust_client_min']) / ram_lwip:.2f}x |")
         L.append("")
     st = res.get("stack")
     if st and st.get("measured"):
