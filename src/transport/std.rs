@@ -62,6 +62,9 @@ enum Trust {
 struct TlsStream {
     tls: ClientConnection,
     tcp: TcpStream,
+    /// A record failed to decrypt or parse: the session is over once the plaintext of the
+    /// records before it has been read.
+    broken: bool,
 }
 
 #[derive(Debug)]
@@ -155,7 +158,7 @@ impl StdTransport {
         };
         match self.config().and_then(|config| handshake(config, host, &mut tcp, deadline)) {
             Ok(tls) => {
-                self.conn = Some(Conn::Tls(Box::new(TlsStream { tls, tcp })));
+                self.conn = Some(Conn::Tls(Box::new(TlsStream { tls, tcp, broken: false })));
                 Ok(())
             }
             Err(e) => {
@@ -301,6 +304,9 @@ impl TlsStream {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 other => return other,
             }
+            if self.broken {
+                return Err(std::io::ErrorKind::InvalidData.into());
+            }
             // Records rustls wants to send first (alerts, key updates).
             self.push(write_by)?;
             if let Some(d) = read_by {
@@ -313,7 +319,13 @@ impl TlsStream {
             self.tls.read_tls(&mut self.tcp)?;
             if let Err(e) = self.tls.process_new_packets() {
                 let _ = self.tls.write_tls(&mut self.tcp);
-                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+                self.broken = true;
+                // The records before the bad one were authenticated: their plaintext is the
+                // server's (a final 250, say) and is delivered before the error.
+                return match self.tls.reader().read(buf) {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+                };
             }
         }
     }
