@@ -99,7 +99,7 @@ impl Transport for LazyTimeouts {
         self.inner.connect(host, port, timeout_ms)
     }
     fn set_timeout(&mut self, timeout_ms: u32) {
-        if self.current.map_or(true, |c| c.abs_diff(timeout_ms) > 1000) {
+        if self.current.is_none_or(|c| c.abs_diff(timeout_ms) > 1000) {
             self.current = Some(timeout_ms);
             self.inner.set_timeout(timeout_ms);
         }

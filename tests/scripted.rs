@@ -833,7 +833,7 @@ fn streamed_body_with_an_overlong_line_is_abandoned_before_the_dot() {
     let server = Server::start(script(up_to_data_no_message(), vec![Silence(500)]));
     let mut c = client(server.port, Auth::None);
     let mut body = b"fine\n".to_vec();
-    body.extend(std::iter::repeat(b'x').take(5000));
+    body.extend(std::iter::repeat_n(b'x', 5000));
     let to = ["a@x.example"];
     let e = expect_status(c.send_from_reader(&Mail::new("s", b"").to(&to), body.as_slice()), NX_SMTP_INVALID_PARAM);
     assert_eq!(e.phase, Phase::Message);
