@@ -156,16 +156,17 @@ const fn expected_layout() -> ([usize; FIELDS], usize) {
     let mut offsets = [0usize; FIELDS];
     let mut at = 0;
     let mut max_align = 1;
-    let mut i = 0;
-    while i < FIELDS {
-        let (size, align) = sizes_aligns[i];
-        at = up(at, align);
-        offsets[i] = at;
-        at += size;
-        if align > max_align {
-            max_align = align;
+    let mut fields: &[(usize, usize)] = &sizes_aligns;
+    let mut slots: &mut [usize] = &mut offsets;
+    // Both have FIELDS entries: the loop visits every field.
+    while let ([(size, align), next_fields @ ..], [slot, next_slots @ ..]) = (fields, slots) {
+        at = up(at, *align);
+        *slot = at;
+        at += *size;
+        if *align > max_align {
+            max_align = *align;
         }
-        i += 1;
+        (fields, slots) = (next_fields, next_slots);
     }
     (offsets, up(at, max_align))
 }
@@ -175,10 +176,11 @@ const fn expected_layout() -> ([usize; FIELDS], usize) {
 const _: () = {
     let (offsets, size) = expected_layout();
     assert!(size_of::<NxSmtpClient>() == size);
-    let mut i = 0;
-    while i < FIELDS {
-        assert!(FIELD_OFFSETS[i] == offsets[i]);
-        i += 1;
+    // Both are [usize; FIELDS]: the loop compares every field.
+    let (mut actual, mut expected): (&[usize], &[usize]) = (&FIELD_OFFSETS, &offsets);
+    while let ([a, actual_rest @ ..], [e, expected_rest @ ..]) = (actual, expected) {
+        assert!(*a == *e);
+        (actual, expected) = (actual_rest, expected_rest);
     }
 };
 
@@ -368,53 +370,54 @@ pub fn format_ipv4(v4: u32, out: &mut Out<'_>) -> Result<(), Full> {
 pub fn format_ipv6(words: [u32; 4], out: &mut Out<'_>) -> Result<(), Full> {
     let mut groups = [0u16; 8];
     for (pair, word) in groups.chunks_exact_mut(2).zip(words) {
-        pair[0] = (word >> 16) as u16;
-        pair[1] = (word & 0xFFFF) as u16;
+        if let [high, low] = pair {
+            *high = (word >> 16) as u16;
+            *low = (word & 0xFFFF) as u16;
+        }
     }
-    // The longest run of zero groups.
+    // The longest run of zero groups (the first one on a tie: only a longer run replaces it).
     let (mut best_start, mut best_len) = (8usize, 0usize);
-    let mut i = 0;
-    while i < 8 {
-        if groups[i] == 0 {
-            let start = i;
-            while i < 8 && groups[i] == 0 {
-                i += 1;
-            }
-            if i - start > best_len {
-                best_start = start;
-                best_len = i - start;
-            }
-        } else {
-            i += 1;
+    let (mut run_start, mut run_len) = (0usize, 0usize);
+    for (i, &group) in groups.iter().enumerate() {
+        if group != 0 {
+            run_len = 0;
+            continue;
+        }
+        if run_len == 0 {
+            run_start = i;
+        }
+        run_len += 1;
+        if run_len > best_len {
+            best_start = run_start;
+            best_len = run_len;
         }
     }
     if best_len < 2 {
         best_start = 8;
         best_len = 0;
     }
-    let mut i = 0;
-    while i < 8 {
-        if i == best_start {
-            out.put(b"::")?;
-            i += best_len;
+    for (i, &group) in groups.iter().enumerate() {
+        if (best_start..best_start + best_len).contains(&i) {
+            if i == best_start {
+                out.put(b"::")?;
+            }
             continue;
         }
         if i > 0 && i != best_start + best_len {
             out.put(b":")?;
         }
-        out.put_hex(u64::from(groups[i]))?;
-        i += 1;
+        out.put_hex(u64::from(group))?;
     }
     Ok(())
 }
 
 /// The server address as text, or `NX_IP_ADDRESS_ERROR` for an unknown version.
 fn server_text<'b>(addr: &NxdAddress, buf: &'b mut [u8; IP_TEXT_MAX]) -> Result<&'b str, u32> {
-    let word = |i: usize| low32(addr.nxd_ip_address[i]);
+    let [w0, w1, w2, w3] = addr.nxd_ip_address;
     let mut out = Out::new(buf);
     let written = match addr.nxd_ip_version {
-        NX_IP_VERSION_V4 => format_ipv4(word(0), &mut out),
-        NX_IP_VERSION_V6 => format_ipv6([word(0), word(1), word(2), word(3)], &mut out),
+        NX_IP_VERSION_V4 => format_ipv4(low32(w0), &mut out),
+        NX_IP_VERSION_V6 => format_ipv6([low32(w0), low32(w1), low32(w2), low32(w3)], &mut out),
         _ => return Err(status::NX_IP_ADDRESS_ERROR),
     };
     let len = out.len();

@@ -9,7 +9,7 @@
 //! - `capi`: NetX Duo's C API (`nxd_smtp_client_create`, ...), behind the `capi` feature.
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_op_in_unsafe_fn)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod client;
 pub mod error;

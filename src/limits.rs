@@ -12,12 +12,11 @@ const fn setting(value: Option<&str>, default: usize) -> usize {
     };
     assert!(!bytes.is_empty(), "ZSMTP_* settings must be decimal numbers");
     let mut n: usize = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let d = bytes[i];
+    let mut rest = bytes;
+    while let [d, tail @ ..] = rest {
         assert!(d.is_ascii_digit(), "ZSMTP_* settings must be decimal numbers");
-        n = n * 10 + (d - b'0') as usize;
-        i += 1;
+        n = n * 10 + (*d - b'0') as usize;
+        rest = tail;
     }
     n
 }
@@ -59,12 +58,12 @@ const fn tls_mode(value: Option<&str>) -> crate::client::TlsMode {
         if a.len() != b.len() {
             return false;
         }
-        let mut i = 0;
-        while i < a.len() {
-            if a[i] != b[i] {
+        let (mut a, mut b) = (a, b);
+        while let ([x, a_tail @ ..], [y, b_tail @ ..]) = (a, b) {
+            if *x != *y {
                 return false;
             }
-            i += 1;
+            (a, b) = (a_tail, b_tail);
         }
         true
     }

@@ -207,7 +207,9 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
         let until = self.wait_until(timeout_ms);
         let mut tracker = ReplyTracker::new();
         loop {
-            let parsed = parse_line(&rx.buf[rx.start..rx.end]).map_err(|_| self.error(ErrorKind::Malformed))?;
+            // `start <= end <= buf.len()` always holds: the `get` always succeeds.
+            let pending = rx.buf.get(rx.start..rx.end).unwrap_or(&[]);
+            let parsed = parse_line(pending).map_err(|_| self.error(ErrorKind::Malformed))?;
             if let Some((line, used)) = parsed {
                 let index = tracker.lines();
                 let last = tracker.feed(&line).map_err(|_| self.error(ErrorKind::Malformed))?;
@@ -233,12 +235,13 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
                 rx.end -= rx.start;
                 rx.start = 0;
             }
-            if rx.end == rx.buf.len() {
-                return Err(self.error(ErrorKind::ReplyTooLong));
-            }
+            let free = match rx.buf.get_mut(rx.end..) {
+                Some(free) if !free.is_empty() => free,
+                _ => return Err(self.error(ErrorKind::ReplyTooLong)),
+            };
             let budget = self.left(until)?;
             self.transport.set_timeout(budget);
-            match self.transport.read(&mut rx.buf[rx.end..]) {
+            match self.transport.read(free) {
                 Ok(0) => return Err(self.error(ErrorKind::NotConnected)),
                 Ok(n) => rx.end += n,
                 Err(e) => match e.kind() {
@@ -262,11 +265,14 @@ impl<T: Transport, K: Clock> Sink for Link<'_, T, K> {
             bytes = tail;
         }
         loop {
-            let space = self.tx.len() - self.tx_len;
-            let n = space.min(bytes.len());
-            self.tx[self.tx_len..self.tx_len + n].copy_from_slice(&bytes[..n]);
-            self.tx_len += n;
-            bytes = &bytes[n..];
+            // `tx_len <= tx.len()` and `n` fits both sides: the checks always pass (one per copy).
+            let space = self.tx.get_mut(self.tx_len..).unwrap_or_default();
+            let n = space.len().min(bytes.len());
+            if let (Some(dst), Some((now, later))) = (space.get_mut(..n), bytes.split_at_checked(n)) {
+                dst.copy_from_slice(now);
+                self.tx_len += n;
+                bytes = later;
+            }
             if bytes.is_empty() {
                 return Ok(());
             }

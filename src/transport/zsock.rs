@@ -126,7 +126,7 @@ fn c_host(host: &str) -> Option<[u8; MAX_HOST + 1]> {
         return None;
     }
     let mut name = [0u8; MAX_HOST + 1];
-    name[..bytes.len()].copy_from_slice(bytes);
+    name.get_mut(..bytes.len())?.copy_from_slice(bytes);
     Some(name)
 }
 
@@ -623,15 +623,18 @@ impl ShimConfig {
     /// Copies one value into the arena; returns its (start, len).
     fn take(&mut self, key: &CStr, name: &'static str) -> Result<(usize, usize), ConfigError> {
         let start = self.used;
-        let len = get(key, &mut self.arena[start..], name)?.len();
-        core::str::from_utf8(&self.arena[start..start + len]).map_err(|_| ConfigError::Invalid(name))?;
+        // `used` never passes the arena's end (each value leaves room for its NUL).
+        let free = self.arena.get_mut(start..).ok_or(ConfigError::TooLong(name))?;
+        let value = get(key, free, name)?;
+        core::str::from_utf8(value).map_err(|_| ConfigError::Invalid(name))?;
+        let len = value.len();
         self.used = start + len + 1;
         Ok((start, len))
     }
 
     fn text(&self, (start, len): (usize, usize)) -> &str {
         // Checked to be UTF-8 in `take`; never fails.
-        core::str::from_utf8(&self.arena[start..start + len]).unwrap_or("")
+        self.arena.get(start..start + len).and_then(|value| core::str::from_utf8(value).ok()).unwrap_or("")
     }
 
     pub fn server(&self) -> &str {
@@ -710,7 +713,7 @@ fn get<'b>(key: &CStr, buf: &'b mut [u8], name: &'static str) -> Result<&'b [u8]
     // at most that many bytes (value and NUL) and keeps no pointer.
     let rc = unsafe { ffi::smtp_shim_config_get(key.as_ptr(), buf.as_mut_ptr().cast::<c_char>(), buf.len()) };
     match usize::try_from(rc) {
-        Ok(len) if len < buf.len() => Ok(&buf[..len]),
+        Ok(len) if len < buf.len() => buf.get(..len).ok_or(ConfigError::TooLong(name)),
         Ok(_) => Err(ConfigError::TooLong(name)),
         Err(_) => {
             let e = ZsockError::from_shim(rc);
@@ -793,10 +796,13 @@ struct Truncating<const N: usize> {
 
 impl<const N: usize> fmt::Write for Truncating<N> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = N - self.len;
-        let n = s.len().min(room);
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
+        // `len <= N` always: the checks below always pass.
+        let room = self.buf.get_mut(self.len..).unwrap_or_default();
+        let n = s.len().min(room.len());
+        if let (Some(dst), Some(src)) = (room.get_mut(..n), s.as_bytes().get(..n)) {
+            dst.copy_from_slice(src);
+            self.len += n;
+        }
         Ok(())
     }
 }

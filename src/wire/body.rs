@@ -52,32 +52,35 @@ impl BodyEncoder {
 
     /// Encodes the next chunk of message text.
     pub fn encode<S: Sink>(&mut self, input: &[u8], out: &mut S) -> Result<(), BodyError<S::Error>> {
-        let mut i = 0;
-        while let Some(&b) = input.get(i) {
+        let mut rest = input;
+        while let Some((&b, after_b)) = rest.split_first() {
             if self.pending_cr {
                 self.pending_cr = false;
                 self.end_line(out)?;
                 if b == b'\n' {
-                    i += 1;
+                    rest = after_b;
                     continue;
                 }
             }
             match b {
                 b'\r' => {
                     self.pending_cr = true;
-                    i += 1;
+                    rest = after_b;
                 }
                 b'\n' => {
                     self.end_line(out)?;
-                    i += 1;
+                    rest = after_b;
                 }
                 0 => return Err(BodyError::Nul),
                 _ => {
-                    let rest = &input[i..];
-                    let run_len = rest.iter().position(|&c| matches!(c, b'\r' | b'\n' | 0)).unwrap_or(rest.len());
-                    let run = &rest[..run_len];
+                    // The run of text up to the next CR, LF or NUL (or the end): one bounds
+                    // check per run. A position always splits, so the fallback is never taken.
+                    let (run, after_run) = match rest.iter().position(|&c| matches!(c, b'\r' | b'\n' | 0)) {
+                        Some(end) => rest.split_at_checked(end).unwrap_or((rest, &[])),
+                        None => (rest, &[][..]),
+                    };
                     let stuff = self.line_start && b == b'.';
-                    self.line_len += run_len;
+                    self.line_len += run.len();
                     if self.line_len > MAX_LINE {
                         return Err(BodyError::LineTooLong);
                     }
@@ -86,7 +89,7 @@ impl BodyEncoder {
                     }
                     out.put(run)?;
                     self.line_start = false;
-                    i += run_len;
+                    rest = after_run;
                 }
             }
         }

@@ -100,21 +100,22 @@ pub fn put_base64<S: Sink>(out: &mut S, mut bytes: impl Iterator<Item = u8>) -> 
     let mut encoded = [0u8; 64];
     loop {
         let mut n = 0;
-        while n < raw.len() {
+        while let Some(slot) = raw.get_mut(n) {
             match bytes.next() {
                 Some(b) => {
-                    raw[n] = b;
+                    *slot = b;
                     n += 1;
                 }
                 None => break,
             }
         }
-        if n == 0 {
+        // `n` counts slots of `raw`, so the `get` always succeeds.
+        let Some(chunk) = raw.get(..n).filter(|chunk| !chunk.is_empty()) else {
             return Ok(());
-        }
+        };
         // 48 input bytes never need more than 64 output bytes: this cannot fail.
-        let len = base64::engine::general_purpose::STANDARD.encode_slice(&raw[..n], &mut encoded).unwrap_or(0);
-        out.put(&encoded[..len])?;
+        let len = base64::engine::general_purpose::STANDARD.encode_slice(chunk, &mut encoded).unwrap_or(0);
+        out.put(encoded.get(..len).unwrap_or_default())?;
         if n < raw.len() {
             return Ok(());
         }

@@ -73,8 +73,8 @@ impl Capabilities {
 }
 
 fn strip_prefix_ignore_case<'t>(token: &'t [u8], prefix: &[u8]) -> Option<&'t [u8]> {
-    let head = token.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &token[prefix.len()..])
+    let (head, tail) = token.split_at_checked(prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then_some(tail)
 }
 
 /// A decimal number that fits in u64; anything else is not one.

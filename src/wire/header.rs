@@ -128,17 +128,18 @@ fn put_message_id<S: Sink>(out: &mut S, h: &Headers<'_>) -> Result<(), S::Error>
 
 /// `Sat, 28 Nov 2026 16:47:00 +0000` from seconds since 1970 (UTC).
 pub fn put_rfc5322_date<S: Sink>(out: &mut S, seconds: u64) -> Result<(), S::Error> {
-    const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
-    const MONTHS: [&[u8; 3]; 12] =
+    const DAYS: [&[u8]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+    const MONTHS: [&[u8]; 12] =
         [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
     let days = seconds / 86_400;
     let secs = seconds % 86_400;
     let (year, month, day) = civil_from_days(days);
-    out.put(DAYS[(days % 7) as usize])?;
+    // `days % 7` and `month - 1` (month is 1..=12) are always in range.
+    out.put(DAYS.get((days % 7) as usize).copied().unwrap_or_default())?;
     out.put(b", ")?;
     out.put_decimal(u64::from(day))?;
     out.put(b" ")?;
-    out.put(MONTHS[usize::from(month - 1)])?;
+    out.put(MONTHS.get(usize::from(month).wrapping_sub(1)).copied().unwrap_or_default())?;
     out.put(b" ")?;
     out.put_decimal(year)?;
     out.put(b" ")?;

@@ -16,35 +16,44 @@ pub trait Sink {
 
     /// Writes `n` as lower-case hexadecimal without leading zeros, without `core::fmt`.
     fn put_hex(&mut self, n: u64) -> Result<(), Self::Error> {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut digits = [0u8; 16];
-        let mut i = digits.len();
-        let mut rest = n;
-        loop {
-            i -= 1;
-            digits[i] = HEX[(rest & 0xf) as usize];
-            rest >>= 4;
-            if rest == 0 {
-                break;
-            }
-        }
-        self.put(&digits[i..])
+        let text = hex(n, &mut digits);
+        self.put(text)
     }
+}
+
+/// `n` in lower-case hexadecimal without leading zeros, written at the end of `digits`;
+/// returns the used tail.
+fn hex(n: u64, digits: &mut [u8; 16]) -> &[u8] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut start = 0;
+    let mut rest = n;
+    // 16 nibbles hold any u64: the loop always ends on `rest == 0`.
+    for (i, digit) in digits.iter_mut().enumerate().rev() {
+        *digit = HEX.get((rest & 0xf) as usize).copied().unwrap_or(b'0');
+        start = i;
+        rest >>= 4;
+        if rest == 0 {
+            break;
+        }
+    }
+    digits.get(start..).unwrap_or_default()
 }
 
 /// `n` in decimal, written at the end of `digits`; returns the used tail.
 pub fn decimal(n: u64, digits: &mut [u8; 20]) -> &[u8] {
-    let mut i = digits.len();
+    let mut start = 0;
     let mut rest = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (rest % 10) as u8;
+    // 20 digits hold any u64: the loop always ends on `rest == 0`.
+    for (i, digit) in digits.iter_mut().enumerate().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        start = i;
         rest /= 10;
         if rest == 0 {
             break;
         }
     }
-    &digits[i..]
+    digits.get(start..).unwrap_or_default()
 }
 
 /// The buffer is full.
@@ -63,7 +72,8 @@ impl<'a> Out<'a> {
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        // `put` keeps `len <= buf.len()`.
+        self.buf.get(..self.len).unwrap_or_default()
     }
 
     pub fn len(&self) -> usize {

@@ -42,8 +42,11 @@ pub enum ReplyError {
 /// buffer is full, the line is too long for it), otherwise the line and the number of bytes
 /// it took (line end included).
 pub fn parse_line(buf: &[u8]) -> Result<Option<(ReplyLine<'_>, usize)>, ReplyError> {
-    let lead = buf.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-    let rest = &buf[lead..];
+    let mut rest = buf;
+    while let [b' ' | b'\t', tail @ ..] = rest {
+        rest = tail;
+    }
+    let lead = buf.len() - rest.len();
     // Check what has arrived of the code and separator before waiting for the line end.
     for (i, &b) in rest.iter().take(4).enumerate() {
         let ok = match i {
@@ -59,20 +62,19 @@ pub fn parse_line(buf: &[u8]) -> Result<Option<(ReplyLine<'_>, usize)>, ReplyErr
         return Ok(None);
     };
     // Here rest[..lf] holds at least "ddd" (a line end only passes the checks at index 3).
-    let line = match rest[..lf].last() {
-        Some(b'\r') => &rest[..lf - 1],
-        _ => &rest[..lf],
-    };
-    if line.len() < 3 {
+    // `lf` is an index of `rest`: the `get` always succeeds.
+    let line = rest.get(..lf).unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let [d0, d1, d2, after_code @ ..] = line else {
         return Err(ReplyError::Syntax);
-    }
-    let code = u16::from(line[0] - b'0') * 100 + u16::from(line[1] - b'0') * 10 + u16::from(line[2] - b'0');
-    let (last, text) = match line.get(3) {
-        None => (true, &line[3..]),
-        Some(b'-') => (false, &line[4..]),
-        Some(b' ') => (true, &line[4..]),
+    };
+    let code = u16::from(d0 - b'0') * 100 + u16::from(d1 - b'0') * 10 + u16::from(d2 - b'0');
+    let (last, text) = match after_code {
+        [] => (true, after_code),
+        [b'-', text @ ..] => (false, text),
+        [b' ', text @ ..] => (true, text),
         // A CR inside the line: "250\rX\n".
-        Some(_) => return Err(ReplyError::Syntax),
+        _ => return Err(ReplyError::Syntax),
     };
     Ok(Some((ReplyLine { code, last, text }, lead + lf + 1)))
 }
@@ -114,7 +116,9 @@ pub fn parse_enhanced(code: u16, text: &[u8]) -> Option<EnhancedCode> {
     for &b in text {
         match b {
             b'0'..=b'9' if digits < 3 => {
-                parts[part] = parts[part] * 10 + u16::from(b - b'0');
+                // `part` stays below 3 (it only grows while below 2).
+                let p = parts.get_mut(part)?;
+                *p = *p * 10 + u16::from(b - b'0');
                 digits += 1;
             }
             b'.' if digits > 0 && part < 2 => {
@@ -128,11 +132,11 @@ pub fn parse_enhanced(code: u16, text: &[u8]) -> Option<EnhancedCode> {
     if part != 2 || digits == 0 {
         return None;
     }
-    let class = parts[0];
+    let [class, subject, detail] = parts;
     if !matches!(class, 2 | 4 | 5) || class != code / 100 {
         return None;
     }
-    Some(EnhancedCode { class: class as u8, subject: parts[1], detail: parts[2] })
+    Some(EnhancedCode { class: class as u8, subject, detail })
 }
 
 #[cfg(test)]

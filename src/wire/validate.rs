@@ -73,9 +73,8 @@ pub fn address(text: &str) -> Result<&str, Invalid> {
 
 fn local_part(local: &str) -> Result<(), Invalid> {
     let b = local.as_bytes();
-    if b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"' {
+    if let [b'"', inner @ .., b'"'] = b {
         // Quoted string: printable text, quotes and backslashes only escaped.
-        let inner = &b[1..b.len() - 1];
         let mut escaped = false;
         for &c in inner {
             match (escaped, c) {
