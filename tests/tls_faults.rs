@@ -546,13 +546,13 @@ fn every_phase_every_fault_over_tls() {
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
-/// Known transport bug (src/transport/std.rs): a final reply that arrived whole in an
-/// authenticated TLS record is the server's answer, even when bytes that are not TLS follow
-/// it in the same segment: the mail was accepted. The host transport drops the decrypted
-/// record when `process_new_packets` fails on the bytes after it, so the send reports
-/// "outcome unknown" (pipelined: the final reply is lost; lockstep: the QUIT reply is).
+/// Regression (fixed in ff5b7a5): a final reply that arrived whole in an authenticated TLS
+/// record is the server's answer, even when bytes that are not TLS follow it in the same
+/// segment: the mail was accepted. The host transport used to return the error of
+/// `process_new_packets` before the plaintext of the record, and the send reported
+/// "outcome unknown" (pipelined: the final reply was lost; lockstep: the QUIT reply).
 #[test]
-fn src_bug_tls_reply_before_non_tls_bytes_in_one_segment_is_lost() {
+fn tls_reply_before_non_tls_bytes_in_one_segment_is_kept() {
     let _sockets = SOCKETS.lock().unwrap_or_else(|e| e.into_inner());
     let _ = pki();
     for pipelined in [true, false] {
