@@ -422,9 +422,9 @@ fn stack_pointer() -> usize {
 /// loop runs in the caller's frame, entirely below nothing it uses).
 #[inline(always)]
 fn paint(bottom: usize) {
+    #[cfg(target_arch = "arm")]
     // SAFETY: [bottom, sp) is free stack below the caller's frame (RAM is 256 KiB; the image's
     // statics are far below); no interrupt is enabled that could use it meanwhile.
-    #[cfg(target_arch = "arm")]
     unsafe {
         core::arch::asm!(
             "mov r3, sp",
