@@ -1091,3 +1091,29 @@ fn credentials_are_never_sent_in_clear_by_default() {
     netx_send(&mut c).unwrap();
     server.finish().assert_ok();
 }
+
+#[test]
+fn pipelined_mail_refused_then_silence_reports_the_refusal_and_drops_the_connection() {
+    // The server refuses MAIL and never answers the RCPT and DATA of the same flight: the
+    // refusal is the answer (0xA9), and the connection, out of step, is not reused.
+    let mut first = pipelining_handshake();
+    first.extend([Expect("MAIL"), Expect("RCPT"), Expect("DATA"), send("550 5.1.8 sender rejected\r\n"), Silence(1500)]);
+    let mut second = pipelining_handshake();
+    second.extend(pipelined_mail("RCPT TO:<a@x.example>"));
+    second.extend([Expect("QUIT"), send("221 bye\r\n")]);
+    let server = Server::start_sequence(vec![first, second]);
+    let mut cfg = config(server.port, Auth::Plain);
+    cfg.port = server.port;
+    cfg.timeouts = timeouts(500);
+    let mut c = client_with(cfg);
+    let mut conn = c.connect().unwrap();
+    let e = send_on(&mut conn, &["a@x.example"], b"x\n").unwrap_err();
+    assert_eq!(e.status(), NX_SMTP_MAIL_REPLY_ERROR);
+    assert_eq!(e.reply.as_ref().unwrap().code, 550);
+    assert!(!conn.is_open(), "a connection out of step must not be reused");
+    send_on(&mut conn, &["a@x.example"], b"y\n").unwrap();
+    drop(conn);
+    let seen = server.finish();
+    assert!(!seen[0].commands().iter().any(|l| l == "RSET"), "{:?}", seen[0].commands());
+    seen[1].assert_ok();
+}

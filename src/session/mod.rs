@@ -140,6 +140,8 @@ pub struct Session<'p, T: Transport, K: Clock> {
     decisive: Option<ServerReply>,
     /// TLS protects the connection (implicit, or after STARTTLS).
     encrypted: bool,
+    /// Replies of a pipelined flight never came: the connection cannot be reused.
+    out_of_step: bool,
 }
 
 impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
@@ -154,6 +156,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             quit_sent: false,
             decisive: None,
             encrypted: false,
+            out_of_step: false,
         }
     }
 
@@ -189,6 +192,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         self.quit_sent = false;
         self.needs_reset = false;
         self.encrypted = false;
+        self.out_of_step = false;
         if config.tls == TlsMode::Implicit {
             self.link.connect_tls(config.server, config.port)?;
             self.encrypted = true;
@@ -380,11 +384,12 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             if pipelined && reply != 421 {
                 // The flight's RCPTs and DATA were sent too: their replies must be read
                 // before this connection carries anything else, or the next mail would
-                // take them for its own.
-                for _ in 0..count {
-                    self.command_reply()?;
+                // take them for its own. If they never come, the refusal is still the
+                // answer, but the connection is out of step and must not be reused.
+                match self.drain_flight(count) {
+                    Ok(in_data) => self.in_data = in_data,
+                    Err(_) => self.out_of_step = true,
                 }
-                self.in_data = self.command_reply()? == 354;
             }
             return Err(refusal);
         }
@@ -516,6 +521,14 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         })
     }
 
+    /// Reads the replies to `rcpts` RCPTs and DATA; whether DATA got 354.
+    fn drain_flight(&mut self, rcpts: usize) -> Result<bool, Fault> {
+        for _ in 0..rcpts {
+            self.command_reply()?;
+        }
+        Ok(self.command_reply()? == 354)
+    }
+
     /// A command reply that must be positive (RSET).
     fn expect_positive(&mut self) -> Result<(), Fault> {
         let reply = self.command_reply()?;
@@ -550,7 +563,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             ErrorKind::InvalidInput(..) => fault.phase != Phase::Validate && fault.phase != Phase::Message,
             _ => false,
         };
-        orderly && !self.in_data && !self.quit_sent
+        orderly && !self.in_data && !self.quit_sent && !self.out_of_step
     }
 
     /// Ends the session after `fault`. After an orderly refusal the server still listens,
