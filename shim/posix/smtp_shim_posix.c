@@ -353,21 +353,25 @@ int smtp_shim_connect(const char *host, uint16_t port, uint32_t timeout_ms)
 #define SMTP_SHIM_SEND_FLAGS MSG_DONTWAIT
 #endif
 
-int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+/*
+ * One send (from `out`) or one recv (into `in`), waiting for the socket until the deadline
+ * while it would block. Returns bytes moved (recv: 0 = peer closed) or -errno.
+ */
+static int smtp_shim_io(int fd, const uint8_t *out, uint8_t *in, size_t len, uint32_t timeout_ms)
 {
 	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
 
 	if (len == 0U) {
 		return 0;
 	}
-	if (buf == NULL || fd < 0) {
+	if ((out == NULL && in == NULL) || fd < 0) {
 		return -EINVAL;
 	}
 	if (len > INT32_MAX) {
 		len = INT32_MAX;
 	}
 	for (;;) {
-		ssize_t n = send(fd, buf, len, SMTP_SHIM_SEND_FLAGS);
+		ssize_t n = out != NULL ? send(fd, out, len, SMTP_SHIM_SEND_FLAGS) : recv(fd, in, len, MSG_DONTWAIT);
 		int rc;
 
 		if (n >= 0) {
@@ -376,7 +380,7 @@ int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			return -errno;
 		}
-		rc = smtp_shim_wait(fd, POLLOUT, deadline);
+		rc = smtp_shim_wait(fd, out != NULL ? POLLOUT : POLLIN, deadline);
 		if (rc == 0) {
 			return -ETIMEDOUT;
 		}
@@ -386,37 +390,14 @@ int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
 	}
 }
 
+int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	return smtp_shim_io(fd, buf, NULL, len, timeout_ms);
+}
+
 int smtp_shim_recv(int fd, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
-	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
-
-	if (len == 0U) {
-		return 0;
-	}
-	if (buf == NULL || fd < 0) {
-		return -EINVAL;
-	}
-	if (len > INT32_MAX) {
-		len = INT32_MAX;
-	}
-	for (;;) {
-		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
-		int rc;
-
-		if (n >= 0) {
-			return (int)n;
-		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			return -errno;
-		}
-		rc = smtp_shim_wait(fd, POLLIN, deadline);
-		if (rc == 0) {
-			return -ETIMEDOUT;
-		}
-		if (rc < 0) {
-			return rc;
-		}
-	}
+	return smtp_shim_io(fd, NULL, buf, len, timeout_ms);
 }
 
 void smtp_shim_close(int fd)

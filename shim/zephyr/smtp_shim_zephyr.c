@@ -344,19 +344,23 @@ int smtp_shim_connect(const char *host, uint16_t port, uint32_t timeout_ms)
 	return last;
 }
 
-int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+/*
+ * One send (from `out`) or one recv (into `in`), waiting for the socket until the deadline
+ * while it would block. Returns bytes moved (recv: 0 = peer closed) or -errno.
+ */
+static int smtp_shim_io(int fd, const uint8_t *out, uint8_t *in, size_t len, uint32_t timeout_ms)
 {
 	int64_t deadline = k_uptime_get() + (int64_t)timeout_ms;
 
 	if (len == 0U) {
 		return 0;
 	}
-	if (buf == NULL || fd < 0) {
+	if ((out == NULL && in == NULL) || fd < 0) {
 		return -EINVAL;
 	}
 	len = MIN(len, (size_t)INT32_MAX);
 	for (;;) {
-		ssize_t n = zsock_send(fd, buf, len, ZSOCK_MSG_DONTWAIT);
+		ssize_t n = out != NULL ? zsock_send(fd, out, len, ZSOCK_MSG_DONTWAIT) : zsock_recv(fd, in, len, ZSOCK_MSG_DONTWAIT);
 		int rc;
 
 		if (n >= 0) {
@@ -365,7 +369,7 @@ int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			return -errno;
 		}
-		rc = smtp_shim_wait(fd, ZSOCK_POLLOUT, deadline);
+		rc = smtp_shim_wait(fd, out != NULL ? ZSOCK_POLLOUT : ZSOCK_POLLIN, deadline);
 		if (rc == 0) {
 			return -ETIMEDOUT;
 		}
@@ -375,35 +379,14 @@ int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
 	}
 }
 
+int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	return smtp_shim_io(fd, buf, NULL, len, timeout_ms);
+}
+
 int smtp_shim_recv(int fd, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
-	int64_t deadline = k_uptime_get() + (int64_t)timeout_ms;
-
-	if (len == 0U) {
-		return 0;
-	}
-	if (buf == NULL || fd < 0) {
-		return -EINVAL;
-	}
-	len = MIN(len, (size_t)INT32_MAX);
-	for (;;) {
-		ssize_t n = zsock_recv(fd, buf, len, ZSOCK_MSG_DONTWAIT);
-		int rc;
-
-		if (n >= 0) {
-			return (int)n;
-		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			return -errno;
-		}
-		rc = smtp_shim_wait(fd, ZSOCK_POLLIN, deadline);
-		if (rc == 0) {
-			return -ETIMEDOUT;
-		}
-		if (rc < 0) {
-			return rc;
-		}
-	}
+	return smtp_shim_io(fd, NULL, buf, len, timeout_ms);
 }
 
 void smtp_shim_close(int fd)
