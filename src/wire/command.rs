@@ -2,7 +2,6 @@
 //! passed [`super::validate`]: the writers do not check them again.
 
 use super::out::Sink;
-use base64::Engine as _;
 
 const CRLF: &[u8] = b"\r\n";
 
@@ -83,49 +82,64 @@ pub fn auth_plain<S: Sink>(out: &mut S, username: &str, password: &str) -> Resul
 
 /// The PLAIN response alone, for a server that asks for it with an empty 334 challenge.
 pub fn plain_response<S: Sink>(out: &mut S, username: &str, password: &str) -> Result<(), S::Error> {
-    let message = [b"\0".as_slice(), username.as_bytes(), b"\0", password.as_bytes()];
-    put_base64(out, message.iter().flat_map(|part| part.iter().copied()))
+    put_base64(out, &[b"\0", username.as_bytes(), b"\0", password.as_bytes()])
 }
 
 /// One base64 line (a LOGIN user name or password response).
 pub fn base64_line<S: Sink>(out: &mut S, data: &[u8]) -> Result<(), S::Error> {
-    put_base64(out, data.iter().copied())?;
+    put_base64(out, &[data])?;
     out.put(CRLF)
 }
 
-/// Base64 of a byte stream, encoded through a small stack buffer: whole 3-byte groups
-/// encode without padding, so encoding group by group equals encoding the whole.
-pub fn put_base64<S: Sink>(out: &mut S, mut bytes: impl Iterator<Item = u8>) -> Result<(), S::Error> {
-    let mut raw = [0u8; 48];
-    let mut encoded = [0u8; 64];
-    loop {
-        let mut n = 0;
-        while let Some(slot) = raw.get_mut(n) {
-            match bytes.next() {
-                Some(b) => {
-                    *slot = b;
-                    n += 1;
-                }
-                None => break,
-            }
-        }
-        // `n` counts slots of `raw`, so the `get` always succeeds.
-        let Some(chunk) = raw.get(..n).filter(|chunk| !chunk.is_empty()) else {
-            return Ok(());
-        };
-        // 48 input bytes never need more than 64 output bytes: this cannot fail.
-        let len = base64::engine::general_purpose::STANDARD.encode_slice(chunk, &mut encoded).unwrap_or(0);
-        out.put(encoded.get(..len).unwrap_or_default())?;
-        if n < raw.len() {
-            return Ok(());
+/// Base64 (RFC 4648, with padding) of the concatenation of `parts`, written by hand: a
+/// 3-byte group becomes 4 characters, computed arithmetically (no table, no crate: this is
+/// the one encoder of the send path and it must stay small).
+pub fn put_base64<S: Sink>(out: &mut S, parts: &[&[u8]]) -> Result<(), S::Error> {
+    let mut group = 0u32;
+    let mut held = 0u32;
+    for &byte in parts.iter().flat_map(|part| part.iter()) {
+        group = group << 8 | u32::from(byte);
+        held += 1;
+        if held == 3 {
+            out.put(&quad(group, 4))?;
+            held = 0;
         }
     }
+    if held > 0 {
+        // 1 byte -> 2 characters + "==", 2 bytes -> 3 characters + "=".
+        out.put(&quad(group << (8 * (3 - held)), held + 1))?;
+    }
+    Ok(())
+}
+
+/// The four characters of a 24-bit group, `keep` of them real and the rest padding.
+fn quad(group: u32, keep: u32) -> [u8; 4] {
+    let mut chars = [b'='; 4];
+    for (i, c) in (0u32..).zip(chars.iter_mut()) {
+        if i < keep {
+            *c = sextet(group >> (18 - 6 * i) & 63);
+        }
+    }
+    chars
+}
+
+/// The base64 character of a 6-bit value.
+fn sextet(v: u32) -> u8 {
+    let c = match v {
+        0..=25 => v + u32::from(b'A'),
+        26..=51 => v - 26 + u32::from(b'a'),
+        52..=61 => v - 52 + u32::from(b'0'),
+        62 => u32::from(b'+'),
+        _ => u32::from(b'/'),
+    };
+    c as u8
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::wire::out::Out;
+    use base64::Engine as _;
 
     fn written(f: impl FnOnce(&mut Out<'_>)) -> std::vec::Vec<u8> {
         let mut buf = [0u8; 1024];
@@ -163,9 +177,15 @@ mod tests {
     fn base64_matches_reference_at_every_length() {
         let data: std::vec::Vec<u8> = (0..=255u8).cycle().take(400).collect();
         for n in 0..data.len() {
-            let mine = written(|o| put_base64(o, data[..n].iter().copied()).unwrap());
+            let mine = written(|o| put_base64(o, &[&data[..n]]).unwrap());
             let reference = base64::engine::general_purpose::STANDARD.encode(&data[..n]);
             assert_eq!(mine, reference.as_bytes(), "length {n}");
+        }
+        // Parts split anywhere encode as their concatenation.
+        for split in 0..=7 {
+            let (a, b) = data[..7].split_at(split);
+            let mine = written(|o| put_base64(o, &[a, b, &[], &data[7..20]]).unwrap());
+            assert_eq!(mine, base64::engine::general_purpose::STANDARD.encode(&data[..20]).as_bytes(), "split {split}");
         }
         assert_eq!(written(|o| base64_line(o, b"testpwd").unwrap()), b"dGVzdHB3ZA==\r\n");
         assert_eq!(written(|o| base64_line(o, b"recipient@domain.com").unwrap()), b"cmVjaXBpZW50QGRvbWFpbi5jb20=\r\n");
@@ -176,6 +196,6 @@ mod tests {
         let mut buf = [0u8; 10];
         let mut out = Out::new(&mut buf);
         assert!(rcpt_to(&mut out, "someone@example.com").is_err());
-        assert!(put_base64(&mut out, [1u8; 100].into_iter()).is_err());
+        assert!(put_base64(&mut out, &[&[1u8; 100]]).is_err());
     }
 }

@@ -103,7 +103,7 @@ fn put_subject<S: Sink>(out: &mut S, subject: &str) -> Result<(), S::Error> {
             out.put(b"\r\n ")?;
         }
         out.put(b"=?utf-8?B?")?;
-        put_base64(out, word.bytes())?;
+        put_base64(out, &[word.as_bytes()])?;
         out.put(b"?=")?;
         first = false;
         rest = tail;
