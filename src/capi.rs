@@ -359,7 +359,7 @@ pub fn format_ipv4(v4: u32, out: &mut Out<'_>) -> Result<(), Full> {
         if i > 0 {
             out.put(b".")?;
         }
-        out.put_decimal(u64::from(*octet))?;
+        out.put_decimal(u32::from(*octet))?;
     }
     Ok(())
 }

@@ -19,7 +19,7 @@ fn text(field: &[u8]) -> String {
 fuzz_target!(|input: &[u8]| {
     let mut b = Bytes::new(input);
     let priority = [Priority::Low, Priority::Normal, Priority::High][usize::from(b.byte() % 3)];
-    let date = (b.byte() & 1 == 1).then(|| b.u64());
+    let date = (b.byte() & 1 == 1).then(|| b.u64() as u32);
     let message_id = (b.u64(), b.u64() as u32, b.u64() as u32);
     let from = text(b.field(0x1f));
     let subject = text(b.field(0x1f));

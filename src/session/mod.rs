@@ -348,7 +348,8 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
                 if limit > 0 && total > limit {
                     return Err(Fault::new(ErrorKind::TooLarge, Phase::Mail));
                 }
-                Some(total)
+                // Declaring the size is optional: past 4 GiB it is left out (32-bit numbers only).
+                u32::try_from(total).ok()
             }
             _ => None,
         };
@@ -447,15 +448,16 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     }
 
     fn headers<'m>(&self, config: &'m Config<'_>, mail: &'m Mail<'_>, sequence: u32, entropy: u32) -> Headers<'m> {
-        let date = self.link.clock.unix_time();
+        let unix_time = self.link.clock.unix_time();
         Headers {
             from: validate::address(config.from).unwrap_or(config.from),
             to: mail.to,
             cc: mail.cc,
             subject: mail.subject,
             priority: mail.priority,
-            date,
-            message_id: (date.unwrap_or_else(|| self.link.clock.now_ms()), sequence, entropy),
+            // Past 2106 no Date header (the server adds one): the date stays 32-bit arithmetic.
+            date: unix_time.and_then(|s| u32::try_from(s).ok()),
+            message_id: (unix_time.unwrap_or_else(|| self.link.clock.now_ms()), sequence, entropy),
         }
     }
 

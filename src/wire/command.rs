@@ -40,7 +40,7 @@ fn put_domain_or_literal<S: Sink>(out: &mut S, name: &str) -> Result<(), S::Erro
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct MailParams {
     /// `SIZE=n` (RFC 1870), when the server offers SIZE and the size is known.
-    pub size: Option<u64>,
+    pub size: Option<u32>,
     /// `BODY=8BITMIME` (RFC 6152).
     pub eight_bit_mime: bool,
     /// `SMTPUTF8` (RFC 6531), for non-ASCII addresses.

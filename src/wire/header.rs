@@ -17,7 +17,8 @@ pub struct Headers<'a> {
     pub subject: &'a str,
     pub priority: Priority,
     /// Seconds since 1970 UTC, when the platform has a wall clock (else no Date header).
-    pub date: Option<u64>,
+    /// 32 bits (until 2106): the date is then written with 32-bit arithmetic only.
+    pub date: Option<u32>,
     /// Makes the Message-ID unique: (time or uptime, per-client sequence, entropy).
     pub message_id: (u64, u32, u32),
 }
@@ -127,7 +128,7 @@ fn put_message_id<S: Sink>(out: &mut S, h: &Headers<'_>) -> Result<(), S::Error>
 }
 
 /// `Sat, 28 Nov 2026 16:47:00 +0000` from seconds since 1970 (UTC).
-pub fn put_rfc5322_date<S: Sink>(out: &mut S, seconds: u64) -> Result<(), S::Error> {
+pub fn put_rfc5322_date<S: Sink>(out: &mut S, seconds: u32) -> Result<(), S::Error> {
     const DAYS: [&[u8]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
     const MONTHS: [&[u8]; 12] =
         [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
@@ -137,7 +138,7 @@ pub fn put_rfc5322_date<S: Sink>(out: &mut S, seconds: u64) -> Result<(), S::Err
     // `days % 7` and `month - 1` (month is 1..=12) are always in range.
     out.put(DAYS.get((days % 7) as usize).copied().unwrap_or_default())?;
     out.put(b", ")?;
-    out.put_decimal(u64::from(day))?;
+    out.put_decimal(u32::from(day))?;
     out.put(b" ")?;
     out.put(MONTHS.get(usize::from(month).wrapping_sub(1)).copied().unwrap_or_default())?;
     out.put(b" ")?;
@@ -151,13 +152,13 @@ pub fn put_rfc5322_date<S: Sink>(out: &mut S, seconds: u64) -> Result<(), S::Err
     out.put(b" +0000")
 }
 
-fn put_two_digits<S: Sink>(out: &mut S, n: u64) -> Result<(), S::Error> {
+fn put_two_digits<S: Sink>(out: &mut S, n: u32) -> Result<(), S::Error> {
     out.put(&[b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8])
 }
 
 /// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01 (Howard Hinnant's
 /// civil_from_days, for non-negative days).
-fn civil_from_days(days: u64) -> (u64, u8, u8) {
+fn civil_from_days(days: u32) -> (u32, u8, u8) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z % 146_097;
@@ -166,7 +167,7 @@ fn civil_from_days(days: u64) -> (u64, u8, u8) {
     let mp = (5 * doy + 2) / 153;
     let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + u64::from(month <= 2);
+    let year = yoe + era * 400 + u32::from(month <= 2);
     (year, month, day)
 }
 
@@ -282,6 +283,6 @@ mod tests {
         assert_eq!(date(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
         assert_eq!(date(1_709_251_199), "Thu, 29 Feb 2024 23:59:59 +0000");
         assert_eq!(date(4_102_444_800), "Fri, 1 Jan 2100 00:00:00 +0000");
-        assert_eq!(date(253_402_300_799), "Fri, 31 Dec 9999 23:59:59 +0000");
+        assert_eq!(date(u32::MAX), "Sun, 7 Feb 2106 06:28:15 +0000");
     }
 }
