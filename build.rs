@@ -22,6 +22,9 @@
 //!    `SMTP_CLIENT_TLS` (`CONFIG_SMTP_CLIENT_TLS_STARTTLS=y`, `CONFIG_SMTP_CLIENT_TLS_IMPLICIT=y`,
 //!    else none), or `ZSMTP_TLS_MODE` = none, starttls or implicit, forwarded as `ZSMTP_TLS_MODE`.
 //!
+//! 4. The compile-time log level, `CONFIG_SMTP_CLIENT_LOG_LEVEL` (or `ZSMTP_LOG_LEVEL`): below
+//!    4 (DBG) the dialogue log is not compiled at all (no formatting code in the image).
+//!
 //! Only `std` is used: no build-dependency.
 
 use std::env;
@@ -39,6 +42,8 @@ const LIMITS: &[(&str, &str)] = &[
     ("ZSMTP_TX_BUFFER_SIZE", "CONFIG_SMTP_CLIENT_TX_BUFFER_SIZE"),
     ("ZSMTP_MAX_REPLY_TEXT", "CONFIG_SMTP_CLIENT_MAX_REPLY_TEXT"),
     ("ZSMTP_LOCK_WORDS", "CONFIG_SMTP_CLIENT_LOCK_WORDS"),
+    // Zephyr's level numbers (0 off, 1 ERR, 2 WRN, 3 INF, 4 DBG), from the log template.
+    ("ZSMTP_LOG_LEVEL", "CONFIG_SMTP_CLIENT_LOG_LEVEL"),
 ];
 
 /// (environment variable read by the code, Kconfig bool it comes from): "1" or "0".

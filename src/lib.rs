@@ -11,6 +11,16 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+/// `log::debug!` for the SMTP dialogue, compiled only when [`limits::LOG_DIALOGUE`] is set
+/// (CONFIG_SMTP_CLIENT_LOG_LEVEL = DBG): otherwise the formatting code is not in the image.
+macro_rules! dialogue {
+    ($($arg:tt)+) => {
+        if $crate::limits::LOG_DIALOGUE {
+            log::debug!($($arg)+)
+        }
+    };
+}
+
 pub mod client;
 pub mod error;
 pub mod limits;

@@ -39,6 +39,16 @@ pub const TX_BUFFER_SIZE: usize = setting(option_env!("ZSMTP_TX_BUFFER_SIZE"), 1
 /// `NX_SMTP_CLIENT_LOCK_WORDS`: lock storage in `ULONG` words.
 pub const LOCK_WORDS: usize = setting(option_env!("ZSMTP_LOCK_WORDS"), 16);
 
+/// `CONFIG_SMTP_CLIENT_LOG_LEVEL` on Zephyr (forwarded as ZSMTP_LOG_LEVEL; Zephyr's numbers:
+/// 0 off .. 4 DBG). The engine logs the dialogue at debug level only, and only when this is 4:
+/// below it the log calls and their formatting code are not compiled (about 4.7 KB of
+/// Cortex-M4 code once a logger is installed, docs/PERFORMANCE.md). Host builds default to 4,
+/// firmware builds without Kconfig to 3 (Zephyr's default, INF).
+pub const LOG_LEVEL: usize = setting(option_env!("ZSMTP_LOG_LEVEL"), if cfg!(target_os = "none") { 3 } else { 4 });
+
+/// Whether the dialogue (commands, replies) is logged at all: see [`LOG_LEVEL`].
+pub const LOG_DIALOGUE: bool = LOG_LEVEL >= 4;
+
 /// Whether the C API and the Zephyr configuration may send credentials over a connection
 /// that is not encrypted: Kconfig CONFIG_SMTP_CLIENT_ALLOW_PLAINTEXT_AUTH (default n) on
 /// Zephyr, forwarded as ZSMTP_ALLOW_PLAINTEXT_AUTH. Without it, firmware targets (`*-none-*`)

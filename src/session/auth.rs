@@ -64,7 +64,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             if reply != 334 || answered == max {
                 return Err(self.refuse());
             }
-            log::debug!("C: <redacted>");
+            dialogue!("C: <redacted>");
             respond(&mut self.link)?;
             answered += 1;
         }

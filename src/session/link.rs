@@ -94,7 +94,7 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
     pub fn connect(&mut self, server: &str, port: u16) -> Result<(), Fault> {
         let host = strip_brackets(server);
         let budget = self.left(self.wait_until(self.timeouts.connect_ms))?;
-        log::debug!("connecting to {}:{}", host, port);
+        dialogue!("connecting to {}:{}", host, port);
         self.transport.connect(host, port, budget).map_err(|e| {
             self.error(match e.kind() {
                 IoKind::NotFound => ErrorKind::HostNotFound,
@@ -107,7 +107,7 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
     pub fn connect_tls(&mut self, server: &str, port: u16) -> Result<(), Fault> {
         let host = strip_brackets(server);
         let budget = self.left(self.wait_until(self.timeouts.connect_ms))?;
-        log::debug!("connecting to {}:{} (implicit TLS)", host, port);
+        dialogue!("connecting to {}:{} (implicit TLS)", host, port);
         self.transport.connect_tls(host, port, budget).map_err(|e| match e {
             ConnectTlsError::Connect(e) => self.error(match e.kind() {
                 IoKind::NotFound => ErrorKind::HostNotFound,
@@ -120,7 +120,7 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
     /// STARTTLS handshake over the open connection, within the reply timeout.
     pub fn start_tls(&mut self, server: &str) -> Result<(), Fault> {
         let budget = self.left(self.wait_until(self.timeouts.reply_ms))?;
-        log::debug!("TLS handshake with {}", strip_brackets(server));
+        dialogue!("TLS handshake with {}", strip_brackets(server));
         self.transport.start_tls(strip_brackets(server), budget).map_err(|t| Fault::new(ErrorKind::Tls(t), Phase::Tls))
     }
 
@@ -213,7 +213,7 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
             if let Some((line, used)) = parsed {
                 let index = tracker.lines();
                 let last = tracker.feed(&line).map_err(|_| self.error(ErrorKind::Malformed))?;
-                log::debug!(
+                dialogue!(
                     "S: {}{}{}",
                     line.code,
                     if line.last { ' ' } else { '-' },

@@ -301,7 +301,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         shown: core::fmt::Arguments<'_>,
         write: impl FnOnce(&mut Link<'p, T, K>) -> Result<(), Fault>,
     ) -> Result<(), Fault> {
-        log::debug!("C: {}", shown);
+        dialogue!("C: {}", shown);
         write(&mut self.link)
     }
 
@@ -506,7 +506,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             }
             Err((fault, _)) => return Err(fault),
         }
-        log::debug!("C: <message> .");
+        dialogue!("C: <message> .");
         self.in_data = false;
         Ok(())
     }
