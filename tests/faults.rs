@@ -1150,3 +1150,125 @@ fn kept_connection_refused_mail_keeps_replies_in_step() {
     let summary: Vec<String> = subjects.iter().zip(&results).map(|(s, r)| format!("{s}: {}", describe(r))).collect();
     assert!(problems.is_empty(), "{}\nresults:\n{}\nqueued message:\n{queued}", problems.join("\n"), summary.join("\n"));
 }
+
+// ---- Timeouts given to the transport ----
+
+/// A std transport that records every timeout the engine gives it and counts reads and writes.
+struct Recording {
+    inner: StdTransport,
+    seen: std::sync::Arc<Mutex<Recorded>>,
+}
+
+#[derive(Default)]
+struct Recorded {
+    armed: Vec<u32>,
+    calls: usize,
+}
+
+impl Recording {
+    fn new() -> (Self, std::sync::Arc<Mutex<Recorded>>) {
+        let seen = std::sync::Arc::new(Mutex::new(Recorded::default()));
+        (Recording { inner: StdTransport::new(), seen: seen.clone() }, seen)
+    }
+}
+
+impl embedded_io::ErrorType for Recording {
+    type Error = StdError;
+}
+
+impl embedded_io::Read for Recording {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StdError> {
+        self.seen.lock().unwrap().calls += 1;
+        self.inner.read(buf)
+    }
+}
+
+impl embedded_io::Write for Recording {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, StdError> {
+        self.seen.lock().unwrap().calls += 1;
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> Result<(), StdError> {
+        self.inner.flush()
+    }
+}
+
+impl zsmtp::Transport for Recording {
+    fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), StdError> {
+        self.inner.connect(host, port, timeout_ms)
+    }
+
+    fn set_timeout(&mut self, timeout_ms: u32) {
+        self.seen.lock().unwrap().armed.push(timeout_ms);
+        self.inner.set_timeout(timeout_ms);
+    }
+
+    fn close(&mut self) {
+        self.inner.close();
+    }
+}
+
+/// A large body is thousands of writes; the transport is told a timeout only when it changes
+/// (budgets of 2 s or more in whole seconds), never more than the step's timeout allows.
+#[test]
+fn large_body_sets_the_socket_timeout_rarely() {
+    let _sockets = SOCKETS.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start(vec![
+        send("220 mx.fault.test\r\n"),
+        Expect("EHLO"),
+        send("250 mx\r\n"),
+        Expect("MAIL"),
+        send("250 ok\r\n"),
+        Expect("RCPT"),
+        send("250 ok\r\n"),
+        Expect("DATA"),
+        send("354 go\r\n"),
+        ExpectData,
+        send("250 2.0.0 queued\r\n"),
+        Expect("QUIT"),
+        send("221 bye\r\n"),
+    ]);
+    let line = b"0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789\n";
+    let body: Vec<u8> = line.iter().copied().cycle().take(4 << 20).collect();
+    let timeouts = Timeouts { send_ms: 30_000, total_ms: 120_000, ..Timeouts::DEFAULT.every_reply(10_000) };
+    let config = Config::new("127.0.0.1", server.port, "client.test", FROM).timeouts(timeouts);
+    let (transport, seen_by_transport) = Recording::new();
+    let mut client: Client<'_, Recording, StdClock> = Client::new(config, transport, StdClock::new()).unwrap();
+    let result = client.send(&Mail::new(SUBJECT, &body).to(&TO[..1]));
+    let seen = server.finish();
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(seen.message.as_ref().map(Vec::len).map(|n| n >= body.len()), Some(true));
+    let (armed, calls) = {
+        let r = seen_by_transport.lock().unwrap();
+        (r.armed.clone(), r.calls)
+    };
+    assert!(calls > 4000, "a 4 MiB body through a 1 KiB buffer: {calls} reads and writes");
+    // One change each time the dialogue turns from writing (30 s) to reading (10 s) and back
+    // (about a dozen in this lockstep dialogue), plus the odd second boundary: not one per call.
+    assert!(armed.len() <= 30, "{} timeouts set for {calls} calls: {armed:?}", armed.len());
+    assert!(armed.iter().all(|&ms| (1..=30_000).contains(&ms)), "{armed:?}");
+    assert!(armed.windows(2).all(|w| w[0] != w[1]), "a timeout set twice in a row: {armed:?}");
+}
+
+/// A reply timeout of 2.5 s reaches the transport as 2 s (whole seconds): the wait that ends
+/// early is taken up again, so the timeout still fires at 2.5 s, not before.
+#[test]
+fn rounded_down_timeout_still_waits_the_whole_timeout() {
+    let _sockets = SOCKETS.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::start(vec![send("220 mx.fault.test\r\n"), Expect("EHLO"), Hold(6000)]);
+    let timeouts = Timeouts { connect_ms: 1000, total_ms: 20_000, ..Timeouts::DEFAULT.every_reply(2500) };
+    let config = Config::new("127.0.0.1", server.port, "client.test", FROM).timeouts(timeouts);
+    let (transport, seen_by_transport) = Recording::new();
+    let mut client: Client<'_, Recording, StdClock> = Client::new(config, transport, StdClock::new()).unwrap();
+    let started = Instant::now();
+    let result = client.send(&Mail::new(SUBJECT, SMALL_BODY).to(&TO[..1]));
+    let waited = started.elapsed();
+    drop(server.finish());
+    let error = result.expect_err("the server never answers EHLO");
+    assert_eq!((error.status(), error.phase), (NX_NO_PACKET, Phase::Hello), "{error:?}");
+    assert!(waited >= Duration::from_millis(2500), "timed out after {waited:?}");
+    assert!(waited < Duration::from_millis(2500) + MARGIN, "timed out after {waited:?}");
+    let armed = seen_by_transport.lock().unwrap().armed.clone();
+    assert!(armed.contains(&2000) && armed.iter().any(|&ms| ms < 1000), "{armed:?}");
+}

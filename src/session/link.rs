@@ -14,6 +14,23 @@ pub const fn is_positive(code: u16) -> bool {
     code >= 200 && code < 300
 }
 
+/// Budgets of at least this many milliseconds are given to the transport rounded down to
+/// whole seconds, so that the many reads and writes of one step (a large body) ask for the
+/// same timeout and the transport is told only when it changes (on hosts each change is two
+/// system calls). Rounding down never waits past a deadline; a wait that ends early is taken
+/// up again with what is left.
+const COARSE_TIMEOUT_MS: u32 = 2_000;
+
+/// Bounds the next call of `transport` to `budget_ms` (rounded down, see
+/// [`COARSE_TIMEOUT_MS`]), telling it only when the value differs from `armed_ms`.
+fn arm<T: Transport>(transport: &mut T, armed_ms: &mut u32, budget_ms: u32) {
+    let ms = if budget_ms >= COARSE_TIMEOUT_MS { budget_ms - budget_ms % 1000 } else { budget_ms };
+    if ms != *armed_ms {
+        transport.set_timeout(ms);
+        *armed_ms = ms;
+    }
+}
+
 /// Bytes of a large chunk that stay in the buffer instead of being written directly, so
 /// that the end of the body always leaves in the same write as the terminator.
 const KEEP_TAIL: usize = 16;
@@ -59,17 +76,25 @@ pub struct Link<'p, T: Transport, K: Clock> {
     deadline: Option<u64>,
     /// The phase errors are attributed to.
     pub phase: Phase,
+    /// The timeout the transport was last given for this connection (0: none yet).
+    armed_ms: u32,
 }
 
 impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
     pub fn new(transport: &'p mut T, clock: &'p mut K, tx: &'p mut [u8], timeouts: Timeouts) -> Self {
         let deadline = (timeouts.total_ms > 0).then(|| clock.now_ms().saturating_add(u64::from(timeouts.total_ms)));
-        Link { transport, clock, tx, tx_len: 0, timeouts, deadline, phase: Phase::Connect }
+        Link { transport, clock, tx, tx_len: 0, timeouts, deadline, phase: Phase::Connect, armed_ms: 0 }
     }
 
     /// Starts the overall deadline again (each send on a kept connection has its own).
     pub fn restart_deadline(&mut self) {
         self.deadline = (self.timeouts.total_ms > 0).then(|| self.clock.now_ms().saturating_add(u64::from(self.timeouts.total_ms)));
+    }
+
+    /// Closes the connection; the next one starts without a timeout set.
+    pub fn close(&mut self) {
+        self.transport.close();
+        self.armed_ms = 0;
     }
 
     fn error(&self, kind: ErrorKind) -> Fault {
@@ -94,6 +119,8 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
     pub fn connect(&mut self, server: &str, port: u16) -> Result<(), Fault> {
         let host = strip_brackets(server);
         let budget = self.left(self.wait_until(self.timeouts.connect_ms))?;
+        // A new connection: whatever timeout the old one had is gone.
+        self.armed_ms = 0;
         dialogue!("connecting to {}:{}", host, port);
         self.transport.connect(host, port, budget).map_err(|e| {
             self.error(match e.kind() {
@@ -107,6 +134,8 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
     pub fn connect_tls(&mut self, server: &str, port: u16) -> Result<(), Fault> {
         let host = strip_brackets(server);
         let budget = self.left(self.wait_until(self.timeouts.connect_ms))?;
+        // A new connection (and a handshake that may set its own timeouts): set ours afresh.
+        self.armed_ms = 0;
         dialogue!("connecting to {}:{} (implicit TLS)", host, port);
         self.transport.connect_tls(host, port, budget).map_err(|e| match e {
             ConnectTlsError::Connect(e) => self.error(match e.kind() {
@@ -120,6 +149,8 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
     /// STARTTLS handshake over the open connection, within the reply timeout.
     pub fn start_tls(&mut self, server: &str) -> Result<(), Fault> {
         let budget = self.left(self.wait_until(self.timeouts.reply_ms))?;
+        // The handshake may leave other socket timeouts behind: set ours again afterwards.
+        self.armed_ms = 0;
         dialogue!("TLS handshake with {}", strip_brackets(server));
         self.transport.start_tls(strip_brackets(server), budget).map_err(|t| Fault::new(ErrorKind::Tls(t), Phase::Tls))
     }
@@ -160,7 +191,7 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
                 Some(ms) => ms,
                 None => return Err((Fault::new(ErrorKind::Timeout, self.phase), data.len())),
             };
-            self.transport.set_timeout(budget);
+            arm(self.transport, &mut self.armed_ms, budget);
             match self.transport.write(data) {
                 Ok(0) => return Err((Fault::new(ErrorKind::Transmit, self.phase), data.len())),
                 Ok(n) => {
@@ -168,8 +199,8 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
                     until = self.wait_until(self.timeouts.send_ms);
                 }
                 Err(e) => match e.kind() {
-                    IoKind::Interrupted => {}
-                    IoKind::TimedOut => return Err((Fault::new(ErrorKind::Timeout, self.phase), data.len())),
+                    // A wait that ended early (a rounded-down timeout): the loop checks what is left.
+                    IoKind::Interrupted | IoKind::TimedOut => {}
                     _ => return Err((Fault::new(ErrorKind::Transmit, self.phase), data.len())),
                 },
             }
@@ -240,7 +271,7 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
                 _ => return Err(self.error(ErrorKind::ReplyTooLong)),
             };
             let budget = self.left(until)?;
-            self.transport.set_timeout(budget);
+            arm(self.transport, &mut self.armed_ms, budget);
             match self.transport.read(free) {
                 Ok(0) => return Err(self.error(ErrorKind::NotConnected)),
                 Ok(n) => rx.end += n,

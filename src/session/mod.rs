@@ -581,7 +581,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
 
     fn disconnect(&mut self) {
         self.link.discard_unsent();
-        self.link.transport.close();
+        self.link.close();
         self.ready = false;
         self.needs_reset = false;
     }

@@ -43,7 +43,10 @@ pub trait Transport: embedded_io::Read + embedded_io::Write {
     /// Opens a connection to `host` (a name or an IPv4/IPv6 literal, without brackets) and
     /// `port`, giving up after `timeout_ms`.
     fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), Self::Error>;
-    /// Bounds every following `read` and `write` call to `timeout_ms` (at least 1 ms).
+    /// Bounds every following `read` and `write` call to `timeout_ms` (at least 1 ms), until
+    /// the next call. The engine calls it only when the value changes (budgets of 2 s or more
+    /// are rounded down to whole seconds), and again after `connect`, `connect_tls` and
+    /// `start_tls`, which may leave other timeouts on the socket.
     fn set_timeout(&mut self, timeout_ms: u32);
     /// Closes the connection (if open). Never fails; safe to call twice.
     fn close(&mut self);
