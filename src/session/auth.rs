@@ -23,6 +23,9 @@ pub(crate) fn choose(configured: Auth, offered_plain: bool, offered_login: bool)
     }
 }
 
+/// Writes the answer to one 334 challenge.
+type Responder<'r, 'p, T, K> = dyn FnMut(&mut super::Link<'p, T, K>) -> Result<(), Fault> + 'r;
+
 impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     pub(super) fn authenticate(&mut self, config: &Config<'_>) -> Result<(), Fault> {
         let offered = self.caps.auth;
@@ -34,7 +37,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             Auth::Plain => {
                 self.put_command(format_args!("AUTH PLAIN <redacted>"), |l| command::auth_plain(l, user, password))?;
                 // A server that ignores the initial response asks again with an empty 334.
-                self.challenges(1, |l| {
+                self.challenges(1, &mut |l| {
                     command::plain_response(l, user, password)?;
                     l.put(b"\r\n")
                 })
@@ -42,7 +45,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             Auth::Login => {
                 self.put_command(format_args!("AUTH LOGIN"), |l| l.put(command::AUTH_LOGIN))?;
                 let mut step = 0;
-                self.challenges(2, |l| {
+                self.challenges(2, &mut |l| {
                     step += 1;
                     command::base64_line(l, if step == 1 { user } else { password }.as_bytes())
                 })
@@ -53,7 +56,8 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
 
     /// Sends what is buffered, then answers up to `max` 334 challenges with `respond`
     /// until a 2xx (success) or anything else (refusal).
-    fn challenges(&mut self, max: u32, mut respond: impl FnMut(&mut super::Link<'p, T, K>) -> Result<(), Fault>) -> Result<(), Fault> {
+    /// (`respond` is `dyn`: one copy of this loop serves both mechanisms.)
+    fn challenges(&mut self, max: u32, respond: &mut Responder<'_, 'p, T, K>) -> Result<(), Fault> {
         let mut answered = 0;
         loop {
             self.link.flush()?;

@@ -233,7 +233,7 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
         &mut self,
         rx: &mut Rx<'_>,
         timeout_ms: u32,
-        mut on_line: impl FnMut(&ReplyLine<'_>, u32),
+        on_line: &mut dyn FnMut(&ReplyLine<'_>, u32),
     ) -> Result<u16, Fault> {
         let until = self.wait_until(timeout_ms);
         let mut tracker = ReplyTracker::new();

@@ -15,7 +15,7 @@ pub mod link;
 use crate::client::{Auth, Config, Mail, Sent, TlsMode};
 use crate::error::{Error, ErrorKind, Fault, Field, Invalid, Phase, ServerReply};
 use crate::transport::{Clock, Transport};
-use crate::wire::body::{BodyEncoder, BodyError, Counter};
+use crate::wire::body::{BodyEncoder, BodyError};
 use crate::wire::command::{self, MailParams};
 use crate::wire::ehlo::Capabilities;
 use crate::wire::header::{self, Headers};
@@ -282,7 +282,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     }
 
     fn reply(&mut self, timeout_ms: u32) -> Result<u16, Fault> {
-        self.link.read_reply(&mut self.rx, timeout_ms, |_, _| {})
+        self.link.read_reply(&mut self.rx, timeout_ms, &mut |_, _| {})
     }
 
     fn command_reply(&mut self) -> Result<u16, Fault> {
@@ -310,7 +310,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         self.link.flush()?;
         let mut caps = Capabilities::NONE;
         let timeout = self.link.timeouts.reply_ms;
-        let reply = self.link.read_reply(&mut self.rx, timeout, |line, index| {
+        let reply = self.link.read_reply(&mut self.rx, timeout, &mut |line, index| {
             if index > 0 {
                 caps.add_line(line.text);
             }
@@ -463,10 +463,20 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
 
     /// The header block's size, for SIZE=: written to a counter, never sent.
     fn header_size(&self, config: &Config<'_>, mail: &Mail<'_>) -> u64 {
-        let mut counter = Counter(0);
+        /// Counts bytes; a `Sink` with the link's error type, so that both calls of
+        /// `header::write` are one function (`dyn Sink`) in the image, not two.
+        struct Count(u64);
+        impl Sink for Count {
+            type Error = Fault;
+            fn put(&mut self, bytes: &[u8]) -> Result<(), Fault> {
+                self.0 += bytes.len() as u64;
+                Ok(())
+            }
+        }
+        let mut count = Count(0);
         let widest_id = Headers { message_id: (u64::MAX, u32::MAX, u32::MAX), ..self.headers(config, mail, 0, 0) };
-        let _ = header::write(&mut counter, &widest_id);
-        counter.0
+        let _ = header::write::<dyn Sink<Error = Fault>>(&mut count, &widest_id);
+        count.0
     }
 
     /// Headers, body and terminator (and QUIT when `quit_with_dot`), the end in one write.
@@ -481,7 +491,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         self.rx.clear();
         let entropy = self.link.clock.entropy();
         let headers = self.headers(config, mail, sequence, entropy);
-        header::write(&mut self.link, &headers)?;
+        header::write::<dyn Sink<Error = Fault>>(&mut self.link, &headers)?;
         let mut encoder = BodyEncoder::new();
         loop {
             let chunk = body.next_chunk(self.rx.buf)?;

@@ -94,7 +94,7 @@ pub fn base64_line<S: Sink>(out: &mut S, data: &[u8]) -> Result<(), S::Error> {
 /// Base64 (RFC 4648, with padding) of the concatenation of `parts`, written by hand: a
 /// 3-byte group becomes 4 characters, computed arithmetically (no table, no crate: this is
 /// the one encoder of the send path and it must stay small).
-pub fn put_base64<S: Sink>(out: &mut S, parts: &[&[u8]]) -> Result<(), S::Error> {
+pub fn put_base64<S: Sink + ?Sized>(out: &mut S, parts: &[&[u8]]) -> Result<(), S::Error> {
     let mut group = 0u32;
     let mut held = 0u32;
     for &byte in parts.iter().flat_map(|part| part.iter()) {

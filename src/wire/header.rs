@@ -30,7 +30,7 @@ const FOLD_AT: usize = 78;
 const WORD_BYTES: usize = 39;
 
 /// Writes the whole header block and the empty line that ends it.
-pub fn write<S: Sink>(out: &mut S, h: &Headers<'_>) -> Result<(), S::Error> {
+pub fn write<S: Sink + ?Sized>(out: &mut S, h: &Headers<'_>) -> Result<(), S::Error> {
     if let Some(seconds) = h.date {
         out.put(b"Date: ")?;
         put_rfc5322_date(out, seconds)?;
@@ -53,7 +53,7 @@ pub fn write<S: Sink>(out: &mut S, h: &Headers<'_>) -> Result<(), S::Error> {
 }
 
 /// `To: a@x, b@y` folded before a line would pass 78 characters; nothing when empty.
-fn put_address_list<S: Sink>(out: &mut S, name: &[u8], addresses: &[&str]) -> Result<(), S::Error> {
+fn put_address_list<S: Sink + ?Sized>(out: &mut S, name: &[u8], addresses: &[&str]) -> Result<(), S::Error> {
     if addresses.is_empty() {
         return Ok(());
     }
@@ -82,7 +82,7 @@ fn put_address_list<S: Sink>(out: &mut S, name: &[u8], addresses: &[&str]) -> Re
 /// (non-ASCII, control characters, "=?" that a reader would take for an encoded word, or a
 /// very long subject) becomes RFC 2047 B encoded words of whole UTF-8 characters, one per
 /// folded line.
-fn put_subject<S: Sink>(out: &mut S, subject: &str) -> Result<(), S::Error> {
+fn put_subject<S: Sink + ?Sized>(out: &mut S, subject: &str) -> Result<(), S::Error> {
     out.put(b"Subject: ")?;
     let bytes = subject.as_bytes();
     let plain = bytes.len() <= FOLD_AT * 10
@@ -113,7 +113,7 @@ fn put_subject<S: Sink>(out: &mut S, subject: &str) -> Result<(), S::Error> {
 }
 
 /// `Message-ID: <time.sequence.entropy@domain-of-from>` in hexadecimal.
-fn put_message_id<S: Sink>(out: &mut S, h: &Headers<'_>) -> Result<(), S::Error> {
+fn put_message_id<S: Sink + ?Sized>(out: &mut S, h: &Headers<'_>) -> Result<(), S::Error> {
     let (time, sequence, entropy) = h.message_id;
     out.put(b"Message-ID: <")?;
     out.put_hex(time)?;
@@ -128,7 +128,7 @@ fn put_message_id<S: Sink>(out: &mut S, h: &Headers<'_>) -> Result<(), S::Error>
 }
 
 /// `Sat, 28 Nov 2026 16:47:00 +0000` from seconds since 1970 (UTC).
-pub fn put_rfc5322_date<S: Sink>(out: &mut S, seconds: u32) -> Result<(), S::Error> {
+pub fn put_rfc5322_date<S: Sink + ?Sized>(out: &mut S, seconds: u32) -> Result<(), S::Error> {
     const DAYS: [&[u8]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
     const MONTHS: [&[u8]; 12] =
         [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
@@ -152,7 +152,7 @@ pub fn put_rfc5322_date<S: Sink>(out: &mut S, seconds: u32) -> Result<(), S::Err
     out.put(b" +0000")
 }
 
-fn put_two_digits<S: Sink>(out: &mut S, n: u32) -> Result<(), S::Error> {
+fn put_two_digits<S: Sink + ?Sized>(out: &mut S, n: u32) -> Result<(), S::Error> {
     out.put(&[b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8])
 }
 
