@@ -63,7 +63,7 @@ impl<'p> Rx<'p> {
 
 /// An IPv6 literal may come as `[::1]`; sockets and certificates want `::1`.
 fn strip_brackets(server: &str) -> &str {
-    server.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(server)
+    server.strip_prefix("[").and_then(|h| h.strip_suffix("]")).unwrap_or(server)
 }
 
 pub struct Link<'p, T: Transport, K: Clock> {

@@ -61,7 +61,7 @@ fn put_address_list<S: Sink + ?Sized>(out: &mut S, name: &[u8], addresses: &[&st
     let mut column = name.len();
     for (i, address) in addresses.iter().enumerate() {
         // Addresses may come in angle brackets (NetX Duo style): the header shows them bare.
-        let address = address.strip_prefix('<').and_then(|a| a.strip_suffix('>')).unwrap_or(address);
+        let address = address.strip_prefix("<").and_then(|a| a.strip_suffix(">")).unwrap_or(address);
         if i > 0 {
             out.put(b",")?;
             column += 1;
@@ -99,7 +99,8 @@ fn put_subject<S: Sink + ?Sized>(out: &mut S, subject: &str) -> Result<(), S::Er
         while !rest.is_char_boundary(cut) {
             cut -= 1;
         }
-        let (word, tail) = rest.split_at(cut);
+        // `cut` is a character boundary (found above): the split always succeeds.
+        let (word, tail) = rest.split_at_checked(cut).unwrap_or((rest, ""));
         if !first {
             out.put(b"\r\n ")?;
         }
@@ -122,7 +123,7 @@ fn put_message_id<S: Sink + ?Sized>(out: &mut S, h: &Headers<'_>) -> Result<(), 
     out.put(b".")?;
     out.put_hex(u64::from(entropy))?;
     out.put(b"@")?;
-    let domain = h.from.rsplit_once('@').map_or("localhost", |(_, d)| d);
+    let domain = super::validate::split_at_last_at_sign(h.from).map_or("localhost", |(_, d)| d);
     out.put(domain.as_bytes())?;
     out.put(b">\r\n")
 }

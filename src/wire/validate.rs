@@ -48,12 +48,21 @@ pub fn credential(text: &[u8]) -> Result<(), Invalid> {
     no_controls(text)
 }
 
+/// `address` split around its last '@' (the local part may contain a quoted '@'). Byte
+/// patterns and checked splits throughout this module: no char-pattern or panicking string
+/// code in the image.
+pub fn split_at_last_at_sign(address: &str) -> Option<(&str, &str)> {
+    let at = address.bytes().rposition(|b| b == b'@')?;
+    let (local, at_domain) = address.split_at_checked(at)?;
+    Some((local, at_domain.get(1..)?))
+}
+
 /// Checks a mailbox address, given bare (`a@b.example`) or in angle brackets
 /// (`<a@b.example>`, as NetX Duo's example passes it); returns it bare.
 pub fn address(text: &str) -> Result<&str, Invalid> {
     no_controls(text.as_bytes())?;
-    let bare = match text.strip_prefix('<') {
-        Some(inner) => inner.strip_suffix('>').ok_or(Invalid::Syntax)?,
+    let bare = match text.strip_prefix("<") {
+        Some(inner) => inner.strip_suffix(">").ok_or(Invalid::Syntax)?,
         None => text,
     };
     if bare.is_empty() {
@@ -62,7 +71,7 @@ pub fn address(text: &str) -> Result<&str, Invalid> {
     if bare.len() > MAX_ADDRESS {
         return Err(Invalid::TooLong);
     }
-    let (local, domain) = bare.rsplit_once('@').ok_or(Invalid::Syntax)?;
+    let (local, domain) = split_at_last_at_sign(bare).ok_or(Invalid::Syntax)?;
     if local.len() > MAX_LOCAL_PART {
         return Err(Invalid::TooLong);
     }
@@ -122,9 +131,9 @@ fn hostname(name: &[u8]) -> Result<(), Invalid> {
 
 /// `[192.0.2.1]` or `[IPv6:2001:db8::1]`.
 fn address_literal(text: &str) -> Result<(), Invalid> {
-    let inner = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).ok_or(Invalid::Syntax)?;
-    match inner.get(..5) {
-        Some(tag) if tag.eq_ignore_ascii_case("IPv6:") => ip_text(&inner[5..], true),
+    let inner = text.strip_prefix("[").and_then(|t| t.strip_suffix("]")).ok_or(Invalid::Syntax)?;
+    match inner.split_at_checked(5) {
+        Some((tag, v6)) if tag.eq_ignore_ascii_case("IPv6:") => ip_text(v6, true),
         _ => ip_text(inner, false),
     }
 }
@@ -167,10 +176,10 @@ pub fn server(name: &str) -> Result<(), Invalid> {
     if name.len() > MAX_DOMAIN {
         return Err(Invalid::TooLong);
     }
-    let inner = name.strip_prefix('[').and_then(|n| n.strip_suffix(']'));
+    let inner = name.strip_prefix("[").and_then(|n| n.strip_suffix("]"));
     match inner {
         Some(v6) => ip_text(v6, true),
-        None if name.contains(':') => ip_text(name, true),
+        None if name.as_bytes().contains(&b':') => ip_text(name, true),
         None => hostname(name.as_bytes()),
     }
 }
@@ -250,6 +259,17 @@ pub fn body_bytes(body: &[u8]) -> Result<u64, Fault> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_at_the_last_at_sign() {
+        assert_eq!(split_at_last_at_sign("a@b.example"), Some(("a", "b.example")));
+        assert_eq!(split_at_last_at_sign("\"x@y\"@b.example"), Some(("\"x@y\"", "b.example")));
+        assert_eq!(split_at_last_at_sign("josé@exemplo.br"), Some(("josé", "exemplo.br")));
+        assert_eq!(split_at_last_at_sign("a@"), Some(("a", "")));
+        assert_eq!(split_at_last_at_sign("@"), Some(("", "")));
+        assert_eq!(split_at_last_at_sign("no-at-sign"), None);
+        assert_eq!(split_at_last_at_sign(""), None);
+    }
 
     #[test]
     fn addresses_bare_and_bracketed() {
