@@ -1087,3 +1087,76 @@ fn postfix_2587_without_tls() {
     let line = session_line(offset);
     assert!(line.contains("ehlo=1 mail=0/1"), "{line}");
 }
+
+// ---- the same scripted server against the Zephyr transport's mbedTLS client ----
+//
+// With the `zsock` feature the shim's POSIX twin runs the mbedTLS client code of the Zephyr
+// shim (shim/common/smtp_shim_tls_mbedtls.h) against the host's mbedTLS (Debian: 2.28, built
+// with MBEDTLS_HAVE_TIME_DATE, so certificate dates are checked against the host's clock). The
+// server is named "localhost": mbedTLS 2.28 does not match IP-address subjectAltNames.
+
+#[cfg(feature = "zsock")]
+mod mbedtls {
+    use super::*;
+    use std::ffi::{CStr, CString};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use zsmtp::transport::zsock::{ZsockClock, ZsockTransport};
+
+    /// The CA's PEM in a file of its own, as the 'static C string path the transport keeps.
+    fn ca_file(ca: &Ca) -> &'static CStr {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("zsmtp-tls-test-ca-{}-{}.pem", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let path = std::env::temp_dir().join(name);
+        std::fs::write(&path, &ca.pem).expect("write the CA file");
+        Box::leak(CString::new(path.to_str().expect("utf-8 path")).expect("no NUL").into_boxed_c_str())
+    }
+
+    fn send_over_mbedtls(config: Config<'static>, ca: &Ca) -> Result<Sent, Error> {
+        let transport = ZsockTransport::new().with_ca_file(ca_file(ca));
+        let mut client: Client<'_, _, _> = Client::new(config, transport, ZsockClock::new())?;
+        client.send(&Mail::new("TLS test", BODY).to(TO))
+    }
+
+    /// The control: with a current certificate the same setup delivers (TLS 1.2, what
+    /// mbedTLS 2.28 speaks), so the failures below come from the certificates alone.
+    #[test]
+    fn current_certificate_delivers_over_mbedtls() {
+        let ca = Ca::new("scripted CA");
+        let leaf = ca.issue(&["localhost", "127.0.0.1"], Validity::Current);
+        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(leaf, BOTH))));
+        let sent = send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Plain), &ca).expect("delivered");
+        assert_eq!(sent.reply.code, 250);
+        let seen = server.finish();
+        seen.assert_ok();
+        assert_eq!(seen.version.as_deref(), Some("TLSv1.2"));
+        assert!(seen.tls_commands().iter().any(|c| c.starts_with("AUTH PLAIN")));
+        assert!(seen.message.is_some());
+    }
+
+    #[test]
+    fn expired_certificate_is_expired_over_mbedtls() {
+        let ca = Ca::new("scripted CA");
+        let leaf = ca.issue(&["localhost", "127.0.0.1"], Validity::Expired);
+        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(leaf, BOTH))));
+        let e = expect_status(
+            send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Login), &ca),
+            NX_SMTP_TLS_CERTIFICATE_EXPIRED,
+        );
+        assert_eq!((e.kind, e.phase), (ErrorKind::Tls(TlsError::Expired), Phase::Tls));
+        assert_stopped_at_handshake(&server.finish());
+    }
+
+    #[test]
+    fn not_yet_valid_certificate_is_expired_too_over_mbedtls() {
+        let ca = Ca::new("scripted CA");
+        let leaf = ca.issue(&["localhost", "127.0.0.1"], Validity::NotYetValid);
+        let server = TlsServer::start(Plan::implicit(Handshake::Serve(server_config(leaf, BOTH))));
+        let e = expect_status(
+            send_over_mbedtls(config("localhost", server.port, TlsMode::Implicit, Auth::Plain), &ca),
+            NX_SMTP_TLS_CERTIFICATE_EXPIRED,
+        );
+        assert_eq!(e.kind, ErrorKind::Tls(TlsError::Expired));
+        let seen = server.finish();
+        assert!(seen.clear.is_empty() && seen.decrypted.is_empty(), "nothing but the handshake");
+    }
+}
