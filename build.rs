@@ -146,6 +146,7 @@ fn build_posix_shim() {
         root.join("shim/posix/smtp_shim_posix.c"),
         root.join("shim/common/smtp_config_store.h"),
         root.join("shim/common/smtp_shim_errors.h"),
+        root.join("shim/common/smtp_shim_sockets.h"),
         root.join("shim/common/smtp_shim_tls_mbedtls.h"),
         root.join("shim/include/smtp_shim.h"),
     ];

@@ -4,8 +4,9 @@
  * tests against real servers. Compiled by build.rs when the cargo feature `zsock` is on and the
  * target has an operating system.
  *
- * It mirrors the Zephyr implementation step by step (resolve, non-blocking connect + poll,
- * SO_ERROR, TCP_NODELAY, poll + MSG_DONTWAIT I/O); keep the two in step.
+ * Sockets: shim/common/smtp_shim_sockets.h, the very code of the Zephyr shim (resolve,
+ * non-blocking connect + poll, SO_ERROR, TCP_NODELAY, poll + MSG_DONTWAIT I/O) with the BSD names
+ * mapped in; what else the two files do is kept in step by hand.
  *
  * TLS: the mbedTLS client of shim/common/smtp_shim_tls_mbedtls.h, the very code the Zephyr shim
  * runs for STARTTLS, here over the host's mbedTLS (2.28 or 3.x; build.rs links mbedtls,
@@ -211,201 +212,51 @@ void smtp_shim_log(uint32_t level, const char *msg, size_t len)
 
 /* ---- Sockets -------------------------------------------------------------------------------- */
 
-/* Milliseconds left until `deadline` (uptime), clamped to poll()'s int. */
-static int smtp_shim_left(int64_t deadline)
-{
-	int64_t left = deadline - smtp_shim_uptime_ms();
-
-	if (left <= 0) {
-		return 0;
-	}
-	return left > INT32_MAX ? INT32_MAX : (int)left;
-}
-
-/* Waits for `events` on fd until deadline: 1 ready, 0 timed out, -errno. */
-static int smtp_shim_wait(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = events, .revents = 0};
-		int rc = poll(&pfd, 1, smtp_shim_left(deadline));
-
-		if (rc > 0) {
-			return 1;
-		}
-		if (rc == 0) {
-			return 0;
-		}
-		if (errno != EINTR) {
-			return -errno;
-		}
-	}
-}
-
-static int smtp_shim_map_gai(int rc)
-{
-	switch (rc) {
-	case EAI_AGAIN:
-		return -EAGAIN;
-	case EAI_MEMORY:
-		return -ENOMEM;
-	case EAI_SYSTEM:
-		return errno != 0 ? -errno : -EIO;
-	default:
-		/* EAI_NONAME, EAI_NODATA, EAI_FAIL, EAI_FAMILY, EAI_SERVICE, ... */
-		return -SMTP_SHIM_EHOSTNOTFOUND;
-	}
-}
-
-/* One address: 0 connected, or -errno (-ETIMEDOUT when the deadline passed). */
-static int smtp_shim_try(int fd, const struct addrinfo *ai, int64_t deadline)
-{
-	int flags = fcntl(fd, F_GETFL, 0);
-	int so_error = 0;
-	socklen_t so_len = sizeof(so_error);
-	int rc;
-
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		return -errno;
-	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-		return 0;
-	}
-	if (errno != EINPROGRESS && errno != EINTR) {
-		return -errno;
-	}
-	rc = smtp_shim_wait(fd, POLLOUT, deadline);
-	if (rc == 0) {
-		return -ETIMEDOUT;
-	}
-	if (rc < 0) {
-		return rc;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len) < 0) {
-		return -errno;
-	}
-	return so_error == 0 ? 0 : -so_error;
-}
-
-int smtp_shim_connect(const char *host, uint16_t port, uint32_t timeout_ms)
-{
-	struct addrinfo hints;
-	struct addrinfo *res = NULL;
-	const struct addrinfo *ai;
-	char service[6];
-	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
-	int last = -SMTP_SHIM_EHOSTNOTFOUND;
-	int rc;
-
-	if (host == NULL || host[0] == '\0' || port == 0U) {
-		return -EINVAL;
-	}
-	(void)snprintf(service, sizeof(service), "%u", (unsigned int)port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = AI_NUMERICSERV;
-
-	errno = 0;
-	rc = getaddrinfo(host, service, &hints, &res);
-	if (rc != 0) {
-		return smtp_shim_map_gai(rc);
-	}
-
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		int fd;
-
-		if (smtp_shim_left(deadline) == 0) {
-			last = -ETIMEDOUT;
-			break;
-		}
-		fd = socket(ai->ai_family, SOCK_STREAM, IPPROTO_TCP);
-		if (fd < 0) {
-			last = -errno;
-			continue;
-		}
-		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-		rc = smtp_shim_try(fd, ai, deadline);
-		if (rc == 0) {
-			int one = 1;
-
-			/* Commands are small and every one waits for its reply: never delay them. */
-			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-#ifdef SO_NOSIGPIPE
-			(void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof(one));
-#endif
-			freeaddrinfo(res);
-			return fd;
-		}
-		(void)close(fd);
-		last = rc;
-		if (rc == -ETIMEDOUT) {
-			break;
-		}
-	}
-	freeaddrinfo(res);
-	return last;
-}
-
+/* The names shim/common/smtp_shim_sockets.h expects: BSD sockets. */
 #ifdef MSG_NOSIGNAL
-#define SMTP_SHIM_SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL)
+#define SMTP_SOCK_SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL)
 #else
-#define SMTP_SHIM_SEND_FLAGS MSG_DONTWAIT
+#define SMTP_SOCK_SEND_FLAGS MSG_DONTWAIT
 #endif
-
-/*
- * One send (from `out`) or one recv (into `in`), waiting for the socket until the deadline
- * while it would block. Returns bytes moved (recv: 0 = peer closed) or -errno.
- */
-static int smtp_shim_io(int fd, const uint8_t *out, uint8_t *in, size_t len, uint32_t timeout_ms)
+#define SMTP_SOCK_SOCKET socket
+#define SMTP_SOCK_CONNECT connect
+#define SMTP_SOCK_GETSOCKOPT getsockopt
+#define SMTP_SOCK_SETSOCKOPT setsockopt
+#define SMTP_SOCK_SEND send
+#define SMTP_SOCK_RECV recv
+#define SMTP_SOCK_CLOSE close
+#define SMTP_SOCK_POLL poll
+#define SMTP_SOCK_FCNTL fcntl
+#define SMTP_SOCK_GETADDRINFO getaddrinfo
+#define SMTP_SOCK_FREEADDRINFO freeaddrinfo
+#define SMTP_SOCK_POLLFD struct pollfd
+#define SMTP_SOCK_ADDRINFO struct addrinfo
+#define SMTP_SOCK_POLLIN POLLIN
+#define SMTP_SOCK_POLLOUT POLLOUT
+#define SMTP_SOCK_RECV_FLAGS MSG_DONTWAIT
+#define SMTP_SOCK_F_GETFL F_GETFL
+#define SMTP_SOCK_F_SETFL F_SETFL
+#define SMTP_SOCK_O_NONBLOCK O_NONBLOCK
+#define SMTP_SOCK_EAI_AGAIN EAI_AGAIN
+#define SMTP_SOCK_EAI_MEMORY EAI_MEMORY
+#define SMTP_SOCK_EAI_SYSTEM EAI_SYSTEM
+#define SMTP_SOCK_UPTIME_MS() smtp_shim_uptime_ms()
+#define SMTP_SOCK_FORMAT snprintf
+#define SMTP_SOCK_DEBUG(...) ((void)0)
+/* Not inherited by child processes of a host program; no SIGPIPE where MSG_NOSIGNAL is missing. */
+static void smtp_shim_prepare(int fd)
 {
-	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+#ifdef SO_NOSIGPIPE
+	{
+		int one = 1;
 
-	if (len == 0U) {
-		return 0;
+		(void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof(one));
 	}
-	if ((out == NULL && in == NULL) || fd < 0) {
-		return -EINVAL;
-	}
-	if (len > INT32_MAX) {
-		len = INT32_MAX;
-	}
-	for (;;) {
-		ssize_t n = out != NULL ? send(fd, out, len, SMTP_SHIM_SEND_FLAGS) : recv(fd, in, len, MSG_DONTWAIT);
-		int rc;
-
-		if (n >= 0) {
-			return (int)n;
-		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			return -errno;
-		}
-		rc = smtp_shim_wait(fd, out != NULL ? POLLOUT : POLLIN, deadline);
-		if (rc == 0) {
-			return -ETIMEDOUT;
-		}
-		if (rc < 0) {
-			return rc;
-		}
-	}
+#endif
 }
-
-int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
-{
-	return smtp_shim_io(fd, buf, NULL, len, timeout_ms);
-}
-
-int smtp_shim_recv(int fd, uint8_t *buf, size_t len, uint32_t timeout_ms)
-{
-	return smtp_shim_io(fd, NULL, buf, len, timeout_ms);
-}
-
-void smtp_shim_close(int fd)
-{
-	if (fd >= 0) {
-		(void)close(fd);
-	}
-}
+#define SMTP_SOCK_PREPARE(fd) smtp_shim_prepare(fd)
+#include "../common/smtp_shim_sockets.h"
 
 /* ---- TLS ------------------------------------------------------------------------------------ */
 
@@ -418,37 +269,17 @@ void smtp_shim_close(int fd)
 
 static int smtp_tls_io_send(int fd, const uint8_t *buf, size_t len)
 {
-	for (;;) {
-		ssize_t n = send(fd, buf, len, SMTP_SHIM_SEND_FLAGS);
-
-		if (n >= 0) {
-			return (int)n;
-		}
-		if (errno == EINTR) {
-			continue;
-		}
-		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : -errno;
-	}
+	return smtp_shim_nb_send(fd, buf, len);
 }
 
 static int smtp_tls_io_recv(int fd, uint8_t *buf, size_t len)
 {
-	for (;;) {
-		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
-
-		if (n >= 0) {
-			return (int)n;
-		}
-		if (errno == EINTR) {
-			continue;
-		}
-		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : -errno;
-	}
+	return smtp_shim_nb_recv(fd, buf, len);
 }
 
 static int smtp_tls_io_wait(int fd, int for_write, int64_t deadline)
 {
-	return smtp_shim_wait(fd, for_write ? POLLOUT : POLLIN, deadline);
+	return smtp_shim_wait(fd, for_write ? SMTP_SOCK_POLLOUT : SMTP_SOCK_POLLIN, deadline);
 }
 
 /* /dev/urandom, read whole (the kernel's CSPRNG). */

@@ -1,7 +1,9 @@
 /*
  * zsmtp platform shim for Zephyr (shim/include/smtp_shim.h): sockets, time, entropy, context,
  * mutex and logging. Compiled into the image by the module's CMakeLists.txt when
- * CONFIG_SMTP_CLIENT=y. Its POSIX twin is shim/posix/smtp_shim_posix.c; keep the two in step.
+ * CONFIG_SMTP_CLIENT=y. Its POSIX twin is shim/posix/smtp_shim_posix.c; the socket code of both
+ * is shim/common/smtp_shim_sockets.h (the zsock_* names mapped in below), the rest is kept in
+ * step by hand.
  *
  * Zephyr declarations used, and where they were checked (Zephyr v4.3 headers):
  *   zsock_getaddrinfo, zsock_freeaddrinfo, struct zsock_addrinfo, AI_NUMERICSERV,
@@ -201,200 +203,36 @@ void smtp_shim_log(uint32_t level, const char *msg, size_t len)
 
 /* ---- Sockets -------------------------------------------------------------------------------- */
 
-static int smtp_shim_left(int64_t deadline)
-{
-	int64_t left = deadline - k_uptime_get();
-
-	if (left <= 0) {
-		return 0;
-	}
-	return left > INT32_MAX ? INT32_MAX : (int)left;
-}
-
-/* Waits for `events` on fd until deadline: 1 ready, 0 timed out, -errno. */
-static int smtp_shim_wait(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		struct zsock_pollfd pfd = {.fd = fd, .events = events, .revents = 0};
-		int rc = zsock_poll(&pfd, 1, smtp_shim_left(deadline));
-
-		if (rc > 0) {
-			return 1;
-		}
-		if (rc == 0) {
-			return 0;
-		}
-		if (errno != EINTR) {
-			return -errno;
-		}
-	}
-}
-
+/* The names shim/common/smtp_shim_sockets.h expects (zsock_*: include/zephyr/net/socket.h). */
+#define SMTP_SOCK_SOCKET zsock_socket
+#define SMTP_SOCK_CONNECT zsock_connect
+#define SMTP_SOCK_GETSOCKOPT zsock_getsockopt
+#define SMTP_SOCK_SETSOCKOPT zsock_setsockopt
+#define SMTP_SOCK_SEND zsock_send
+#define SMTP_SOCK_RECV zsock_recv
+#define SMTP_SOCK_CLOSE zsock_close
+#define SMTP_SOCK_POLL zsock_poll
+#define SMTP_SOCK_FCNTL zsock_fcntl
+#define SMTP_SOCK_GETADDRINFO zsock_getaddrinfo
+#define SMTP_SOCK_FREEADDRINFO zsock_freeaddrinfo
+#define SMTP_SOCK_POLLFD struct zsock_pollfd
+#define SMTP_SOCK_ADDRINFO struct zsock_addrinfo
+#define SMTP_SOCK_POLLIN ZSOCK_POLLIN
+#define SMTP_SOCK_POLLOUT ZSOCK_POLLOUT
+#define SMTP_SOCK_SEND_FLAGS ZSOCK_MSG_DONTWAIT
+#define SMTP_SOCK_RECV_FLAGS ZSOCK_MSG_DONTWAIT
+#define SMTP_SOCK_F_GETFL ZVFS_F_GETFL
+#define SMTP_SOCK_F_SETFL ZVFS_F_SETFL
+#define SMTP_SOCK_O_NONBLOCK ZVFS_O_NONBLOCK
 /* zsock_getaddrinfo() returns DNS_EAI_* codes (include/zephyr/net/dns_resolve.h). */
-static int smtp_shim_map_gai(int rc)
-{
-	switch (rc) {
-	case DNS_EAI_AGAIN:
-		return -EAGAIN;
-	case DNS_EAI_MEMORY:
-		return -ENOMEM;
-	case DNS_EAI_SYSTEM:
-		return errno != 0 ? -errno : -EIO;
-	default:
-		/* DNS_EAI_NONAME, DNS_EAI_NODATA, DNS_EAI_FAIL, DNS_EAI_ADDRFAMILY, ... */
-		return -SMTP_SHIM_EHOSTNOTFOUND;
-	}
-}
-
-static int smtp_shim_try(int fd, const struct zsock_addrinfo *ai, int64_t deadline)
-{
-	int flags = zsock_fcntl(fd, ZVFS_F_GETFL, 0);
-	int so_error = 0;
-	socklen_t so_len = sizeof(so_error);
-	int rc;
-
-	if (flags < 0 || zsock_fcntl(fd, ZVFS_F_SETFL, flags | ZVFS_O_NONBLOCK) < 0) {
-		/*
-		 * Some socket back ends refuse this flag: NSOS on native_sim checks it against
-		 * the C library Zephyr was built with, and an external libc's O_NONBLOCK is
-		 * not ZVFS_O_NONBLOCK. Connect in blocking mode then, bounded by the stack's
-		 * own connect timeout (CONFIG_NET_SOCKETS_CONNECT_TIMEOUT); send and recv do
-		 * not depend on the mode (ZSOCK_MSG_DONTWAIT + poll).
-		 */
-		LOG_DBG("non-blocking connect unavailable (%d): blocking connect", errno);
-		return zsock_connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : -errno;
-	}
-	if (zsock_connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-		return 0;
-	}
-	if (errno != EINPROGRESS && errno != EINTR) {
-		return -errno;
-	}
-	rc = smtp_shim_wait(fd, ZSOCK_POLLOUT, deadline);
-	if (rc == 0) {
-		return -ETIMEDOUT;
-	}
-	if (rc < 0) {
-		return rc;
-	}
-	if (zsock_getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len) < 0) {
-		return -errno;
-	}
-	return so_error == 0 ? 0 : -so_error;
-}
-
-int smtp_shim_connect(const char *host, uint16_t port, uint32_t timeout_ms)
-{
-	struct zsock_addrinfo hints;
-	struct zsock_addrinfo *res = NULL;
-	const struct zsock_addrinfo *ai;
-	char service[6];
-	int64_t deadline = k_uptime_get() + (int64_t)timeout_ms;
-	int last = -SMTP_SHIM_EHOSTNOTFOUND;
-	int rc;
-
-	if (host == NULL || host[0] == '\0' || port == 0U) {
-		return -EINVAL;
-	}
-	(void)snprintk(service, sizeof(service), "%u", (unsigned int)port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = AI_NUMERICSERV;
-
-	errno = 0;
-	rc = zsock_getaddrinfo(host, service, &hints, &res);
-	if (rc != 0) {
-		LOG_DBG("resolving failed: %d", rc);
-		return smtp_shim_map_gai(rc);
-	}
-
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		int fd;
-
-		if (smtp_shim_left(deadline) == 0) {
-			last = -ETIMEDOUT;
-			break;
-		}
-		fd = zsock_socket(ai->ai_family, SOCK_STREAM, IPPROTO_TCP);
-		if (fd < 0) {
-			last = -errno;
-			continue;
-		}
-		rc = smtp_shim_try(fd, ai, deadline);
-		if (rc == 0) {
-			int one = 1;
-
-			/* Commands are small and each waits for its reply: never delay them. Not
-			 * every stack implements the option; failure to set it is harmless. */
-			if (zsock_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
-				LOG_DBG("TCP_NODELAY not set: %d", errno);
-			}
-			zsock_freeaddrinfo(res);
-			return fd;
-		}
-		(void)zsock_close(fd);
-		last = rc;
-		if (rc == -ETIMEDOUT) {
-			break;
-		}
-	}
-	zsock_freeaddrinfo(res);
-	return last;
-}
-
-/*
- * One send (from `out`) or one recv (into `in`), waiting for the socket until the deadline
- * while it would block. Returns bytes moved (recv: 0 = peer closed) or -errno.
- */
-static int smtp_shim_io(int fd, const uint8_t *out, uint8_t *in, size_t len, uint32_t timeout_ms)
-{
-	int64_t deadline = k_uptime_get() + (int64_t)timeout_ms;
-
-	if (len == 0U) {
-		return 0;
-	}
-	if ((out == NULL && in == NULL) || fd < 0) {
-		return -EINVAL;
-	}
-	len = MIN(len, (size_t)INT32_MAX);
-	for (;;) {
-		ssize_t n = out != NULL ? zsock_send(fd, out, len, ZSOCK_MSG_DONTWAIT) : zsock_recv(fd, in, len, ZSOCK_MSG_DONTWAIT);
-		int rc;
-
-		if (n >= 0) {
-			return (int)n;
-		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			return -errno;
-		}
-		rc = smtp_shim_wait(fd, out != NULL ? ZSOCK_POLLOUT : ZSOCK_POLLIN, deadline);
-		if (rc == 0) {
-			return -ETIMEDOUT;
-		}
-		if (rc < 0) {
-			return rc;
-		}
-	}
-}
-
-int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
-{
-	return smtp_shim_io(fd, buf, NULL, len, timeout_ms);
-}
-
-int smtp_shim_recv(int fd, uint8_t *buf, size_t len, uint32_t timeout_ms)
-{
-	return smtp_shim_io(fd, NULL, buf, len, timeout_ms);
-}
-
-void smtp_shim_close(int fd)
-{
-	if (fd >= 0) {
-		(void)zsock_close(fd);
-	}
-}
+#define SMTP_SOCK_EAI_AGAIN DNS_EAI_AGAIN
+#define SMTP_SOCK_EAI_MEMORY DNS_EAI_MEMORY
+#define SMTP_SOCK_EAI_SYSTEM DNS_EAI_SYSTEM
+#define SMTP_SOCK_UPTIME_MS() k_uptime_get()
+#define SMTP_SOCK_FORMAT snprintk
+#define SMTP_SOCK_DEBUG(...) LOG_DBG(__VA_ARGS__)
+#define SMTP_SOCK_PREPARE(fd) ((void)(fd))
+#include "../common/smtp_shim_sockets.h"
 
 /* ---- TLS ------------------------------------------------------------------------------------ */
 
@@ -431,37 +269,17 @@ static int smtp_tls_ca_size(sec_tag_t tag, size_t *len)
 
 static int smtp_tls_io_send(int fd, const uint8_t *buf, size_t len)
 {
-	for (;;) {
-		ssize_t n = zsock_send(fd, buf, len, ZSOCK_MSG_DONTWAIT);
-
-		if (n >= 0) {
-			return (int)n;
-		}
-		if (errno == EINTR) {
-			continue;
-		}
-		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : -errno;
-	}
+	return smtp_shim_nb_send(fd, buf, len);
 }
 
 static int smtp_tls_io_recv(int fd, uint8_t *buf, size_t len)
 {
-	for (;;) {
-		ssize_t n = zsock_recv(fd, buf, len, ZSOCK_MSG_DONTWAIT);
-
-		if (n >= 0) {
-			return (int)n;
-		}
-		if (errno == EINTR) {
-			continue;
-		}
-		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : -errno;
-	}
+	return smtp_shim_nb_recv(fd, buf, len);
 }
 
 static int smtp_tls_io_wait(int fd, int for_write, int64_t deadline)
 {
-	return smtp_shim_wait(fd, for_write ? ZSOCK_POLLOUT : ZSOCK_POLLIN, deadline);
+	return smtp_shim_wait(fd, for_write ? SMTP_SOCK_POLLOUT : SMTP_SOCK_POLLIN, deadline);
 }
 
 static int smtp_tls_rng(void *unused, unsigned char *buf, size_t len)
@@ -663,10 +481,8 @@ int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_na
 			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
 			  struct smtp_shim_tls **tls, int *tls_error)
 {
-	struct zsock_addrinfo hints;
 	struct zsock_addrinfo *res = NULL;
 	const struct zsock_addrinfo *ai;
-	char service[6];
 	int64_t deadline = k_uptime_get() + (int64_t)timeout_ms;
 	sec_tag_t tag = smtp_tls_tag(sec_tag);
 	size_t ca_len;
@@ -689,17 +505,9 @@ int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_na
 		*tls_error = SMTP_SHIM_TLS_NO_TRUST_ANCHORS;
 		return -ENOENT;
 	}
-	(void)snprintk(service, sizeof(service), "%u", (unsigned int)port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = AI_NUMERICSERV;
-
-	errno = 0;
-	rc = zsock_getaddrinfo(host, service, &hints, &res);
+	rc = smtp_shim_resolve(host, port, &res);
 	if (rc != 0) {
-		return smtp_shim_map_gai(rc);
+		return rc;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		int fd;
@@ -711,11 +519,7 @@ int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_na
 		}
 		fd = smtp_tls_socket_try(ai, verify_name, tag, tls_error);
 		if (fd >= 0) {
-			int one = 1;
-
-			if (zsock_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
-				LOG_DBG("TCP_NODELAY not set: %d", errno);
-			}
+			smtp_shim_nodelay(fd);
 			zsock_freeaddrinfo(res);
 			*tls_error = SMTP_SHIM_TLS_OK;
 			return fd;

@@ -1,0 +1,279 @@
+/*
+ * The socket half of the shim (smtp_shim.h, "Sockets"), shared by the Zephyr shim and its POSIX
+ * twin: resolve and connect within one deadline, non-blocking send and recv that wait with
+ * poll() until the caller's deadline, close. The same C runs on the device (zsock_* calls) and
+ * in the host tests (BSD sockets), so `cargo test --features zsock` exercises the device's code.
+ *
+ * Included once, by shim/zephyr/smtp_shim_zephyr.c or shim/posix/smtp_shim_posix.c, after they
+ * included their socket headers and defined the platform's names (the two APIs differ only in
+ * prefixes, the EAI_* codes and the fcntl flag names):
+ *   SMTP_SOCK_SOCKET, SMTP_SOCK_CONNECT, SMTP_SOCK_GETSOCKOPT, SMTP_SOCK_SETSOCKOPT,
+ *   SMTP_SOCK_SEND, SMTP_SOCK_RECV, SMTP_SOCK_CLOSE, SMTP_SOCK_POLL, SMTP_SOCK_FCNTL,
+ *   SMTP_SOCK_GETADDRINFO, SMTP_SOCK_FREEADDRINFO            the functions;
+ *   SMTP_SOCK_POLLFD, SMTP_SOCK_ADDRINFO                      the struct types;
+ *   SMTP_SOCK_POLLIN, SMTP_SOCK_POLLOUT, SMTP_SOCK_SEND_FLAGS, SMTP_SOCK_RECV_FLAGS (both
+ *   non-blocking), SMTP_SOCK_F_GETFL, SMTP_SOCK_F_SETFL, SMTP_SOCK_O_NONBLOCK,
+ *   SMTP_SOCK_EAI_AGAIN, SMTP_SOCK_EAI_MEMORY, SMTP_SOCK_EAI_SYSTEM;
+ *   SMTP_SOCK_UPTIME_MS()          monotonic milliseconds (int64_t);
+ *   SMTP_SOCK_FORMAT               snprintk or snprintf;
+ *   SMTP_SOCK_DEBUG(...)           a debug log line (printf-style), or nothing;
+ *   SMTP_SOCK_PREPARE(fd)          what the platform does to a new socket before connecting.
+ * It defines smtp_shim_connect(), smtp_shim_send(), smtp_shim_recv(), smtp_shim_close() and the
+ * static helpers smtp_shim_left(), smtp_shim_wait(), smtp_shim_resolve(), smtp_shim_nodelay(),
+ * smtp_shim_nb_send(), smtp_shim_nb_recv() that the TLS code of both shims uses too.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#ifndef ZSMTP_SMTP_SHIM_SOCKETS_H_
+#define ZSMTP_SMTP_SHIM_SOCKETS_H_
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Milliseconds left until `deadline` (uptime), clamped to poll()'s int. */
+static int smtp_shim_left(int64_t deadline)
+{
+	int64_t left = deadline - SMTP_SOCK_UPTIME_MS();
+
+	if (left <= 0) {
+		return 0;
+	}
+	return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Waits for `events` on fd until deadline: 1 ready, 0 timed out, -errno. */
+static int smtp_shim_wait(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		SMTP_SOCK_POLLFD pfd = {.fd = fd, .events = events, .revents = 0};
+		int rc = SMTP_SOCK_POLL(&pfd, 1, smtp_shim_left(deadline));
+
+		if (rc > 0) {
+			return 1;
+		}
+		if (rc == 0) {
+			return 0;
+		}
+		if (errno != EINTR) {
+			return -errno;
+		}
+	}
+}
+
+/* A resolver error as -errno (-SMTP_SHIM_EHOSTNOTFOUND when the name does not resolve). */
+static int smtp_shim_map_gai(int rc)
+{
+	switch (rc) {
+	case SMTP_SOCK_EAI_AGAIN:
+		return -EAGAIN;
+	case SMTP_SOCK_EAI_MEMORY:
+		return -ENOMEM;
+	case SMTP_SOCK_EAI_SYSTEM:
+		return errno != 0 ? -errno : -EIO;
+	default:
+		/* EAI_NONAME, EAI_NODATA, EAI_FAIL, EAI_FAMILY, EAI_SERVICE, ... */
+		return -SMTP_SHIM_EHOSTNOTFOUND;
+	}
+}
+
+/* One address: 0 connected, or -errno (-ETIMEDOUT when the deadline passed). */
+static int smtp_shim_try(int fd, const SMTP_SOCK_ADDRINFO *ai, int64_t deadline)
+{
+	int flags = SMTP_SOCK_FCNTL(fd, SMTP_SOCK_F_GETFL, 0);
+	int so_error = 0;
+	socklen_t so_len = sizeof(so_error);
+	int rc;
+
+	if (flags < 0 || SMTP_SOCK_FCNTL(fd, SMTP_SOCK_F_SETFL, flags | SMTP_SOCK_O_NONBLOCK) < 0) {
+		/*
+		 * Some socket back ends refuse this flag: NSOS on native_sim checks it against
+		 * the C library Zephyr was built with, and an external libc's O_NONBLOCK is
+		 * not ZVFS_O_NONBLOCK. Connect in blocking mode then, bounded by the stack's
+		 * own connect timeout (CONFIG_NET_SOCKETS_CONNECT_TIMEOUT); send and recv do
+		 * not depend on the mode (non-blocking flags + poll).
+		 */
+		SMTP_SOCK_DEBUG("non-blocking connect unavailable (%d): blocking connect", errno);
+		return SMTP_SOCK_CONNECT(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : -errno;
+	}
+	if (SMTP_SOCK_CONNECT(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+		return 0;
+	}
+	if (errno != EINPROGRESS && errno != EINTR) {
+		return -errno;
+	}
+	rc = smtp_shim_wait(fd, SMTP_SOCK_POLLOUT, deadline);
+	if (rc == 0) {
+		return -ETIMEDOUT;
+	}
+	if (rc < 0) {
+		return rc;
+	}
+	if (SMTP_SOCK_GETSOCKOPT(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len) < 0) {
+		return -errno;
+	}
+	return so_error == 0 ? 0 : -so_error;
+}
+
+/* The TCP addresses of host:port into *res (free with SMTP_SOCK_FREEADDRINFO): 0 or -errno. */
+static int smtp_shim_resolve(const char *host, uint16_t port, SMTP_SOCK_ADDRINFO **res)
+{
+	SMTP_SOCK_ADDRINFO hints;
+	char service[6];
+	int rc;
+
+	*res = NULL;
+	if (host == NULL || host[0] == '\0' || port == 0U) {
+		return -EINVAL;
+	}
+	(void)SMTP_SOCK_FORMAT(service, sizeof(service), "%u", (unsigned int)port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = AI_NUMERICSERV;
+
+	errno = 0;
+	rc = SMTP_SOCK_GETADDRINFO(host, service, &hints, res);
+	if (rc != 0) {
+		SMTP_SOCK_DEBUG("resolving failed: %d", rc);
+		*res = NULL;
+		return smtp_shim_map_gai(rc);
+	}
+	return 0;
+}
+
+/* Commands are small and each waits for its reply: never delay them. Not every stack
+ * implements the option; failure to set it is harmless. */
+static void smtp_shim_nodelay(int fd)
+{
+	int one = 1;
+
+	if (SMTP_SOCK_SETSOCKOPT(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+		SMTP_SOCK_DEBUG("TCP_NODELAY not set: %d", errno);
+	}
+}
+
+int smtp_shim_connect(const char *host, uint16_t port, uint32_t timeout_ms)
+{
+	SMTP_SOCK_ADDRINFO *res = NULL;
+	const SMTP_SOCK_ADDRINFO *ai;
+	int64_t deadline = SMTP_SOCK_UPTIME_MS() + (int64_t)timeout_ms;
+	int last = -SMTP_SHIM_EHOSTNOTFOUND;
+	int rc = smtp_shim_resolve(host, port, &res);
+
+	if (rc != 0) {
+		return rc;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		int fd;
+
+		if (smtp_shim_left(deadline) == 0) {
+			last = -ETIMEDOUT;
+			break;
+		}
+		fd = SMTP_SOCK_SOCKET(ai->ai_family, SOCK_STREAM, IPPROTO_TCP);
+		if (fd < 0) {
+			last = -errno;
+			continue;
+		}
+		SMTP_SOCK_PREPARE(fd);
+		rc = smtp_shim_try(fd, ai, deadline);
+		if (rc == 0) {
+			smtp_shim_nodelay(fd);
+			SMTP_SOCK_FREEADDRINFO(res);
+			return fd;
+		}
+		(void)SMTP_SOCK_CLOSE(fd);
+		last = rc;
+		if (rc == -ETIMEDOUT) {
+			break;
+		}
+	}
+	SMTP_SOCK_FREEADDRINFO(res);
+	return last;
+}
+
+/* One non-blocking send: bytes sent, -EAGAIN when it would block, or another -errno. */
+static int smtp_shim_nb_send(int fd, const uint8_t *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = SMTP_SOCK_SEND(fd, buf, len, SMTP_SOCK_SEND_FLAGS);
+
+		if (n >= 0) {
+			return (int)n;
+		}
+		if (errno != EINTR) {
+			return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : -errno;
+		}
+	}
+}
+
+/* One non-blocking recv: bytes read (0 = peer closed), -EAGAIN when it would block, -errno. */
+static int smtp_shim_nb_recv(int fd, uint8_t *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = SMTP_SOCK_RECV(fd, buf, len, SMTP_SOCK_RECV_FLAGS);
+
+		if (n >= 0) {
+			return (int)n;
+		}
+		if (errno != EINTR) {
+			return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : -errno;
+		}
+	}
+}
+
+/*
+ * One send (from `out`) or one recv (into `in`), waiting for the socket until the deadline
+ * while it would block. Returns bytes moved (recv: 0 = peer closed) or -errno.
+ */
+static int smtp_shim_io(int fd, const uint8_t *out, uint8_t *in, size_t len, uint32_t timeout_ms)
+{
+	int64_t deadline = SMTP_SOCK_UPTIME_MS() + (int64_t)timeout_ms;
+
+	if (len == 0U) {
+		return 0;
+	}
+	if ((out == NULL && in == NULL) || fd < 0) {
+		return -EINVAL;
+	}
+	if (len > (size_t)INT32_MAX) {
+		len = (size_t)INT32_MAX;
+	}
+	for (;;) {
+		int n = out != NULL ? smtp_shim_nb_send(fd, out, len) : smtp_shim_nb_recv(fd, in, len);
+		int rc;
+
+		if (n != -EAGAIN) {
+			return n;
+		}
+		rc = smtp_shim_wait(fd, out != NULL ? SMTP_SOCK_POLLOUT : SMTP_SOCK_POLLIN, deadline);
+		if (rc == 0) {
+			return -ETIMEDOUT;
+		}
+		if (rc < 0) {
+			return rc;
+		}
+	}
+}
+
+int smtp_shim_send(int fd, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	return smtp_shim_io(fd, buf, NULL, len, timeout_ms);
+}
+
+int smtp_shim_recv(int fd, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	return smtp_shim_io(fd, NULL, buf, len, timeout_ms);
+}
+
+void smtp_shim_close(int fd)
+{
+	if (fd >= 0) {
+		(void)SMTP_SOCK_CLOSE(fd);
+	}
+}
+
+#endif /* ZSMTP_SMTP_SHIM_SOCKETS_H_ */
