@@ -1,6 +1,6 @@
-//! Fault injection over TLS (implicit TLS, rustls on both sides, real loopback sockets):
-//! the handshake succeeds, then at every phase of the encrypted dialogue (greeting, EHLO,
-//! AUTH, MAIL, RCPT, DATA, the reply to the final dot, the reply to QUIT) the server ends
+//! Fault injection over TLS (implicit TLS and STARTTLS, rustls on both sides, real loopback
+//! sockets): the handshake succeeds, then at every phase of the encrypted dialogue (greeting
+//! (implicit only), EHLO, AUTH, MAIL, RCPT, DATA, the reply to the final dot, the reply to QUIT) the server ends
 //! TCP without close_notify (a truncation), ends TLS cleanly (close_notify), resets, stalls,
 //! writes bytes that are not TLS onto the socket, answers garbage or 5xx inside TLS, or
 //! trickles its reply one TLS record per byte (which must succeed). Pipelined and lockstep.
@@ -153,13 +153,49 @@ fn linger_zero(tcp: &TcpStream) {
     assert_eq!(rc, 0);
 }
 
-fn serve(tcp: TcpStream, steps: Vec<Step>) -> Seen {
+/// One line of the cleartext dialogue, read a byte at a time (nothing past it is consumed).
+fn clear_line(tcp: &mut TcpStream) -> Option<String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while !line.ends_with(b"\r\n") {
+        match tcp.read(&mut byte) {
+            Ok(1) => line.push(byte[0]),
+            _ => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&line[..line.len() - 2]).into_owned())
+}
+
+/// STARTTLS in clear: greeting, EHLO offering STARTTLS, STARTTLS, 220. False on a deviation.
+fn clear_preamble(tcp: &mut TcpStream, seen: &mut Seen) -> bool {
+    let mut exchange = |expect: Option<&str>, reply: &[u8]| {
+        if let Some(expect) = expect {
+            match clear_line(tcp) {
+                Some(line) if line == expect => {}
+                other => {
+                    seen.failures.push(format!("clear: expected {expect:?}, got {other:?}"));
+                    return false;
+                }
+            }
+        }
+        tcp.write_all(reply).is_ok()
+    };
+    exchange(None, b"220 tls.fault.test ESMTP\r\n")
+        && exchange(Some("EHLO client.test"), b"250-tls.fault.test\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n")
+        && exchange(Some("STARTTLS"), b"220 2.0.0 Ready to start TLS\r\n")
+}
+
+fn serve(tcp: TcpStream, script: Script) -> Seen {
     let mut seen = Seen::default();
     tcp.set_read_timeout(Some(STEP_WAIT)).unwrap();
     tcp.set_write_timeout(Some(STEP_WAIT)).unwrap();
     tcp.set_nodelay(true).unwrap();
     let mut conn = ServerConnection::new(pki().server.clone()).unwrap();
     let mut tcp = tcp;
+    if script.starttls && !clear_preamble(&mut tcp, &mut seen) {
+        return seen;
+    }
+    let steps = script.steps;
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut tcp) {
             seen.failures.push(format!("handshake: {e}"));
@@ -247,6 +283,13 @@ fn serve(tcp: TcpStream, steps: Vec<Step>) -> Seen {
     seen
 }
 
+/// What one connection is served: the cleartext STARTTLS exchange first (else implicit TLS),
+/// then these steps over TLS.
+struct Script {
+    starttls: bool,
+    steps: Vec<Step>,
+}
+
 /// Serves one script per connection, in order, on one port.
 struct Servers {
     port: u16,
@@ -254,13 +297,13 @@ struct Servers {
 }
 
 impl Servers {
-    fn start(scripts: Vec<Vec<Step>>) -> Servers {
+    fn start(scripts: Vec<Script>) -> Servers {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
         let handle = std::thread::spawn(move || {
             let mut threads = Vec::new();
-            for steps in scripts {
+            for script in scripts {
                 let deadline = Instant::now() + STEP_WAIT;
                 let tcp = loop {
                     match listener.accept() {
@@ -271,7 +314,7 @@ impl Servers {
                 };
                 let Some(tcp) = tcp else { break };
                 tcp.set_nonblocking(false).unwrap();
-                threads.push(std::thread::spawn(move || serve(tcp, steps)));
+                threads.push(std::thread::spawn(move || serve(tcp, script)));
             }
             threads.into_iter().map(|t| t.join().expect("TLS script thread")).collect()
         });
@@ -314,6 +357,8 @@ const FAULTS: [Fault; 8] = [Fault::Truncate, Fault::CloseNotify, Fault::Reset, F
 
 #[derive(Debug, Clone, Copy)]
 struct Case {
+    /// STARTTLS (the greeting and EHLO in clear first), else implicit TLS.
+    starttls: bool,
     pipelined: bool,
     at: At,
     fault: Fault,
@@ -321,7 +366,13 @@ struct Case {
 
 impl Case {
     fn name(&self) -> String {
-        format!("{}/{:?}/{:?}", if self.pipelined { "Pipelined" } else { "Lockstep" }, self.at, self.fault)
+        let mode = match (self.starttls, self.pipelined) {
+            (false, true) => "Implicit/Pipelined",
+            (false, false) => "Implicit/Lockstep",
+            (true, true) => "StartTls/Pipelined",
+            (true, false) => "StartTls/Lockstep",
+        };
+        format!("{mode}/{:?}/{:?}", self.at, self.fault)
     }
 }
 
@@ -331,7 +382,8 @@ struct Exchange {
     reply: &'static str,
 }
 
-fn dialogue(pipelined: bool) -> Vec<Exchange> {
+/// The encrypted dialogue. After STARTTLS there is no greeting: the client starts with EHLO.
+fn dialogue(starttls: bool, pipelined: bool) -> Vec<Exchange> {
     let e = |at, reads: Vec<&str>, reply| Exchange { at, reads: reads.into_iter().map(|r| Step::Expect(r.to_string())).collect(), reply };
     let plain = format!("AUTH PLAIN {}", base64::engine::general_purpose::STANDARD.encode(format!("\0{USER}\0{PASS}")));
     let mut d = vec![
@@ -356,12 +408,19 @@ fn dialogue(pipelined: bool) -> Vec<Exchange> {
         d.push(Exchange { at: At::Final, reads: vec![Step::ExpectData], reply: "250 2.0.0 Ok: queued\r\n" });
         d.push(e(At::Quit, vec!["QUIT"], "221 2.0.0 Bye\r\n"));
     }
+    if starttls {
+        d.retain(|ex| ex.at != At::Greeting);
+    }
     d
 }
 
-fn script(case: &Case) -> Vec<Step> {
+fn script(case: &Case) -> Script {
+    Script { starttls: case.starttls, steps: fault_steps(case) }
+}
+
+fn fault_steps(case: &Case) -> Vec<Step> {
     let mut steps = Vec::new();
-    for ex in dialogue(case.pipelined) {
+    for ex in dialogue(case.starttls, case.pipelined) {
         steps.extend(ex.reads);
         if ex.at != case.at {
             steps.push(Step::Send(ex.reply.as_bytes().to_vec()));
@@ -399,13 +458,13 @@ fn script(case: &Case) -> Vec<Step> {
     steps
 }
 
-fn good_script(pipelined: bool) -> Vec<Step> {
+fn good_script(starttls: bool, pipelined: bool) -> Script {
     let mut steps = Vec::new();
-    for ex in dialogue(pipelined) {
+    for ex in dialogue(starttls, pipelined) {
         steps.extend(ex.reads);
         steps.push(Step::Send(ex.reply.as_bytes().to_vec()));
     }
-    steps
+    Script { starttls, steps }
 }
 
 fn phase_of(at: At) -> Phase {
@@ -422,7 +481,7 @@ fn phase_of(at: At) -> Phase {
 
 /// (status or success, what may follow the fault, timeouts that expire)
 fn expected(case: &Case) -> (Result<(), u32>, &'static [u8], u32) {
-    let Case { pipelined, at, fault } = *case;
+    let Case { pipelined, at, fault, .. } = *case;
     if fault == Fault::Trickle {
         return (Ok(()), b"", 0);
     }
@@ -448,9 +507,10 @@ fn expected(case: &Case) -> (Result<(), u32>, &'static [u8], u32) {
     }
 }
 
-fn client(port: u16, reply_ms: u32) -> Client<'static, StdTransport, StdClock> {
+fn client(port: u16, reply_ms: u32, starttls: bool) -> Client<'static, StdTransport, StdClock> {
     let timeouts = Timeouts { connect_ms: 3000, greeting_ms: reply_ms, reply_ms, send_ms: 3000, final_reply_ms: reply_ms, total_ms: 20_000 };
-    let config = Config::new("127.0.0.1", port, "client.test", FROM).auth(Auth::Plain, USER, PASS).tls(TlsMode::Implicit).timeouts(timeouts);
+    let mode = if starttls { TlsMode::StartTls } else { TlsMode::Implicit };
+    let config = Config::new("127.0.0.1", port, "client.test", FROM).auth(Auth::Plain, USER, PASS).tls(mode).timeouts(timeouts);
     let transport = StdTransport::with_ca_pem(pki().ca_pem.as_bytes()).unwrap();
     Client::new(config, transport, StdClock::new()).unwrap()
 }
@@ -464,9 +524,9 @@ fn describe(r: &Result<Sent, Error>) -> String {
 
 fn run_case(case: &Case) -> Result<(), String> {
     let (want, allowed_after, waits) = expected(case);
-    let servers = Servers::start(vec![script(case), good_script(case.pipelined)]);
+    let servers = Servers::start(vec![script(case), good_script(case.starttls, case.pipelined)]);
     let reply_ms = if case.fault == Fault::Trickle { T_TRICKLE } else { T };
-    let mut c = client(servers.port, reply_ms);
+    let mut c = client(servers.port, reply_ms, case.starttls);
     let started = Instant::now();
     let first = c.send(&Mail::new("tls fault", BODY).to(&TO));
     let elapsed = started.elapsed();
@@ -517,10 +577,17 @@ fn open_fds() -> usize {
 fn every_phase_every_fault_over_tls() {
     let _sockets = SOCKETS.lock().unwrap_or_else(|e| e.into_inner());
     let _ = pki();
-    let cases: Vec<Case> = [true, false]
+    let cases: Vec<Case> = [false, true]
         .iter()
-        .flat_map(|&pipelined| PHASES.iter().flat_map(move |&at| FAULTS.iter().map(move |&fault| Case { pipelined, at, fault })))
+        .flat_map(|&starttls| [true, false].iter().map(move |&pipelined| (starttls, pipelined)))
+        .flat_map(|(starttls, pipelined)| {
+            // After STARTTLS there is no encrypted greeting.
+            PHASES.iter().filter(move |&&at| !(starttls && at == At::Greeting)).flat_map(move |&at| {
+                FAULTS.iter().map(move |&fault| Case { starttls, pipelined, at, fault })
+            })
+        })
         .collect();
+    assert_eq!(cases.len(), 2 * 8 * 8 + 2 * 7 * 8);
     let fds_before = open_fds();
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
@@ -557,7 +624,7 @@ fn tls_reply_before_non_tls_bytes_in_one_segment_is_kept() {
     let _ = pki();
     for pipelined in [true, false] {
         let mut steps = Vec::new();
-        for ex in dialogue(pipelined) {
+        for ex in dialogue(false, pipelined) {
             steps.extend(ex.reads);
             if ex.at == At::Final {
                 steps.push(Step::RecordThenRaw(ex.reply.as_bytes().to_vec(), b"\x00\x01 not a TLS record\r\n".to_vec()));
@@ -566,8 +633,8 @@ fn tls_reply_before_non_tls_bytes_in_one_segment_is_kept() {
             }
             steps.push(Step::Send(ex.reply.as_bytes().to_vec()));
         }
-        let servers = Servers::start(vec![steps]);
-        let mut c = client(servers.port, T);
+        let servers = Servers::start(vec![Script { starttls: false, steps }]);
+        let mut c = client(servers.port, T, false);
         let result = c.send(&Mail::new("tls fault", BODY).to(&TO));
         drop(c);
         let seen = servers.finish();
