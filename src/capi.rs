@@ -285,8 +285,15 @@ mod platform {
         "NX_SMTP_CLIENT_LOCK_WORDS too small for std::sync::Mutex"
     );
 
+    /// As the shim's POSIX twin: the CAs of `$ZSMTP_CA_FILE` and no others when it is set (a
+    /// file that cannot be loaded trusts nothing: TLS then fails with
+    /// NX_SMTP_TLS_UNTRUSTED_CERTIFICATE, never falling back to the system's CAs); else the
+    /// system's store (`$SSL_CERT_FILE`, `$SSL_CERT_DIR` honoured).
     pub fn transport() -> PlatformTransport {
-        PlatformTransport::new()
+        match std::env::var_os("ZSMTP_CA_FILE") {
+            Some(path) => PlatformTransport::with_ca_file(path).unwrap_or(PlatformTransport::trusting_nothing()),
+            None => PlatformTransport::new(),
+        }
     }
 
     pub fn clock() -> PlatformClock {

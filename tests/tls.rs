@@ -1160,3 +1160,14 @@ mod mbedtls {
         assert!(seen.clear.is_empty() && seen.decrypted.is_empty(), "nothing but the handshake");
     }
 }
+
+/// A transport that trusts nothing (the C API's answer to a CA file that cannot be loaded)
+/// fails at the handshake and sends nothing more, even to a server the system would trust.
+#[test]
+fn trusting_nothing_fails_closed() {
+    let ca = Ca::new("scripted CA");
+    let server = TlsServer::start(Plan::starttls(Handshake::Serve(good_server(&ca))));
+    let e = expect_status(send(config("127.0.0.1", server.port, TlsMode::StartTls, Auth::Plain), StdTransport::trusting_nothing()), NX_SMTP_TLS_UNTRUSTED_CERTIFICATE);
+    assert_eq!((e.kind, e.phase), (ErrorKind::Tls(TlsError::NoTrustAnchors), Phase::Tls));
+    assert_stopped_at_handshake(&server.finish());
+}

@@ -55,6 +55,9 @@ enum Trust {
     System(Option<Arc<ClientConfig>>),
     /// Only the CAs the application gave.
     Only(Arc<ClientConfig>),
+    /// No CA at all: every handshake fails (a configured CA file that could not be loaded
+    /// must not fall back to the system's store).
+    Nothing,
 }
 
 /// A TLS session over its TCP connection.
@@ -86,6 +89,13 @@ impl StdTransport {
     /// [`TlsError::NoTrustAnchors`]).
     pub const fn new() -> Self {
         StdTransport { conn: None, trust: Trust::System(None) }
+    }
+
+    /// A transport that trusts no CA: every TLS handshake fails with
+    /// [`TlsError::NoTrustAnchors`] before any byte of TLS is sent; plain connections work.
+    /// For when the configured trust anchors cannot be loaded (fail closed).
+    pub const fn trusting_nothing() -> Self {
+        StdTransport { conn: None, trust: Trust::Nothing }
     }
 
     /// A transport that trusts exactly the CA certificates in the PEM file at `path` (one
@@ -131,6 +141,7 @@ impl StdTransport {
     fn config(&mut self) -> Result<Arc<ClientConfig>, TlsError> {
         match &mut self.trust {
             Trust::Only(config) | Trust::System(Some(config)) => Ok(config.clone()),
+            Trust::Nothing => Err(TlsError::NoTrustAnchors),
             Trust::System(slot) => {
                 let found = rustls_native_certs::load_native_certs();
                 let mut roots = RootCertStore::empty();

@@ -15,6 +15,11 @@
  *                                    the CA the library is given ($ZSMTP_CA_FILE for the
  *                                    zsock-shim library, $SSL_CERT_FILE for the std one):
  *                                    subjects "capi starttls TAG", "capi implicit TAG"
+ *        capi_checks --tls-untrusted TAG  argument checks, then one STARTTLS send that must
+ *                                    fail with NX_SMTP_TLS_UNTRUSTED_CERTIFICATE before
+ *                                    anything else is sent (run with a CA file that cannot be
+ *                                    loaded: the library must not fall back to other CAs);
+ *                                    subject "capi untrusted TAG"
  * Prints PASS/FAIL lines and, last, "capi_checks: N passed, M failed"; exits 1 on failure.
  */
 #define _POSIX_C_SOURCE 200809L /* pthreads under -std=c99 */
@@ -664,6 +669,25 @@ static void tls_server_checks(const char *tag)
     expect_status("tls: delete implicit-TLS client", nx_smtp_client_delete(&c), NX_SUCCESS);
 }
 
+/* The configured trust anchors cannot be loaded: the send fails closed (no fallback). */
+static void tls_untrusted_checks(const char *tag)
+{
+    NX_SMTP_CLIENT c;
+    static char name[64];
+    char subject[256];
+    UINT st;
+
+    defaults();
+    st = nxd_smtp_client_create(&c, &ip, &pool, user, pass, from, domain, NX_SMTP_CLIENT_AUTH_PLAIN, &server, 2587);
+    expect_status("untrusted: create STARTTLS client (127.0.0.1:2587)", st, NX_SUCCESS);
+    strcpy(name, "localhost");
+    expect_status("untrusted: tls_set STARTTLS, name localhost", nx_smtp_client_tls_set(&c, NX_SMTP_CLIENT_TLS_STARTTLS, name), NX_SUCCESS);
+    sprintf(subject, "capi untrusted %s", tag);
+    st = send_one(&c, "<bob@example.test>", NX_SMTP_MAIL_PRIORITY_NORMAL, subject, "never delivered\r\n");
+    expect_status("untrusted: no loadable CA -> NX_SMTP_TLS_UNTRUSTED_CERTIFICATE (0xC4)", st, NX_SMTP_TLS_UNTRUSTED_CERTIFICATE);
+    expect_status("untrusted: delete", nx_smtp_client_delete(&c), NX_SUCCESS);
+}
+
 /* --- concurrent sends on one client: the client's lock serialises them ------------------- */
 
 #define THREADS 4
@@ -737,6 +761,7 @@ int main(int argc, char **argv)
 {
     const char *tag = NULL;
     const char *tls_tag = NULL;
+    const char *untrusted_tag = NULL;
     int layout_only = 0;
 
     if (argc == 2 && strcmp(argv[1], "--layout-only") == 0)
@@ -751,9 +776,13 @@ int main(int argc, char **argv)
     {
         tls_tag = argv[2];
     }
+    else if (argc == 3 && strcmp(argv[1], "--tls-untrusted") == 0)
+    {
+        untrusted_tag = argv[2];
+    }
     else if (argc != 1)
     {
-        fprintf(stderr, "usage: %s [--layout-only | --server TAG | --tls-server TAG]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--layout-only | --server TAG | --tls-server TAG | --tls-untrusted TAG]\n", argv[0]);
         return 2;
     }
 
@@ -770,6 +799,10 @@ int main(int argc, char **argv)
         if (tls_tag != NULL)
         {
             tls_server_checks(tls_tag);
+        }
+        if (untrusted_tag != NULL)
+        {
+            tls_untrusted_checks(untrusted_tag);
         }
         if (tag != NULL)
         {

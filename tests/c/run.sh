@@ -18,7 +18,8 @@
 #    $ZSMTP_MAILDIR/example.test/bob with their subject, headers and body;
 # 5. TLS through nx_smtp_client_tls_set, both libraries: capi_checks --tls-server against
 #    Postfix 127.0.0.1:2587 (STARTTLS) and 2465 (implicit), trusting the test CA $ZSMTP_CA
-#    (given to the zsock-shim library as ZSMTP_CA_FILE, to the std one as SSL_CERT_FILE); the
+#    (given to the zsock-shim library as ZSMTP_CA_FILE, to the std one as SSL_CERT_FILE and as
+#    ZSMTP_CA_FILE; an unreadable ZSMTP_CA_FILE must fail closed with 0xC4 in both); the
 #    mails must arrive with "with ESMTPSA" in Postfix's Received header.
 #
 # --no-server runs steps 1-3 only (and says so). Without it, a missing server is a failure.
@@ -342,9 +343,19 @@ first_received() { sed -n '/^Received: /,/^[^[:space:]]/p' "$1" | sed '$d' | hea
 
 echo "-- capi_checks --tls-server ${TAG}t (std library: rustls, CA through SSL_CERT_FILE)"
 SSL_CERT_FILE=$ZSMTP_CA run_counted "capi_checks --tls-server (std)" 300 "$WORK/capi_checks" --tls-server "${TAG}t"
+echo "-- capi_checks --tls-server ${TAG}tc (std library: rustls, CA through ZSMTP_CA_FILE)"
+ZSMTP_CA_FILE=$ZSMTP_CA run_counted "capi_checks --tls-server (std, ZSMTP_CA_FILE)" 300 "$WORK/capi_checks" --tls-server "${TAG}tc"
+# A CA file that cannot be loaded: TLS fails closed (0xC4), with the system's CAs (which the
+# std library would otherwise use) still named by SSL_CERT_FILE.
+echo "-- capi_checks --tls-untrusted ${TAG}tu (std library, ZSMTP_CA_FILE unreadable)"
+ZSMTP_CA_FILE=$WORK/no-such-ca.pem SSL_CERT_FILE=$ZSMTP_CA run_counted "capi_checks --tls-untrusted (std)" 300 \
+  "$WORK/capi_checks" --tls-untrusted "${TAG}tu"
 if [ -x "$WORK/capi_checks_zsock" ]; then
   echo "-- capi_checks --tls-server ${TAG}tz (zsock-shim library: mbedTLS, CA through ZSMTP_CA_FILE)"
   ZSMTP_CA_FILE=$ZSMTP_CA run_counted "capi_checks --tls-server (zsock)" 300 "$WORK/capi_checks_zsock" --tls-server "${TAG}tz"
+  echo "-- capi_checks --tls-untrusted ${TAG}tuz (zsock-shim library, ZSMTP_CA_FILE unreadable)"
+  ZSMTP_CA_FILE=$WORK/no-such-ca.pem SSL_CERT_FILE=$ZSMTP_CA run_counted "capi_checks --tls-untrusted (zsock)" 300 \
+    "$WORK/capi_checks_zsock" --tls-untrusted "${TAG}tuz"
 fi
 
 tls_mails() {
@@ -369,8 +380,11 @@ tls_mails() {
   check "[$tag] the cleartext mail was not delivered" test -z "$(new_mail_with "capi cleartext $tag")"
 }
 tls_mails "${TAG}t"
+tls_mails "${TAG}tc"
+check "[${TAG}tu] the mail with no loadable CA was not delivered" test -z "$(new_mail_with "capi untrusted ${TAG}tu")"
 if [ -x "$WORK/capi_checks_zsock" ]; then
   tls_mails "${TAG}tz"
+  check "[${TAG}tuz] the mail with no loadable CA was not delivered" test -z "$(new_mail_with "capi untrusted ${TAG}tuz")"
 fi
 
 finish
