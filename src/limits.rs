@@ -41,7 +41,7 @@ pub const LOCK_WORDS: usize = setting(option_env!("ZSMTP_LOCK_WORDS"), 16);
 
 /// `CONFIG_SMTP_CLIENT_LOG_LEVEL` on Zephyr (forwarded as ZSMTP_LOG_LEVEL; Zephyr's numbers:
 /// 0 off .. 4 DBG). The engine logs the dialogue at debug level only, and only when this is 4:
-/// below it the log calls and their formatting code are not compiled (about 4.7 KB of
+/// below it the log calls and their formatting code are not compiled (about 4.8 KB of
 /// Cortex-M4 code once a logger is installed, docs/PERFORMANCE.md). Host builds default to 4,
 /// firmware builds without Kconfig to 3 (Zephyr's default, INF).
 pub const LOG_LEVEL: usize = setting(option_env!("ZSMTP_LOG_LEVEL"), if cfg!(target_os = "none") { 3 } else { 4 });
