@@ -2,6 +2,7 @@
 """Footprint of zsmtp's three NetX Duo services, our code alone (run by scripts/footprint).
 
     footprint/measure.py [--targets T,T,...] [--no-stack] [--json PATH]
+    footprint/measure.py --spike     the spike of docs/PERFORMANCE.md (finding 1), Cortex-M4
 
 For each target the image of footprint/ is built twice (as is, and with --features baseline,
 which leaves out only the three service calls) with opt-level "z", LTO and panic=abort; the
@@ -128,11 +129,13 @@ def read_sizes(path):
 
 # ------------------------------------------------------------------ build and run
 
-def build(target, baseline):
-    tdir = os.path.join(HERE, "target", "baseline" if baseline else "full")
+def build(target, baseline, spike=False):
+    tdir = os.path.join(HERE, "target", "baseline" if baseline else "spike" if spike else "full")
     argv = ["cargo", "build", "--release", "--quiet", "--target", target, "--target-dir", tdir]
     if baseline:
         argv += ["--features", "baseline"]
+    if spike:
+        argv += ["--no-default-features", "--features", "tiny-spike"]
     # The footprint image authenticates with AUTH PLAIN against the scripted server on a
     # plain link, as CONFIG_SMTP_CLIENT_ALLOW_PLAINTEXT_AUTH=y allows.
     env = dict(os.environ, ZSMTP_ALLOW_PLAINTEXT_AUTH="1")
@@ -225,12 +228,35 @@ def markdown(res):
     return L
 
 
+def spike():
+    """The spike of docs/PERFORMANCE.md (finding 1, src/tiny_spike.rs, not product code): the
+    same three services at NetX's scope, measured against the same baseline, run under QEMU."""
+    full, base = build(M4, False, spike=True), build(M4, True)
+    a, b = section_sizes(full), section_sizes(base)
+    oa, ob = by_origin(full), by_origin(base)
+    clib = oa.get("C library routines", 0) - ob.get("C library routines", 0)
+    code = a["text"] + a["rodata"] - b["text"] - b["rodata"]
+    run = run_qemu(full)
+    client = read_sizes(full)["nx_smtp_client"]
+    print("| Spike (not product code), Cortex-M4 | .text+.rodata | without C-library routines | vs NetX 4.7 KB "
+          "| static | client | stack | delivered |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    delivered = "yes" if run.get("measured") and run.get("mails") == 1 and run.get("send") == 0 else f"no ({run})"
+    stack = f"{run['bytes']:,}" if run.get("measured") else "-"
+    print(f"| footprint/src/tiny_spike.rs | {code:,} | {code - clib:,} | {code / NETX['text']:.2f}x | "
+          f"{a['data'] + a['bss'] - b['data'] - b['bss']} | {client:,} | {stack} | {delivered} |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--targets", default=",".join(TARGETS))
     ap.add_argument("--no-stack", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--spike", action="store_true", help="measure the spike of docs/PERFORMANCE.md instead")
     a = ap.parse_args()
+    if a.spike:
+        spike()
+        return
     res = measure(a.targets.split(","), not a.no_stack)
     if a.json:
         with open(a.json, "w") as f:
