@@ -44,6 +44,12 @@ const LIMITS: &[(&str, &str)] = &[
     ("ZSMTP_LOCK_WORDS", "CONFIG_SMTP_CLIENT_LOCK_WORDS"),
     // Zephyr's level numbers (0 off, 1 ERR, 2 WRN, 3 INF, 4 DBG), from the log template.
     ("ZSMTP_LOG_LEVEL", "CONFIG_SMTP_CLIENT_LOG_LEVEL"),
+    // The timeouts the C API's small profile (feature `tiny`) is built with.
+    ("ZSMTP_CONNECT_TIMEOUT_MS", "CONFIG_SMTP_CLIENT_CONNECT_TIMEOUT_MS"),
+    ("ZSMTP_GREETING_TIMEOUT_MS", "CONFIG_SMTP_CLIENT_GREETING_TIMEOUT_MS"),
+    ("ZSMTP_REPLY_TIMEOUT_MS", "CONFIG_SMTP_CLIENT_REPLY_TIMEOUT_MS"),
+    ("ZSMTP_SEND_TIMEOUT_MS", "CONFIG_SMTP_CLIENT_SEND_TIMEOUT_MS"),
+    ("ZSMTP_FINAL_REPLY_TIMEOUT_MS", "CONFIG_SMTP_CLIENT_FINAL_REPLY_TIMEOUT_MS"),
 ];
 
 /// (environment variable read by the code, Kconfig bool it comes from): "1" or "0".

@@ -25,6 +25,10 @@
 //! independent. As in NetX Duo, deleting (or re-creating) a client while another thread is
 //! inside a service on that same client is the caller's error.
 
+// With the small profile (feature `tiny`) the full create and send are left out: what only
+// they use is then unused.
+#![cfg_attr(feature = "tiny", allow(dead_code, unused_imports))]
+
 use core::ffi::{c_char, c_uint, c_ulong, c_ushort, c_void};
 use core::mem::{align_of, offset_of, size_of};
 use core::ptr::{self, addr_of, addr_of_mut};
@@ -39,6 +43,13 @@ use crate::wire::validate;
 
 pub use crate::limits;
 use limits::*;
+
+/// The small profile: `nxd_smtp_client_create` and `nx_smtp_mail_send` at NetX Duo's scope
+/// (cargo feature `tiny`); the rest of this module serves both profiles.
+#[cfg(feature = "tiny")]
+mod tiny;
+#[cfg(feature = "tiny")]
+pub use tiny::{nx_smtp_mail_send, nxd_smtp_client_create};
 
 const _: () = assert!(RX_BUFFER_SIZE >= session::MIN_RX, "NX_SMTP_CLIENT_RX_BUFFER_SIZE too small");
 const _: () = assert!(TX_BUFFER_SIZE >= session::MIN_TX, "NX_SMTP_CLIENT_TX_BUFFER_SIZE too small");
@@ -669,6 +680,7 @@ unsafe fn is_created(client: *mut NxSmtpClient) -> bool {
 /// Each non-null pointer is valid: `client_ptr` for writes of a whole `NX_SMTP_CLIENT` not in
 /// use by another thread; the strings NUL-terminated; `server_address` readable. `ip_ptr`
 /// and `client_packet_pool_ptr` are never dereferenced.
+#[cfg(not(feature = "tiny"))]
 #[no_mangle]
 #[allow(clippy::too_many_arguments)] // NetX Duo's prototype.
 pub unsafe extern "C" fn nxd_smtp_client_create(
@@ -854,6 +866,7 @@ pub unsafe extern "C" fn nx_smtp_client_delete(client_ptr: *mut NxSmtpClient) ->
 /// memory); `recipient_address` and `subject` are null or NUL-terminated; `mail_body` is null
 /// or valid for `mail_body_length` byte reads. No other thread deletes or re-creates the
 /// client during the call.
+#[cfg(not(feature = "tiny"))]
 #[no_mangle]
 pub unsafe extern "C" fn nx_smtp_mail_send(
     client_ptr: *mut NxSmtpClient,

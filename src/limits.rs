@@ -49,6 +49,21 @@ pub const LOG_LEVEL: usize = setting(option_env!("ZSMTP_LOG_LEVEL"), if cfg!(tar
 /// Whether the dialogue (commands, replies) is logged at all: see [`LOG_LEVEL`].
 pub const LOG_DIALOGUE: bool = LOG_LEVEL >= 4;
 
+/// The timeouts of the C API's small profile (feature `tiny`), fixed at build time: Kconfig's
+/// CONFIG_SMTP_CLIENT_*_TIMEOUT_MS on Zephyr (forwarded as ZSMTP_*_TIMEOUT_MS), else the
+/// library's defaults. The settings subsystem does not change them (the full profile reads it).
+pub const TINY_TIMEOUTS: crate::client::Timeouts = {
+    let d = crate::client::Timeouts::DEFAULT;
+    crate::client::Timeouts {
+        connect_ms: setting(option_env!("ZSMTP_CONNECT_TIMEOUT_MS"), d.connect_ms as usize) as u32,
+        greeting_ms: setting(option_env!("ZSMTP_GREETING_TIMEOUT_MS"), d.greeting_ms as usize) as u32,
+        reply_ms: setting(option_env!("ZSMTP_REPLY_TIMEOUT_MS"), d.reply_ms as usize) as u32,
+        send_ms: setting(option_env!("ZSMTP_SEND_TIMEOUT_MS"), d.send_ms as usize) as u32,
+        final_reply_ms: setting(option_env!("ZSMTP_FINAL_REPLY_TIMEOUT_MS"), d.final_reply_ms as usize) as u32,
+        total_ms: 0,
+    }
+};
+
 /// Whether the C API and the Zephyr configuration may send credentials over a connection
 /// that is not encrypted: Kconfig CONFIG_SMTP_CLIENT_ALLOW_PLAINTEXT_AUTH (default n) on
 /// Zephyr, forwarded as ZSMTP_ALLOW_PLAINTEXT_AUTH. Without it, firmware targets (`*-none-*`)

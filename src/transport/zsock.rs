@@ -28,7 +28,7 @@ use crate::client::{Auth, Client, Config, Mail, Timeouts};
 use crate::error::{status, Error};
 use crate::transport::{Clock, ConnectTlsError, TlsError, Transport};
 
-mod ffi {
+pub(crate) mod ffi {
     use core::ffi::{c_char, c_int, c_void};
 
     /// `struct smtp_shim_tls`: opaque, only ever behind a pointer the shim returned.

@@ -1,0 +1,611 @@
+//! The small profile of the NetX Duo C API (cargo feature `tiny`; Kconfig
+//! `CONFIG_SMTP_CLIENT_NETX_API_TINY`): `nxd_smtp_client_create` and `nx_smtp_mail_send` at
+//! NetX Duo's own scope, in less code than NetX Duo's. `nx_smtp_client_delete`,
+//! `nx_smtp_client_tls_set` and `nx_smtp_client_last_reply_get` and the `NX_SMTP_CLIENT`
+//! layout are the full C API's, unchanged.
+//!
+//! NetX's scope: one recipient; lockstep (no pipelining); From, To, Subject and MIME headers
+//! (no Date or Message-ID: the server adds them); AUTH PLAIN, LOGIN or none; IPv4 and IPv6
+//! server addresses; timeouts fixed at build time (`limits::TINY_TIMEOUTS`, from Kconfig);
+//! no TLS (a client set to STARTTLS or
+//! implicit TLS gets `NX_SMTP_TLS_NOT_SUPPORTED`, nothing is sent); printable ASCII subject,
+//! user name, password, domain and addresses (dot-atom local parts and domain names: no
+//! quoted local parts, no address literals, no SMTPUTF8); the reply code is kept, not its
+//! text.
+//!
+//! What it keeps of the full engine's rules: every argument checked with NetX's statuses;
+//! every input validated before any byte is sent (CR, LF and NUL cannot reach the wire from
+//! any field; body lines of at most 998 bytes); dot-stuffing after CR/LF normalisation; a
+//! timeout for every reply however it trickles in; multi-line replies; AUTH mechanisms chosen
+//! by token; QUIT after a refusal; `NX_SMTP_OUTCOME_UNKNOWN` when the link fails after the
+//! final dot; one send at a time per client (its lock); the credentials' traces wiped from the
+//! transmit buffer after every send.
+
+use core::ffi::{c_char, c_int, c_uint, c_void};
+use core::ptr::{addr_of, addr_of_mut};
+use core::sync::atomic::Ordering;
+
+use super::{
+    bounded_cstr, id_of, is_created, lock_of, low32, normalise_auth_type, platform, store, wipe, NxSmtpClient, NxdAddress, Region,
+    NX_IP_VERSION_V4, NX_IP_VERSION_V6, NX_SMTP_CLIENT_AUTH_LOGIN, NX_SMTP_CLIENT_AUTH_NONE, NX_SMTP_CLIENT_ID,
+    NX_SMTP_CLIENT_TLS_NONE,
+};
+use crate::error::status;
+use crate::limits::{MAX_ADDRESS, MAX_DOMAIN, MAX_PASSWORD, MAX_USERNAME, TINY_TIMEOUTS};
+use crate::transport::zsock::ffi;
+
+/// The longest body line RFC 5321 allows (without CRLF).
+const MAX_LINE: usize = 998;
+
+/// Printable ASCII: the only bytes the tiny profile accepts in its text fields.
+fn printable(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| (b' '..0x7f).contains(&b))
+}
+
+/// A domain name: dot-separated labels of letters, digits and hyphens (at most 63 each).
+fn domain_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name.split(|&b| b == b'.').all(|label| !label.is_empty() && label.len() <= 63 && label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// `local@domain` or `<local@domain>` with a dot-atom local part (RFC 5321 atext); the
+/// address without brackets.
+fn address(text: &[u8]) -> Result<&[u8], u32> {
+    let bare = match text {
+        [b'<', inner @ .., b'>'] => inner,
+        _ => text,
+    };
+    let at = bare.iter().rposition(|&b| b == b'@').ok_or(status::NX_SMTP_INVALID_PARAM)?;
+    let (local, domain) = bare.split_at_checked(at).ok_or(status::NX_SMTP_INVALID_PARAM)?;
+    // RFC 5322 atext (ranges, not a table search: smaller code).
+    let atext = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'/' | b'=' | b'?' | b'^'..=b'`' | b'{'..=b'~');
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.split(|&b| b == b'.').all(|atom| !atom.is_empty() && atom.iter().all(|&b| atext(b)));
+    if !local_ok || !domain_name(domain.get(1..).unwrap_or(&[])) || bare.len() > MAX_ADDRESS {
+        return Err(status::NX_SMTP_INVALID_PARAM);
+    }
+    Ok(bare)
+}
+
+/// A body the encoder can send: no NUL, lines of at most 998 bytes (CR, LF or CRLF end them).
+fn body_ok(body: &[u8]) -> bool {
+    let mut line = 0;
+    for &b in body {
+        match b {
+            0 => return false,
+            b'\r' | b'\n' => line = 0,
+            _ if line == MAX_LINE => return false,
+            _ => line += 1,
+        }
+    }
+    true
+}
+
+/// `nxd_smtp_client_create` of the tiny profile: NetX's checks, the strings copied in (printable
+/// ASCII; a valid domain name and sender address), the lock initialised.
+///
+/// # Safety
+/// As the full C API's: each non-null pointer is valid, `client_ptr` for writes of a whole
+/// `NX_SMTP_CLIENT` not in use by another thread, the strings NUL-terminated, `server_address`
+/// readable. `ip_ptr` and `client_packet_pool_ptr` are never dereferenced.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // NetX Duo's prototype.
+pub unsafe extern "C" fn nxd_smtp_client_create(
+    client_ptr: *mut NxSmtpClient,
+    ip_ptr: *mut c_void,
+    client_packet_pool_ptr: *mut c_void,
+    username: *mut c_char,
+    password: *mut c_char,
+    from_address: *mut c_char,
+    client_domain: *mut c_char,
+    authentication_type: c_uint,
+    server_address: *mut NxdAddress,
+    port: c_uint,
+) -> c_uint {
+    if client_ptr.is_null()
+        || ip_ptr.is_null()
+        || client_packet_pool_ptr.is_null()
+        || username.is_null()
+        || password.is_null()
+        || from_address.is_null()
+        || client_domain.is_null()
+        || server_address.is_null()
+    {
+        return status::NX_PTR_ERROR;
+    }
+    // SAFETY: non-null and readable (contract); only the words the version uses are read.
+    let version = unsafe { addr_of!((*server_address).nxd_ip_version).read() };
+    let words = match version {
+        // SAFETY: as above.
+        NX_IP_VERSION_V4 => [unsafe { addr_of!((*server_address).nxd_ip_address[0]).read() }, 0, 0, 0],
+        // SAFETY: as above; an IPv6 caller sets all four words.
+        NX_IP_VERSION_V6 => unsafe { addr_of!((*server_address).nxd_ip_address).read() },
+        _ => return status::NX_IP_ADDRESS_ERROR,
+    };
+    // SAFETY: non-null, NUL-terminated strings (contract); each read stops at its NUL or one
+    // byte past its limit.
+    let strings = unsafe {
+        (
+            bounded_cstr(username, MAX_USERNAME),
+            bounded_cstr(password, MAX_PASSWORD),
+            bounded_cstr(client_domain, MAX_DOMAIN),
+            bounded_cstr(from_address, MAX_ADDRESS),
+        )
+    };
+    let (Ok(user), Ok(pass), Ok(domain), Ok(from)) = strings else {
+        return status::NX_SIZE_ERROR;
+    };
+    let port = (port & 0xFFFF) as u16;
+    // A string inside the control block would be overwritten while it is copied.
+    let block = Region::of(client_ptr.cast_const(), 0);
+    let inside = [user, pass, domain, from].iter().any(|s| block.overlaps(s, 1));
+    if inside || !printable(user) || !printable(pass) || !domain_name(domain) || address(from).is_err() || port == 0 {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
+    // SAFETY: valid for writes of a whole NX_SMTP_CLIENT, not in use by another thread
+    // (contract); an all-zero NX_SMTP_CLIENT is a valid value; no string lives inside it.
+    unsafe {
+        // Zeroed as NetX does (with the wipe loop already in the image, not a memset).
+        wipe(client_ptr.cast::<u8>(), core::mem::size_of::<NxSmtpClient>());
+        let c = &mut *client_ptr;
+        store(&mut c.nx_smtp_username, user);
+        store(&mut c.nx_smtp_password, pass);
+        store(&mut c.nx_smtp_client_domain, domain);
+        store(&mut c.nx_smtp_client_mail_from_address, from);
+        c.nx_smtp_client_authentication_type = normalise_auth_type(authentication_type);
+        c.nx_smtp_server_address = NxdAddress { nxd_ip_version: version, nxd_ip_address: words };
+        c.nx_smtp_server_port = port;
+    }
+    // SAFETY: the lock words of the client just zeroed; nobody else uses them yet.
+    if !unsafe { platform::lock_init(lock_of(client_ptr)) } {
+        // SAFETY: valid for writes (contract): leave no credentials behind.
+        unsafe { wipe(client_ptr.cast::<u8>(), core::mem::size_of::<NxSmtpClient>()) };
+        return status::NX_SMTP_INTERNAL_ERROR;
+    }
+    // SAFETY: `client_ptr` is valid (contract).
+    unsafe { id_of(client_ptr) }.store(NX_SMTP_CLIENT_ID, Ordering::Release);
+    status::NX_SUCCESS
+}
+
+/// The connection of one send: the shim's socket and the client's buffers.
+struct Link<'c> {
+    fd: c_int,
+    tx: &'c mut [u8],
+    tx_len: usize,
+    rx: &'c mut [u8],
+    rx_len: usize,
+}
+
+/// A shim error as a NetX status: a timeout is NX_NO_PACKET, anything else a broken link.
+fn link_error(rc: c_int, otherwise: u32) -> u32 {
+    // SAFETY: a pure function of an integer, implemented by the shim.
+    if unsafe { ffi::smtp_shim_error_class(rc) } == 1 {
+        status::NX_NO_PACKET
+    } else {
+        otherwise
+    }
+}
+
+impl Link<'_> {
+    /// Buffers bytes, sending whenever the buffer is full.
+    fn put(&mut self, bytes: &[u8]) -> Result<(), u32> {
+        for &b in bytes {
+            if self.tx_len == self.tx.len() {
+                self.flush()?;
+            }
+            if let Some(slot) = self.tx.get_mut(self.tx_len) {
+                *slot = b;
+                self.tx_len += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), u32> {
+        let mut sent = 0;
+        while sent < self.tx_len {
+            let rest = self.tx.get(sent..self.tx_len).unwrap_or_default();
+            // SAFETY: `rest` is readable for its length during the call (shim contract).
+            let rc = unsafe { ffi::smtp_shim_send(self.fd, rest.as_ptr(), rest.len(), TINY_TIMEOUTS.send_ms) };
+            match usize::try_from(rc) {
+                Ok(n) if n > 0 => sent += n,
+                _ => {
+                    self.tx_len = 0;
+                    return Err(link_error(rc, status::NX_SMTP_TRANSMIT_ERROR));
+                }
+            }
+        }
+        self.tx_len = 0;
+        Ok(())
+    }
+
+    /// Base64 of the concatenated parts, then CRLF.
+    fn base64_line(&mut self, parts: &[&[u8]]) -> Result<(), u32> {
+        crate::wire::command::put_base64(self, parts)?;
+        self.put(b"\r\n")
+    }
+
+    /// Sends what is buffered and reads one whole reply (every line of it) within
+    /// `timeout_ms`; its code. `scan` sees the text of every line.
+    fn reply(&mut self, timeout_ms: u32, scan: &mut dyn FnMut(&[u8])) -> Result<u16, u32> {
+        self.flush()?;
+        // SAFETY: a shim call without arguments.
+        let until = unsafe { ffi::smtp_shim_uptime_ms() }.saturating_add(i64::from(timeout_ms));
+        let mut first = 0;
+        loop {
+            let pending = self.rx.get(..self.rx_len).unwrap_or_default();
+            let Some(end) = pending.iter().position(|&b| b == b'\n') else {
+                // A line that cannot become a reply is refused at once (e.g. "2200").
+                let start = skip_blanks(pending);
+                let head_ok = start.iter().take(4).enumerate().all(|(i, &b)| if i < 3 { b.is_ascii_digit() } else { matches!(b, b' ' | b'-' | b'\r') });
+                if !head_ok {
+                    return Err(status::NX_SMTP_INVALID_SERVER_REPLY);
+                }
+                let free = self.rx.get_mut(self.rx_len..).unwrap_or_default();
+                if free.is_empty() {
+                    return Err(status::NX_SMTP_OVERSIZE_SERVER_REPLY);
+                }
+                // SAFETY: a shim call without arguments.
+                let left = until.saturating_sub(unsafe { ffi::smtp_shim_uptime_ms() });
+                let Ok(left @ 1..) = u32::try_from(left.min(i64::from(u32::MAX))) else {
+                    return Err(status::NX_NO_PACKET);
+                };
+                // SAFETY: `free` is writable for its length during the call (shim contract).
+                let rc = unsafe { ffi::smtp_shim_recv(self.fd, free.as_mut_ptr(), free.len(), left) };
+                match usize::try_from(rc) {
+                    Ok(n) if n > 0 => self.rx_len += n,
+                    // A timeout short of the deadline is waited out again.
+                    _ if rc < 0 && link_error(rc, 0) == status::NX_NO_PACKET => {}
+                    _ => return Err(status::NX_NOT_CONNECTED),
+                }
+                continue;
+            };
+            // Leading blanks are tolerated (NetX Duo's test server sends " 250 SIZE").
+            let line = skip_blanks(pending.get(..end).unwrap_or_default());
+            let line = match line {
+                [text @ .., b'\r'] => text,
+                _ => line,
+            };
+            let (code, last, text) = match line {
+                [a, b, c, rest @ ..] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => {
+                    let code = [a, b, c].iter().fold(0u16, |n, &&d| n * 10 + u16::from(d - b'0'));
+                    match rest {
+                        [] => (code, true, rest),
+                        [b' ', text @ ..] => (code, true, text),
+                        [b'-', text @ ..] => (code, false, text),
+                        _ => return Err(status::NX_SMTP_INVALID_SERVER_REPLY),
+                    }
+                }
+                _ => return Err(status::NX_SMTP_INVALID_SERVER_REPLY),
+            };
+            if first != 0 && code != first {
+                return Err(status::NX_SMTP_INVALID_SERVER_REPLY);
+            }
+            first = code;
+            scan(text);
+            // The unread bytes move to the front (a loop: `copy_within` would link a 1.5 KB
+            // memmove on targets whose C library does not provide one).
+            let used = end + 1;
+            for i in used..self.rx_len {
+                let b = self.rx.get(i).copied().unwrap_or(0);
+                if let Some(slot) = self.rx.get_mut(i - used) {
+                    *slot = b;
+                }
+            }
+            self.rx_len -= used;
+            if last {
+                return Ok(code);
+            }
+        }
+    }
+}
+
+fn skip_blanks(line: &[u8]) -> &[u8] {
+    let blanks = line.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    line.get(blanks..).unwrap_or_default()
+}
+
+impl crate::wire::out::Sink for Link<'_> {
+    type Error = u32;
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), u32> {
+        Link::put(self, bytes)
+    }
+}
+
+/// The server address as NUL-terminated text: IPv4 dotted, IPv6 as eight hexadecimal groups.
+fn server_text(address: &NxdAddress, out: &mut [u8; 48]) {
+    let mut at = 0;
+    let mut push = |b: u8| {
+        if let Some(slot) = out.get_mut(at) {
+            *slot = b;
+            at += 1;
+        }
+    };
+    let [w0, ..] = address.nxd_ip_address;
+    if address.nxd_ip_version == NX_IP_VERSION_V4 {
+        for (i, octet) in low32(w0).to_be_bytes().into_iter().enumerate() {
+            if i > 0 {
+                push(b'.');
+            }
+            let mut digits = [octet / 100, octet / 10 % 10, octet % 10];
+            let skip = if octet >= 100 { 0 } else if octet >= 10 { 1 } else { 2 };
+            for d in digits.iter_mut().skip(skip) {
+                push(b'0' + *d);
+            }
+        }
+    } else {
+        let groups = address.nxd_ip_address.iter().map(|&w| low32(w)).flat_map(|w| [(w >> 16) as u16, w as u16]);
+        for (i, group) in groups.enumerate() {
+            if i > 0 {
+                push(b':');
+            }
+            for shift in [12, 8, 4, 0] {
+                let v = (group >> shift) as u8 & 15;
+                push(if v < 10 { b'0' + v } else { b'a' + v - 10 });
+            }
+        }
+    }
+    push(0);
+}
+
+/// `nx_smtp_mail_send` of the tiny profile: one mail to one recipient over a new connection,
+/// lockstep, at NetX's scope (see the module's documentation).
+///
+/// # Safety
+/// As the full C API's: `client_ptr` is null or points to an `NX_SMTP_CLIENT` (created or
+/// not, but initialised memory); `recipient_address` and `subject` are null or NUL-terminated;
+/// `mail_body` is null or valid for `mail_body_length` byte reads. No other thread deletes or
+/// re-creates the client during the call.
+#[no_mangle]
+pub unsafe extern "C" fn nx_smtp_mail_send(
+    client_ptr: *mut NxSmtpClient,
+    recipient_address: *mut c_char,
+    priority: c_uint,
+    subject: *mut c_char,
+    mail_body: *mut c_char,
+    mail_body_length: c_uint,
+) -> c_uint {
+    if client_ptr.is_null() || recipient_address.is_null() || subject.is_null() || mail_body.is_null() {
+        return status::NX_PTR_ERROR;
+    }
+    if mail_body_length == 0 {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
+    if platform::in_isr() {
+        return status::NX_CALLER_ERROR;
+    }
+    // SAFETY: non-null and initialised (contract).
+    if !unsafe { is_created(client_ptr) } {
+        return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
+    }
+    // SAFETY: non-null, NUL-terminated (contract); bounded reads.
+    let (recipient, subject) = unsafe { (bounded_cstr(recipient_address, MAX_ADDRESS), bounded_cstr(subject, MAX_LINE - 9)) };
+    // SAFETY: valid for `mail_body_length` bytes (contract); a c_uint fits in usize here.
+    let body = unsafe { core::slice::from_raw_parts(mail_body.cast::<u8>(), mail_body_length as usize) };
+    let (Ok(recipient), Ok(subject)) = (recipient, subject) else {
+        return status::NX_SMTP_INVALID_PARAM;
+    };
+    let Ok(recipient) = address(recipient) else {
+        return status::NX_SMTP_INVALID_PARAM;
+    };
+    if !matches!(priority, 1 | 2 | 4) || !printable(subject) || !body_ok(body) {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
+    let send = || {
+        // SAFETY: valid client (contract); re-checked under the lock.
+        if !unsafe { is_created(client_ptr) } {
+            return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
+        }
+        // SAFETY: a created client whose lock we hold: nobody else touches its fields.
+        let client = unsafe { &mut *client_ptr };
+        if client.nx_smtp_client_tls_mode != NX_SMTP_CLIENT_TLS_NONE {
+            return status::NX_SMTP_TLS_NOT_SUPPORTED;
+        }
+        client.nx_smtp_client_last_reply_code = 0;
+        let status = send_locked(client, recipient, subject, body);
+        wipe_tx(client);
+        status
+    };
+    // SAFETY: a created client: its lock is initialised; valid memory (contract). The
+    // recipient, subject and body are not inside the client (NetX callers pass their own).
+    unsafe { platform::with_lock(lock_of(client_ptr), send) }
+}
+
+/// The transmit buffer held the AUTH exchange (base64 credentials): do not leave it.
+fn wipe_tx(client: &mut NxSmtpClient) {
+    // SAFETY: the buffer is inside the client, which we hold exclusively.
+    unsafe { wipe(addr_of_mut!(client.nx_smtp_client_tx_buffer).cast::<u8>(), client.nx_smtp_client_tx_buffer.len()) };
+}
+
+/// The bytes of a NUL-padded field.
+fn field(bytes: &[u8]) -> &[u8] {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    bytes.get(..end).unwrap_or_default()
+}
+
+fn send_locked(client: &mut NxSmtpClient, recipient: &[u8], subject: &[u8], body: &[u8]) -> c_uint {
+    let mut host = [0u8; 48];
+    server_text(&client.nx_smtp_server_address, &mut host);
+    let t = TINY_TIMEOUTS;
+    // SAFETY: `host` is NUL-terminated and outlives the call.
+    let fd = unsafe { ffi::smtp_shim_connect(host.as_ptr().cast(), client.nx_smtp_server_port, t.connect_ms) };
+    if fd < 0 {
+        // SAFETY: a pure function of an integer, implemented by the shim.
+        return match unsafe { ffi::smtp_shim_error_class(fd) } {
+            2 => status::NX_SMTP_HOST_NOT_FOUND,
+            _ => status::NX_NOT_CONNECTED,
+        };
+    }
+    let NxSmtpClient {
+        nx_smtp_username: user,
+        nx_smtp_password: pass,
+        nx_smtp_client_domain: domain,
+        nx_smtp_client_mail_from_address: from,
+        nx_smtp_client_authentication_type: auth,
+        nx_smtp_client_last_reply_code: last_code,
+        nx_smtp_client_rx_buffer: rx,
+        nx_smtp_client_tx_buffer: tx,
+        ..
+    } = client;
+    let from = field(from);
+    let from = address(from).unwrap_or(from);
+    let mut link = Link { fd, tx: &mut tx[..], tx_len: 0, rx: &mut rx[..], rx_len: 0 };
+    let mut last = 0u16;
+    let mut past_dot = false;
+    let result = dialogue(&mut link, (field(user), field(pass), field(domain), from, *auth), recipient, subject, body, &mut last, &mut past_dot);
+    *last_code = c_uint::from(last);
+    let status = match result {
+        Ok(()) => status::NX_SUCCESS,
+        // The terminator left: the server may have the mail. A plain failure would invite a
+        // duplicating retry.
+        Err(status::NX_NO_PACKET | status::NX_NOT_CONNECTED | status::NX_SMTP_INVALID_SERVER_REPLY | status::NX_SMTP_OVERSIZE_SERVER_REPLY)
+            if past_dot =>
+        {
+            status::NX_SMTP_OUTCOME_UNKNOWN
+        }
+        Err(code) => {
+            // An orderly refusal (the server still listens): QUIT, and no more.
+            if last >= 400 && last != 421 && !past_dot {
+                link.tx_len = 0;
+                let _ = link.put(b"QUIT\r\n").and_then(|()| link.flush());
+            }
+            code
+        }
+    };
+    // SAFETY: the descriptor this send opened, closed once.
+    unsafe { ffi::smtp_shim_close(fd) };
+    status
+}
+
+/// A reply that is not SMTP counts as the step's refusal (NetX's status for that step).
+fn malformed_is(e: u32, refusal: u32) -> u32 {
+    if e == status::NX_SMTP_INVALID_SERVER_REPLY {
+        refusal
+    } else {
+        e
+    }
+}
+
+/// The client's identity and credentials for one dialogue.
+type Identity<'a> = (&'a [u8], &'a [u8], &'a [u8], &'a [u8], c_uint);
+
+/// Greeting, EHLO, AUTH, MAIL, RCPT, DATA, headers, body, terminator, final reply, QUIT.
+/// `last` receives the code of every reply; `past_dot` whether the terminator was sent.
+fn dialogue(
+    link: &mut Link<'_>,
+    (user, pass, domain, from, auth): Identity<'_>,
+    recipient: &[u8],
+    subject: &[u8],
+    body: &[u8],
+    last: &mut u16,
+    past_dot: &mut bool,
+) -> Result<(), u32> {
+    let t = TINY_TIMEOUTS;
+    // A command's reply: `want` (250: any 2xx), else the step's refusal.
+    let step = |link: &mut Link<'_>, last: &mut u16, want: u16, refusal: u32| -> Result<(), u32> {
+        let code = link.reply(t.reply_ms, &mut |_| {}).map_err(|e| malformed_is(e, refusal))?;
+        *last = code;
+        if code == want || (want == 250 && (200..300).contains(&code)) {
+            Ok(())
+        } else {
+            Err(refusal)
+        }
+    };
+    // The greeting may be slow; then EHLO and its capabilities (AUTH mechanisms by token).
+    let code = link.reply(t.greeting_ms, &mut |_| {}).map_err(|e| malformed_is(e, status::NX_SMTP_GREET_REPLY_ERROR))?;
+    *last = code;
+    if code != 220 {
+        return Err(status::NX_SMTP_GREET_REPLY_ERROR);
+    }
+    link.put(b"EHLO ")?;
+    link.put(domain)?;
+    link.put(b"\r\n")?;
+    let (mut offered, mut plain, mut login) = (false, false, false);
+    let code = link.reply(t.reply_ms, &mut |text| {
+        // "AUTH PLAIN LOGIN" or the old "AUTH=LOGIN PLAIN".
+        let mut words = text.split(|&b| b == b' ' || b == b'=');
+        if words.next().is_some_and(|w| w.eq_ignore_ascii_case(b"AUTH")) {
+            offered = true;
+            for w in words {
+                plain |= w.eq_ignore_ascii_case(b"PLAIN");
+                login |= w.eq_ignore_ascii_case(b"LOGIN");
+            }
+        }
+    })
+    .map_err(|e| malformed_is(e, status::NX_SMTP_HELLO_REPLY_ERROR))?;
+    *last = code;
+    if !(200..300).contains(&code) {
+        return Err(status::NX_SMTP_HELLO_REPLY_ERROR);
+    }
+    if auth != NX_SMTP_CLIENT_AUTH_NONE {
+        // Credentials never go over this unencrypted link unless the build allows it.
+        if !crate::limits::ALLOW_PLAINTEXT_AUTH {
+            return Err(status::NX_SMTP_PLAINTEXT_AUTH_REFUSED);
+        }
+        if !offered {
+            return Err(status::NX_SMTP_AUTHENTICATION_ERROR);
+        }
+        // The configured mechanism if offered, else the other one if offered, else the
+        // configured one anyway (NetX Duo does the same).
+        let use_login = if auth == NX_SMTP_CLIENT_AUTH_LOGIN { login || !plain } else { !plain && login };
+        if use_login {
+            link.put(b"AUTH LOGIN\r\n")?;
+            step(link, last, 334, status::NX_SMTP_AUTH_REPLY_ERROR)?;
+            link.base64_line(&[user])?;
+            step(link, last, 334, status::NX_SMTP_AUTH_REPLY_ERROR)?;
+            link.base64_line(&[pass])?;
+        } else {
+            link.put(b"AUTH PLAIN ")?;
+            link.base64_line(&[b"\0", user, b"\0", pass])?;
+        }
+        step(link, last, 235, status::NX_SMTP_AUTH_REPLY_ERROR)?;
+    }
+    for (verb, path, refusal) in [(&b"MAIL FROM:<"[..], from, status::NX_SMTP_MAIL_REPLY_ERROR), (b"RCPT TO:<", recipient, status::NX_SMTP_RCPT_REPLY_ERROR)] {
+        link.put(verb)?;
+        link.put(path)?;
+        link.put(b">\r\n")?;
+        step(link, last, 250, refusal)?;
+    }
+    link.put(b"DATA\r\n")?;
+    step(link, last, 354, status::NX_SMTP_DATA_REPLY_ERROR)?;
+    for (name, value) in [(&b"From: "[..], from), (b"To: ", recipient), (b"Subject: ", subject)] {
+        link.put(name)?;
+        link.put(value)?;
+        link.put(b"\r\n")?;
+    }
+    link.put(b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")?;
+    // CR, LF and CRLF become CRLF; a line that starts with a dot gets another (RFC 5321 4.5.2).
+    let (mut line_start, mut after_cr) = (true, false);
+    for &b in body {
+        if after_cr && b == b'\n' {
+            after_cr = false;
+            continue;
+        }
+        after_cr = b == b'\r';
+        if b == b'\r' || b == b'\n' {
+            link.put(b"\r\n")?;
+            line_start = true;
+            continue;
+        }
+        if line_start && b == b'.' {
+            link.put(b".")?;
+        }
+        link.put(&[b])?;
+        line_start = false;
+    }
+    link.put(if line_start { b".\r\n" } else { b"\r\n.\r\n" })?;
+    // Once the terminator has left whole, the server may take the mail.
+    link.flush()?;
+    *past_dot = true;
+    let code = link.reply(t.final_reply_ms, &mut |_| {})?;
+    *last = code;
+    if !(200..300).contains(&code) {
+        return Err(status::NX_SMTP_MESSAGE_REPLY_ERROR);
+    }
+    link.put(b"QUIT\r\n")?;
+    let _ = link.reply(t.reply_ms, &mut |_| {});
+    Ok(())
+}
