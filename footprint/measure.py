@@ -2,7 +2,9 @@
 """Footprint of zsmtp's three NetX Duo services, our code alone (run by scripts/footprint).
 
     footprint/measure.py [--targets T,T,...] [--no-stack] [--json PATH]
-    footprint/measure.py --spike     the spike of docs/PERFORMANCE.md (finding 1), Cortex-M4
+
+The C API's small profile (zsmtp feature `tiny`: create and send at NetX Duo's scope) is built
+and measured the same way for Cortex-M4 (a second image; its stack under QEMU too).
 
 For each target the image of footprint/ is built twice (as is, and with --features baseline,
 which leaves out only the three service calls) with opt-level "z", LTO and panic=abort; the
@@ -129,13 +131,13 @@ def read_sizes(path):
 
 # ------------------------------------------------------------------ build and run
 
-def build(target, baseline, spike=False):
-    tdir = os.path.join(HERE, "target", "baseline" if baseline else "spike" if spike else "full")
+def build(target, baseline, tiny=False):
+    tdir = os.path.join(HERE, "target", "baseline" if baseline else "tiny" if tiny else "full")
     argv = ["cargo", "build", "--release", "--quiet", "--target", target, "--target-dir", tdir]
     if baseline:
         argv += ["--features", "baseline"]
-    if spike:
-        argv += ["--no-default-features", "--features", "tiny-spike"]
+    if tiny:
+        argv += ["--features", "tiny"]
     # The footprint image authenticates with AUTH PLAIN against the scripted server on a
     # plain link, as CONFIG_SMTP_CLIENT_ALLOW_PLAINTEXT_AUTH=y allows.
     env = dict(os.environ, ZSMTP_ALLOW_PLAINTEXT_AUTH="1")
@@ -182,6 +184,17 @@ def measure(targets, stack):
         if stack and t == M4:
             log("running the image under QEMU (mps2-an386) for the stack")
             res["stack"] = run_qemu(full)
+        if t == M4:
+            log(f"building {t} with the C API's small profile (feature tiny)")
+            tiny = build(t, False, tiny=True)
+            ta, to = section_sizes(tiny), by_origin(tiny)
+            tdiff = {k: ta[k] - b[k] for k in ta}
+            tclib = to.get("C library routines", 0) - ob.get("C library routines", 0)
+            res["tiny"] = {**tdiff, "code": tdiff["text"] + tdiff["rodata"],
+                           "code_without_clib": tdiff["text"] + tdiff["rodata"] - tclib,
+                           "image": os.path.relpath(tiny, os.path.dirname(HERE))}
+            if stack:
+                res["tiny"]["stack"] = run_qemu(tiny)
     res["markdown"] = markdown(res)
     return res
 
@@ -192,6 +205,11 @@ def markdown(res):
     for t, r in res["targets"].items():
         L.append(f"| {t} | {r['text']:,} | {r['rodata']:,} | {r['data']} | {r['bss']} | {r['code']:,} | "
                  f"{r['code_without_clib']:,} | {r['code'] / NETX['text']:.2f}x | {r['code'] / LWIP['text']:.2f}x |")
+    tiny = res.get("tiny")
+    if tiny:
+        L.append(f"| {M4}, small profile (`tiny`) | {tiny['text']:,} | {tiny['rodata']:,} | {tiny['data']} | "
+                 f"{tiny['bss']} | {tiny['code']:,} | {tiny['code_without_clib']:,} | "
+                 f"{tiny['code'] / NETX['text']:.2f}x | {tiny['code'] / LWIP['text']:.2f}x |")
     L.append("")
     m4 = res["targets"].get(M4)
     if m4:
@@ -225,26 +243,12 @@ def markdown(res):
     elif st:
         L.append(f"Peak stack on Cortex-M4: not measured ({st['why']}); host figure: 1.4 KB (x86_64, release, "
                  "tests/stack_usage.rs).")
+    ts = (tiny or {}).get("stack")
+    if ts and ts.get("measured"):
+        L.append("")
+        L.append(f"The small profile (`tiny`: NetX Duo's scope, lockstep, {ts['bytes_sent']} bytes sent): "
+                 f"peak stack **{ts['bytes']:,} bytes**, same client layout.")
     return L
-
-
-def spike():
-    """The spike of docs/PERFORMANCE.md (finding 1, src/tiny_spike.rs, not product code): the
-    same three services at NetX's scope, measured against the same baseline, run under QEMU."""
-    full, base = build(M4, False, spike=True), build(M4, True)
-    a, b = section_sizes(full), section_sizes(base)
-    oa, ob = by_origin(full), by_origin(base)
-    clib = oa.get("C library routines", 0) - ob.get("C library routines", 0)
-    code = a["text"] + a["rodata"] - b["text"] - b["rodata"]
-    run = run_qemu(full)
-    client = read_sizes(full)["nx_smtp_client"]
-    print("| Spike (not product code), Cortex-M4 | .text+.rodata | without C-library routines | vs NetX 4.7 KB "
-          "| static | client | stack | delivered |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
-    delivered = "yes" if run.get("measured") and run.get("mails") == 1 and run.get("send") == 0 else f"no ({run})"
-    stack = f"{run['bytes']:,}" if run.get("measured") else "-"
-    print(f"| footprint/src/tiny_spike.rs | {code:,} | {code - clib:,} | {code / NETX['text']:.2f}x | "
-          f"{a['data'] + a['bss'] - b['data'] - b['bss']} | {client:,} | {stack} | {delivered} |")
 
 
 def main():
@@ -252,11 +256,7 @@ def main():
     ap.add_argument("--targets", default=",".join(TARGETS))
     ap.add_argument("--no-stack", action="store_true")
     ap.add_argument("--json")
-    ap.add_argument("--spike", action="store_true", help="measure the spike of docs/PERFORMANCE.md instead")
     a = ap.parse_args()
-    if a.spike:
-        spike()
-        return
     res = measure(a.targets.split(","), not a.no_stack)
     if a.json:
         with open(a.json, "w") as f:

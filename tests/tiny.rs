@@ -289,9 +289,11 @@ fn netx_8_abnormal_greeting_sends_nothing() {
 
 #[test]
 fn netx_9_truncated_greeting_then_disconnect_and_the_client_sends_again() {
+    // A line cut off by the close: the link broke (the full profile reads "2200" as a bad
+    // greeting before the close; either way an error, and the client is usable again).
     let server = Server::start(vec![send("2200"), Close]);
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
-    assert_eq!(c.netx_send(), NX_SMTP_GREET_REPLY_ERROR);
+    assert_eq!(c.netx_send(), NX_NOT_CONNECTED);
     server.finish();
     let good = Server::start(script(vec![send("220 ok\r\n"), Expect("EHLO"), send("250 ok\r\n")], transaction()));
     let mut c = Tiny::create(good.port, NX_SMTP_CLIENT_AUTH_NONE);

@@ -21,14 +21,7 @@ use core::hint::black_box;
 use core::mem::MaybeUninit;
 use core::ptr::{addr_of_mut, read_volatile, write_volatile};
 
-#[cfg(feature = "tiny-spike")]
-mod tiny_spike;
-#[cfg(all(feature = "tiny-spike", not(feature = "baseline")))]
-use tiny_spike::{
-    nx_smtp_client_delete, nx_smtp_mail_send, nxd_smtp_client_create, NxSmtpClient, NxdAddress, NX_IP_VERSION_V4,
-    NX_SMTP_CLIENT_AUTH_PLAIN, NX_SMTP_MAIL_PRIORITY_NORMAL,
-};
-#[cfg(all(feature = "capi", not(feature = "tiny-spike"), not(feature = "baseline")))]
+#[cfg(not(feature = "baseline"))]
 use zsmtp::capi::{
     nx_smtp_client_delete, nx_smtp_mail_send, nxd_smtp_client_create, NxSmtpClient, NxdAddress, NX_IP_VERSION_V4,
     NX_SMTP_CLIENT_AUTH_PLAIN, NX_SMTP_MAIL_PRIORITY_NORMAL,
@@ -540,7 +533,6 @@ type ClientStorage = [u32; 4];
 /// Sizes read from the ELF by scripts/footprint (the same table in both images): the C API's
 /// `NX_SMTP_CLIENT` with the default limits, the Rust `Client` with the default buffers
 /// (RX 512, TX 1024) and with the smallest ones (512, 512), all over the Zephyr transport.
-#[cfg(feature = "capi")]
 #[no_mangle]
 #[used]
 static FOOTPRINT_SIZES: [u32; 3] = [
@@ -549,20 +541,6 @@ static FOOTPRINT_SIZES: [u32; 3] = [
     core::mem::size_of::<zsmtp::Client<'static, zsmtp::transport::zsock::ZsockTransport, zsmtp::transport::zsock::ZsockClock, 512, 512>>()
         as u32,
 ];
-
-/// The spike image: the first entry is its client's size (the Rust API does not exist there).
-#[cfg(not(feature = "capi"))]
-#[no_mangle]
-#[used]
-static FOOTPRINT_SIZES: [u32; 3] = [spike_client_size(), 0, 0];
-
-#[cfg(not(feature = "capi"))]
-const fn spike_client_size() -> u32 {
-    #[cfg(feature = "tiny-spike")]
-    return core::mem::size_of::<tiny_spike::NxSmtpClient>() as u32;
-    #[cfg(not(feature = "tiny-spike"))]
-    0
-}
 
 fn main() -> ! {
     black_box((&SHIM, &FOOTPRINT_SIZES));

@@ -44,9 +44,17 @@ fn printable(bytes: &[u8]) -> bool {
 
 /// A domain name: dot-separated labels of letters, digits and hyphens (at most 63 each).
 fn domain_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && name.split(|&b| b == b'.').all(|label| !label.is_empty() && label.len() <= 63 && label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-'))
+    let mut label = 0;
+    for &b in name {
+        if b == b'.' && label > 0 {
+            label = 0;
+        } else if (b.is_ascii_alphanumeric() || b == b'-') && label < 63 {
+            label += 1;
+        } else {
+            return false;
+        }
+    }
+    label > 0 && name.len() <= 255
 }
 
 /// `local@domain` or `<local@domain>` with a dot-atom local part (RFC 5321 atext); the
@@ -60,9 +68,15 @@ fn address(text: &[u8]) -> Result<&[u8], u32> {
     let (local, domain) = bare.split_at_checked(at).ok_or(status::NX_SMTP_INVALID_PARAM)?;
     // RFC 5322 atext (ranges, not a table search: smaller code).
     let atext = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'/' | b'=' | b'?' | b'^'..=b'`' | b'{'..=b'~');
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && local.split(|&b| b == b'.').all(|atom| !atom.is_empty() && atom.iter().all(|&b| atext(b)));
+    // Dot-separated atoms, none empty.
+    let mut previous = b'.';
+    for &b in local {
+        if (b == b'.' && previous == b'.') || (b != b'.' && !atext(b)) {
+            return Err(status::NX_SMTP_INVALID_PARAM);
+        }
+        previous = b;
+    }
+    let local_ok = previous != b'.' && local.len() <= 64;
     if !local_ok || !domain_name(domain.get(1..).unwrap_or(&[])) || bare.len() > MAX_ADDRESS {
         return Err(status::NX_SMTP_INVALID_PARAM);
     }
@@ -237,12 +251,6 @@ impl Link<'_> {
         loop {
             let pending = self.rx.get(..self.rx_len).unwrap_or_default();
             let Some(end) = pending.iter().position(|&b| b == b'\n') else {
-                // A line that cannot become a reply is refused at once (e.g. "2200").
-                let start = skip_blanks(pending);
-                let head_ok = start.iter().take(4).enumerate().all(|(i, &b)| if i < 3 { b.is_ascii_digit() } else { matches!(b, b' ' | b'-' | b'\r') });
-                if !head_ok {
-                    return Err(status::NX_SMTP_INVALID_SERVER_REPLY);
-                }
                 let free = self.rx.get_mut(self.rx_len..).unwrap_or_default();
                 if free.is_empty() {
                     return Err(status::NX_SMTP_OVERSIZE_SERVER_REPLY);
@@ -268,18 +276,20 @@ impl Link<'_> {
                 [text @ .., b'\r'] => text,
                 _ => line,
             };
-            let (code, last, text) = match line {
-                [a, b, c, rest @ ..] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => {
-                    let code = [a, b, c].iter().fold(0u16, |n, &&d| n * 10 + u16::from(d - b'0'));
-                    match rest {
-                        [] => (code, true, rest),
-                        [b' ', text @ ..] => (code, true, text),
-                        [b'-', text @ ..] => (code, false, text),
-                        _ => return Err(status::NX_SMTP_INVALID_SERVER_REPLY),
-                    }
+            // Three digits, then ' ' (the last line), '-' (more follow) or nothing.
+            let mut code = 0u16;
+            for i in 0..3 {
+                let digit = line.get(i).map_or(10, |&b| b.wrapping_sub(b'0'));
+                if digit > 9 {
+                    return Err(status::NX_SMTP_INVALID_SERVER_REPLY);
                 }
-                _ => return Err(status::NX_SMTP_INVALID_SERVER_REPLY),
-            };
+                code = code * 10 + u16::from(digit);
+            }
+            let separator = line.get(3).copied().unwrap_or(b' ');
+            if separator != b' ' && separator != b'-' {
+                return Err(status::NX_SMTP_INVALID_SERVER_REPLY);
+            }
+            let (last, text) = (separator == b' ', line.get(4..).unwrap_or_default());
             if first != 0 && code != first {
                 return Err(status::NX_SMTP_INVALID_SERVER_REPLY);
             }
@@ -315,8 +325,11 @@ impl crate::wire::out::Sink for Link<'_> {
     }
 }
 
-/// The server address as NUL-terminated text: IPv4 dotted, IPv6 as eight hexadecimal groups.
+/// The server address as NUL-terminated text: IPv4 as four decimal bytes, IPv6 as eight
+/// hexadecimal groups (without leading zeros; no "::"), in one loop for both.
 fn server_text(address: &NxdAddress, out: &mut [u8; 48]) {
+    let v4 = address.nxd_ip_version == NX_IP_VERSION_V4;
+    let (units, bits, base, separator) = if v4 { (4, 8, 10, b'.') } else { (8, 16, 16, b':') };
     let mut at = 0;
     let mut push = |b: u8| {
         if let Some(slot) = out.get_mut(at) {
@@ -324,28 +337,25 @@ fn server_text(address: &NxdAddress, out: &mut [u8; 48]) {
             at += 1;
         }
     };
-    let [w0, ..] = address.nxd_ip_address;
-    if address.nxd_ip_version == NX_IP_VERSION_V4 {
-        for (i, octet) in low32(w0).to_be_bytes().into_iter().enumerate() {
-            if i > 0 {
-                push(b'.');
-            }
-            let mut digits = [octet / 100, octet / 10 % 10, octet % 10];
-            let skip = if octet >= 100 { 0 } else if octet >= 10 { 1 } else { 2 };
-            for d in digits.iter_mut().skip(skip) {
-                push(b'0' + *d);
+    for i in 0..units {
+        let word = address.nxd_ip_address.get(i * bits / 32).map_or(0, |&w| low32(w));
+        let unit = word >> (32 - bits - i * bits % 32) & ((1 << bits) - 1);
+        if i > 0 {
+            push(separator);
+        }
+        let mut digits = [0u8; 5];
+        let mut n = 0;
+        let mut rest = unit;
+        while let Some(d) = digits.get_mut(n) {
+            *d = (rest % base) as u8;
+            rest /= base;
+            n += 1;
+            if rest == 0 {
+                break;
             }
         }
-    } else {
-        let groups = address.nxd_ip_address.iter().map(|&w| low32(w)).flat_map(|w| [(w >> 16) as u16, w as u16]);
-        for (i, group) in groups.enumerate() {
-            if i > 0 {
-                push(b':');
-            }
-            for shift in [12, 8, 4, 0] {
-                let v = (group >> shift) as u8 & 15;
-                push(if v < 10 { b'0' + v } else { b'a' + v - 10 });
-            }
+        for &d in digits.get(..n).unwrap_or_default().iter().rev() {
+            push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
         }
     }
     push(0);
@@ -608,4 +618,42 @@ fn dialogue(
     link.put(b"QUIT\r\n")?;
     let _ = link.reply(t.reply_ms, &mut |_| {});
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(version: core::ffi::c_ulong, words: [core::ffi::c_ulong; 4]) -> String {
+        let mut out = [0u8; 48];
+        server_text(&NxdAddress { nxd_ip_version: version, nxd_ip_address: words }, &mut out);
+        let end = out.iter().position(|&b| b == 0).unwrap();
+        String::from_utf8(out[..end].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn server_addresses_as_text() {
+        assert_eq!(text(NX_IP_VERSION_V4, [0xC000_0219, 0, 0, 0]), "192.0.2.25");
+        assert_eq!(text(NX_IP_VERSION_V4, [0x7F00_0001, 0, 0, 0]), "127.0.0.1");
+        assert_eq!(text(NX_IP_VERSION_V4, [0, 0, 0, 0]), "0.0.0.0");
+        assert_eq!(text(NX_IP_VERSION_V4, [0xFFFF_FFFF, 0, 0, 0]), "255.255.255.255");
+        assert_eq!(text(NX_IP_VERSION_V6, [0x2001_0DB8, 0, 0, 1]), "2001:db8:0:0:0:0:0:1");
+        assert_eq!(text(NX_IP_VERSION_V6, [0, 0, 0, 1]), "0:0:0:0:0:0:0:1");
+        assert_eq!(text(NX_IP_VERSION_V6, [0xFFFF_FFFF; 4]), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+    }
+
+    #[test]
+    fn addresses_and_domains() {
+        for good in ["a@b.example", "<a@b.example>", "first.last+tag@sub.example.co", "x!#$%&'*+-/=?^_`{|}~@d"] {
+            assert!(address(good.as_bytes()).is_ok(), "{good}");
+        }
+        assert_eq!(address(b"<a@b.example>"), Ok(&b"a@b.example"[..]));
+        for bad in ["", "@b", "a@", "a@b.", "a@.b", "a@b..c", ".a@b", "a.@b", "a..b@c", "a b@c", "<a@b", "a@b>", "\"q\"@b", "a@[192.0.2.1]", "a@b_c", "\r\n@b"] {
+            assert!(address(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+        assert!(domain_name(b"device17.example.com") && domain_name(b"a-b") && domain_name(&[b'a'; 63]));
+        assert!(!domain_name(&[b'a'; 64]) && !domain_name(b"") && !domain_name(b"a..b") && !domain_name(b"a b"));
+        assert!(body_ok(&[b'x'; 998]) && !body_ok(&[b'x'; 999]) && !body_ok(b"a\0b"));
+        assert!(body_ok(&[[b'x'; 998].as_slice(), b"\r\n", &[b'y'; 998]].concat()));
+    }
 }
