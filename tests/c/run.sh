@@ -3,9 +3,10 @@
 #
 #   tests/c/run.sh [--no-server]
 #
-# 1. builds the host static library (scripts/host-capi-lib) twice: with std sockets and mutex
-#    (features capi), and with the Zephyr socket shim's POSIX twin (features capi,zsock: the
-#    code path of the Zephyr build, run on the host);
+# 1. builds the host static library (scripts/host-capi-lib) three times: with std sockets and mutex
+#    (features capi), with the Zephyr socket shim's POSIX twin (features capi,zsock: the
+#    code path of the Zephyr build, run on the host), and the small profile (feature tiny,
+#    over the POSIX twin too), against which NetX's example is compiled unchanged and run;
 # 2. compiles the header alone (C99 and C++) and each program in tests/c with
 #    gcc -std=c99 -Wall -Wextra -Werror -pedantic, linked against the library;
 # 3. runs capi_checks (argument checks with their exact status values, layout check), and a
@@ -69,6 +70,15 @@ else
   fail "scripts/host-capi-lib builds the zsock-shim library"
 fi
 
+echo "== building the host C library, small profile (ZSMTP_CAPI_FEATURES=tiny)"
+if TLIB=$(cd / && ZSMTP_CAPI_FEATURES=tiny CARGO_TARGET_DIR=$ROOT/target/capi-tiny \
+          timeout 900 "$ROOT/scripts/host-capi-lib" | tail -n1) && [ -f "$TLIB" ]; then
+  pass "scripts/host-capi-lib builds the small-profile library ($TLIB)"
+else
+  TLIB=
+  fail "scripts/host-capi-lib builds the small-profile library"
+fi
+
 # ---- 2. compile --------------------------------------------------------------------------
 echo "== compiling"
 header_c() { echo '#include "nxd_smtp_client.h"' | gcc "${CFLAGS[@]}" -x c -fsyntax-only -; }
@@ -94,6 +104,10 @@ compile() {
 }
 check "compile netx_example.c" compile netx_example "$SRC/netx_example.c"
 check "compile netx_example.c -DUSE_IPV6" compile netx_example_v6 "$SRC/netx_example.c" -DUSE_IPV6
+if [ -n "$TLIB" ]; then
+  tiny_compile() { gcc "${CFLAGS[@]}" -o "$WORK/netx_example_tiny" "$SRC/netx_example.c" "$TLIB" "${ZLIBS[@]}" "${LIBS[@]}"; }
+  check "compile netx_example.c against the small-profile library (unchanged source)" tiny_compile
+fi
 check "compile capi_checks.c" compile capi_checks "$SRC/capi_checks.c"
 if [ -n "$ZLIB" ]; then
   check "compile capi_checks.c against the zsock-shim library" \
@@ -227,6 +241,15 @@ else
   check "netx_example (IPv6) exits non-zero on the failed send" test "$rc" -ne 0
 fi
 
+if [ -x "$WORK/netx_example_tiny" ]; then
+  echo "-- netx_example, small profile (IPv4, AUTH LOGIN)"
+  out=$(timeout --kill-after=5 120 "$WORK/netx_example_tiny" 2>&1); rc=$?
+  printf '%s\n' "$out" | sed 's/^/    /'
+  check "netx_example (small profile) exits 0" test "$rc" -eq 0
+  check "netx_example (small profile): create, send, delete report NX_SUCCESS" \
+    test "$(grep -c 'status 0x00$' <<<"$out")" -eq 3
+fi
+
 echo "-- capi_checks --server $TAG"
 run_counted "capi_checks --server" 300 "$WORK/capi_checks" --server "$TAG"
 if [ -x "$WORK/capi_checks_zsock" ]; then
@@ -247,6 +270,17 @@ if f=$(wait_mail "NetX Duo SMTP Client Demo" 30); then
   check "  accepted after AUTH (Received: ... with ESMTPA)" grep -q "with ESMTPA " "$f"
 else
   fail "netx_example's mail was delivered to bob (waited 30 s)"
+fi
+if [ -x "$WORK/netx_example_tiny" ]; then
+  # Both example programs send the same mail: two of them must arrive.
+  demo_count() { test "$(new_mail_with "NetX Duo SMTP Client Demo" | wc -l)" -ge 2; }
+  deadline=$((SECONDS + 30))
+  until demo_count || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.2; done
+  check "netx_example's mail from the small profile was delivered too" demo_count
+  for f in $(new_mail_with "NetX Duo SMTP Client Demo"); do
+    check "  $(basename "$f"): the example's body and ESMTPA" \
+      bash -c 'grep -qxF "to send email to SMTP servers." "$1" && grep -q "with ESMTPA " "$1"' _ "$f"
+  done
 fi
 
 # capi_mails TAG: the mails capi_checks --server TAG sent.
