@@ -511,3 +511,76 @@ fn postfix_delivers_with_plain_and_login() {
         assert!(found.contains("with ESMTPA"), "authenticated: {found}");
     }
 }
+
+// ---- faults at every phase ----
+
+/// The dialogue up to the reply to `at` (lockstep, AUTH PLAIN), with `fault` in place of that
+/// reply; then what the client may send after it.
+fn fault_script(at: &str, fault: &str) -> Vec<Step> {
+    let dialogue = [
+        ("", "220 x\r\n"),
+        ("EHLO", "250-x\r\n250 AUTH PLAIN\r\n"),
+        ("AUTH", "235 ok\r\n"),
+        ("MAIL", "250 ok\r\n"),
+        ("RCPT", "250 ok\r\n"),
+        ("DATA", "354 go\r\n"),
+        ("END", "250 queued\r\n"),
+    ];
+    let mut steps = Vec::new();
+    for (command, reply) in dialogue {
+        match command {
+            "" => {}
+            "END" => steps.push(ExpectData),
+            c => steps.push(Expect(c)),
+        }
+        if command == at {
+            steps.push(Mark);
+            steps.extend(match fault {
+                "close" => vec![Close],
+                "reset" => vec![Reset],
+                "garbage" => vec![send("HTTP/1.1 400 Bad Request\r\n"), Silence(300)],
+                "stall" => vec![Hold(u64::from(TINY_TIMEOUTS.final_reply_ms.max(TINY_TIMEOUTS.reply_ms)) + 1000)],
+                _ => unreachable!(),
+            });
+            return steps;
+        }
+        steps.push(send(reply));
+    }
+    unreachable!()
+}
+
+/// Every phase x every fault: the status NetX's callers can act on (a plain failure only when
+/// the mail cannot have been taken; "outcome unknown" once the terminator left), within the
+/// timeout, and nothing sent after the fault.
+#[test]
+fn every_phase_every_fault() {
+    let phases = ["", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "END"];
+    let refusal = [NX_SMTP_GREET_REPLY_ERROR, NX_SMTP_HELLO_REPLY_ERROR, NX_SMTP_AUTH_REPLY_ERROR, NX_SMTP_MAIL_REPLY_ERROR, NX_SMTP_RCPT_REPLY_ERROR, NX_SMTP_DATA_REPLY_ERROR];
+    let mut problems = Vec::new();
+    for (i, at) in phases.iter().enumerate() {
+        for fault in ["close", "reset", "garbage", "stall"] {
+            let after_dot = *at == "END";
+            let want = match fault {
+                _ if after_dot => NX_SMTP_OUTCOME_UNKNOWN,
+                "close" | "reset" => NX_NOT_CONNECTED,
+                "garbage" => refusal[i],
+                _ => NX_NO_PACKET,
+            };
+            let server = Server::start(fault_script(at, fault));
+            let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+            let started = Instant::now();
+            let got = c.netx_send();
+            let took = started.elapsed();
+            let seen = server.finish();
+            let limit = Duration::from_millis(u64::from(TINY_TIMEOUTS.final_reply_ms.max(TINY_TIMEOUTS.greeting_ms)) + 1500);
+            if got != want || took > limit || !seen.after_mark(0).is_empty() || !seen.failures.is_empty() {
+                problems.push(format!(
+                    "at {at:?} {fault}: 0x{got:02X} (want 0x{want:02X}) in {took:?}; after the fault: {:?}; {:?}",
+                    String::from_utf8_lossy(seen.after_mark(0)),
+                    seen.failures
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
