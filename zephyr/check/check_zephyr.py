@@ -421,6 +421,9 @@ def write_rustapps(out: Path) -> None:
                 spec = dict(spec)
                 spec["path"] = str((src / spec["path"]).resolve())
             lines.append(f"{name} = {toml_value(spec)}")
+        features = manifest.get("features", {})
+        if features:
+            lines += ["", "[features]"] + [f"{name} = {toml_value(spec)}" for name, spec in features.items()]
         lines += ["", "[workspace]", ""]
         (dest / "Cargo.toml").write_text("\n".join(lines))
         print(dest)
