@@ -584,3 +584,35 @@ fn every_phase_every_fault() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The send writes the client's buffers: a recipient, subject or body inside them would change
+/// under the send, so it is refused before anything happens.
+#[test]
+fn arguments_inside_the_client_are_refused() {
+    let mut c = Tiny::create(1, NX_SMTP_CLIENT_AUTH_NONE);
+    let p = c.ptr();
+    let (to, subject) = (cs(ADDR), cs(SUBJECT));
+    // SAFETY: a created client; the pointers point into it (its buffers), valid for the lengths.
+    unsafe {
+        let tx = std::ptr::addr_of_mut!((*p).nx_smtp_client_tx_buffer).cast::<u8>();
+        tx.write(b'x');
+        tx.add(1).write(0);
+        let rx = std::ptr::addr_of_mut!((*p).nx_smtp_client_rx_buffer).cast::<u8>();
+        for (i, b) in b"a@b.example\0".iter().enumerate() {
+            rx.add(i).write(*b);
+        }
+        let (to, subject) = (to.as_ptr().cast_mut(), subject.as_ptr().cast_mut());
+        assert_eq!(nx_smtp_mail_send(p, to, 2, subject, tx.cast(), 1), NX_SMTP_INVALID_PARAM, "body in the TX buffer");
+        let body = cs("hello");
+        let body = body.as_ptr().cast_mut();
+        // The same recipient from outside the client would pass validation (it only fails to
+        // connect: port 1), so the refusal below is the overlap's.
+        assert_eq!(nx_smtp_mail_send(p, rx.cast(), 2, subject, body, 5), NX_SMTP_INVALID_PARAM, "recipient in the RX buffer");
+        let outside = cs("a@b.example");
+        assert_eq!(nx_smtp_mail_send(p, outside.as_ptr().cast_mut(), 2, subject, body, 5), NX_NOT_CONNECTED, "the same arguments from outside");
+        // The send above wiped the TX buffer: "x" again.
+        tx.write(b'x');
+        tx.add(1).write(0);
+        assert_eq!(nx_smtp_mail_send(p, to, 2, tx.cast(), body, 5), NX_SMTP_INVALID_PARAM, "subject in the TX buffer");
+    }
+}

@@ -22,6 +22,7 @@
 //! transmit buffer after every send.
 
 use core::ffi::{c_char, c_int, c_uint, c_void};
+use core::mem::offset_of;
 use core::ptr::{addr_of, addr_of_mut};
 use core::sync::atomic::Ordering;
 
@@ -245,8 +246,10 @@ impl Link<'_> {
     /// `timeout_ms`; its code. `scan` sees the text of every line.
     fn reply(&mut self, timeout_ms: u32, scan: &mut dyn FnMut(&[u8])) -> Result<u16, u32> {
         self.flush()?;
+        // Milliseconds since the wait began (32 bits wrap only after 49 days).
         // SAFETY: a shim call without arguments.
-        let until = unsafe { ffi::smtp_shim_uptime_ms() }.saturating_add(i64::from(timeout_ms));
+        let now = || unsafe { ffi::smtp_shim_uptime_ms() } as u32;
+        let start = now();
         let mut first = 0;
         loop {
             let pending = self.rx.get(..self.rx_len).unwrap_or_default();
@@ -255,11 +258,10 @@ impl Link<'_> {
                 if free.is_empty() {
                     return Err(status::NX_SMTP_OVERSIZE_SERVER_REPLY);
                 }
-                // SAFETY: a shim call without arguments.
-                let left = until.saturating_sub(unsafe { ffi::smtp_shim_uptime_ms() });
-                let Ok(left @ 1..) = u32::try_from(left.min(i64::from(u32::MAX))) else {
+                let left = timeout_ms.saturating_sub(now().wrapping_sub(start));
+                if left == 0 {
                     return Err(status::NX_NO_PACKET);
-                };
+                }
                 // SAFETY: `free` is writable for its length during the call (shim contract).
                 let rc = unsafe { ffi::smtp_shim_recv(self.fd, free.as_mut_ptr(), free.len(), left) };
                 match usize::try_from(rc) {
@@ -404,30 +406,26 @@ pub unsafe extern "C" fn nx_smtp_mail_send(
     if !matches!(priority, 1 | 2 | 4) || !printable(subject) || !body_ok(body) {
         return status::NX_SMTP_INVALID_PARAM;
     }
+    // The send writes the client's buffers: no argument may live there.
+    let engine = Region::of(client_ptr.cast_const(), offset_of!(NxSmtpClient, nx_smtp_client_mail_sequence));
+    if engine.overlaps(recipient, 1) || engine.overlaps(subject, 1) || engine.overlaps(body, 0) {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
     let send = || {
         // SAFETY: valid client (contract); re-checked under the lock.
         if !unsafe { is_created(client_ptr) } {
             return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
         }
-        // SAFETY: a created client whose lock we hold: nobody else touches its fields.
-        let client = unsafe { &mut *client_ptr };
-        if client.nx_smtp_client_tls_mode != NX_SMTP_CLIENT_TLS_NONE {
+        // SAFETY: a created client whose lock we hold.
+        if unsafe { addr_of!((*client_ptr).nx_smtp_client_tls_mode).read() } != NX_SMTP_CLIENT_TLS_NONE {
             return status::NX_SMTP_TLS_NOT_SUPPORTED;
         }
-        client.nx_smtp_client_last_reply_code = 0;
-        let status = send_locked(client, recipient, subject, body);
-        wipe_tx(client);
-        status
+        // SAFETY: as above.
+        unsafe { send_locked(client_ptr, recipient, subject, body) }
     };
     // SAFETY: a created client: its lock is initialised; valid memory (contract). The
     // recipient, subject and body are not inside the client (NetX callers pass their own).
     unsafe { platform::with_lock(lock_of(client_ptr), send) }
-}
-
-/// The transmit buffer held the AUTH exchange (base64 credentials): do not leave it.
-fn wipe_tx(client: &mut NxSmtpClient) {
-    // SAFETY: the buffer is inside the client, which we hold exclusively.
-    unsafe { wipe(addr_of_mut!(client.nx_smtp_client_tx_buffer).cast::<u8>(), client.nx_smtp_client_tx_buffer.len()) };
 }
 
 /// The bytes of a NUL-padded field.
@@ -436,36 +434,65 @@ fn field(bytes: &[u8]) -> &[u8] {
     bytes.get(..end).unwrap_or_default()
 }
 
-fn send_locked(client: &mut NxSmtpClient, recipient: &[u8], subject: &[u8], body: &[u8]) -> c_uint {
+/// The send itself, under the client's lock; the transmit buffer is wiped afterwards (it held
+/// the credentials' base64).
+///
+/// # Safety
+/// `client` is a created client whose lock the caller holds. Only fields other than the lock
+/// words are touched (the lock is using those).
+unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &[u8], subject: &[u8], body: &[u8]) -> c_uint {
+    // SAFETY: disjoint fields of the client, none of them the lock words; ours alone while the
+    // caller holds the lock (contract).
+    let (user, pass, domain, from, auth, address, port, last_code, rx, tx) = unsafe {
+        (
+            field(&*addr_of!((*client).nx_smtp_username)),
+            field(&*addr_of!((*client).nx_smtp_password)),
+            field(&*addr_of!((*client).nx_smtp_client_domain)),
+            field(&*addr_of!((*client).nx_smtp_client_mail_from_address)),
+            addr_of!((*client).nx_smtp_client_authentication_type).read(),
+            &*addr_of!((*client).nx_smtp_server_address),
+            addr_of!((*client).nx_smtp_server_port).read(),
+            &mut *addr_of_mut!((*client).nx_smtp_client_last_reply_code),
+            &mut *addr_of_mut!((*client).nx_smtp_client_rx_buffer),
+            &mut *addr_of_mut!((*client).nx_smtp_client_tx_buffer),
+        )
+    };
+    *last_code = 0;
+    let status = converse(address, port, (user, pass, domain, from, auth), recipient, subject, body, rx, tx, last_code);
+    // SAFETY: the buffer is ours while the lock is held (contract).
+    unsafe { wipe(tx.as_mut_ptr(), tx.len()) };
+    status
+}
+
+/// Connects, runs the dialogue, closes; the NetX status. `last_code` receives the code of the
+/// reply that decided.
+#[allow(clippy::too_many_arguments)]
+fn converse(
+    server: &NxdAddress,
+    port: u16,
+    identity: Identity<'_>,
+    recipient: &[u8],
+    subject: &[u8],
+    body: &[u8],
+    rx: &mut [u8],
+    tx: &mut [u8],
+    last_code: &mut c_uint,
+) -> c_uint {
     let mut host = [0u8; 48];
-    server_text(&client.nx_smtp_server_address, &mut host);
+    server_text(server, &mut host);
     let t = TINY_TIMEOUTS;
     // SAFETY: `host` is NUL-terminated and outlives the call.
-    let fd = unsafe { ffi::smtp_shim_connect(host.as_ptr().cast(), client.nx_smtp_server_port, t.connect_ms) };
+    let fd = unsafe { ffi::smtp_shim_connect(host.as_ptr().cast(), port, t.connect_ms) };
     if fd < 0 {
-        // SAFETY: a pure function of an integer, implemented by the shim.
-        return match unsafe { ffi::smtp_shim_error_class(fd) } {
-            2 => status::NX_SMTP_HOST_NOT_FOUND,
-            _ => status::NX_NOT_CONNECTED,
-        };
+        // (The address is numeric: no name to resolve, so no "host not found".)
+        return status::NX_NOT_CONNECTED;
     }
-    let NxSmtpClient {
-        nx_smtp_username: user,
-        nx_smtp_password: pass,
-        nx_smtp_client_domain: domain,
-        nx_smtp_client_mail_from_address: from,
-        nx_smtp_client_authentication_type: auth,
-        nx_smtp_client_last_reply_code: last_code,
-        nx_smtp_client_rx_buffer: rx,
-        nx_smtp_client_tx_buffer: tx,
-        ..
-    } = client;
-    let from = field(from);
+    let (user, pass, domain, from, auth) = identity;
     let from = address(from).unwrap_or(from);
-    let mut link = Link { fd, tx: &mut tx[..], tx_len: 0, rx: &mut rx[..], rx_len: 0 };
+    let mut link = Link { fd, tx, tx_len: 0, rx, rx_len: 0 };
     let mut last = 0u16;
     let mut past_dot = false;
-    let result = dialogue(&mut link, (field(user), field(pass), field(domain), from, *auth), recipient, subject, body, &mut last, &mut past_dot);
+    let result = dialogue(&mut link, (user, pass, domain, from, auth), recipient, subject, body, &mut last, &mut past_dot);
     *last_code = c_uint::from(last);
     let status = match result {
         Ok(()) => status::NX_SUCCESS,
