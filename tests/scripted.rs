@@ -6,37 +6,12 @@
 
 mod support;
 
-use base64::Engine as _;
 use std::time::{Duration, Instant};
+use support::netx::*;
 use support::*;
 use zsmtp::error::status::*;
 use zsmtp::transport::std::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Error, ErrorKind, Mail, Phase, Priority, Sent, Timeouts};
-
-// NetX Duo's regression fixture.
-const USER: &str = "recipient@domain.com";
-const PASS: &str = "testpwd";
-const ADDR: &str = "recipient@domain.com";
-const DOMAIN: &str = "domain.com";
-const SUBJECT: &str = "NetX Duo SMTP Client Demo";
-
-const GREETING: &str = "220-expresslogic.com ESMTP server ready\r\n220-second line\r\n220-third line\r\n220 fourth line\r\n";
-const EHLO: &str = "250-expresslogic.com Hello\r\n250-ETRN\r\n250-AUTH LOGIN CRAM-MD5 PLAIN\r\n250-8BITMIME\r\n250 SIZE\r\n";
-const QUIT_REPLY: &str = "221 expresslogic.com closing connection\r\n\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
-
-/// NetX's 1344-byte body with lines starting with '.'.
-fn netx_body() -> Vec<u8> {
-    let mut body = Vec::new();
-    let mut n = 0;
-    while body.len() < 1344 {
-        let line = if n % 4 == 1 { format!(".line {n} starts with a dot\r\n") } else { format!("line {n} of the NetX Duo demo message body.\r\n") };
-        body.extend_from_slice(line.as_bytes());
-        n += 1;
-    }
-    body.truncate(1342);
-    body.extend_from_slice(b"\r\n");
-    body
-}
 
 fn timeouts(reply_ms: u32) -> Timeouts {
     Timeouts { connect_ms: 2000, greeting_ms: reply_ms, reply_ms, send_ms: 2000, final_reply_ms: reply_ms, total_ms: 20_000 }
@@ -70,46 +45,10 @@ fn netx_send(client: &mut TestClient) -> Result<Sent, Error> {
     send_to(client, &[ADDR], &body)
 }
 
-/// The lockstep transaction after AUTH, as NetX's canned server plays it.
-fn lockstep_transaction() -> Vec<Step> {
-    vec![
-        Expect("MAIL FROM:<recipient@domain.com>"),
-        send("250 sender ok\r\n"),
-        Expect("RCPT TO:<recipient@domain.com>"),
-        send("250 recipient ok\r\n"),
-        Expect("DATA"),
-        send("354 go ahead\r\n"),
-        ExpectData,
-        send("250 message accepted\r\n"),
-        Expect("QUIT"),
-        Send(QUIT_REPLY.as_bytes().to_vec()),
-    ]
-}
-
-fn script(head: Vec<Step>, tail: Vec<Step>) -> Vec<Step> {
-    head.into_iter().chain(tail).collect()
-}
-
-fn b64(s: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
 fn expect_status(result: Result<Sent, Error>, status: u32) -> Error {
     let e = result.expect_err("the send should fail");
     assert_eq!(e.status(), status, "{e:?}");
     e
-}
-
-/// The delivered content equals the body (after the header block), un-stuffed.
-fn assert_body_delivered(seen: &Seen, body: &[u8]) {
-    let message = seen.message.as_ref().expect("message content");
-    let text = String::from_utf8_lossy(message).to_string();
-    let (_, content) = text.split_once("\r\n\r\n").expect("header block");
-    let mut unstuffed = String::new();
-    for line in format!("{content}\r\n").split_inclusive("\r\n") {
-        unstuffed.push_str(line.strip_prefix('.').unwrap_or(line));
-    }
-    assert_eq!(unstuffed.as_bytes(), body);
 }
 
 /// The lockstep dialogue for one recipient, every reply positive, up to and including the

@@ -12,10 +12,10 @@
 
 mod support;
 
-use base64::Engine as _;
 use std::ffi::CString;
 use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
+use support::netx::*;
 use support::*;
 use zsmtp::capi::{
     nx_smtp_client_delete, nx_smtp_client_last_reply_get, nx_smtp_client_tls_set, nx_smtp_mail_send, nxd_smtp_client_create,
@@ -24,34 +24,6 @@ use zsmtp::capi::{
 };
 use zsmtp::error::status::*;
 use zsmtp::limits::TINY_TIMEOUTS;
-
-// NetX Duo's regression fixture.
-const USER: &str = "recipient@domain.com";
-const PASS: &str = "testpwd";
-const ADDR: &str = "recipient@domain.com";
-const DOMAIN: &str = "domain.com";
-const SUBJECT: &str = "NetX Duo SMTP Client Demo";
-const GREETING: &str = "220-expresslogic.com ESMTP server ready\r\n220-second line\r\n220-third line\r\n220 fourth line\r\n";
-const EHLO: &str = "250-expresslogic.com Hello\r\n250-ETRN\r\n250-AUTH LOGIN CRAM-MD5 PLAIN\r\n250-8BITMIME\r\n250 SIZE\r\n";
-const QUIT_REPLY: &str = "221 expresslogic.com closing connection\r\n\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
-
-/// NetX's 1344-byte body with lines starting with '.'.
-fn netx_body() -> Vec<u8> {
-    let mut body = Vec::new();
-    let mut n = 0;
-    while body.len() < 1344 {
-        let line = if n % 4 == 1 { format!(".line {n} starts with a dot\r\n") } else { format!("line {n} of the NetX Duo demo message body.\r\n") };
-        body.extend_from_slice(line.as_bytes());
-        n += 1;
-    }
-    body.truncate(1342);
-    body.extend_from_slice(b"\r\n");
-    body
-}
-
-fn b64(s: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
 
 /// A created client on the heap (NX_SMTP_CLIENT is large), deleted on drop.
 struct Tiny(Box<MaybeUninit<NxSmtpClient>>);
@@ -119,44 +91,13 @@ fn cs(s: &str) -> CString {
     CString::new(s).unwrap()
 }
 
-/// The lockstep transaction after AUTH, as NetX's canned server plays it.
-fn transaction() -> Vec<Step> {
-    vec![
-        Expect("MAIL FROM:<recipient@domain.com>"),
-        send("250 sender ok\r\n"),
-        Expect("RCPT TO:<recipient@domain.com>"),
-        send("250 recipient ok\r\n"),
-        Expect("DATA"),
-        send("354 go ahead\r\n"),
-        ExpectData,
-        send("250 message accepted\r\n"),
-        Expect("QUIT"),
-        Send(QUIT_REPLY.as_bytes().to_vec()),
-    ]
-}
-
-fn script(head: Vec<Step>, tail: Vec<Step>) -> Vec<Step> {
-    head.into_iter().chain(tail).collect()
-}
-
-/// The delivered content after the header block, un-stuffed, equals `body`.
-fn assert_body_delivered(seen: &Seen, body: &[u8]) {
-    let message = String::from_utf8_lossy(seen.message.as_ref().expect("message content")).to_string();
-    let (_, content) = message.split_once("\r\n\r\n").expect("header block");
-    let mut unstuffed = String::new();
-    for line in format!("{content}\r\n").split_inclusive("\r\n") {
-        unstuffed.push_str(line.strip_prefix('.').unwrap_or(line));
-    }
-    assert_eq!(unstuffed.as_bytes(), body);
-}
-
 // ---- NetX Duo's regression scenarios ----
 
 #[test]
 fn netx_1_basic_plain() {
     let server = Server::start(script(
         vec![send(GREETING), Expect("EHLO domain.com"), send(EHLO), Expect("AUTH PLAIN "), send("235 authenticated\r\n")],
-        transaction(),
+        lockstep_transaction(),
     ));
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     assert_eq!(c.netx_send(), NX_SUCCESS);
@@ -183,7 +124,7 @@ fn netx_2_login_answers_by_position() {
             Expect("dGVzdHB3ZA=="),
             send("235 ok\r\n"),
         ],
-        transaction(),
+        lockstep_transaction(),
     ));
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_LOGIN);
     assert_eq!(c.netx_send(), NX_SUCCESS);
@@ -195,7 +136,7 @@ fn netx_3_unknown_mechanisms_try_the_configured_one_and_offered_ones_win() {
     let ehlo = "250-expresslogic.com Hello\r\n250-AUTH MOGIN CRAM-MD5 QLAIN\r\n250 SIZE\r\n";
     let server = Server::start(script(
         vec![send(GREETING), Expect("EHLO"), send(ehlo), Expect("AUTH PLAIN "), send("235 ok\r\n")],
-        transaction(),
+        lockstep_transaction(),
     ));
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     assert_eq!(c.netx_send(), NX_SUCCESS);
@@ -203,7 +144,7 @@ fn netx_3_unknown_mechanisms_try_the_configured_one_and_offered_ones_win() {
     // LOGIN configured, only PLAIN offered (the old "AUTH=" form): PLAIN.
     let server = Server::start(script(
         vec![send("220 x\r\n"), Expect("EHLO"), send("250-x\r\n250 AUTH=PLAIN\r\n"), Expect("AUTH PLAIN "), send("235 ok\r\n")],
-        transaction(),
+        lockstep_transaction(),
     ));
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_LOGIN);
     assert_eq!(c.netx_send(), NX_SUCCESS);
@@ -212,7 +153,7 @@ fn netx_3_unknown_mechanisms_try_the_configured_one_and_offered_ones_win() {
 
 #[test]
 fn netx_4_auth_none_goes_straight_to_mail() {
-    let server = Server::start(script(vec![send(GREETING), Expect("EHLO"), send("250-expresslogic.com\r\n250 SIZE\r\n")], transaction()));
+    let server = Server::start(script(vec![send(GREETING), Expect("EHLO"), send("250-expresslogic.com\r\n250 SIZE\r\n")], lockstep_transaction()));
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.netx_send(), NX_SUCCESS);
     let seen = server.finish();
@@ -232,7 +173,7 @@ fn netx_5_ehlo_in_two_packets_client_waits_silently() {
             Expect("AUTH PLAIN "),
             send("235 ok\r\n"),
         ],
-        transaction(),
+        lockstep_transaction(),
     ));
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     assert_eq!(c.netx_send(), NX_SUCCESS);
@@ -251,7 +192,7 @@ fn netx_6_auth_in_second_packet_with_leading_space() {
             Expect("AUTH PLAIN "),
             send("235 ok\r\n"),
         ],
-        transaction(),
+        lockstep_transaction(),
     ));
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     assert_eq!(c.netx_send(), NX_SUCCESS);
@@ -295,7 +236,7 @@ fn netx_9_truncated_greeting_then_disconnect_and_the_client_sends_again() {
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.netx_send(), NX_NOT_CONNECTED);
     server.finish();
-    let good = Server::start(script(vec![send("220 ok\r\n"), Expect("EHLO"), send("250 ok\r\n")], transaction()));
+    let good = Server::start(script(vec![send("220 ok\r\n"), Expect("EHLO"), send("250 ok\r\n")], lockstep_transaction()));
     let mut c = Tiny::create(good.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.netx_send(), NX_SUCCESS);
     good.finish().assert_ok();
@@ -456,7 +397,7 @@ fn a_link_that_dies_after_the_dot_is_outcome_unknown() {
 #[test]
 fn a_trickled_reply_within_the_timeout_succeeds_and_a_silent_greeting_times_out() {
     let mut steps = vec![Trickle(b"220 slowly but surely\r\n".to_vec(), 20), Expect("EHLO"), send("250 x\r\n")];
-    steps.extend(transaction());
+    steps.extend(lockstep_transaction());
     let server = Server::start(steps);
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.netx_send(), NX_SUCCESS);

@@ -3,6 +3,8 @@
 //! script, records every byte the client sent, and reports any deviation.
 #![allow(dead_code)]
 
+pub mod netx;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::thread::JoinHandle;
