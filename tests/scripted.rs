@@ -124,20 +124,7 @@ fn netx_1b_server_ignores_initial_response_and_asks_with_334() {
 #[test]
 fn netx_2_login_never_reads_the_prompt() {
     // Prompts in the wrong order and in lower case: the client answers by position.
-    let server = Server::start(script(
-        vec![
-            send(GREETING),
-            Expect("EHLO"),
-            send(EHLO),
-            Expect("AUTH LOGIN"),
-            send("334 VXNlcm5hbWU6\r\n"),
-            Expect("cmVjaXBpZW50QGRvbWFpbi5jb20="),
-            send("334 cGFzc3dvcmQ6\r\n"),
-            Expect("dGVzdHB3ZA=="),
-            send("235 ok\r\n"),
-        ],
-        lockstep_transaction(),
-    ));
+    let server = Server::start(netx_2_login_script());
     let mut c = client(server.port, Auth::Login);
     netx_send(&mut c).unwrap();
     server.finish().assert_ok();
@@ -192,18 +179,7 @@ fn netx_4_auth_none_goes_straight_to_mail() {
 
 #[test]
 fn netx_5_ehlo_in_two_packets_client_waits_silently() {
-    let server = Server::start(script(
-        vec![
-            send(GREETING),
-            Expect("EHLO"),
-            send("250-expresslogic.com Hello\r\n250-ETRN\r\n250-AUTH LOGIN CRAM-MD5 PLAIN\r\n250-8BITMIME\r\n"),
-            Silence(1000),
-            send("250 SIZE\r\n"),
-            Expect("AUTH PLAIN "),
-            send("235 ok\r\n"),
-        ],
-        lockstep_transaction(),
-    ));
+    let server = Server::start(netx_5_two_packet_ehlo_script());
     let mut c = client(server.port, Auth::Plain);
     netx_send(&mut c).unwrap();
     server.finish().assert_ok();
@@ -211,18 +187,7 @@ fn netx_5_ehlo_in_two_packets_client_waits_silently() {
 
 #[test]
 fn netx_6_auth_in_second_packet_with_leading_space() {
-    let server = Server::start(script(
-        vec![
-            send(GREETING),
-            Expect("EHLO"),
-            send("250-expresslogic.com Hello\r\n250-ETRN\r\n"),
-            Silence(300),
-            send("250-AUTH LOGIN CRAM-MD5 PLAIN\r\n 250 SIZE\r\n"),
-            Expect("AUTH PLAIN "),
-            send("235 ok\r\n"),
-        ],
-        lockstep_transaction(),
-    ));
+    let server = Server::start(netx_6_auth_in_second_packet_script());
     let mut c = client(server.port, Auth::Plain);
     netx_send(&mut c).unwrap();
     server.finish().assert_ok();

@@ -112,20 +112,7 @@ fn netx_1_basic_plain() {
 
 #[test]
 fn netx_2_login_answers_by_position() {
-    let server = Server::start(script(
-        vec![
-            send(GREETING),
-            Expect("EHLO"),
-            send(EHLO),
-            Expect("AUTH LOGIN"),
-            send("334 VXNlcm5hbWU6\r\n"),
-            Expect("cmVjaXBpZW50QGRvbWFpbi5jb20="),
-            send("334 cGFzc3dvcmQ6\r\n"),
-            Expect("dGVzdHB3ZA=="),
-            send("235 ok\r\n"),
-        ],
-        lockstep_transaction(),
-    ));
+    let server = Server::start(netx_2_login_script());
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_LOGIN);
     assert_eq!(c.netx_send(), NX_SUCCESS);
     server.finish().assert_ok();
@@ -163,18 +150,7 @@ fn netx_4_auth_none_goes_straight_to_mail() {
 
 #[test]
 fn netx_5_ehlo_in_two_packets_client_waits_silently() {
-    let server = Server::start(script(
-        vec![
-            send(GREETING),
-            Expect("EHLO"),
-            send("250-expresslogic.com Hello\r\n250-ETRN\r\n250-AUTH LOGIN CRAM-MD5 PLAIN\r\n250-8BITMIME\r\n"),
-            Silence(1000),
-            send("250 SIZE\r\n"),
-            Expect("AUTH PLAIN "),
-            send("235 ok\r\n"),
-        ],
-        lockstep_transaction(),
-    ));
+    let server = Server::start(netx_5_two_packet_ehlo_script());
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     assert_eq!(c.netx_send(), NX_SUCCESS);
     server.finish().assert_ok();
@@ -182,18 +158,7 @@ fn netx_5_ehlo_in_two_packets_client_waits_silently() {
 
 #[test]
 fn netx_6_auth_in_second_packet_with_leading_space() {
-    let server = Server::start(script(
-        vec![
-            send(GREETING),
-            Expect("EHLO"),
-            send("250-expresslogic.com Hello\r\n250-ETRN\r\n"),
-            Silence(300),
-            send("250-AUTH LOGIN CRAM-MD5 PLAIN\r\n 250 SIZE\r\n"),
-            Expect("AUTH PLAIN "),
-            send("235 ok\r\n"),
-        ],
-        lockstep_transaction(),
-    ));
+    let server = Server::start(netx_6_auth_in_second_packet_script());
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     assert_eq!(c.netx_send(), NX_SUCCESS);
     server.finish().assert_ok();

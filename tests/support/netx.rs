@@ -63,3 +63,53 @@ pub fn assert_body_delivered(seen: &Seen, body: &[u8]) {
     }
     assert_eq!(unstuffed.as_bytes(), body);
 }
+
+/// Scenario 2: AUTH LOGIN with the prompts in the wrong order and case (answered by position).
+pub fn netx_2_login_script() -> Vec<Step> {
+    script(
+        vec![
+            send(GREETING),
+            Expect("EHLO"),
+            send(EHLO),
+            Expect("AUTH LOGIN"),
+            send("334 VXNlcm5hbWU6\r\n"),
+            Expect("cmVjaXBpZW50QGRvbWFpbi5jb20="),
+            send("334 cGFzc3dvcmQ6\r\n"),
+            Expect("dGVzdHB3ZA=="),
+            send("235 ok\r\n"),
+        ],
+        lockstep_transaction(),
+    )
+}
+
+/// Scenario 5: the EHLO reply in two packets a second apart; the client waits silently.
+pub fn netx_5_two_packet_ehlo_script() -> Vec<Step> {
+    script(
+        vec![
+            send(GREETING),
+            Expect("EHLO"),
+            send("250-expresslogic.com Hello\r\n250-ETRN\r\n250-AUTH LOGIN CRAM-MD5 PLAIN\r\n250-8BITMIME\r\n"),
+            Silence(1000),
+            send("250 SIZE\r\n"),
+            Expect("AUTH PLAIN "),
+            send("235 ok\r\n"),
+        ],
+        lockstep_transaction(),
+    )
+}
+
+/// Scenario 6: AUTH in the second packet, whose last line starts with a space (NetX's quirk).
+pub fn netx_6_auth_in_second_packet_script() -> Vec<Step> {
+    script(
+        vec![
+            send(GREETING),
+            Expect("EHLO"),
+            send("250-expresslogic.com Hello\r\n250-ETRN\r\n"),
+            Silence(300),
+            send("250-AUTH LOGIN CRAM-MD5 PLAIN\r\n 250 SIZE\r\n"),
+            Expect("AUTH PLAIN "),
+            send("235 ok\r\n"),
+        ],
+        lockstep_transaction(),
+    )
+}
