@@ -519,6 +519,12 @@ fn fault_scripts(case: &Case, index: usize, seed: u64) -> Vec<Vec<Step>> {
                     return then_good(steps);
                 }
                 Reset => {
+                    // At the greeting nothing was read yet: an RST right after accept can reach
+                    // the client inside connect() (the phase would then be Connect). Wait until
+                    // it is surely waiting for the greeting, the phase this case is about.
+                    if case.at == At::Greeting {
+                        steps.push(Pause(100));
+                    }
                     steps.push(Step::Reset);
                     return then_good(steps);
                 }
