@@ -19,7 +19,9 @@
  *         unparsable, -ENOMEM;
  * and the macro SMTP_TLS_FORMAT (snprintf or snprintk) for log lines.
  * It defines smtp_shim_tls_start(), smtp_shim_tls_send(), smtp_shim_tls_recv(),
- * smtp_shim_tls_close() and the helper smtp_tls_handshake() for smtp_shim_tls_connect().
+ * smtp_shim_tls_close(), the helper smtp_tls_handshake(), and smtp_tls_connect_then_handshake(),
+ * implicit TLS without TLS sockets (it calls smtp_shim_connect() and smtp_shim_close() of
+ * shim/common/smtp_shim_sockets.h, included before this file).
  *
  * Works with mbedTLS 2.28 (Debian's libmbedtls-dev) and 3.x (Zephyr v4.3 ships 3.6); the
  * differences are under MBEDTLS_VERSION_NUMBER.
@@ -386,6 +388,37 @@ void smtp_shim_tls_close(struct smtp_shim_tls *tls, uint32_t timeout_ms)
 		}
 	}
 	smtp_tls_free(tls);
+}
+
+/*
+ * Implicit TLS without TLS sockets: a plain connect, then the handshake at once, both within
+ * timeout_ms. Returns the socket, or a negative errno with *tls_error saying which part failed.
+ * (static inline: a shim with TLS sockets does not use it.)
+ */
+static inline int smtp_tls_connect_then_handshake(const char *host, uint16_t port, const char *verify_name,
+						  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
+						  struct smtp_shim_tls **tls, int *tls_error)
+{
+	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
+	int fd;
+	int rc;
+
+	if (tls == NULL || tls_error == NULL) {
+		return -EINVAL;
+	}
+	*tls = NULL;
+	*tls_error = SMTP_SHIM_TLS_CONNECT;
+	fd = smtp_shim_connect(host, port, timeout_ms);
+	if (fd < 0) {
+		return fd;
+	}
+	rc = smtp_tls_handshake(fd, verify_name != NULL ? verify_name : host, sec_tag, ca_file,
+				deadline, tls, tls_error);
+	if (rc < 0) {
+		smtp_shim_close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 #endif /* ZSMTP_SMTP_SHIM_TLS_MBEDTLS_H_ */

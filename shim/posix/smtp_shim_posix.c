@@ -341,26 +341,8 @@ int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_na
 			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
 			  struct smtp_shim_tls **tls, int *tls_error)
 {
-	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
-	int fd;
-	int rc;
-
-	if (tls == NULL || tls_error == NULL) {
-		return -EINVAL;
-	}
-	*tls = NULL;
-	*tls_error = SMTP_SHIM_TLS_CONNECT;
-	fd = smtp_shim_connect(host, port, timeout_ms);
-	if (fd < 0) {
-		return fd;
-	}
-	rc = smtp_tls_handshake(fd, verify_name != NULL ? verify_name : host, sec_tag, ca_file,
-				deadline, tls, tls_error);
-	if (rc < 0) {
-		smtp_shim_close(fd);
-		return rc;
-	}
-	return fd;
+	return smtp_tls_connect_then_handshake(host, port, verify_name, sec_tag, ca_file, timeout_ms, tls,
+					       tls_error);
 }
 
 #else /* SMTP_SHIM_NO_TLS */
