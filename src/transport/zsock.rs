@@ -82,7 +82,7 @@ pub(crate) mod ffi {
 }
 
 // Classes of enum smtp_shim_error_class (smtp_shim.h).
-const CLASS_TIMED_OUT: c_int = 1;
+pub(crate) const CLASS_TIMED_OUT: c_int = 1;
 const CLASS_HOST_NOT_FOUND: c_int = 2;
 const CLASS_REFUSED: c_int = 3;
 const CLASS_RESET: c_int = 4;
@@ -143,11 +143,16 @@ pub struct ZsockError {
     kind: ErrorKind,
 }
 
+/// The class (`CLASS_*`) of a negative shim return value: errno numbers differ between
+/// Zephyr's C libraries and the host, the classes do not.
+pub(crate) fn shim_error_class(rc: c_int) -> c_int {
+    // SAFETY: a pure function of an integer, implemented by the shim.
+    unsafe { ffi::smtp_shim_error_class(rc) }
+}
+
 impl ZsockError {
     fn from_shim(rc: c_int) -> Self {
-        // SAFETY: a pure function of an integer, implemented by the shim.
-        let class = unsafe { ffi::smtp_shim_error_class(rc) };
-        let kind = match class {
+        let kind = match shim_error_class(rc) {
             CLASS_TIMED_OUT => ErrorKind::TimedOut,
             CLASS_HOST_NOT_FOUND => ErrorKind::NotFound,
             CLASS_REFUSED => ErrorKind::ConnectionRefused,
