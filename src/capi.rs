@@ -576,11 +576,15 @@ fn auth_of(value: c_uint) -> Auth {
     }
 }
 
+/// The bytes stored in a NUL-terminated field (up to its first NUL).
+fn field_bytes(field: &[u8]) -> &[u8] {
+    let len = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+    field.get(..len).unwrap_or_default()
+}
+
 /// The string stored in a NUL-terminated field (up to its first NUL).
 fn field_str(field: &[u8]) -> Result<&str, u32> {
-    let len = field.iter().position(|&b| b == 0).unwrap_or(field.len());
-    let bytes = field.get(..len).ok_or(status::NX_SMTP_INTERNAL_ERROR)?;
-    core::str::from_utf8(bytes).map_err(|_| status::NX_SMTP_INTERNAL_ERROR)
+    core::str::from_utf8(field_bytes(field)).map_err(|_| status::NX_SMTP_INTERNAL_ERROR)
 }
 
 /// Copies `src` into `dst` and NUL-fills the rest. `src` is shorter than `dst`.

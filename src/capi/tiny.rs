@@ -27,7 +27,7 @@ use core::ptr::{addr_of, addr_of_mut};
 use core::sync::atomic::Ordering;
 
 use super::{
-    bounded_cstr, id_of, is_created, lock_of, low32, normalise_auth_type, platform, store, wipe, NxSmtpClient, NxdAddress, Region,
+    bounded_cstr, field_bytes, id_of, is_created, lock_of, low32, normalise_auth_type, platform, store, wipe, NxSmtpClient, NxdAddress, Region,
     NX_IP_VERSION_V4, NX_IP_VERSION_V6, NX_SMTP_CLIENT_AUTH_LOGIN, NX_SMTP_CLIENT_AUTH_NONE, NX_SMTP_CLIENT_ID,
     NX_SMTP_CLIENT_TLS_NONE,
 };
@@ -427,12 +427,6 @@ pub unsafe extern "C" fn nx_smtp_mail_send(
     unsafe { platform::with_lock(lock_of(client_ptr), send) }
 }
 
-/// The bytes of a NUL-padded field.
-fn field(bytes: &[u8]) -> &[u8] {
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    bytes.get(..end).unwrap_or_default()
-}
-
 /// The send itself, under the client's lock; the transmit buffer is wiped afterwards (it held
 /// the credentials' base64).
 ///
@@ -444,10 +438,10 @@ unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &[u8], subject: &[u8
     // caller holds the lock (contract).
     let (user, pass, domain, from, auth, address, port, last_code, rx, tx) = unsafe {
         (
-            field(&*addr_of!((*client).nx_smtp_username)),
-            field(&*addr_of!((*client).nx_smtp_password)),
-            field(&*addr_of!((*client).nx_smtp_client_domain)),
-            field(&*addr_of!((*client).nx_smtp_client_mail_from_address)),
+            field_bytes(&*addr_of!((*client).nx_smtp_username)),
+            field_bytes(&*addr_of!((*client).nx_smtp_password)),
+            field_bytes(&*addr_of!((*client).nx_smtp_client_domain)),
+            field_bytes(&*addr_of!((*client).nx_smtp_client_mail_from_address)),
             addr_of!((*client).nx_smtp_client_authentication_type).read(),
             &*addr_of!((*client).nx_smtp_server_address),
             addr_of!((*client).nx_smtp_server_port).read(),
