@@ -11,13 +11,14 @@
 //!    linked, so the Zephyr transport runs on the host against real servers. On bare-metal
 //!    targets (`target_os = "none"`, i.e. Zephyr) nothing is compiled: the Zephyr module links
 //!    `shim/zephyr/*.c` into the image.
-//!    The twin's TLS (`shim/common/smtp_shim_tls_mbedtls.h`, the STARTTLS code of the Zephyr
-//!    shim) is built against the host's mbedTLS (Debian: libmbedtls-dev) and links `mbedtls`,
-//!    `mbedx509` and `mbedcrypto`; `ZSMTP_SHIM_TLS=0` builds the twin without TLS instead (every
-//!    TLS call then fails as unsupported). A C program linking the host static library built
-//!    with `zsock` adds `-lmbedtls -lmbedx509 -lmbedcrypto`. Another mbedTLS than the system's
-//!    (2.28 and 3.x work): `ZSMTP_MBEDTLS_INCLUDE_DIR` (its `include/`) and
-//!    `ZSMTP_MBEDTLS_LIB_DIR` (where its libraries are).
+//!    The twin's TLS (`shim/common/smtp_shim_tls_mbedtls.h`, the TLS code of the Zephyr shim)
+//!    is built against mbedTLS 3.6 or 4.x installed under `ZSMTP_MBEDTLS_DIR` (`include/`,
+//!    `lib/`; default `~/.cache/zsmtp-mbedtls-3.6.0`, where `scripts/mbedtls-host` builds 3.6.0),
+//!    else against the system's headers if they are 3.6 or newer, and links its static libraries:
+//!    `mbedtls`, `mbedx509` and `mbedcrypto` (3.6) or `tfpsacrypto` (4.x). A C program linking
+//!    the host static library built with `zsock` adds the same (`-L$ZSMTP_MBEDTLS_DIR/lib`).
+//!    `ZSMTP_SHIM_TLS=0` builds the twin without TLS instead (every TLS call then fails as
+//!    unsupported).
 //! 3. The default TLS mode of the Zephyr configuration and the C API: the Kconfig choice
 //!    `SMTP_CLIENT_TLS` (`CONFIG_SMTP_CLIENT_TLS_STARTTLS=y`, `CONFIG_SMTP_CLIENT_TLS_IMPLICIT=y`,
 //!    else none), or `ZSMTP_TLS_MODE` = none, starttls or implicit, forwarded as `ZSMTP_TLS_MODE`.
@@ -171,13 +172,7 @@ fn build_posix_shim() {
         Ok("1") | Err(_) => true,
         Ok(other) => panic!("ZSMTP_SHIM_TLS must be 0 or 1, not {other:?}"),
     };
-    println!("cargo:rerun-if-env-changed=ZSMTP_MBEDTLS_INCLUDE_DIR");
-    println!("cargo:rerun-if-env-changed=ZSMTP_MBEDTLS_LIB_DIR");
-    let mbedtls_include = env::var_os("ZSMTP_MBEDTLS_INCLUDE_DIR").filter(|v| !v.is_empty()).map(PathBuf::from);
-    let mbedtls_lib = env::var_os("ZSMTP_MBEDTLS_LIB_DIR").filter(|v| !v.is_empty()).map(PathBuf::from);
-    if tls {
-        check_mbedtls(&compiler, &out, mbedtls_include.as_deref());
-    }
+    let mbedtls = if tls { Some(find_mbedtls(&compiler, &out)) } else { None };
 
     let object = out.join("smtp_shim_posix.o");
     let library = out.join("libsmtp_shim_posix.a");
@@ -186,8 +181,8 @@ fn build_posix_shim() {
     if !tls {
         compile.arg("-DSMTP_SHIM_NO_TLS");
     }
-    if let (true, Some(dir)) = (tls, &mbedtls_include) {
-        compile.arg("-I").arg(dir);
+    if let Some(dir) = mbedtls.as_ref().and_then(|m| m.prefix.as_ref()) {
+        compile.arg("-I").arg(dir.join("include"));
     }
     run(compile.arg(&sources[0]).arg("-o").arg(&object));
     let _ = fs::remove_file(&library);
@@ -195,34 +190,72 @@ fn build_posix_shim() {
 
     println!("cargo:rustc-link-search=native={}", out.display());
     println!("cargo:rustc-link-lib=static=smtp_shim_posix");
-    if tls {
-        if let Some(dir) = &mbedtls_lib {
-            println!("cargo:rustc-link-search=native={}", dir.display());
-        }
+    if let Some(mbedtls) = &mbedtls {
+        let kind = match &mbedtls.prefix {
+            Some(prefix) => {
+                println!("cargo:rustc-link-search=native={}", prefix.join("lib").display());
+                "static="
+            }
+            None => "",
+        };
         // Order matters for static linkers: the TLS layer before X.509 before the crypto.
-        for lib in ["mbedtls", "mbedx509", "mbedcrypto"] {
-            println!("cargo:rustc-link-lib={lib}");
+        let crypto = if mbedtls.version >= 0x0400_0000 { "tfpsacrypto" } else { "mbedcrypto" };
+        for lib in ["mbedtls", "mbedx509", crypto] {
+            println!("cargo:rustc-link-lib={kind}{lib}");
         }
+        println!("cargo:rustc-link-lib=pthread");
     }
 }
 
-/// Fails the build early, with the fix, when the mbedTLS headers are missing.
-fn check_mbedtls(compiler: &PathBuf, out: &std::path::Path, include: Option<&std::path::Path>) {
+/// The mbedTLS the twin's TLS is built against.
+struct Mbedtls {
+    /// Installation prefix (`include/`, `lib/`); `None` for the system's.
+    prefix: Option<PathBuf>,
+    /// `MBEDTLS_VERSION_NUMBER`.
+    version: u32,
+}
+
+/// `ZSMTP_MBEDTLS_DIR`, else `~/.cache/zsmtp-mbedtls-3.6.0` if it exists, else the system's
+/// headers; fails the build early, with the fix, when they are missing or older than 3.6.
+fn find_mbedtls(compiler: &PathBuf, out: &std::path::Path) -> Mbedtls {
+    println!("cargo:rerun-if-env-changed=ZSMTP_MBEDTLS_DIR");
+    let default = env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/zsmtp-mbedtls-3.6.0"));
+    let prefix = match env::var_os("ZSMTP_MBEDTLS_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => default.filter(|dir| dir.join("include/mbedtls/build_info.h").is_file()),
+    };
+    if let Some(prefix) = &prefix {
+        println!("cargo:rerun-if-changed={}", prefix.join("include/mbedtls/build_info.h").display());
+    }
+    // The preprocessor prints the version where the probe says ZSMTP_MBEDTLS_VERSION.
     let probe = out.join("mbedtls_probe.c");
-    fs::write(&probe, "#include <mbedtls/ssl.h>\n#include <mbedtls/x509_crt.h>\nint zsmtp_probe;\n")
+    fs::write(&probe, "#include <mbedtls/build_info.h>\nZSMTP_MBEDTLS_VERSION MBEDTLS_VERSION_NUMBER\n")
         .expect("write the mbedTLS probe");
     let mut command = Command::new(compiler);
-    if let Some(dir) = include {
-        command.arg("-I").arg(dir);
+    if let Some(prefix) = &prefix {
+        command.arg("-I").arg(prefix.join("include"));
     }
-    let status = command.arg("-fsyntax-only").arg(&probe).status();
-    if !matches!(status, Ok(s) if s.success()) {
-        panic!(
-            "feature `zsock` builds the shim's POSIX twin with TLS over the host's mbedTLS, whose \
-             headers were not found: install them (Debian/Ubuntu: apt-get install libmbedtls-dev; \
-             scripts/servers/install-deps.sh does it), or set ZSMTP_SHIM_TLS=0 to build the twin \
-             without TLS"
-        );
+    let version = command
+        .arg("-E")
+        .arg(&probe)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).into_owned();
+            let line = text.lines().find_map(|l| l.strip_prefix("ZSMTP_MBEDTLS_VERSION "))?.trim().to_string();
+            u32::from_str_radix(line.trim_start_matches("0x").trim_end_matches(['u', 'U', 'l', 'L']), 16).ok()
+        });
+    let where_ = prefix.as_ref().map_or("the system's include path".to_string(), |p| p.display().to_string());
+    match version {
+        Some(version) if version >= 0x0306_0000 => Mbedtls { prefix, version },
+        found => panic!(
+            "feature `zsock` builds the shim's POSIX twin with TLS over mbedTLS 3.6 or 4.x, but {where_} has \
+             {}: run scripts/mbedtls-host (builds 3.6.0 into ~/.cache/zsmtp-mbedtls-3.6.0, where this build \
+             finds it) or set ZSMTP_MBEDTLS_DIR to an installed mbedTLS 3.6/4.x, or set ZSMTP_SHIM_TLS=0 \
+             to build the twin without TLS",
+            found.map_or("no mbedTLS headers".to_string(), |v| format!("mbedTLS 0x{v:08x}"))
+        ),
     }
 }
 

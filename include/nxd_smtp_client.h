@@ -212,6 +212,11 @@ typedef struct NXD_ADDRESS_STRUCT
 #ifndef NX_SMTP_TLS_NOT_SUPPORTED
 #define NX_SMTP_TLS_NOT_SUPPORTED          0xC9
 #endif
+/* The wall clock is not set (no SNTP or RTC yet) and the build requires certificate dates to be
+ * checked (CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK): no handshake was attempted. */
+#ifndef NX_SMTP_TLS_CLOCK_NOT_SET
+#define NX_SMTP_TLS_CLOCK_NOT_SET          0xCA
+#endif
 
 /* ---------------------------------------------------------------------------------------
  * Authentication types and priorities (NetX values).

@@ -59,6 +59,9 @@ pub mod status {
     pub const NX_SMTP_PLAINTEXT_AUTH_REFUSED: u32 = 0xC8;
     /// TLS was asked for but this build or transport has none.
     pub const NX_SMTP_TLS_NOT_SUPPORTED: u32 = 0xC9;
+    /// The wall clock is not set (no SNTP or RTC yet) and the build requires certificate dates
+    /// to be checked: no TLS handshake was attempted.
+    pub const NX_SMTP_TLS_CLOCK_NOT_SET: u32 = 0xCA;
 
     /// The NetX-style name of a status value (for logs, the CLI and the C API).
     pub fn name(status: u32) -> &'static str {
@@ -99,6 +102,7 @@ pub mod status {
             NX_SMTP_TLS_UNEXPECTED_DATA => "NX_SMTP_TLS_UNEXPECTED_DATA",
             NX_SMTP_PLAINTEXT_AUTH_REFUSED => "NX_SMTP_PLAINTEXT_AUTH_REFUSED",
             NX_SMTP_TLS_NOT_SUPPORTED => "NX_SMTP_TLS_NOT_SUPPORTED",
+            NX_SMTP_TLS_CLOCK_NOT_SET => "NX_SMTP_TLS_CLOCK_NOT_SET",
             _ => "NX_UNKNOWN_STATUS",
         }
     }
@@ -330,6 +334,7 @@ fn tls_status(t: crate::transport::TlsError) -> u32 {
         Expired => status::NX_SMTP_TLS_CERTIFICATE_EXPIRED,
         Handshake => status::NX_SMTP_TLS_HANDSHAKE_FAILED,
         Timeout => status::NX_NO_PACKET,
+        ClockNotSet => status::NX_SMTP_TLS_CLOCK_NOT_SET,
     }
 }
 

@@ -1091,9 +1091,14 @@ fn postfix_2587_without_tls() {
 // ---- the same scripted server against the Zephyr transport's mbedTLS client ----
 //
 // With the `zsock` feature the shim's POSIX twin runs the mbedTLS client code of the Zephyr
-// shim (shim/common/smtp_shim_tls_mbedtls.h) against the host's mbedTLS (Debian: 2.28, built
-// with MBEDTLS_HAVE_TIME_DATE, so certificate dates are checked against the host's clock). The
-// server is named "localhost": mbedTLS 2.28 does not match IP-address subjectAltNames.
+// shim (shim/common/smtp_shim_tls_mbedtls.h) against the host build of mbedTLS (3.6, built by
+// scripts/mbedtls-host with MBEDTLS_HAVE_TIME_DATE, so certificate dates are checked against the
+// host's clock).
+//
+// The certificate-date policy reads two environment knobs of the POSIX twin
+// (ZSMTP_SHIM_CLOCK_UNSET, ZSMTP_TLS_REQUIRE_CLOCK: the device's unset clock and
+// CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK). They are process-wide, so every test of this module
+// holds ENV while it runs; no other test of this file calls the shim.
 
 #[cfg(feature = "zsock")]
 mod mbedtls {
@@ -1101,6 +1106,32 @@ mod mbedtls {
     use std::ffi::{CStr, CString};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use zsmtp::transport::zsock::{ZsockClock, ZsockTransport};
+
+    static ENV: Mutex<()> = Mutex::new(());
+
+    /// The shim's environment for one test: the clock set or not, dates required or not.
+    struct Knobs(#[allow(dead_code)] MutexGuard<'static, ()>);
+
+    impl Knobs {
+        fn set(clock_unset: bool, require_clock: bool) -> Knobs {
+            let guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+            for (name, on) in [("ZSMTP_SHIM_CLOCK_UNSET", clock_unset), ("ZSMTP_TLS_REQUIRE_CLOCK", require_clock)] {
+                if on {
+                    std::env::set_var(name, "1");
+                } else {
+                    std::env::remove_var(name);
+                }
+            }
+            Knobs(guard)
+        }
+    }
+
+    impl Drop for Knobs {
+        fn drop(&mut self) {
+            std::env::remove_var("ZSMTP_SHIM_CLOCK_UNSET");
+            std::env::remove_var("ZSMTP_TLS_REQUIRE_CLOCK");
+        }
+    }
 
     /// The CA's PEM in a file of its own, as the 'static C string path the transport keeps.
     fn ca_file(ca: &Ca) -> &'static CStr {
@@ -1117,24 +1148,46 @@ mod mbedtls {
         client.send(&Mail::new("TLS test", BODY).to(TO))
     }
 
-    /// The control: with a current certificate the same setup delivers (TLS 1.2, what
-    /// mbedTLS 2.28 speaks), so the failures below come from the certificates alone.
+    /// Delivers over STARTTLS with `leaf` (the scripted server's certificate).
+    fn delivers_with(ca: &Ca, leaf: Leaf) -> Seen {
+        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(leaf, BOTH))));
+        let sent = send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Plain), ca).expect("delivered");
+        assert_eq!(sent.reply.code, 250);
+        let seen = server.finish();
+        seen.assert_ok();
+        assert!(seen.tls_commands().iter().any(|c| c.starts_with("AUTH PLAIN")));
+        assert!(seen.message.is_some());
+        seen
+    }
+
+    /// The control: with a current certificate the same setup delivers, over TLS 1.3 (what
+    /// mbedTLS 3.6 and 4.x negotiate with a server that offers it), so the failures below come
+    /// from the certificates alone.
     #[test]
     fn current_certificate_delivers_over_mbedtls() {
+        let _knobs = Knobs::set(false, false);
+        let ca = Ca::new("scripted CA");
+        let seen = delivers_with(&ca, ca.issue(&["localhost", "127.0.0.1"], Validity::Current));
+        assert_eq!(seen.version.as_deref(), Some("TLSv1.3"));
+    }
+
+    /// TLS 1.2 too (a server without 1.3).
+    #[test]
+    fn tls12_server_delivers_over_mbedtls() {
+        let _knobs = Knobs::set(false, false);
         let ca = Ca::new("scripted CA");
         let leaf = ca.issue(&["localhost", "127.0.0.1"], Validity::Current);
-        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(leaf, BOTH))));
-        let sent = send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Plain), &ca).expect("delivered");
+        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(leaf, &[&rustls::version::TLS12]))));
+        let sent = send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Login), &ca).expect("delivered");
         assert_eq!(sent.reply.code, 250);
         let seen = server.finish();
         seen.assert_ok();
         assert_eq!(seen.version.as_deref(), Some("TLSv1.2"));
-        assert!(seen.tls_commands().iter().any(|c| c.starts_with("AUTH PLAIN")));
-        assert!(seen.message.is_some());
     }
 
     #[test]
     fn expired_certificate_is_expired_over_mbedtls() {
+        let _knobs = Knobs::set(false, false);
         let ca = Ca::new("scripted CA");
         let leaf = ca.issue(&["localhost", "127.0.0.1"], Validity::Expired);
         let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(leaf, BOTH))));
@@ -1148,6 +1201,7 @@ mod mbedtls {
 
     #[test]
     fn not_yet_valid_certificate_is_expired_too_over_mbedtls() {
+        let _knobs = Knobs::set(false, false);
         let ca = Ca::new("scripted CA");
         let leaf = ca.issue(&["localhost", "127.0.0.1"], Validity::NotYetValid);
         let server = TlsServer::start(Plan::implicit(Handshake::Serve(server_config(leaf, BOTH))));
@@ -1158,6 +1212,104 @@ mod mbedtls {
         assert_eq!(e.kind, ErrorKind::Tls(TlsError::Expired));
         let seen = server.finish();
         assert!(seen.clear.is_empty() && seen.decrypted.is_empty(), "nothing but the handshake");
+    }
+
+    /// A device whose clock was never set (no SNTP or RTC yet): every certificate would look
+    /// not yet valid, so the dates are not held against the server. Expired and future
+    /// certificates then deliver; the chain and the name are still checked.
+    #[test]
+    fn an_unset_clock_waives_the_dates_only() {
+        let _knobs = Knobs::set(true, false);
+        let ca = Ca::new("scripted CA");
+        delivers_with(&ca, ca.issue(&["localhost", "127.0.0.1"], Validity::Expired));
+        delivers_with(&ca, ca.issue(&["localhost", "127.0.0.1"], Validity::NotYetValid));
+
+        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(ca.issue(&["mail.example.test"], Validity::Expired), BOTH))));
+        let e = expect_status(
+            send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Plain), &ca),
+            NX_SMTP_TLS_NAME_MISMATCH,
+        );
+        assert_eq!(e.kind, ErrorKind::Tls(TlsError::NameMismatch));
+        assert_stopped_at_handshake(&server.finish());
+
+        let stranger = Ca::new("another CA");
+        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(stranger.issue(&["localhost"], Validity::Expired), BOTH))));
+        let e = expect_status(
+            send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Plain), &ca),
+            NX_SMTP_TLS_UNTRUSTED_CERTIFICATE,
+        );
+        assert_eq!(e.kind, ErrorKind::Tls(TlsError::UntrustedCertificate));
+        assert_stopped_at_handshake(&server.finish());
+    }
+
+    /// CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK with an unset clock: NX_SMTP_TLS_CLOCK_NOT_SET,
+    /// and not a byte of TLS goes out (STARTTLS: only EHLO and STARTTLS in clear; implicit TLS:
+    /// nothing at all), even with a current certificate.
+    #[test]
+    fn a_required_clock_that_is_not_set_refuses_before_the_handshake() {
+        let _knobs = Knobs::set(true, true);
+        let ca = Ca::new("scripted CA");
+        let server = TlsServer::start(Plan::starttls(Handshake::CloseAfterHello));
+        let e = expect_status(
+            send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Plain), &ca),
+            NX_SMTP_TLS_CLOCK_NOT_SET,
+        );
+        assert_eq!((e.kind, e.phase), (ErrorKind::Tls(TlsError::ClockNotSet), Phase::Tls));
+        let seen = server.finish();
+        assert_stopped_at_handshake(&seen);
+        assert!(seen.hello.is_empty(), "a ClientHello was sent: {:?}", seen.hello);
+
+        let server = TlsServer::start(Plan::implicit(Handshake::CloseAfterHello));
+        let e = expect_status(
+            send_over_mbedtls(config("localhost", server.port, TlsMode::Implicit, Auth::Plain), &ca),
+            NX_SMTP_TLS_CLOCK_NOT_SET,
+        );
+        assert_eq!(e.kind, ErrorKind::Tls(TlsError::ClockNotSet));
+        let seen = server.finish();
+        assert!(seen.connected && seen.hello.is_empty(), "a ClientHello was sent: {:?}", seen.hello);
+    }
+
+    /// Several clients in several threads run TLS at once: each delivers over its own
+    /// connection. mbedTLS's shared state (the PSA random generator, its key store) is guarded
+    /// by MBEDTLS_THREADING_C or, in an mbedTLS built without it, by the shim's own lock.
+    #[test]
+    fn clients_in_parallel_threads_all_deliver_over_mbedtls() {
+        let _knobs = Knobs::set(false, false);
+        let ca = Arc::new(Ca::new("scripted CA"));
+        let workers: Vec<_> = (0..6)
+            .map(|i| {
+                let ca = Arc::clone(&ca);
+                std::thread::spawn(move || {
+                    let leaf = ca.issue(&["localhost", "127.0.0.1"], Validity::Current);
+                    let plan = if i % 2 == 0 { Plan::starttls(Handshake::Serve(server_config(leaf, BOTH))) } else { Plan::implicit(Handshake::Serve(server_config(leaf, BOTH))) };
+                    let mode = if i % 2 == 0 { TlsMode::StartTls } else { TlsMode::Implicit };
+                    let server = TlsServer::start(plan);
+                    let sent = send_over_mbedtls(config("localhost", server.port, mode, Auth::Plain), &ca);
+                    (sent.map(|s| s.reply.code), server.finish())
+                })
+            })
+            .collect();
+        for worker in workers {
+            let (sent, seen) = worker.join().expect("client thread");
+            assert_eq!(sent.expect("delivered"), 250);
+            seen.assert_ok();
+            assert!(seen.message.is_some());
+        }
+    }
+
+    /// The same requirement with a set clock changes nothing: current certificates deliver,
+    /// expired ones are expired.
+    #[test]
+    fn a_required_clock_that_is_set_checks_the_dates() {
+        let _knobs = Knobs::set(false, true);
+        let ca = Ca::new("scripted CA");
+        delivers_with(&ca, ca.issue(&["localhost", "127.0.0.1"], Validity::Current));
+        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(ca.issue(&["localhost"], Validity::Expired), BOTH))));
+        expect_status(
+            send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Plain), &ca),
+            NX_SMTP_TLS_CERTIFICATE_EXPIRED,
+        );
+        assert_stopped_at_handshake(&server.finish());
     }
 }
 

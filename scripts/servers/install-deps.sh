@@ -2,18 +2,22 @@
 # Installs what the tests need; idempotent and quick when everything is there.
 #  - Debian packages: postfix (+ smtp-sink), sasl2-bin (saslpasswd2), swaks, libnet-ssleay-perl
 #    (TLS for swaks), libsasl2-modules (PLAIN/LOGIN), libsasl2-modules-db (sasldb), openssl,
-#    libmbedtls-dev (the TLS of the Zephyr shim's POSIX twin, built by `--features zsock`).
+#    cmake (scripts/mbedtls-host builds the mbedTLS 3.6 that the TLS of the Zephyr shim's POSIX
+#    twin links with `--features zsock`; Debian 12's libmbedtls-dev, 2.28, is too old for it).
 #    `apt-get update` runs once, and only when something is missing. debconf is preseeded so
 #    that Postfix does not configure (or start) a system mailer.
 #  - A Python venv at $ZSMTP_VENV (default ~/.cache/zsmtp-venv) with aiosmtpd and pytest.
-#  - rustup targets for the no_std cross builds.
+#  - rustup targets for the no_std cross builds, and Rust 1.86 (zsmtp's rust-version, the Rust of
+#    Zephyr's CI images) for the MSRV check.
 # Needs root for apt-get (CI and the dev machines run as root).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 APT_PKGS=(postfix sasl2-bin swaks libnet-ssleay-perl libsasl2-modules libsasl2-modules-db openssl
-          libmbedtls-dev)
-RUST_TARGETS=(thumbv7em-none-eabihf thumbv6m-none-eabi thumbv8m.main-none-eabihf
+          cmake)
+# zsmtp's rust-version (Cargo.toml).
+MSRV_TOOLCHAIN=1.86.0
+RUST_TARGETS=(thumbv7em-none-eabihf thumbv7m-none-eabi thumbv6m-none-eabi thumbv8m.main-none-eabihf
               riscv32imac-unknown-none-elf x86_64-unknown-none)
 
 # --- Debian packages ---
@@ -58,6 +62,12 @@ if command -v rustup >/dev/null; then
     rustup target add "${want[@]}"
   else
     echo "install-deps: rust targets present"
+  fi
+  if ! rustup toolchain list | grep -q "^$MSRV_TOOLCHAIN-"; then
+    echo "install-deps: rustup toolchain install $MSRV_TOOLCHAIN"
+    rustup toolchain install "$MSRV_TOOLCHAIN" --profile minimal --component clippy
+  else
+    echo "install-deps: Rust $MSRV_TOOLCHAIN present"
   fi
 else
   echo "install-deps: rustup not found; cannot check the cross targets" >&2

@@ -10,17 +10,29 @@
  *   SMTP_SOCK_SOCKET, SMTP_SOCK_CONNECT, SMTP_SOCK_GETSOCKOPT, SMTP_SOCK_SETSOCKOPT,
  *   SMTP_SOCK_SEND, SMTP_SOCK_RECV, SMTP_SOCK_CLOSE, SMTP_SOCK_POLL, SMTP_SOCK_FCNTL,
  *   SMTP_SOCK_GETADDRINFO, SMTP_SOCK_FREEADDRINFO            the functions;
- *   SMTP_SOCK_POLLFD, SMTP_SOCK_ADDRINFO                      the struct types;
+ *   SMTP_SOCK_POLLFD, SMTP_SOCK_ADDRINFO, SMTP_SOCK_SOCKLEN  the types;
  *   SMTP_SOCK_POLLIN, SMTP_SOCK_POLLOUT, SMTP_SOCK_SEND_FLAGS, SMTP_SOCK_RECV_FLAGS (both
  *   non-blocking), SMTP_SOCK_F_GETFL, SMTP_SOCK_F_SETFL, SMTP_SOCK_O_NONBLOCK,
- *   SMTP_SOCK_EAI_AGAIN, SMTP_SOCK_EAI_MEMORY, SMTP_SOCK_EAI_SYSTEM;
+ *   SMTP_SOCK_STREAM, SMTP_SOCK_IPPROTO_TCP, SMTP_SOCK_SOL_SOCKET, SMTP_SOCK_SO_ERROR,
+ *   SMTP_SOCK_TCP_NODELAY, SMTP_SOCK_AI_NUMERICSERV           the constants;
+ *   SMTP_SOCK_FAMILY               the address family to resolve (any, IPv4 or IPv6);
+ *   SMTP_SOCK_EAI_TIMED_OUT(rc)    the resolver gave up waiting for the DNS server;
+ *   SMTP_SOCK_EAI_MEMORY, SMTP_SOCK_EAI_SYSTEM;
  *   SMTP_SOCK_UPTIME_MS()          monotonic milliseconds (int64_t);
+ *   SMTP_SOCK_SLEEP_MS(ms)         sleeps the calling thread;
  *   SMTP_SOCK_FORMAT               snprintk or snprintf;
  *   SMTP_SOCK_DEBUG(...)           a debug log line (printf-style), or nothing;
  *   SMTP_SOCK_PREPARE(fd)          what the platform does to a new socket before connecting.
  * It defines smtp_shim_connect(), smtp_shim_send(), smtp_shim_recv(), smtp_shim_close() and the
- * static helpers smtp_shim_left(), smtp_shim_wait(), smtp_shim_resolve(), smtp_shim_nodelay(),
- * smtp_shim_nb_send(), smtp_shim_nb_recv() that the TLS code of both shims uses too.
+ * static helpers smtp_shim_left(), smtp_shim_wait(), smtp_shim_back_off(), smtp_shim_resolve(),
+ * smtp_shim_nodelay(), smtp_shim_nb_send(), smtp_shim_nb_recv() that the TLS code of both shims
+ * uses too.
+ *
+ * A send that finds no network buffer (ENOBUFS: Zephyr's non-blocking send when its TX buffers or
+ * packets run out, which happens with a body larger than a few buffers) is not a broken link:
+ * it is retried after a back-off of 10 ms doubling to 100 ms until the caller's deadline, and
+ * fails with -ENOBUFS only then. poll() cannot wait for it: POLLOUT reports the TCP window, not
+ * the buffer pool.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -62,16 +74,38 @@ static int smtp_shim_wait(int fd, short events, int64_t deadline)
 	}
 }
 
-/* A resolver error as -errno (-SMTP_SHIM_EHOSTNOTFOUND when the name does not resolve). */
-static int smtp_shim_map_gai(int rc)
+/*
+ * Sleeps before retrying a send that found no network buffer: 10 ms, doubling up to 100 ms
+ * (*backoff_ms holds the last one; 0 to start), never past the deadline. 1 to retry, 0 when the
+ * deadline has passed.
+ */
+static int smtp_shim_back_off(int *backoff_ms, int64_t deadline)
 {
+	int left = smtp_shim_left(deadline);
+	int ms = *backoff_ms == 0 ? 10 : (*backoff_ms >= 50 ? 100 : *backoff_ms * 2);
+
+	if (left == 0) {
+		return 0;
+	}
+	*backoff_ms = ms;
+	SMTP_SOCK_SLEEP_MS(ms < left ? ms : left);
+	return 1;
+}
+
+/*
+ * A resolver error as -errno: -ETIMEDOUT when the DNS server did not answer in time (a temporary
+ * failure, worth a retry), -SMTP_SHIM_EHOSTNOTFOUND when the name does not resolve.
+ */
+static int smtp_shim_map_gai(int rc, int err)
+{
+	if (SMTP_SOCK_EAI_TIMED_OUT(rc)) {
+		return -ETIMEDOUT;
+	}
 	switch (rc) {
-	case SMTP_SOCK_EAI_AGAIN:
-		return -EAGAIN;
 	case SMTP_SOCK_EAI_MEMORY:
 		return -ENOMEM;
 	case SMTP_SOCK_EAI_SYSTEM:
-		return errno != 0 ? -errno : -EIO;
+		return err != 0 ? -err : -EIO;
 	default:
 		/* EAI_NONAME, EAI_NODATA, EAI_FAIL, EAI_FAMILY, EAI_SERVICE, ... */
 		return -SMTP_SHIM_EHOSTNOTFOUND;
@@ -83,7 +117,7 @@ static int smtp_shim_try(int fd, const SMTP_SOCK_ADDRINFO *ai, int64_t deadline)
 {
 	int flags = SMTP_SOCK_FCNTL(fd, SMTP_SOCK_F_GETFL, 0);
 	int so_error = 0;
-	socklen_t so_len = sizeof(so_error);
+	SMTP_SOCK_SOCKLEN so_len = sizeof(so_error);
 	int rc;
 
 	if (flags < 0 || SMTP_SOCK_FCNTL(fd, SMTP_SOCK_F_SETFL, flags | SMTP_SOCK_O_NONBLOCK) < 0) {
@@ -110,7 +144,7 @@ static int smtp_shim_try(int fd, const SMTP_SOCK_ADDRINFO *ai, int64_t deadline)
 	if (rc < 0) {
 		return rc;
 	}
-	if (SMTP_SOCK_GETSOCKOPT(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len) < 0) {
+	if (SMTP_SOCK_GETSOCKOPT(fd, SMTP_SOCK_SOL_SOCKET, SMTP_SOCK_SO_ERROR, &so_error, &so_len) < 0) {
 		return -errno;
 	}
 	return so_error == 0 ? 0 : -so_error;
@@ -129,17 +163,20 @@ static int smtp_shim_resolve(const char *host, uint16_t port, SMTP_SOCK_ADDRINFO
 	}
 	(void)SMTP_SOCK_FORMAT(service, sizeof(service), "%u", (unsigned int)port);
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = AI_NUMERICSERV;
+	hints.ai_family = SMTP_SOCK_FAMILY;
+	hints.ai_socktype = SMTP_SOCK_STREAM;
+	hints.ai_protocol = SMTP_SOCK_IPPROTO_TCP;
+	hints.ai_flags = SMTP_SOCK_AI_NUMERICSERV;
 
 	errno = 0;
 	rc = SMTP_SOCK_GETADDRINFO(host, service, &hints, res);
 	if (rc != 0) {
+		/* errno first: the log call below may change it. */
+		int err = errno;
+
 		SMTP_SOCK_DEBUG("resolving failed: %d", rc);
 		*res = NULL;
-		return smtp_shim_map_gai(rc);
+		return smtp_shim_map_gai(rc, err);
 	}
 	return 0;
 }
@@ -150,7 +187,7 @@ static void smtp_shim_nodelay(int fd)
 {
 	int one = 1;
 
-	if (SMTP_SOCK_SETSOCKOPT(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+	if (SMTP_SOCK_SETSOCKOPT(fd, SMTP_SOCK_IPPROTO_TCP, SMTP_SOCK_TCP_NODELAY, &one, sizeof(one)) < 0) {
 		SMTP_SOCK_DEBUG("TCP_NODELAY not set: %d", errno);
 	}
 }
@@ -173,7 +210,7 @@ int smtp_shim_connect(const char *host, uint16_t port, uint32_t timeout_ms)
 			last = -ETIMEDOUT;
 			break;
 		}
-		fd = SMTP_SOCK_SOCKET(ai->ai_family, SOCK_STREAM, IPPROTO_TCP);
+		fd = SMTP_SOCK_SOCKET(ai->ai_family, SMTP_SOCK_STREAM, SMTP_SOCK_IPPROTO_TCP);
 		if (fd < 0) {
 			last = -errno;
 			continue;
@@ -195,7 +232,8 @@ int smtp_shim_connect(const char *host, uint16_t port, uint32_t timeout_ms)
 	return last;
 }
 
-/* One non-blocking send: bytes sent, -EAGAIN when it would block, or another -errno. */
+/* One non-blocking send: bytes sent, -EAGAIN when it would block, -ENOBUFS when the stack had no
+ * buffer for it, or another -errno. */
 static int smtp_shim_nb_send(int fd, const uint8_t *buf, size_t len)
 {
 	for (;;) {
@@ -227,11 +265,14 @@ static int smtp_shim_nb_recv(int fd, uint8_t *buf, size_t len)
 
 /*
  * One send (from `out`) or one recv (into `in`), waiting for the socket until the deadline
- * while it would block. Returns bytes moved (recv: 0 = peer closed) or -errno.
+ * while it would block, and backing off while a send finds no network buffer. Returns bytes
+ * moved (recv: 0 = peer closed) or -errno (-ETIMEDOUT, or -ENOBUFS when the stack had no buffer
+ * until the deadline).
  */
 static int smtp_shim_io(int fd, const uint8_t *out, uint8_t *in, size_t len, uint32_t timeout_ms)
 {
 	int64_t deadline = SMTP_SOCK_UPTIME_MS() + (int64_t)timeout_ms;
+	int backoff_ms = 0;
 
 	if (len == 0U) {
 		return 0;
@@ -246,9 +287,16 @@ static int smtp_shim_io(int fd, const uint8_t *out, uint8_t *in, size_t len, uin
 		int n = out != NULL ? smtp_shim_nb_send(fd, out, len) : smtp_shim_nb_recv(fd, in, len);
 		int rc;
 
+		if (n == -ENOBUFS) {
+			if (smtp_shim_back_off(&backoff_ms, deadline) == 0) {
+				return -ENOBUFS;
+			}
+			continue;
+		}
 		if (n != -EAGAIN) {
 			return n;
 		}
+		backoff_ms = 0;
 		rc = smtp_shim_wait(fd, out != NULL ? SMTP_SOCK_POLLOUT : SMTP_SOCK_POLLIN, deadline);
 		if (rc == 0) {
 			return -ETIMEDOUT;

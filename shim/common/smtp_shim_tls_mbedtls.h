@@ -1,35 +1,51 @@
 /*
  * The TLS client of the shim over mbedTLS, shared by the Zephyr shim and its POSIX twin: the
- * STARTTLS handshake over an open socket, and TLS reads and writes after it (smtp_shim.h,
- * "TLS"). The same C runs on the device and in the host tests (`cargo test --features zsock`
- * links the POSIX twin against the host's mbedTLS).
+ * STARTTLS handshake over an open socket, implicit TLS as a plain connect followed by the same
+ * handshake, and TLS reads and writes after it (smtp_shim.h, "TLS"). The same C runs on the
+ * device and in the host tests (`cargo test --features zsock` links the POSIX twin against a host
+ * build of mbedTLS).
  *
  * Included once, by shim/zephyr/smtp_shim_zephyr.c or shim/posix/smtp_shim_posix.c, after
- * <mbedtls/...> may be included and after they defined these static functions:
- *   int smtp_tls_io_send(int fd, const uint8_t *buf, size_t len);
- *   int smtp_tls_io_recv(int fd, uint8_t *buf, size_t len);
- *         one non-blocking socket call: bytes moved (recv: 0 = peer closed), -EAGAIN when it
- *         would block, or another negative errno;
- *   int smtp_tls_io_wait(int fd, int for_write, int64_t deadline);
- *         1 ready, 0 deadline passed (uptime ms), or a negative errno;
- *   int smtp_tls_rng(void *unused, unsigned char *buf, size_t len);
- *         cryptographically secure random bytes: 0, or an mbedTLS error;
+ * shim/common/smtp_shim_sockets.h (whose non-blocking socket calls, waits and back-off it uses)
+ * and after they defined:
  *   int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char *ca_file);
  *         the trust anchors (smtp_shim.h): 0, -ENOENT none configured, -EINVAL unreadable or
  *         unparsable, -ENOMEM;
- * and the macro SMTP_TLS_FORMAT (snprintf or snprintk) for log lines.
+ *   SMTP_TLS_REQUIRE_CLOCK()  non-zero when a handshake must be refused while the wall clock is
+ *         not set (Zephyr: CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK);
+ *   SMTP_TLS_FORMAT           snprintf or snprintk, for log lines;
+ *   SMTP_TLS_LOCK(), SMTP_TLS_UNLOCK()   a lock shared by all the clients of the image, taken
+ *         around every mbedTLS call when mbedTLS has no locks of its own (below).
  * It defines smtp_shim_tls_start(), smtp_shim_tls_send(), smtp_shim_tls_recv(),
- * smtp_shim_tls_close(), the helper smtp_tls_handshake(), and smtp_tls_connect_then_handshake(),
- * implicit TLS without TLS sockets (it calls smtp_shim_connect() and smtp_shim_close() of
- * shim/common/smtp_shim_sockets.h, included before this file).
+ * smtp_shim_tls_close(), and smtp_tls_connect_then_handshake() (implicit TLS without TLS
+ * sockets).
  *
- * Works with mbedTLS 2.28 (Debian's libmbedtls-dev) and 3.x (Zephyr v4.3 ships 3.6); the
- * differences are under MBEDTLS_VERSION_NUMBER.
+ * mbedTLS versions: 4.x with TF-PSA-Crypto (Zephyr 4.4 and 4.5 ship 4.1.1 with TF-PSA-Crypto
+ * 1.1.1) and the 3.6 LTS (the host tests build it from the crates.io package
+ * embedded-mbedtls-sys 0.2.0: scripts/mbedtls-host). One code path: randomness is the PSA
+ * random generator in both (mbedTLS 4 uses it by itself; 3.6 is handed mbedtls_psa_get_random),
+ * so psa_crypto_init() is called before any other mbedTLS call. The one difference is under
+ * MBEDTLS_VERSION_NUMBER.
+ *
+ * Threads: several clients may run TLS at once, in different threads, and share mbedTLS's global
+ * state (the PSA random generator and key store; on Zephyr also the mbedTLS heap). mbedTLS built
+ * with MBEDTLS_THREADING_C locks that state itself. Without it, every mbedTLS call of this file
+ * runs under SMTP_TLS_LOCK(): the clients of this module are then safe with each other, though not
+ * with other users of mbedTLS in other threads (Zephyr's TLS sockets, for example). Waits on the
+ * socket happen outside the lock, so one slow server does not hold the other clients up.
+ *
+ * Certificate dates (MBEDTLS_HAVE_TIME_DATE is required): mbedTLS checks them against the wall
+ * clock. While that clock was never set (smtp_shim_unix_time() returns -EAGAIN or -ENOTSUP: no
+ * SNTP or RTC yet) every certificate would look "not yet valid", so the dates are then not held
+ * against the server (the chain and the name still are) and a warning is logged; with
+ * SMTP_TLS_REQUIRE_CLOCK() the handshake is refused instead (SMTP_SHIM_TLS_CLOCK_NOT_SET),
+ * before a byte is sent.
  *
  * Memory: one connection holds an mbedtls_ssl_context, an mbedtls_ssl_config and the parsed CA
  * chain in one mbedtls_calloc() block, plus the record buffers mbedtls_ssl_setup() allocates
- * (MBEDTLS_SSL_IN_CONTENT_LEN + MBEDTLS_SSL_OUT_CONTENT_LEN + overhead); everything is freed by
- * smtp_shim_tls_close() or by the failing call itself. Nothing is static.
+ * (MBEDTLS_SSL_IN_CONTENT_LEN + MBEDTLS_SSL_OUT_CONTENT_LEN + overhead) and the handshake's
+ * transient state; everything is freed by smtp_shim_tls_close() or by the failing call itself.
+ * Nothing is static.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -42,23 +58,56 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <mbedtls/version.h>
+#include <mbedtls/build_info.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509.h>
 #include <mbedtls/x509_crt.h>
-
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && \
-	(defined(MBEDTLS_USE_PSA_CRYPTO) || defined(MBEDTLS_SSL_PROTO_TLS1_3))
 #include <psa/crypto.h>
-#define SMTP_TLS_NEEDS_PSA_INIT 1
-#endif
 
-#if MBEDTLS_VERSION_NUMBER >= 0x04000000
-#error "zsmtp's TLS shim supports mbedTLS 2.28 and 3.x (Zephyr v4.3 ships 3.6); 4.x is not supported yet"
+#if MBEDTLS_VERSION_NUMBER < 0x03060000
+#error "zsmtp's TLS needs mbedTLS 3.6 or 4.x (Zephyr 4.4 and 4.5 ship 4.1.1)"
+#endif
+#if MBEDTLS_VERSION_NUMBER < 0x04000000
+/* mbedtls_psa_get_random(): the PSA random generator as an f_rng for mbedtls_ssl_conf_rng(). */
+#include <mbedtls/psa_util.h>
+#if !defined(MBEDTLS_PSA_CRYPTO_CLIENT)
+#error "zsmtp's TLS uses the PSA random generator: mbedTLS 3.6 needs MBEDTLS_PSA_CRYPTO_C"
+#endif
 #endif
 #if !defined(MBEDTLS_SSL_CLI_C) || !defined(MBEDTLS_X509_CRT_PARSE_C)
-#error "zsmtp's TLS needs MBEDTLS_SSL_CLI_C and MBEDTLS_X509_CRT_PARSE_C in the mbedTLS configuration"
+#error "zsmtp's TLS needs MBEDTLS_SSL_CLI_C and MBEDTLS_X509_CRT_PARSE_C (Zephyr: CONFIG_MBEDTLS_SSL_PROTO_TLS1_2, which brings the client, and CONFIG_MBEDTLS_X509_CRT_PARSE_C)"
+#endif
+#if !defined(MBEDTLS_SSL_PROTO_TLS1_2) && !defined(MBEDTLS_SSL_PROTO_TLS1_3)
+#error "zsmtp's TLS needs TLS 1.2 or 1.3 (Zephyr: CONFIG_MBEDTLS_SSL_PROTO_TLS1_2)"
+#endif
+#if !defined(MBEDTLS_HAVE_TIME_DATE)
+#error "zsmtp's TLS checks certificate dates: MBEDTLS_HAVE_TIME_DATE is needed (Zephyr: CONFIG_MBEDTLS_HAVE_TIME_DATE)"
+#endif
+#if !defined(MBEDTLS_SSL_SERVER_NAME_INDICATION)
+#error "zsmtp's TLS sends the server name (SNI): MBEDTLS_SSL_SERVER_NAME_INDICATION is needed (Zephyr: CONFIG_MBEDTLS_SSL_SERVER_NAME_INDICATION)"
+#endif
+#if defined(MBEDTLS_THREADING_C)
+#define SMTP_TLS_ENTER() ((void)0)
+#define SMTP_TLS_LEAVE() ((void)0)
+#else
+#define SMTP_TLS_ENTER() SMTP_TLS_LOCK()
+#define SMTP_TLS_LEAVE() SMTP_TLS_UNLOCK()
+#endif
+/*
+ * A server's Certificate message (a chain of 3-5 KB) arrives in records of up to 16 KB. With a
+ * smaller input buffer the client asks for smaller records (Maximum Fragment Length, RFC 6066),
+ * which servers may refuse: then the handshake fails with a record overflow.
+ */
+#if MBEDTLS_SSL_IN_CONTENT_LEN < 16384
+#if !defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH) || MBEDTLS_SSL_IN_CONTENT_LEN < 512
+#error "zsmtp's TLS: MBEDTLS_SSL_IN_CONTENT_LEN below 16384 needs MBEDTLS_SSL_MAX_FRAGMENT_LENGTH (Zephyr: CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN=16384; Zephyr defines the fragment-length extension only without TLS 1.3)"
+#endif
+#define SMTP_TLS_MFL                                                                               \
+	(MBEDTLS_SSL_IN_CONTENT_LEN >= 4096   ? MBEDTLS_SSL_MAX_FRAG_LEN_4096                      \
+	 : MBEDTLS_SSL_IN_CONTENT_LEN >= 2048 ? MBEDTLS_SSL_MAX_FRAG_LEN_2048                      \
+	 : MBEDTLS_SSL_IN_CONTENT_LEN >= 1024 ? MBEDTLS_SSL_MAX_FRAG_LEN_1024                      \
+					      : MBEDTLS_SSL_MAX_FRAG_LEN_512)
 #endif
 
 #include "smtp_shim.h"
@@ -74,11 +123,15 @@ struct smtp_shim_tls {
 	int fd;
 	/* errno of the socket call that failed under mbedTLS (0: none). */
 	int io_error;
+	/* The last send found no network buffer (ENOBUFS): wait by backing off, not by poll. */
+	int send_starved;
+	/* The wall clock is not set: certificate dates are not held against the server. */
+	int ignore_dates;
 };
 
 static void smtp_tls_logf(uint32_t level, const char *what, int code)
 {
-	char line[96];
+	char line[112];
 	int n = SMTP_TLS_FORMAT(line, sizeof(line), "tls: %s (-0x%04x)", what,
 				(unsigned int)(code < 0 ? -code : code));
 
@@ -90,12 +143,13 @@ static void smtp_tls_logf(uint32_t level, const char *what, int code)
 static int smtp_tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct smtp_shim_tls *tls = ctx;
-	int n = smtp_tls_io_send(tls->fd, buf, len);
+	int n = smtp_shim_nb_send(tls->fd, buf, len);
 
+	tls->send_starved = n == -ENOBUFS;
 	if (n >= 0) {
 		return n;
 	}
-	if (n == -EAGAIN) {
+	if (n == -EAGAIN || n == -ENOBUFS) {
 		return MBEDTLS_ERR_SSL_WANT_WRITE;
 	}
 	tls->io_error = -n;
@@ -105,7 +159,7 @@ static int smtp_tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
 static int smtp_tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
 	struct smtp_shim_tls *tls = ctx;
-	int n = smtp_tls_io_recv(tls->fd, buf, len);
+	int n = smtp_shim_nb_recv(tls->fd, buf, len);
 
 	if (n >= 0) {
 		return n; /* 0: the peer closed (mbedTLS reports MBEDTLS_ERR_SSL_CONN_EOF) */
@@ -115,6 +169,21 @@ static int smtp_tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
 	}
 	tls->io_error = -n;
 	return SMTP_TLS_ERR_IO;
+}
+
+/*
+ * Waits until mbedTLS can go on after `want` (MBEDTLS_ERR_SSL_WANT_READ or _WANT_WRITE), or until
+ * deadline: 1 go on, 0 deadline passed, or a negative errno. A send that found no network buffer
+ * is retried after a back-off: poll() reports the socket writable while the stack has no buffer.
+ */
+static int smtp_tls_wait(struct smtp_shim_tls *tls, int want, int64_t deadline, int *backoff_ms)
+{
+	if (want == MBEDTLS_ERR_SSL_WANT_WRITE && tls->send_starved) {
+		return smtp_shim_back_off(backoff_ms, deadline);
+	}
+	*backoff_ms = 0;
+	return smtp_shim_wait(tls->fd, want == MBEDTLS_ERR_SSL_WANT_WRITE ? SMTP_SOCK_POLLOUT : SMTP_SOCK_POLLIN,
+			      deadline);
 }
 
 /*
@@ -136,6 +205,24 @@ static int smtp_tls_classify_flags(uint32_t flags)
 	return SMTP_SHIM_TLS_UNTRUSTED;
 }
 
+/*
+ * mbedTLS's verify callback, called for every certificate of the chain: while the clock is not
+ * set, waives the date flags (the policy at the top of this file). Every other flag is left, so
+ * verification still fails on it (MBEDTLS_SSL_VERIFY_REQUIRED).
+ */
+static int smtp_tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	struct smtp_shim_tls *tls = ctx;
+
+	(void)crt;
+	(void)depth;
+	if (tls->ignore_dates) {
+		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
+	}
+	return 0;
+}
+
+/* Under SMTP_TLS_ENTER(). */
 static void smtp_tls_free(struct smtp_shim_tls *tls)
 {
 	if (tls == NULL) {
@@ -147,22 +234,41 @@ static void smtp_tls_free(struct smtp_shim_tls *tls)
 	mbedtls_free(tls);
 }
 
-/* Allocates and configures the state for a client handshake on fd. NULL on failure, with
- * *tls_error set. */
-static struct smtp_shim_tls *smtp_tls_new(int fd, const char *host, int32_t sec_tag,
-					  const char *ca_file, int *tls_error)
+/*
+ * The date policy for one handshake: 0 to go on (*ignore_dates set while the clock is not set),
+ * or -EAGAIN when the clock is not set and a set clock is required.
+ */
+static int smtp_tls_date_policy(int *ignore_dates)
+{
+	int64_t now;
+
+	*ignore_dates = smtp_shim_unix_time(&now) != 0;
+	if (!*ignore_dates) {
+		return 0;
+	}
+	if (SMTP_TLS_REQUIRE_CLOCK()) {
+		smtp_tls_logf(1, "the wall clock is not set, and certificate dates must be checked", 0);
+		return -EAGAIN;
+	}
+	smtp_tls_logf(2, "the wall clock is not set: certificate dates are not checked", 0);
+	return 0;
+}
+
+/* Allocates and configures the state for a client handshake on fd, under SMTP_TLS_ENTER(). NULL
+ * on failure, with *tls_error set. */
+static struct smtp_shim_tls *smtp_tls_new_locked(int fd, const char *host, int32_t sec_tag,
+						 const char *ca_file, int ignore_dates,
+						 int *tls_error)
 {
 	struct smtp_shim_tls *tls;
 	int ret;
 
-#if defined(SMTP_TLS_NEEDS_PSA_INIT)
-	/* TLS 1.3 and MBEDTLS_USE_PSA_CRYPTO run on PSA; initialising twice is harmless. */
+	/* Before any other mbedTLS call (mbedTLS 4 migration guide); idempotent. */
 	if (psa_crypto_init() != PSA_SUCCESS) {
-		smtp_tls_logf(1, "psa_crypto_init failed", 0);
+		smtp_tls_logf(1, "psa_crypto_init failed (no entropy source?)", 0);
 		*tls_error = SMTP_SHIM_TLS_HANDSHAKE;
 		return NULL;
 	}
-#endif
 	tls = mbedtls_calloc(1, sizeof(*tls));
 	if (tls == NULL) {
 		smtp_tls_logf(1, "no memory for the TLS state", 0);
@@ -170,6 +276,7 @@ static struct smtp_shim_tls *smtp_tls_new(int fd, const char *host, int32_t sec_
 		return NULL;
 	}
 	tls->fd = fd;
+	tls->ignore_dates = ignore_dates;
 	mbedtls_ssl_init(&tls->ssl);
 	mbedtls_ssl_config_init(&tls->conf);
 	mbedtls_x509_crt_init(&tls->ca);
@@ -189,16 +296,17 @@ static struct smtp_shim_tls *smtp_tls_new(int fd, const char *host, int32_t sec_
 		*tls_error = SMTP_SHIM_TLS_HANDSHAKE;
 		goto fail;
 	}
-	/* TLS 1.2 at least (3.x has nothing older; 2.28 may still offer 1.0 and 1.1). */
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
 	mbedtls_ssl_conf_min_tls_version(&tls->conf, MBEDTLS_SSL_VERSION_TLS1_2);
-#else
-	mbedtls_ssl_conf_min_version(&tls->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
-#endif
 	mbedtls_ssl_conf_authmode(&tls->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&tls->conf, &tls->ca, NULL);
-	mbedtls_ssl_conf_rng(&tls->conf, smtp_tls_rng, NULL);
+	mbedtls_ssl_conf_verify(&tls->conf, smtp_tls_verify, tls);
+#if MBEDTLS_VERSION_NUMBER < 0x04000000
+	/* 4.x uses the PSA generator by itself and has no mbedtls_ssl_conf_rng(). */
+	mbedtls_ssl_conf_rng(&tls->conf, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+#endif
+#if defined(SMTP_TLS_MFL)
+	(void)mbedtls_ssl_conf_max_frag_len(&tls->conf, SMTP_TLS_MFL);
+#endif
 
 	ret = mbedtls_ssl_setup(&tls->ssl, &tls->conf);
 	if (ret != 0) {
@@ -221,6 +329,23 @@ fail:
 	return NULL;
 }
 
+/* smtp_tls_new_locked() after the date policy (smtp_tls_date_policy()). */
+static struct smtp_shim_tls *smtp_tls_new(int fd, const char *host, int32_t sec_tag,
+					  const char *ca_file, int *tls_error)
+{
+	struct smtp_shim_tls *tls;
+	int ignore_dates;
+
+	if (smtp_tls_date_policy(&ignore_dates) != 0) {
+		*tls_error = SMTP_SHIM_TLS_CLOCK_NOT_SET;
+		return NULL;
+	}
+	SMTP_TLS_ENTER();
+	tls = smtp_tls_new_locked(fd, host, sec_tag, ca_file, ignore_dates, tls_error);
+	SMTP_TLS_LEAVE();
+	return tls;
+}
+
 /*
  * Runs a client handshake on the connected socket fd until deadline (uptime ms). 0 with *out set,
  * or a negative errno with *tls_error set and nothing left allocated.
@@ -229,22 +354,34 @@ static int smtp_tls_handshake(int fd, const char *host, int32_t sec_tag, const c
 			      int64_t deadline, struct smtp_shim_tls **out, int *tls_error)
 {
 	struct smtp_shim_tls *tls = smtp_tls_new(fd, host, sec_tag, ca_file, tls_error);
+	int backoff_ms = 0;
 	int ret;
 
 	if (tls == NULL) {
-		return *tls_error == SMTP_SHIM_TLS_NO_TRUST_ANCHORS ? -ENOENT : -ENOMEM;
+		switch (*tls_error) {
+		case SMTP_SHIM_TLS_NO_TRUST_ANCHORS:
+			return -ENOENT;
+		case SMTP_SHIM_TLS_CLOCK_NOT_SET:
+			return -EAGAIN;
+		default:
+			return -ENOMEM;
+		}
 	}
 	for (;;) {
+		uint32_t flags = 0U;
 		int w;
 
+		SMTP_TLS_ENTER();
 		ret = mbedtls_ssl_handshake(&tls->ssl);
+		if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+			flags = mbedtls_ssl_get_verify_result(&tls->ssl);
+		}
+		SMTP_TLS_LEAVE();
 		if (ret == 0) {
 			break;
 		}
 		if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
 			if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
-				uint32_t flags = mbedtls_ssl_get_verify_result(&tls->ssl);
-
 				smtp_tls_logf(2, "server certificate rejected, verify flags", (int)flags);
 				*tls_error = smtp_tls_classify_flags(flags);
 				ret = -EACCES;
@@ -253,17 +390,22 @@ static int smtp_tls_handshake(int fd, const char *host, int32_t sec_tag, const c
 				*tls_error = SMTP_SHIM_TLS_HANDSHAKE;
 				ret = tls->io_error != 0 ? -tls->io_error : -ECONNABORTED;
 			}
-			smtp_tls_free(tls);
-			return ret;
+			break;
 		}
-		w = smtp_tls_io_wait(fd, ret == MBEDTLS_ERR_SSL_WANT_WRITE, deadline);
+		w = smtp_tls_wait(tls, ret, deadline, &backoff_ms);
 		if (w <= 0) {
 			smtp_tls_logf(2, w == 0 ? "handshake timed out" : "waiting in the handshake failed",
 				      w);
 			*tls_error = w == 0 ? SMTP_SHIM_TLS_TIMEOUT : SMTP_SHIM_TLS_HANDSHAKE;
-			smtp_tls_free(tls);
-			return w == 0 ? -ETIMEDOUT : w;
+			ret = w == 0 ? -ETIMEDOUT : w;
+			break;
 		}
+	}
+	if (ret != 0) {
+		SMTP_TLS_ENTER();
+		smtp_tls_free(tls);
+		SMTP_TLS_LEAVE();
+		return ret;
 	}
 	*out = tls;
 	*tls_error = SMTP_SHIM_TLS_OK;
@@ -286,69 +428,40 @@ int smtp_shim_tls_start(int fd, const char *host, int32_t sec_tag, const char *c
 	return smtp_tls_handshake(fd, host, sec_tag, ca_file, deadline, tls, tls_error);
 }
 
-/* After an mbedTLS read or write error: the socket's errno, or -ECONNABORTED. */
-static int smtp_tls_io_failure(struct smtp_shim_tls *tls, int ret, const char *what)
-{
-	smtp_tls_logf(2, what, ret);
-	return tls->io_error != 0 ? -tls->io_error : -ECONNABORTED;
-}
-
-int smtp_shim_tls_send(struct smtp_shim_tls *tls, const uint8_t *buf, size_t len,
+/*
+ * One mbedtls_ssl_write() of `out` or mbedtls_ssl_read() into `in`, waiting for the socket until
+ * the deadline while mbedTLS wants it: bytes moved (read: 0 = closed), or a negative errno.
+ * A write that timed out must not be retried with other data (mbedTLS keeps the record it
+ * started): the caller ends the session, as the Rust link does after any write error.
+ */
+static int smtp_tls_io(struct smtp_shim_tls *tls, const uint8_t *out, uint8_t *in, size_t len,
 		       uint32_t timeout_ms)
 {
 	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
+	int backoff_ms = 0;
 
 	if (len == 0U) {
 		return 0;
 	}
-	if (tls == NULL || buf == NULL) {
+	if (tls == NULL || (out == NULL && in == NULL)) {
 		return -EINVAL;
 	}
 	if (len > INT32_MAX) {
 		len = INT32_MAX;
 	}
 	for (;;) {
-		int ret = mbedtls_ssl_write(&tls->ssl, buf, len);
+		int ret;
 		int w;
+
+		SMTP_TLS_ENTER();
+		ret = out != NULL ? mbedtls_ssl_write(&tls->ssl, out, len) : mbedtls_ssl_read(&tls->ssl, in, len);
+		SMTP_TLS_LEAVE();
 
 		if (ret > 0) {
 			return ret;
 		}
-		if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-			return smtp_tls_io_failure(tls, ret, "write failed");
-		}
-		w = smtp_tls_io_wait(tls->fd, ret == MBEDTLS_ERR_SSL_WANT_WRITE, deadline);
-		if (w == 0) {
-			return -ETIMEDOUT;
-		}
-		if (w < 0) {
-			return w;
-		}
-	}
-}
-
-int smtp_shim_tls_recv(struct smtp_shim_tls *tls, uint8_t *buf, size_t len, uint32_t timeout_ms)
-{
-	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
-
-	if (len == 0U) {
-		return 0;
-	}
-	if (tls == NULL || buf == NULL) {
-		return -EINVAL;
-	}
-	if (len > INT32_MAX) {
-		len = INT32_MAX;
-	}
-	for (;;) {
-		int ret = mbedtls_ssl_read(&tls->ssl, buf, len);
-		int w;
-
-		if (ret > 0) {
-			return ret;
-		}
-		if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
-		    ret == MBEDTLS_ERR_SSL_CONN_EOF) {
+		if (out == NULL && (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
+				    ret == MBEDTLS_ERR_SSL_CONN_EOF)) {
 			return 0;
 		}
 #if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
@@ -357,11 +470,12 @@ int smtp_shim_tls_recv(struct smtp_shim_tls *tls, uint8_t *buf, size_t len, uint
 		}
 #endif
 		if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-			return smtp_tls_io_failure(tls, ret, "read failed");
+			smtp_tls_logf(2, out != NULL ? "write failed" : "read failed", ret);
+			return tls->io_error != 0 ? -tls->io_error : -ECONNABORTED;
 		}
-		w = smtp_tls_io_wait(tls->fd, ret == MBEDTLS_ERR_SSL_WANT_WRITE, deadline);
+		w = smtp_tls_wait(tls, ret, deadline, &backoff_ms);
 		if (w == 0) {
-			return -ETIMEDOUT;
+			return tls->send_starved ? -ENOBUFS : -ETIMEDOUT;
 		}
 		if (w < 0) {
 			return w;
@@ -369,35 +483,51 @@ int smtp_shim_tls_recv(struct smtp_shim_tls *tls, uint8_t *buf, size_t len, uint
 	}
 }
 
+int smtp_shim_tls_send(struct smtp_shim_tls *tls, const uint8_t *buf, size_t len,
+		       uint32_t timeout_ms)
+{
+	return smtp_tls_io(tls, buf, NULL, len, timeout_ms);
+}
+
+int smtp_shim_tls_recv(struct smtp_shim_tls *tls, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	return smtp_tls_io(tls, NULL, buf, len, timeout_ms);
+}
+
 void smtp_shim_tls_close(struct smtp_shim_tls *tls, uint32_t timeout_ms)
 {
 	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
+	int backoff_ms = 0;
 
 	if (tls == NULL) {
 		return;
 	}
 	/* Best effort: a peer that is gone or slow does not hold the close up. */
 	for (;;) {
-		int ret = mbedtls_ssl_close_notify(&tls->ssl);
+		int ret;
 
+		SMTP_TLS_ENTER();
+		ret = mbedtls_ssl_close_notify(&tls->ssl);
+		SMTP_TLS_LEAVE();
 		if (ret != MBEDTLS_ERR_SSL_WANT_WRITE && ret != MBEDTLS_ERR_SSL_WANT_READ) {
 			break;
 		}
-		if (smtp_tls_io_wait(tls->fd, ret == MBEDTLS_ERR_SSL_WANT_WRITE, deadline) <= 0) {
+		if (smtp_tls_wait(tls, ret, deadline, &backoff_ms) <= 0) {
 			break;
 		}
 	}
+	SMTP_TLS_ENTER();
 	smtp_tls_free(tls);
+	SMTP_TLS_LEAVE();
 }
 
 /*
  * Implicit TLS without TLS sockets: a plain connect, then the handshake at once, both within
  * timeout_ms. Returns the socket, or a negative errno with *tls_error saying which part failed.
- * (static inline: a shim with TLS sockets does not use it.)
  */
-static inline int smtp_tls_connect_then_handshake(const char *host, uint16_t port, const char *verify_name,
-						  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
-						  struct smtp_shim_tls **tls, int *tls_error)
+static int smtp_tls_connect_then_handshake(const char *host, uint16_t port, const char *verify_name,
+					   int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
+					   struct smtp_shim_tls **tls, int *tls_error)
 {
 	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
 	int fd;

@@ -126,6 +126,9 @@ enum smtp_shim_tls_error {
 	SMTP_SHIM_TLS_CONNECT = 8,         /* smtp_shim_tls_connect(): the TCP connect failed (the
 					    * return value is its errno, classified as for
 					    * smtp_shim_connect()) */
+	SMTP_SHIM_TLS_CLOCK_NOT_SET = 9,   /* the wall clock is not set and certificate dates must
+					    * be checked (Zephyr: CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK);
+					    * nothing was sent */
 };
 
 /* Opaque per-connection TLS state (mbedTLS contexts and the parsed CA chain). */

@@ -9,11 +9,18 @@
  * mapped in; what else the two files do is kept in step by hand.
  *
  * TLS: the mbedTLS client of shim/common/smtp_shim_tls_mbedtls.h, the very code the Zephyr shim
- * runs for STARTTLS, here over the host's mbedTLS (2.28 or 3.x; build.rs links mbedtls,
- * mbedx509 and mbedcrypto). Implicit TLS is a plain connect followed by the same handshake. The
- * trust anchors come from a CA file (the transport's, else $ZSMTP_CA_FILE, else $SSL_CERT_FILE).
- * Built with -DSMTP_SHIM_NO_TLS (build.rs: ZSMTP_SHIM_TLS=0), every TLS call answers
- * "unsupported".
+ * runs, here over a host build of mbedTLS 3.6 or 4.x (build.rs links it; scripts/mbedtls-host
+ * builds 3.6). Implicit TLS is a plain connect followed by the same handshake. The trust anchors
+ * come from a CA file (the transport's, else $ZSMTP_CA_FILE, else $SSL_CERT_FILE). Built with
+ * -DSMTP_SHIM_NO_TLS (build.rs: ZSMTP_SHIM_TLS=0), every TLS call answers "unsupported".
+ *
+ * Test knobs (environment, read at each call; the Zephyr shim has Kconfig options instead):
+ *   ZSMTP_SHIM_CLOCK_UNSET=1    smtp_shim_unix_time() reports a clock that was never set, as a
+ *                               device without SNTP or RTC would;
+ *   ZSMTP_TLS_REQUIRE_CLOCK=1   as CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK=y;
+ *   ZSMTP_SHIM_LOG=1            log lines on stderr.
+ * SMTP_SOCK_SEND may be defined before compiling this file (tests/c/shim_enobufs.c does, to make
+ * sends fail with ENOBUFS as Zephyr's do when its network buffers run out).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -113,6 +120,9 @@ int smtp_shim_unix_time(int64_t *seconds)
 
 	if (seconds == NULL) {
 		return -EINVAL;
+	}
+	if (getenv("ZSMTP_SHIM_CLOCK_UNSET") != NULL) {
+		return -EAGAIN;
 	}
 	if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
 		return -ENOTSUP;
@@ -222,7 +232,9 @@ void smtp_shim_log(uint32_t level, const char *msg, size_t len)
 #define SMTP_SOCK_CONNECT connect
 #define SMTP_SOCK_GETSOCKOPT getsockopt
 #define SMTP_SOCK_SETSOCKOPT setsockopt
+#ifndef SMTP_SOCK_SEND
 #define SMTP_SOCK_SEND send
+#endif
 #define SMTP_SOCK_RECV recv
 #define SMTP_SOCK_CLOSE close
 #define SMTP_SOCK_POLL poll
@@ -231,18 +243,34 @@ void smtp_shim_log(uint32_t level, const char *msg, size_t len)
 #define SMTP_SOCK_FREEADDRINFO freeaddrinfo
 #define SMTP_SOCK_POLLFD struct pollfd
 #define SMTP_SOCK_ADDRINFO struct addrinfo
+#define SMTP_SOCK_SOCKLEN socklen_t
 #define SMTP_SOCK_POLLIN POLLIN
 #define SMTP_SOCK_POLLOUT POLLOUT
 #define SMTP_SOCK_RECV_FLAGS MSG_DONTWAIT
 #define SMTP_SOCK_F_GETFL F_GETFL
 #define SMTP_SOCK_F_SETFL F_SETFL
 #define SMTP_SOCK_O_NONBLOCK O_NONBLOCK
-#define SMTP_SOCK_EAI_AGAIN EAI_AGAIN
+#define SMTP_SOCK_STREAM SOCK_STREAM
+#define SMTP_SOCK_IPPROTO_TCP IPPROTO_TCP
+#define SMTP_SOCK_SOL_SOCKET SOL_SOCKET
+#define SMTP_SOCK_SO_ERROR SO_ERROR
+#define SMTP_SOCK_TCP_NODELAY TCP_NODELAY
+#define SMTP_SOCK_AI_NUMERICSERV AI_NUMERICSERV
+#define SMTP_SOCK_FAMILY AF_UNSPEC
+#define SMTP_SOCK_EAI_TIMED_OUT(rc) ((rc) == EAI_AGAIN)
 #define SMTP_SOCK_EAI_MEMORY EAI_MEMORY
 #define SMTP_SOCK_EAI_SYSTEM EAI_SYSTEM
 #define SMTP_SOCK_UPTIME_MS() smtp_shim_uptime_ms()
+#define SMTP_SOCK_SLEEP_MS(ms) smtp_shim_sleep_ms(ms)
 #define SMTP_SOCK_FORMAT snprintf
 #define SMTP_SOCK_DEBUG(...) ((void)0)
+static void smtp_shim_sleep_ms(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
 /* Not inherited by child processes of a host program; no SIGPIPE where MSG_NOSIGNAL is missing. */
 static void smtp_shim_prepare(int fd)
 {
@@ -264,49 +292,6 @@ static void smtp_shim_prepare(int fd)
 
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
-
-/* The hooks shim/common/smtp_shim_tls_mbedtls.h expects. */
-
-static int smtp_tls_io_send(int fd, const uint8_t *buf, size_t len)
-{
-	return smtp_shim_nb_send(fd, buf, len);
-}
-
-static int smtp_tls_io_recv(int fd, uint8_t *buf, size_t len)
-{
-	return smtp_shim_nb_recv(fd, buf, len);
-}
-
-static int smtp_tls_io_wait(int fd, int for_write, int64_t deadline)
-{
-	return smtp_shim_wait(fd, for_write ? SMTP_SOCK_POLLOUT : SMTP_SOCK_POLLIN, deadline);
-}
-
-/* /dev/urandom, read whole (the kernel's CSPRNG). */
-static int smtp_tls_rng(void *unused, unsigned char *buf, size_t len)
-{
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	size_t done = 0;
-
-	(void)unused;
-	if (fd < 0) {
-		return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
-	}
-	while (done < len) {
-		ssize_t n = read(fd, buf + done, len - done);
-
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR) {
-				continue;
-			}
-			(void)close(fd);
-			return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
-		}
-		done += (size_t)n;
-	}
-	(void)close(fd);
-	return 0;
-}
 
 static int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char *ca_file)
 {
@@ -334,7 +319,15 @@ static int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char
 	return chain->raw.len == 0U ? -EINVAL : 0;
 }
 
+#if !defined(MBEDTLS_THREADING_C)
+/* mbedTLS without locks of its own: the shim's clients take turns (smtp_shim_tls_mbedtls.h). */
+static pthread_mutex_t smtp_tls_mutex = PTHREAD_MUTEX_INITIALIZER;
+#endif
+
 #define SMTP_TLS_FORMAT snprintf
+#define SMTP_TLS_REQUIRE_CLOCK() (getenv("ZSMTP_TLS_REQUIRE_CLOCK") != NULL)
+#define SMTP_TLS_LOCK() ((void)pthread_mutex_lock(&smtp_tls_mutex))
+#define SMTP_TLS_UNLOCK() ((void)pthread_mutex_unlock(&smtp_tls_mutex))
 #include "../common/smtp_shim_tls_mbedtls.h"
 
 int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_name,

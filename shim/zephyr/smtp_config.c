@@ -78,6 +78,16 @@ static void smtp_cfg_unlock(void)
 	(void)k_mutex_unlock(&smtp_cfg_mutex);
 }
 
+/*
+ * settings_save_one() with no bytes deletes the key (include/zephyr/settings/settings.h: a
+ * zero-length value reads as deleted), so after a reboot the Kconfig default would be back.
+ * An empty value is stored as one NUL byte instead, which no value can contain
+ * (smtp_cfg_check() refuses NUL), and read back as empty by smtp_settings_set().
+ */
+#if defined(CONFIG_SMTP_CLIENT_SETTINGS)
+static const char smtp_cfg_empty_value[1] = {'\0'};
+#endif
+
 static int smtp_cfg_persist(const char *key, const char *value, size_t len)
 {
 #if defined(CONFIG_SMTP_CLIENT_SETTINGS)
@@ -85,7 +95,8 @@ static int smtp_cfg_persist(const char *key, const char *value, size_t len)
 	int rc;
 
 	(void)snprintk(name, sizeof(name), "smtp/%s", key);
-	rc = settings_save_one(name, value, len);
+	rc = len == 0U ? settings_save_one(name, smtp_cfg_empty_value, sizeof(smtp_cfg_empty_value))
+		       : settings_save_one(name, value, len);
 	if (rc != 0) {
 		LOG_WRN("saving %s failed: %d", name, rc);
 	}
@@ -125,6 +136,9 @@ static int smtp_settings_set(const char *key, size_t len, settings_read_cb read_
 	n = read_cb(cb_arg, value, len);
 	if (n < 0) {
 		return (int)n;
+	}
+	if (n == (ssize_t)sizeof(smtp_cfg_empty_value) && value[0] == '\0') {
+		n = 0; /* an empty value (smtp_cfg_persist()) */
 	}
 	rc = smtp_cfg_store_loaded(key, value, (size_t)n);
 	if (rc != 0) {

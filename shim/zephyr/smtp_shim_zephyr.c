@@ -1,82 +1,76 @@
 /*
- * zsmtp platform shim for Zephyr (shim/include/smtp_shim.h): sockets, time, entropy, context,
- * mutex and logging. Compiled into the image by the module's CMakeLists.txt when
+ * zsmtp platform shim for Zephyr (shim/include/smtp_shim.h): sockets, time, context, mutex,
+ * logging and TLS. Compiled into the image by the module's CMakeLists.txt when
  * CONFIG_SMTP_CLIENT=y. Its POSIX twin is shim/posix/smtp_shim_posix.c; the socket code of both
- * is shim/common/smtp_shim_sockets.h (the zsock_* names mapped in below), the rest is kept in
- * step by hand.
+ * is shim/common/smtp_shim_sockets.h and the TLS client of both is
+ * shim/common/smtp_shim_tls_mbedtls.h (Zephyr's names mapped in below), so the host tests run
+ * this file's logic; what else the two files do is kept in step by hand.
  *
- * Zephyr declarations used, and where they were checked (Zephyr v4.3 headers):
- *   zsock_getaddrinfo, zsock_freeaddrinfo, struct zsock_addrinfo, AI_NUMERICSERV,
- *   zsock_socket, zsock_connect, zsock_poll, struct zsock_pollfd, ZSOCK_POLLIN/POLLOUT,
- *   zsock_getsockopt(SOL_SOCKET, SO_ERROR), zsock_setsockopt(IPPROTO_TCP, TCP_NODELAY),
- *   zsock_send/zsock_recv with ZSOCK_MSG_DONTWAIT, zsock_close, zsock_fcntl
- *                                                include/zephyr/net/socket.h
- *   ZVFS_F_GETFL, ZVFS_F_SETFL, ZVFS_O_NONBLOCK  include/zephyr/sys/fdtable.h (Zephyr's own
- *                                                subsys/net/lib/zperf and socket services use
- *                                                zsock_fcntl(sock, ZVFS_F_SETFL, ZVFS_O_NONBLOCK))
- *   AF_UNSPEC, SOCK_STREAM, IPPROTO_TCP           include/zephyr/net/net_ip.h (the names, never
- *                                                the numbers: Zephyr's AF_INET is 1, not 2)
- *   DNS_EAI_*                                    include/zephyr/net/dns_resolve.h
- *   k_mutex_init/lock/unlock, K_FOREVER, k_is_in_isr, k_uptime_get   include/zephyr/kernel.h
- *   sys_rand32_get                               include/zephyr/random/random.h
- *   clock_gettime(CLOCK_REALTIME)                <time.h> with CONFIG_POSIX_TIMERS
- *                                                (lib/posix/options/Kconfig.timer)
- * The socket calls are __syscall static inlines (their link symbols are z_impl_zsock_*), which
- * is why the Rust side calls this C file instead of Zephyr directly.
+ * Written for Zephyr 4.4 and 4.5 with the namespaced socket API only (NET_*, ZSOCK_*, net_*;
+ * no CONFIG_NET_NAMESPACE_COMPAT_MODE). Every Zephyr and mbedTLS name used here is listed, with
+ * the upstream file and the version it was checked at, in docs/ZEPHYR-UPSTREAM.md
+ * (scripts/check-zephyr fails on a name that is not). The socket calls are __syscall static
+ * inlines (their link symbols are z_impl_zsock_*), which is why the Rust side calls this C file
+ * instead of Zephyr directly.
  *
- * TLS (smtp_shim.h, "TLS"; design in docs/ARCHITECTURE.md, "TLS"):
- *   STARTTLS (CONFIG_SMTP_CLIENT_TLS_MBEDTLS): shim/common/smtp_shim_tls_mbedtls.h, mbedTLS
- *     driven over the plain socket, the same C the host tests run; its CA chain is read from the
- *     credential store with tls_credential_get(), TLS_CREDENTIAL_CA_CERTIFICATE, sec_tag_t
- *                                                include/zephyr/net/tls_credentials.h
- *     randomness from sys_csrand_get() (CONFIG_CSPRNG_ENABLED), else sys_rand_get(), as Zephyr's
- *     own TLS sockets do (subsys/net/lib/sockets/sockets_tls.c, tls_ctr_drbg_random)
- *                                                include/zephyr/random/random.h
- *   implicit TLS (CONFIG_NET_SOCKETS_SOCKOPT_TLS): a TLS socket, zsock_socket(family,
- *     SOCK_STREAM, IPPROTO_TLS_1_2), zsock_setsockopt(SOL_TLS, TLS_SEC_TAG_LIST / TLS_HOSTNAME /
- *     TLS_PEER_VERIFY = TLS_PEER_VERIFY_REQUIRED / TLS_CERT_VERIFY_CALLBACK with struct
- *     tls_cert_verify_cb), whose zsock_connect() runs the handshake and fails with ECONNABORTED
- *     when it fails             include/zephyr/net/socket.h, subsys/net/lib/sockets/sockets_tls.c
- *                               (ztls_connect_ctx, tls_mbedtls_handshake, tls_opt_*),
- *                               IPPROTO_TLS_1_2 in include/zephyr/net/net_ip.h;
- *     without TLS sockets but with CONFIG_SMTP_CLIENT_TLS_MBEDTLS: a plain connect and the
- *     STARTTLS handshake;
+ * TLS (design: docs/ARCHITECTURE.md, "TLS"):
+ *   with CONFIG_SMTP_CLIENT_TLS_MBEDTLS (the module's client over Zephyr's built-in mbedTLS):
+ *     STARTTLS and implicit TLS are shim/common/smtp_shim_tls_mbedtls.h over the plain socket,
+ *     with the CA chain read from the TLS credential store (tls_credential_get()), the clock of
+ *     sys_clock_gettime() for the certificate-date policy, and, when mbedTLS has no locks of
+ *     its own (no MBEDTLS_THREADING_C), one k_mutex for all clients;
+ *   otherwise, with CONFIG_NET_SOCKETS_SOCKOPT_TLS (offloaded TLS, e.g. a modem's): implicit TLS
+ *     through a TLS socket (NET_IPPROTO_TLS_1_2), whose connect() runs the handshake; no mbedTLS
+ *     header is needed. STARTTLS is then unavailable (a TLS socket cannot be upgraded);
  *   the CA file of CONFIG_SMTP_CLIENT_TLS_CA_FILE, built in by CMakeLists.txt
  *     (generate_inc_file_for_target), is registered at boot with tls_credential_add() under
- *     CONFIG_SMTP_CLIENT_TLS_SEC_TAG                SYS_INIT: include/zephyr/init.h
+ *     CONFIG_SMTP_CLIENT_TLS_SEC_TAG.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <zephyr/kernel.h>
 #include <zephyr/logging/log.h>
 #include <zephyr/net/dns_resolve.h>
 #include <zephyr/net/socket.h>
 #include <zephyr/random/random.h>
+#include <zephyr/sys/clock.h>
+#include <zephyr/sys/fdtable.h>
 #include <zephyr/sys/printk.h>
 #include <zephyr/sys/util.h>
-#include <zephyr/sys/fdtable.h>
-
-#if defined(CONFIG_SMTP_CLIENT_WALL_CLOCK)
-#include <time.h>
-#endif
 
 #if defined(CONFIG_TLS_CREDENTIALS)
 #include <zephyr/init.h>
 #include <zephyr/net/tls_credentials.h>
 #endif
-#if defined(CONFIG_SMTP_CLIENT_TLS_MBEDTLS) || defined(CONFIG_NET_SOCKETS_SOCKOPT_TLS)
+
+#if defined(CONFIG_SMTP_CLIENT_TLS_MBEDTLS)
 #include <mbedtls/platform.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
+/* No TLS without a cryptographically secure random source (Kconfig makes this option depend on
+ * one; this catches a configuration that forced it anyway). */
+#if !defined(CONFIG_CSPRNG_ENABLED) && !defined(CONFIG_SMTP_CLIENT_TLS_INSECURE_RNG)
+#error "zsmtp's TLS needs a CSPRNG (an entropy driver: CONFIG_CSPRNG_ENABLED)"
+#endif
+#if defined(CONFIG_TEST_RANDOM_GENERATOR) && !defined(CONFIG_SMTP_CLIENT_TLS_INSECURE_RNG)
+#error "zsmtp's TLS refuses CONFIG_TEST_RANDOM_GENERATOR: its numbers are predictable"
+#endif
 #endif
 
 #include "smtp_shim.h"
 
 LOG_MODULE_REGISTER(smtp_client, CONFIG_SMTP_CLIENT_LOG_LEVEL);
+
+/* Implicit TLS through Zephyr's TLS sockets: only without the module's own TLS client. */
+#if !defined(CONFIG_SMTP_CLIENT_TLS_MBEDTLS) && defined(CONFIG_NET_SOCKETS_SOCKOPT_TLS) &&         \
+	defined(CONFIG_TLS_CREDENTIALS)
+#define SMTP_TLS_SOCKETS 1
+#endif
 
 #include "../common/smtp_shim_errors.h"
 
@@ -90,6 +84,8 @@ int64_t smtp_shim_uptime_ms(void)
 /* 2020-01-01T00:00:00Z: a wall clock reading earlier than this was never set. */
 #define SMTP_SHIM_PLAUSIBLE_EPOCH 1577836800LL
 
+/* The wall clock: SYS_CLOCK_REALTIME (include/zephyr/sys/clock.h), which SNTP or an RTC driver
+ * sets with sys_clock_settime(); it counts from 1970 + uptime until then. */
 int smtp_shim_unix_time(int64_t *seconds)
 {
 	if (seconds == NULL) {
@@ -98,7 +94,7 @@ int smtp_shim_unix_time(int64_t *seconds)
 #if defined(CONFIG_SMTP_CLIENT_WALL_CLOCK)
 	struct timespec ts;
 
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+	if (sys_clock_gettime(SYS_CLOCK_REALTIME, &ts) != 0) {
 		return -ENOTSUP;
 	}
 	if ((int64_t)ts.tv_sec < SMTP_SHIM_PLAUSIBLE_EPOCH) {
@@ -168,8 +164,14 @@ void smtp_shim_mutex_unlock(void *storage)
 
 void smtp_shim_mutex_destroy(void *storage)
 {
+#if defined(CONFIG_OBJ_CORE_MUTEX)
+	/* k_mutex_init() linked it into the kernel's list of mutexes: the caller's storage is
+	 * about to be freed or reused (include/zephyr/kernel/obj_core.h). */
+	k_obj_core_unlink(K_OBJ_CORE(smtp_shim_mutex_at(storage)));
+#else
 	/* A k_mutex owns no resources: nothing to release. */
 	ARG_UNUSED(storage);
+#endif
 }
 
 /* ---- Logging -------------------------------------------------------------------------------- */
@@ -203,7 +205,9 @@ void smtp_shim_log(uint32_t level, const char *msg, size_t len)
 
 /* ---- Sockets -------------------------------------------------------------------------------- */
 
-/* The names shim/common/smtp_shim_sockets.h expects (zsock_*: include/zephyr/net/socket.h). */
+/* The names shim/common/smtp_shim_sockets.h expects: include/zephyr/net/socket.h (zsock_*,
+ * ZSOCK_*), include/zephyr/net/net_ip.h (NET_*, net_socklen_t), include/zephyr/sys/fdtable.h
+ * (ZVFS_*), include/zephyr/net/dns_resolve.h (DNS_EAI_*). */
 #define SMTP_SOCK_SOCKET zsock_socket
 #define SMTP_SOCK_CONNECT zsock_connect
 #define SMTP_SOCK_GETSOCKOPT zsock_getsockopt
@@ -217,6 +221,7 @@ void smtp_shim_log(uint32_t level, const char *msg, size_t len)
 #define SMTP_SOCK_FREEADDRINFO zsock_freeaddrinfo
 #define SMTP_SOCK_POLLFD struct zsock_pollfd
 #define SMTP_SOCK_ADDRINFO struct zsock_addrinfo
+#define SMTP_SOCK_SOCKLEN net_socklen_t
 #define SMTP_SOCK_POLLIN ZSOCK_POLLIN
 #define SMTP_SOCK_POLLOUT ZSOCK_POLLOUT
 #define SMTP_SOCK_SEND_FLAGS ZSOCK_MSG_DONTWAIT
@@ -224,11 +229,30 @@ void smtp_shim_log(uint32_t level, const char *msg, size_t len)
 #define SMTP_SOCK_F_GETFL ZVFS_F_GETFL
 #define SMTP_SOCK_F_SETFL ZVFS_F_SETFL
 #define SMTP_SOCK_O_NONBLOCK ZVFS_O_NONBLOCK
-/* zsock_getaddrinfo() returns DNS_EAI_* codes (include/zephyr/net/dns_resolve.h). */
-#define SMTP_SOCK_EAI_AGAIN DNS_EAI_AGAIN
+#define SMTP_SOCK_STREAM NET_SOCK_STREAM
+#define SMTP_SOCK_IPPROTO_TCP NET_IPPROTO_TCP
+#define SMTP_SOCK_SOL_SOCKET ZSOCK_SOL_SOCKET
+#define SMTP_SOCK_SO_ERROR ZSOCK_SO_ERROR
+#define SMTP_SOCK_TCP_NODELAY ZSOCK_TCP_NODELAY
+#define SMTP_SOCK_AI_NUMERICSERV ZSOCK_AI_NUMERICSERV
+#if defined(CONFIG_SMTP_CLIENT_ADDRESS_FAMILY_IPV4)
+#define SMTP_SOCK_FAMILY NET_AF_INET
+#elif defined(CONFIG_SMTP_CLIENT_ADDRESS_FAMILY_IPV6)
+#define SMTP_SOCK_FAMILY NET_AF_INET6
+#else
+#define SMTP_SOCK_FAMILY NET_AF_UNSPEC
+#endif
+/*
+ * zsock_getaddrinfo() (subsys/net/lib/sockets/getaddrinfo.c) reports a DNS server that did not
+ * answer in time as DNS_EAI_AGAIN (its wait ran out) or DNS_EAI_CANCELED (the resolver's own
+ * timeout cancelled the query); DNS_EAI_INPROGRESS is a query still under way.
+ */
+#define SMTP_SOCK_EAI_TIMED_OUT(rc)                                                                \
+	((rc) == DNS_EAI_AGAIN || (rc) == DNS_EAI_CANCELED || (rc) == DNS_EAI_INPROGRESS)
 #define SMTP_SOCK_EAI_MEMORY DNS_EAI_MEMORY
 #define SMTP_SOCK_EAI_SYSTEM DNS_EAI_SYSTEM
 #define SMTP_SOCK_UPTIME_MS() k_uptime_get()
+#define SMTP_SOCK_SLEEP_MS(ms) ((void)k_msleep(ms))
 #define SMTP_SOCK_FORMAT snprintk
 #define SMTP_SOCK_DEBUG(...) LOG_DBG(__VA_ARGS__)
 #define SMTP_SOCK_PREPARE(fd) ((void)(fd))
@@ -236,15 +260,11 @@ void smtp_shim_log(uint32_t level, const char *msg, size_t len)
 
 /* ---- TLS ------------------------------------------------------------------------------------ */
 
-#if defined(CONFIG_TLS_CREDENTIALS)
+#if defined(CONFIG_SMTP_CLIENT_TLS_MBEDTLS) || defined(SMTP_TLS_SOCKETS)
 /* The sec tag a negative argument stands for. */
 static sec_tag_t smtp_tls_tag(int32_t sec_tag)
 {
-#if defined(CONFIG_SMTP_CLIENT_TLS_SEC_TAG)
 	return sec_tag < 0 ? (sec_tag_t)CONFIG_SMTP_CLIENT_TLS_SEC_TAG : (sec_tag_t)sec_tag;
-#else
-	return (sec_tag_t)sec_tag;
-#endif
 }
 
 /* Whether a CA certificate is registered under tag (its size, or -ENOENT). */
@@ -261,38 +281,16 @@ static int smtp_tls_ca_size(sec_tag_t tag, size_t *len)
 	}
 	return rc == 0 ? -ENOENT : rc;
 }
-#endif /* CONFIG_TLS_CREDENTIALS */
+#endif
 
 #if defined(CONFIG_SMTP_CLIENT_TLS_MBEDTLS)
 
-/* The hooks shim/common/smtp_shim_tls_mbedtls.h expects. */
-
-static int smtp_tls_io_send(int fd, const uint8_t *buf, size_t len)
-{
-	return smtp_shim_nb_send(fd, buf, len);
-}
-
-static int smtp_tls_io_recv(int fd, uint8_t *buf, size_t len)
-{
-	return smtp_shim_nb_recv(fd, buf, len);
-}
-
-static int smtp_tls_io_wait(int fd, int for_write, int64_t deadline)
-{
-	return smtp_shim_wait(fd, for_write ? SMTP_SOCK_POLLOUT : SMTP_SOCK_POLLIN, deadline);
-}
-
-static int smtp_tls_rng(void *unused, unsigned char *buf, size_t len)
-{
-	ARG_UNUSED(unused);
-#if defined(CONFIG_CSPRNG_ENABLED)
-	return sys_csrand_get(buf, len) == 0 ? 0 : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
-#else
-	/* As Zephyr's TLS sockets do without a CSPRNG (they warn at boot): not for production. */
-	sys_rand_get(buf, len);
-	return 0;
+#if !defined(MBEDTLS_THREADING_C)
+/* mbedTLS without locks of its own: this module's clients take turns (smtp_shim_tls_mbedtls.h). */
+K_MUTEX_DEFINE(smtp_tls_mutex);
 #endif
-}
+
+/* The hooks shim/common/smtp_shim_tls_mbedtls.h expects. */
 
 static int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char *ca_file)
 {
@@ -316,8 +314,16 @@ static int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char
 	}
 	rc = tls_credential_get(tag, TLS_CREDENTIAL_CA_CERTIFICATE, buf, &len);
 	if (rc == 0) {
-		/* PEM (NUL-terminated, any number of certificates) or DER; parse copies. */
-		rc = mbedtls_x509_crt_parse(chain, buf, len) < 0 ? -EINVAL : 0;
+		/* PEM (with its terminating NUL, any number of certificates) or DER; parse copies. */
+		rc = mbedtls_x509_crt_parse(chain, buf, len);
+		if (rc < 0) {
+			LOG_ERR("TLS: the CA certificate under sec tag %d does not parse (-0x%04x)%s",
+				(int)tag, (unsigned int)-rc,
+				len > 0U && buf[len - 1U] != 0U ? ": PEM needs its terminating NUL" : "");
+			rc = -EINVAL;
+		} else {
+			rc = 0;
+		}
 	} else {
 		rc = -ENOENT;
 	}
@@ -326,7 +332,21 @@ static int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char
 }
 
 #define SMTP_TLS_FORMAT snprintk
+#define SMTP_TLS_REQUIRE_CLOCK() IS_ENABLED(CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK)
+#define SMTP_TLS_LOCK() ((void)k_mutex_lock(&smtp_tls_mutex, K_FOREVER))
+#define SMTP_TLS_UNLOCK() ((void)k_mutex_unlock(&smtp_tls_mutex))
 #include "../common/smtp_shim_tls_mbedtls.h"
+
+int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_name,
+			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
+			  struct smtp_shim_tls **tls, int *tls_error)
+{
+#if defined(CONFIG_SMTP_CLIENT_TLS_INSECURE_RNG)
+	LOG_ERR("TLS: CONFIG_SMTP_CLIENT_TLS_INSECURE_RNG: the TLS keys are predictable (tests only)");
+#endif
+	return smtp_tls_connect_then_handshake(host, port, verify_name, sec_tag, ca_file, timeout_ms,
+					       tls, tls_error);
+}
 
 #else /* !CONFIG_SMTP_CLIENT_TLS_MBEDTLS */
 
@@ -348,6 +368,7 @@ int smtp_shim_tls_start(int fd, const char *host, int32_t sec_tag, const char *c
 	return -ENOTSUP;
 }
 
+/* Without the module's TLS client no TLS state is ever handed out: these are never reached. */
 int smtp_shim_tls_send(struct smtp_shim_tls *tls, const uint8_t *buf, size_t len,
 		       uint32_t timeout_ms)
 {
@@ -373,103 +394,63 @@ void smtp_shim_tls_close(struct smtp_shim_tls *tls, uint32_t timeout_ms)
 	ARG_UNUSED(timeout_ms);
 }
 
-#endif /* CONFIG_SMTP_CLIENT_TLS_MBEDTLS */
+#if defined(SMTP_TLS_SOCKETS)
 
-#if defined(CONFIG_NET_SOCKETS_SOCKOPT_TLS) && defined(CONFIG_TLS_CREDENTIALS)
-
-/* What the verification of one TLS socket's handshake found (TLS_CERT_VERIFY_CALLBACK). */
-struct smtp_tls_verify_note {
-	bool called;
-	uint32_t flags;
-};
-
-#if defined(CONFIG_NET_SOCKETS_TLS_CERT_VERIFY_CALLBACK)
 /*
- * mbedTLS's verify callback (mbedtls_x509_crt_verify()): called for every certificate of the
- * chain with its flags. Only records them: the flags are left as they are, so a failed
- * verification still ends the handshake (TLS_PEER_VERIFY_REQUIRED).
+ * One address: the connected TLS socket, or -errno with *tls_error set. Zephyr's TLS socket runs
+ * the handshake inside zsock_connect() and reports any failure of it, certificate verification
+ * included, as ECONNABORTED (subsys/net/lib/sockets/sockets_tls.c); its own timeouts bound it
+ * (CONFIG_NET_SOCKETS_CONNECT_TIMEOUT for TCP, CONFIG_NET_SOCKETS_TLS_CONNECT_TIMEOUT for the
+ * handshake).
  */
-static int smtp_tls_note_flags(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
-{
-	struct smtp_tls_verify_note *note = ctx;
-
-	ARG_UNUSED(crt);
-	ARG_UNUSED(depth);
-	note->called = true;
-	note->flags |= *flags;
-	return 0;
-}
-#endif
-
-/* Without the callback only "the handshake failed" is known. */
-static int smtp_tls_socket_class(const struct smtp_tls_verify_note *note)
-{
-	if (!note->called || note->flags == 0U) {
-		return SMTP_SHIM_TLS_HANDSHAKE;
-	}
-	if ((note->flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0U) {
-		return SMTP_SHIM_TLS_UNTRUSTED;
-	}
-	if ((note->flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) != 0U) {
-		return SMTP_SHIM_TLS_EXPIRED;
-	}
-	if ((note->flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0U) {
-		return SMTP_SHIM_TLS_NAME_MISMATCH;
-	}
-	return SMTP_SHIM_TLS_UNTRUSTED;
-}
-
-/* One address: the connected TLS socket, or -errno with *tls_error set. */
 static int smtp_tls_socket_try(const struct zsock_addrinfo *ai, const char *verify_name,
 			       sec_tag_t tag, int *tls_error)
 {
 	sec_tag_t tags[1] = {tag};
-	int verify = TLS_PEER_VERIFY_REQUIRED;
-	struct smtp_tls_verify_note note = {.called = false, .flags = 0U};
+	int verify = ZSOCK_TLS_PEER_VERIFY_REQUIRED;
 	int fd;
 	int rc;
 
-	fd = zsock_socket(ai->ai_family, SOCK_STREAM, IPPROTO_TLS_1_2);
+	fd = zsock_socket(ai->ai_family, NET_SOCK_STREAM, NET_IPPROTO_TLS_1_2);
 	if (fd < 0) {
 		rc = -errno;
 		*tls_error = (rc == -EPROTONOSUPPORT || rc == -EAFNOSUPPORT)
 				     ? SMTP_SHIM_TLS_UNSUPPORTED
-				     : SMTP_SHIM_TLS_CONNECT;
+				     : SMTP_SHIM_TLS_HANDSHAKE;
 		return rc;
 	}
-	if (zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags, sizeof(tags)) < 0 ||
-	    zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, verify_name, strlen(verify_name) + 1U) < 0 ||
-	    zsock_setsockopt(fd, SOL_TLS, TLS_PEER_VERIFY, &verify, sizeof(verify)) < 0) {
+	if (zsock_setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_SEC_TAG_LIST, tags, sizeof(tags)) < 0 ||
+	    zsock_setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_HOSTNAME, verify_name,
+			     strlen(verify_name) + 1U) < 0 ||
+	    zsock_setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_PEER_VERIFY, &verify, sizeof(verify)) < 0) {
 		rc = -errno;
 		LOG_ERR("TLS: socket options refused: %d", rc);
 		(void)zsock_close(fd);
-		*tls_error = SMTP_SHIM_TLS_HANDSHAKE;
+		/* -ENOENT: the sec tag holds no credential; -EINVAL: it does not parse. */
+		*tls_error = (rc == -ENOENT || rc == -EINVAL) ? SMTP_SHIM_TLS_NO_TRUST_ANCHORS
+							      : SMTP_SHIM_TLS_HANDSHAKE;
 		return rc;
 	}
-#if defined(CONFIG_NET_SOCKETS_TLS_CERT_VERIFY_CALLBACK)
-	{
-		struct tls_cert_verify_cb cb = {.cb = smtp_tls_note_flags, .ctx = &note};
-
-		if (zsock_setsockopt(fd, SOL_TLS, TLS_CERT_VERIFY_CALLBACK, &cb, sizeof(cb)) < 0) {
-			LOG_DBG("TLS: no verify callback (%d): failures are not classified", errno);
-		}
-	}
-#endif
-	/* TCP connect and handshake, bounded by Zephyr (smtp_shim.h). */
 	if (zsock_connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		rc = -errno;
 		(void)zsock_close(fd);
-		if (rc == -ECONNABORTED) {
-			*tls_error = smtp_tls_socket_class(&note);
-		} else if (rc == -ENOENT) {
-			/* tls_mbedtls_set_credentials(): a sec tag without credentials. */
-			*tls_error = SMTP_SHIM_TLS_NO_TRUST_ANCHORS;
-		} else if (rc == -ENOMEM) {
-			*tls_error = SMTP_SHIM_TLS_HANDSHAKE;
-		} else if ((rc == -ETIMEDOUT || rc == -EAGAIN) && note.called) {
-			*tls_error = SMTP_SHIM_TLS_TIMEOUT;
-		} else {
+		switch (rc) {
+		case -ECONNREFUSED:
+		case -EHOSTUNREACH:
+		case -ENETUNREACH:
+			/* The TCP connect itself: another address may answer. */
 			*tls_error = SMTP_SHIM_TLS_CONNECT;
+			break;
+		case -ETIMEDOUT:
+		case -EAGAIN:
+			*tls_error = SMTP_SHIM_TLS_TIMEOUT;
+			break;
+		case -ENOENT:
+			*tls_error = SMTP_SHIM_TLS_NO_TRUST_ANCHORS;
+			break;
+		default:
+			*tls_error = SMTP_SHIM_TLS_HANDSHAKE;
+			break;
 		}
 		LOG_DBG("TLS socket connect failed: %d (class %d)", rc, *tls_error);
 		return rc;
@@ -485,6 +466,7 @@ int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_na
 	const struct zsock_addrinfo *ai;
 	int64_t deadline = k_uptime_get() + (int64_t)timeout_ms;
 	sec_tag_t tag = smtp_tls_tag(sec_tag);
+	int64_t now;
 	size_t ca_len;
 	int last = -SMTP_SHIM_EHOSTNOTFOUND;
 	int rc;
@@ -504,6 +486,13 @@ int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_na
 		LOG_ERR("TLS: no CA certificate under sec tag %d", (int)tag);
 		*tls_error = SMTP_SHIM_TLS_NO_TRUST_ANCHORS;
 		return -ENOENT;
+	}
+	/* The TLS socket checks certificate dates as its stack was built to; a set clock can only
+	 * be required here, before connecting. */
+	if (IS_ENABLED(CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK) && smtp_shim_unix_time(&now) != 0) {
+		LOG_ERR("TLS: the wall clock is not set, and certificate dates must be checked");
+		*tls_error = SMTP_SHIM_TLS_CLOCK_NOT_SET;
+		return -EAGAIN;
 	}
 	rc = smtp_shim_resolve(host, port, &res);
 	if (rc != 0) {
@@ -525,7 +514,8 @@ int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_na
 			return fd;
 		}
 		last = fd;
-		/* Another address may answer a refused connect; a failed handshake is final. */
+		/* Another address may answer a refused or unreachable TCP connect; anything that
+		 * happened after it (the handshake) would fail the same way again. */
 		if (*tls_error != SMTP_SHIM_TLS_CONNECT) {
 			break;
 		}
@@ -534,18 +524,7 @@ int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_na
 	return last;
 }
 
-#elif defined(CONFIG_SMTP_CLIENT_TLS_MBEDTLS)
-
-/* No TLS sockets: a plain connect, then the STARTTLS handshake (as the POSIX twin does). */
-int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_name,
-			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
-			  struct smtp_shim_tls **tls, int *tls_error)
-{
-	return smtp_tls_connect_then_handshake(host, port, verify_name, sec_tag, ca_file, timeout_ms, tls,
-					       tls_error);
-}
-
-#else
+#else /* neither the module's TLS client nor TLS sockets */
 
 int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_name,
 			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
@@ -563,12 +542,13 @@ int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_na
 	if (tls_error != NULL) {
 		*tls_error = SMTP_SHIM_TLS_UNSUPPORTED;
 	}
-	LOG_ERR("TLS: implicit TLS is not in this build (CONFIG_NET_SOCKETS_SOCKOPT_TLS or "
-		"CONFIG_SMTP_CLIENT_TLS_MBEDTLS)");
+	LOG_ERR("TLS: implicit TLS is not in this build (CONFIG_SMTP_CLIENT_TLS_MBEDTLS or "
+		"CONFIG_NET_SOCKETS_SOCKOPT_TLS)");
 	return -ENOTSUP;
 }
 
-#endif /* implicit TLS */
+#endif /* SMTP_TLS_SOCKETS */
+#endif /* CONFIG_SMTP_CLIENT_TLS_MBEDTLS */
 
 #if defined(SMTP_CLIENT_TLS_CA_INC)
 /*

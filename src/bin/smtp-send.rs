@@ -190,6 +190,7 @@ fn describe(e: &Error) -> String {
             TlsError::Expired => "the server's certificate is expired or not yet valid".into(),
             TlsError::Handshake => "the TLS handshake failed".into(),
             TlsError::Timeout => "the TLS handshake did not finish in time".into(),
+            TlsError::ClockNotSet => "the clock is not set, so the certificate's dates cannot be checked".into(),
         },
         ErrorKind::TlsUnexpectedData => {
             "the server sent data before the TLS handshake (possible injection); session abandoned".into()

@@ -26,6 +26,10 @@ pub enum TlsError {
     Handshake,
     /// The handshake did not finish in time.
     Timeout,
+    /// The device's wall clock is not set, so the certificate's dates cannot be checked, and
+    /// the build requires them to be (Zephyr: `CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK`). Nothing
+    /// was sent to the server after the TCP connect.
+    ClockNotSet,
 }
 
 /// Why an implicit-TLS connect failed: the TCP connect, or the handshake after it.

@@ -102,6 +102,7 @@ const TLS_NAME_MISMATCH: c_int = 4;
 const TLS_EXPIRED: c_int = 5;
 const TLS_TIMEOUT: c_int = 7;
 const TLS_CONNECT: c_int = 8;
+const TLS_CLOCK_NOT_SET: c_int = 9;
 
 fn tls_error(class: c_int) -> TlsError {
     match class {
@@ -111,6 +112,7 @@ fn tls_error(class: c_int) -> TlsError {
         TLS_NAME_MISMATCH => TlsError::NameMismatch,
         TLS_EXPIRED => TlsError::Expired,
         TLS_TIMEOUT => TlsError::Timeout,
+        TLS_CLOCK_NOT_SET => TlsError::ClockNotSet,
         _ => TlsError::Handshake,
     }
 }

@@ -17,6 +17,8 @@
 #    program (IPv4; the USE_IPV6 variant aims at ::1), capi_checks --server (both libraries;
 #    concurrent sends on one client included), and checks that the mails landed in
 #    $ZSMTP_MAILDIR/example.test/bob with their subject, headers and body;
+# 3b. the shim's socket layer under faults a host cannot produce (tests/c/shim_device.c: ENOBUFS,
+#    the resolver's timeout), and in step 5 its TLS client with every second send refused;
 # 5. TLS through nx_smtp_client_tls_set, both libraries: capi_checks --tls-server against
 #    Postfix 127.0.0.1:2587 (STARTTLS) and 2465 (implicit), trusting the test CA $ZSMTP_CA
 #    (given to the zsock-shim library as ZSMTP_CA_FILE, to the std one as SSL_CERT_FILE and as
@@ -50,8 +52,12 @@ trap 'rm -rf "$WORK"' EXIT
 
 CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -I "$ROOT/include")
 LIBS=(-lpthread -ldl -lm)
-# The zsock-shim library's TLS is the host's mbedTLS (build.rs of zsmtp).
-ZLIBS=(-lmbedtls -lmbedx509 -lmbedcrypto)
+# The zsock-shim library's TLS is the host build of mbedTLS that build.rs of zsmtp links
+# (scripts/mbedtls-host: 3.6.0; a 4.x installation has libtfpsacrypto instead of libmbedcrypto).
+MBEDTLS_DIR=${ZSMTP_MBEDTLS_DIR:-$HOME/.cache/zsmtp-mbedtls-3.6.0}
+MBEDTLS_CRYPTO=mbedcrypto
+[ -f "$MBEDTLS_DIR/lib/libtfpsacrypto.a" ] && MBEDTLS_CRYPTO=tfpsacrypto
+ZLIBS=(-L"$MBEDTLS_DIR/lib" -lmbedtls -lmbedx509 "-l$MBEDTLS_CRYPTO" -lpthread)
 SRC=$ROOT/tests/c
 
 # ---- 1. the library ------------------------------------------------------------------------
@@ -145,6 +151,15 @@ fi
 if [ -x "$WORK/capi_checks_zsock" ]; then
   echo "== capi_checks, zsock-shim library"
   run_counted "capi_checks (zsock)" 120 "$WORK/capi_checks_zsock"
+fi
+
+echo "== the shim's sockets and resolver under faults (tests/c/shim_device.c: ENOBUFS, DNS timeout)"
+shim_device_compile() {
+  gcc -std=c11 -Wall -Wextra -Werror -I "$ROOT/shim/include" -I "$MBEDTLS_DIR/include" \
+    -o "$WORK/shim_device" "$SRC/shim_device.c" "${ZLIBS[@]}"
+}
+if check "compile shim_device.c (the POSIX twin with a send that can refuse)" shim_device_compile; then
+  run_counted "shim_device" 60 "$WORK/shim_device"
 fi
 
 echo "== layout drift is detected"
@@ -376,6 +391,10 @@ new_mail_in() {
 first_received() { sed -n '/^Received: /,/^[^[:space:]]/p' "$1" | sed '$d' | head -n 8; }
 
 echo "-- capi_checks --tls-server ${TAG}t (std library: rustls, CA through SSL_CERT_FILE)"
+if [ -x "$WORK/shim_device" ]; then
+  echo "== the shim's TLS client with every second send refused (ENOBUFS), Postfix 2465"
+  run_counted "shim_device (TLS)" 60 "$WORK/shim_device" localhost 2465 "$ZSMTP_CA"
+fi
 SSL_CERT_FILE=$ZSMTP_CA run_counted "capi_checks --tls-server (std)" 300 "$WORK/capi_checks" --tls-server "${TAG}t"
 echo "-- capi_checks --tls-server ${TAG}tc (std library: rustls, CA through ZSMTP_CA_FILE)"
 ZSMTP_CA_FILE=$ZSMTP_CA run_counted "capi_checks --tls-server (std, ZSMTP_CA_FILE)" 300 "$WORK/capi_checks" --tls-server "${TAG}tc"

@@ -1,9 +1,12 @@
 /*
- * SYNTAX-CHECK STUB - NOT ZEPHYR. Just enough declarations, with the signatures of Zephyr v4.3
- * (header named in the comment below), for scripts/check-zephyr to compile the shim/zephyr C files and
- * the C sample on the host. Values are placeholders; nothing built with this is run.
+ * SYNTAX-CHECK STUB - NOT ZEPHYR. Just enough declarations, with the signatures of Zephyr 4.4/4.5
+ * (headers named in the comment below), for scripts/check-zephyr to compile the shim/zephyr C files
+ * and the C sample on the host. Layouts are simplified (the real struct k_mutex has a wait queue
+ * and tracing fields: its size is checked by the BUILD_ASSERT of a real build); nothing built with
+ * this is run.
  */
-/* include/zephyr/kernel.h, include/zephyr/sys/util.h, include/zephyr/toolchain.h */
+/* include/zephyr/kernel.h, include/zephyr/kernel/obj_core.h, include/zephyr/sys/util.h,
+ * include/zephyr/toolchain.h */
 #ifndef STUB_ZEPHYR_KERNEL_H
 #define STUB_ZEPHYR_KERNEL_H
 #include <stdbool.h>
@@ -16,22 +19,38 @@
 #define MAX(a, b) (((a) > (b)) ? (a) : (b))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define BUILD_ASSERT(cond, msg) _Static_assert(cond, msg)
-#define STUB_IS_ENABLED_1 1
-#define STUB_IS_ENABLED_ 0
-#define STUB_IS_ENABLED_CAT(x) STUB_IS_ENABLED_##x
-#define STUB_IS_ENABLED(x) STUB_IS_ENABLED_CAT(x)
-#define IS_ENABLED(config) STUB_IS_ENABLED(config)
+/* As include/zephyr/sys/util_macro.h: 1 for a macro defined as 1, 0 for one not defined. */
+#define _XXXX1 _YYYY,
+#define Z_IS_ENABLED3(ignore_this, val, ...) val
+#define Z_IS_ENABLED2(one_or_two_args) Z_IS_ENABLED3(one_or_two_args 1, 0)
+#define Z_IS_ENABLED1(config_macro) Z_IS_ENABLED2(_XXXX##config_macro)
+#define IS_ENABLED(config_macro) Z_IS_ENABLED1(config_macro)
 
-typedef struct { int64_t ticks; } k_timeout_t;
+/* k_ticks_t is 32-bit unless CONFIG_TIMEOUT_64BIT. */
+typedef struct { int32_t ticks; } k_timeout_t;
 #define K_FOREVER ((k_timeout_t){ .ticks = -1 })
 
-struct k_mutex { void *wait_q[2]; void *owner; uint32_t lock_count; int owner_orig_prio; };
-#define K_MUTEX_DEFINE(name) struct k_mutex name = { { 0, 0 }, 0, 0, 0 }
+struct k_obj_core { void *node; void *type; };
+#define K_OBJ_CORE(kobj) (&((kobj)->obj_core))
+void k_obj_core_unlink(struct k_obj_core *obj_core);
+
+struct k_mutex {
+	void *wait_q[2];
+	void *owner;
+	uint32_t lock_count;
+	int owner_orig_prio;
+#if defined(CONFIG_OBJ_CORE_MUTEX)
+	struct k_obj_core obj_core;
+#endif
+};
+/* Upstream an iterable-section object; here a plain zero-initialised one. */
+#define K_MUTEX_DEFINE(name) struct k_mutex name = { 0 }
 int k_mutex_init(struct k_mutex *mutex);
 int k_mutex_lock(struct k_mutex *mutex, k_timeout_t timeout);
 int k_mutex_unlock(struct k_mutex *mutex);
 bool k_is_in_isr(void);
 int64_t k_uptime_get(void);
+int32_t k_msleep(int32_t ms);
 void k_panic_stub(void) __attribute__((noreturn));
 #define k_panic() k_panic_stub()
 int snprintk(char *str, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4))); /* include/zephyr/sys/printk.h */

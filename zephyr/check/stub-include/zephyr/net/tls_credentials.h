@@ -1,9 +1,8 @@
 /*
- * SYNTAX-CHECK STUB - NOT ZEPHYR. Just enough declarations, with the signatures of Zephyr v4.3
- * (header named in the comment below), for scripts/check-zephyr to compile the shim/zephyr C files and
- * the C sample on the host. Values are placeholders; nothing built with this is run.
+ * SYNTAX-CHECK STUB - NOT ZEPHYR. include/zephyr/net/tls_credentials.h of Zephyr 4.5 (4.4 also has
+ * the deprecated alias TLS_CREDENTIAL_SERVER_CERTIFICATE, which 4.5 removed): the enum's values
+ * and the prototypes as upstream.
  */
-/* include/zephyr/net/tls_credentials.h */
 #ifndef STUB_ZEPHYR_TLS_CREDENTIALS_H
 #define STUB_ZEPHYR_TLS_CREDENTIALS_H
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /*
- * SYNTAX-CHECK STUB - NOT ZEPHYR. Just enough declarations, with the signatures of Zephyr v4.3
- * (header named in the comment below), for scripts/check-zephyr to compile the shim/zephyr C files and
- * the C sample on the host. Values are placeholders; nothing built with this is run.
+ * SYNTAX-CHECK STUB - NOT ZEPHYR. Just enough declarations, with the signatures of Zephyr 4.4/4.5
+ * (header named in the comment below), for scripts/check-zephyr to compile the shim/zephyr C files
+ * and the C sample on the host. Nothing built with this is run.
  */
 /* include/zephyr/settings/settings.h */
 #ifndef STUB_ZEPHYR_SETTINGS_H
@@ -9,13 +9,15 @@
 #include <stddef.h>
 #include <sys/types.h>
 typedef ssize_t (*settings_read_cb)(void *cb_arg, void *data, size_t len);
+typedef struct _snode { struct _snode *next; } sys_snode_t; /* include/zephyr/sys/slist.h */
 struct settings_handler {
 	const char *name;
+	int cprio;
 	int (*h_get)(const char *key, char *val, int val_len_max);
 	int (*h_set)(const char *key, size_t len, settings_read_cb read_cb, void *cb_arg);
 	int (*h_commit)(void);
 	int (*h_export)(int (*export_func)(const char *name, const void *val, size_t val_len));
-	void *node;
+	sys_snode_t node;
 };
 int settings_subsys_init(void);
 int settings_register(struct settings_handler *cf);

@@ -1,7 +1,7 @@
 /*
- * SYNTAX-CHECK STUB - NOT ZEPHYR. Just enough declarations, with the signatures of Zephyr v4.3
- * (header named in the comment below), for scripts/check-zephyr to compile the shim/zephyr C files and
- * the C sample on the host. Values are placeholders; nothing built with this is run.
+ * SYNTAX-CHECK STUB - NOT ZEPHYR. Just enough declarations, with the signatures of Zephyr 4.4/4.5
+ * (header named in the comment below), for scripts/check-zephyr to compile the shim/zephyr C files
+ * and the C sample on the host. Nothing built with this is run.
  */
 /* include/zephyr/shell/shell.h (command entries reduced to what the checks need) */
 #ifndef STUB_ZEPHYR_SHELL_H
@@ -17,8 +17,11 @@ struct shell_static_entry {
 	unsigned char mandatory;
 	unsigned char optional;
 };
-void shell_print(const struct shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void shell_error(const struct shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void shell_fprintf_normal(const struct shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void shell_fprintf_error(const struct shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* As upstream: macros that paste "\n" to the format, so it must be a string literal. */
+#define shell_print(_sh, _ft, ...) shell_fprintf_normal(_sh, _ft "\n", ##__VA_ARGS__)
+#define shell_error(_sh, _ft, ...) shell_fprintf_error(_sh, _ft "\n", ##__VA_ARGS__)
 #define SHELL_CMD_ARG(_syntax, _subcmd, _help, _handler, _mand, _opt) \
 	{ #_syntax, _help, _subcmd, _handler, _mand, _opt }
 #define SHELL_CMD(_syntax, _subcmd, _help, _handler) SHELL_CMD_ARG(_syntax, _subcmd, _help, _handler, 0, 0)

@@ -1,7 +1,7 @@
 /*
- * SYNTAX-CHECK STUB - NOT ZEPHYR. Just enough declarations, with the signatures of Zephyr v4.3
- * (header named in the comment below), for scripts/check-zephyr to compile the shim/zephyr C files and
- * the C sample on the host. Values are placeholders; nothing built with this is run.
+ * SYNTAX-CHECK STUB - NOT ZEPHYR. Just enough declarations, with the signatures of Zephyr 4.4/4.5
+ * (header named in the comment below), for scripts/check-zephyr to compile the shim/zephyr C files
+ * and the C sample on the host. Nothing built with this is run.
  */
 /* include/zephyr/sys/fdtable.h */
 #ifndef STUB_ZEPHYR_FDTABLE_H
