@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 """Host-side checks of the Zephyr module that need Python (called by scripts/check-zephyr).
 
-  kconfig OUT   parse Kconfig with kconfiglib (the Zephyr symbols it depends on stubbed), check the
-                symbols the C, CMake, Rust and .conf files use, and write autoconf headers for
-                the C syntax checks into OUT
+  kconfig OUT   parse Kconfig with kconfiglib inside a model of Zephyr 4.5's Kconfig tree
+                (zephyr/check/kconfig-model: the upstream symbols it names with their real
+                dependencies and selects), check the configurations a real build would accept
+                and refuse, the .conf files and the symbols the sources use, and write autoconf
+                headers for the C syntax checks into OUT
   yaml          validate zephyr/module.yml, west.yml, sample.yaml and testcase.yaml against the
                 keys that Zephyr's module schema (scripts/zephyr_module.py), west's manifest
                 schema (src/west/manifest-schema.yml) and twister's testsuite schema
                 (scripts/schemas/twister/testsuite-schema.yaml, v4.3) accept
+  ledger        every Zephyr, zephyr-lang-rust and mbedTLS name the module's files use is listed
+                in docs/ZEPHYR-UPSTREAM.md (with the upstream file and version it was checked at)
   rustapps OUT  write, for each Zephyr Rust crate, a copy whose `zephyr` dependency is the local
                 syntax-check stub (zephyr/check/stub-zephyr), so cargo can compile it on the host
                 without ever resolving a crate named `zephyr` from a registry
@@ -41,155 +45,186 @@ def ok(msg: str) -> None:
 # Kconfig
 # ---------------------------------------------------------------------------------------------
 
-# The symbols of Zephyr and zephyr-lang-rust that our Kconfig files name, stubbed as plain bools
-# (their real definitions: subsys/net/Kconfig, subsys/net/lib/sockets/Kconfig, zephyr-lang-rust
-# Kconfig, subsys/settings/Kconfig, subsys/shell/Kconfig, lib/posix/options/Kconfig.timer,
-# subsys/logging/Kconfig).
-STUBBED = ["NETWORKING", "NET_SOCKETS", "RUST", "RUST_SUPPORTED", "SETTINGS", "SHELL",
-           "POSIX_TIMERS", "LOG",
-           # TLS: modules/mbedtls/Kconfig, subsys/net/lib/tls_credentials/Kconfig,
-           # subsys/net/lib/sockets/Kconfig
-           "MBEDTLS", "TLS_CREDENTIALS", "NET_SOCKETS_SOCKOPT_TLS"]
-
-KCONFIG_ZEPHYR_STUB = """\
-# SYNTAX-CHECK STUB of Zephyr's Kconfig.zephyr: the symbols zsmtp's Kconfig depends on, then the
-# module's Kconfig inside a menu, as Zephyr's generated Kconfig.modules includes it.
-{stubs}
-menu "zsmtp (module)"
-osource "$(ZSMTP_KCONFIG)"
-config ZEPHYR_ZSMTP_MODULE
-	bool
-	default y
-endmenu
-"""
-
-LOG_TEMPLATE_STUB = """\
-# SYNTAX-CHECK STUB of subsys/logging/Kconfig.template.log_config: the symbol it defines.
-config $(module)_LOG_LEVEL
-	int "$(module-str) log level"
-	default 3
-"""
+MODEL = ROOT / "zephyr" / "check" / "kconfig-model"
 
 
-def kconfig_tree(out: Path) -> Path:
-    tree = out / "srctree"
-    (tree / "subsys" / "logging").mkdir(parents=True, exist_ok=True)
-    stubs = "".join(f"config {s}\n\tbool \"{s} (stub)\"\n" for s in STUBBED)
-    (tree / "Kconfig.zephyr").write_text(KCONFIG_ZEPHYR_STUB.format(stubs=stubs))
-    (tree / "subsys" / "logging" / "Kconfig.template.log_config").write_text(LOG_TEMPLATE_STUB)
-    return tree
-
-
-def load_kconfig(tree: Path, top: Path):
+def load_kconfig(top: Path, mbedtls_module: bool = True, rust_module: bool = True):
+    """Parses `top` (the model of Zephyr's Kconfig tree, or a sample's Kconfig) with kconfiglib."""
     import os
 
     import kconfiglib
 
-    os.environ["srctree"] = str(tree)
+    os.environ["srctree"] = str(MODEL)
     os.environ["ZSMTP_KCONFIG"] = str(ROOT / "Kconfig")
+    os.environ["ZSMTP_MODEL_MBEDTLS_MODULE"] = "y" if mbedtls_module else "n"
+    os.environ["ZSMTP_MODEL_RUST_MODULE"] = "y" if rust_module else "n"
     kconf = kconfiglib.Kconfig(str(top), warn_to_stderr=False)
     for w in kconf.warnings:
         fail(f"kconfiglib warning in {top.name}: {w}")
     return kconf
 
 
-def set_values(kconf, values: dict[str, str]) -> None:
+def set_values(kconf, values: dict[str, str], where: str) -> None:
     for name, value in values.items():
         sym = kconf.syms.get(name)
-        if sym is None:
-            fail(f"Kconfig: no symbol {name}")
+        if sym is None or not sym.nodes:
+            fail(f"Kconfig ({where}): no symbol {name}")
             continue
         sym.set_value(value)
-        if sym.str_value != value:
-            fail(f"Kconfig: {name}={value} not taken (got {sym.str_value!r}; dependencies?)")
+    # Checked after all are set: a value may depend on one set later (as in a .conf file).
+    for name, value in values.items():
+        sym = kconf.syms.get(name)
+        if sym is not None and sym.nodes and sym.str_value != value:
+            fail(f"Kconfig ({where}): {name}={value} not taken (got {sym.str_value!r}; dependencies?)")
+
+
+def select_warnings(kconf) -> list[str]:
+    """What Zephyr's kconfig.py would abort on: selects of symbols whose dependencies are unmet
+    (kconfiglib warns when it computes such a symbol's value, so every value is computed first)."""
+    for sym in kconf.unique_defined_syms:
+        _ = sym.str_value
+    return [w for w in kconf.warnings if "but is currently being" in w]
 
 
 def used_symbols() -> dict[str, set[str]]:
     """CONFIG_SMTP_CLIENT_* (and sample) symbols named in the module's files, by file."""
     files = [*ROOT.glob("shim/zephyr/*.c"), ROOT / "CMakeLists.txt", ROOT / "build.rs",
-             ROOT / "prj.conf", *ROOT.glob("boards/*.conf"), *ROOT.glob("samples/*/prj.conf"),
-             *ROOT.glob("samples/*/src/*"), *ROOT.glob("tests/zephyr/*/prj.conf"),
+             ROOT / "prj.conf", *ROOT.glob("boards/*.conf"), *ROOT.glob("samples/*/*.conf"),
+             *ROOT.glob("samples/*/src/*"), *ROOT.glob("tests/zephyr/*/*.conf"),
+             *ROOT.glob("tests/zephyr/*/src/*"),
              *ROOT.glob("tests/zephyr/*/testcase.yaml"), *ROOT.glob("samples/*/sample.yaml")]
     found: dict[str, set[str]] = {}
     for f in files:
         if not f.is_file():
             continue
-        for m in re.finditer(r"CONFIG_((?:SMTP_CLIENT|SEND_MAIL|NETX_COMPAT)_[A-Z0-9_]+)",
+        for m in re.finditer(r"CONFIG_((?:SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|ZSMTP_SELFTEST)_[A-Z0-9_]+)",
                              f.read_text(errors="replace")):
             found.setdefault(m.group(1), set()).add(str(f.relative_to(ROOT)))
     return found
 
 
+# Boards of the model: what a .conf of a real board would bring.
+NATIVE_SIM_64 = {"ARCH_POSIX": "y", "64BIT": "y", "ENTROPY_HAS_DRIVER": "y"}
+CORTEX_M3_NO_ENTROPY = {"CPU_CORTEX_M3": "y"}
+BASE = {"NETWORKING": "y", "NET_SOCKETS": "y", "NET_TCP": "y", "NET_IPV4": "y", "NET_IPV6": "y",
+        "RUST": "y", "SMTP_CLIENT": "y"}
+TLS = {"MBEDTLS": "y", "TLS_CREDENTIALS": "y"}
+
+# name: (mbedtls module in the workspace, values, expected values, C variant written)
+VARIANTS = {
+    # Everything, default mode STARTTLS (the module's TLS client), the C API, settings, shell.
+    "full": (True, {**NATIVE_SIM_64, **BASE, **TLS, "SMTP_CLIENT_NETX_API": "y",
+                    "SMTP_CLIENT_AUTH_LOGIN": "y", "SMTP_CLIENT_TLS_STARTTLS": "y",
+                    "SETTINGS": "y", "SHELL": "y", "LOG": "y", "OBJ_CORE_MUTEX": "y"},
+             {"SMTP_CLIENT_TLS_MBEDTLS": "y", "SMTP_CLIENT_SHELL": "y", "SMTP_CLIENT_SETTINGS": "y",
+              "SMTP_CLIENT_WALL_CLOCK": "y", "SMTP_CLIENT_TLS_SEC_TAG": "1397511248",
+              "SMTP_CLIENT_ADDRESS_FAMILY_ANY": "y",
+              # what the TLS client selects and implies from mbedTLS
+              "MBEDTLS_SSL_PROTO_TLS1_2": "y", "MBEDTLS_X509_CRT_PARSE_C": "y",
+              "MBEDTLS_SSL_SERVER_NAME_INDICATION": "y", "MBEDTLS_HAVE_TIME_DATE": "y",
+              "MBEDTLS_PEM_PARSE_C": "y", "MBEDTLS_PSA_CRYPTO_C": "y", "MBEDTLS_ENABLE_HEAP": "y",
+              "MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG": "y", "TEST_RANDOM_GENERATOR": "n",
+              "MBEDTLS_CIPHERSUITE_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "y",
+              "MBEDTLS_CIPHERSUITE_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256": "y",
+              "MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED": "y",
+              "MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED": "y"}, "full"),
+    # No TLS, no settings, no shell.
+    "minimal": (False, {**NATIVE_SIM_64, **BASE},
+                {"SMTP_CLIENT_TLS_MBEDTLS": "n", "SMTP_CLIENT_TLS_NONE": "y",
+                 "SMTP_CLIENT_SHELL": "n", "SMTP_CLIENT_SETTINGS": "n"}, "minimal"),
+    # Implicit TLS with the built-in mbedTLS: the module's TLS client, as for STARTTLS.
+    "implicit": (True, {**NATIVE_SIM_64, **BASE, **TLS, "SMTP_CLIENT_TLS_IMPLICIT": "y"},
+                 {"SMTP_CLIENT_TLS_MBEDTLS": "y"}, "implicit"),
+    # Offloaded TLS (a modem's): no native stack, no mbedTLS module; a TLS socket.
+    "offload": (False, {**CORTEX_M3_NO_ENTROPY, **BASE, "NET_NATIVE": "n", "NET_SOCKETS_OFFLOAD": "y",
+                        "NET_SOCKETS_SOCKOPT_TLS": "y", "TLS_CREDENTIALS": "y",
+                        "SMTP_CLIENT_TLS_IMPLICIT": "y", "SMTP_CLIENT_ADDRESS_FAMILY_IPV4": "y"},
+                {"SMTP_CLIENT_TLS_MBEDTLS": "n", "MBEDTLS": "n"}, "offload"),
+    # An emulated board without entropy, TLS allowed for build tests only.
+    "insecure-rng": (True, {**CORTEX_M3_NO_ENTROPY, **BASE, **TLS, "TEST_RANDOM_GENERATOR": "y",
+                            "SMTP_CLIENT_TLS_INSECURE_RNG": "y", "SMTP_CLIENT_TLS_STARTTLS": "y"},
+                     {"SMTP_CLIENT_TLS_MBEDTLS": "y", "MBEDTLS_PSA_CRYPTO_LEGACY_RNG": "y"},
+                     "insecure-rng"),
+}
+
+
 def check_kconfig(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    tree = kconfig_tree(out)
-    kconf = load_kconfig(tree, tree / "Kconfig.zephyr")
-    smtp = kconf.syms["SMTP_CLIENT"]
+    top = MODEL / "Kconfig.zephyr"
 
-    # Without its dependencies the client cannot be enabled.
-    smtp.set_value("y")
-    if smtp.str_value != "n":
+    kconf = load_kconfig(top)
+    kconf.syms["SMTP_CLIENT"].set_value("y")
+    if kconf.syms["SMTP_CLIENT"].str_value != "n":
         fail("Kconfig: SMTP_CLIENT enabled without NETWORKING/NET_SOCKETS/RUST")
     else:
         ok("Kconfig: SMTP_CLIENT needs NETWORKING, NET_SOCKETS and RUST")
 
-    # The TLS choice cannot pick a mode whose Zephyr support is missing.
-    kconf.unset_values()
-    set_values(kconf, {"NETWORKING": "y", "NET_SOCKETS": "y", "RUST": "y", "SMTP_CLIENT": "y"})
-    for mode in ("SMTP_CLIENT_TLS_STARTTLS", "SMTP_CLIENT_TLS_IMPLICIT"):
-        kconf.syms[mode].set_value("y")
-        if kconf.syms[mode].str_value == "y":
-            fail(f"Kconfig: {mode} taken without MBEDTLS/TLS_CREDENTIALS/NET_SOCKETS_SOCKOPT_TLS")
-    ok("Kconfig: the TLS modes need their Zephyr support")
+    # Without zephyr-lang-rust in the workspace the client cannot be enabled (RUST does not
+    # exist) and nothing else breaks.
+    kconf = load_kconfig(top, rust_module=False)
+    set_values(kconf, {**NATIVE_SIM_64, "NETWORKING": "y", "NET_SOCKETS": "y"}, "no lang-rust")
+    kconf.syms["SMTP_CLIENT"].set_value("y")
+    if kconf.syms["SMTP_CLIENT"].str_value != "n" or select_warnings(kconf):
+        fail("Kconfig: SMTP_CLIENT without the lang-rust module")
+    else:
+        ok("Kconfig: without zephyr-lang-rust, SMTP_CLIENT cannot be enabled (and nothing else breaks)")
 
-    variants = {
-        # everything, default mode STARTTLS (the shim's own mbedTLS client and TLS sockets)
-        "full": {**{s: "y" for s in STUBBED}, "SMTP_CLIENT": "y", "SMTP_CLIENT_NETX_API": "y",
-                 "SMTP_CLIENT_AUTH_LOGIN": "y", "SMTP_CLIENT_TLS_STARTTLS": "y"},
-        "minimal": {"NETWORKING": "y", "NET_SOCKETS": "y", "RUST": "y", "SMTP_CLIENT": "y"},
-        # implicit TLS through TLS sockets only, no STARTTLS code
-        "implicit": {"NETWORKING": "y", "NET_SOCKETS": "y", "RUST": "y", "MBEDTLS": "y",
-                     "TLS_CREDENTIALS": "y", "NET_SOCKETS_SOCKOPT_TLS": "y", "SMTP_CLIENT": "y",
-                     "SMTP_CLIENT_TLS_IMPLICIT": "y"},
-    }
-    tls_expect = {"full": ("y", "1397511248"), "minimal": ("n", ""), "implicit": ("n", "1397511248")}
-    for name, values in variants.items():
-        kconf.unset_values()
-        set_values(kconf, values)
-        expect = {
-            "SMTP_CLIENT_PORT": "25", "SMTP_CLIENT_MAX_USERNAME": "128",
-            "SMTP_CLIENT_MAX_PASSWORD": "128", "SMTP_CLIENT_MAX_DOMAIN": "255",
-            "SMTP_CLIENT_MAX_ADDRESS": "256", "SMTP_CLIENT_RX_BUFFER_SIZE": "512",
-            "SMTP_CLIENT_TX_BUFFER_SIZE": "1024", "SMTP_CLIENT_LOCK_WORDS": "16",
-            "SMTP_CLIENT_MAX_REPLY_TEXT": "128", "SMTP_CLIENT_LOG_LEVEL": "3",
-        }
+    for name, (mbedtls_module, values, expect, cvariant) in VARIANTS.items():
+        kconf = load_kconfig(top, mbedtls_module=mbedtls_module)
+        set_values(kconf, values, name)
         for sym, value in expect.items():
-            got = kconf.syms[sym].str_value
+            got = kconf.syms[sym].str_value if sym in kconf.syms else "(undefined)"
             if got != value:
-                fail(f"Kconfig ({name}): {sym} defaults to {got!r}, expected {value}")
-        mbed, tag = tls_expect[name]
-        if kconf.syms["SMTP_CLIENT_TLS_MBEDTLS"].str_value != mbed:
-            fail(f"Kconfig ({name}): SMTP_CLIENT_TLS_MBEDTLS is "
-                 f"{kconf.syms['SMTP_CLIENT_TLS_MBEDTLS'].str_value}, expected {mbed}")
-        if kconf.syms["SMTP_CLIENT_TLS_SEC_TAG"].str_value != tag:
-            fail(f"Kconfig ({name}): SMTP_CLIENT_TLS_SEC_TAG is "
-                 f"{kconf.syms['SMTP_CLIENT_TLS_SEC_TAG'].str_value!r}, expected {tag!r}")
-        for opt in ("SMTP_CLIENT_SETTINGS", "SMTP_CLIENT_SHELL", "SMTP_CLIENT_WALL_CLOCK"):
-            want = "y" if name == "full" else "n"
-            if kconf.syms[opt].str_value != want:
-                fail(f"Kconfig ({name}): {opt} is {kconf.syms[opt].str_value}, expected {want}")
-        header = out / f"autoconf-{name}.h"
+                fail(f"Kconfig ({name}): {sym} is {got!r}, expected {value!r}")
+        warnings = select_warnings(kconf)
+        for w in warnings:
+            fail(f"Kconfig ({name}): a real build would abort: {w}")
+        header = out / f"autoconf-{cvariant}.h"
         kconf.write_autoconf(str(header))
-        ok(f"Kconfig ({name}): defaults as documented; {header.name} written")
+        ok(f"Kconfig ({name}): values as expected, no unmet select; {header.name} written")
+
+    # The refusals a real build must give.
+    # 1. TLS needs the mbedTLS module in the workspace (west.yml's allowlist).
+    kconf = load_kconfig(top, mbedtls_module=False)
+    set_values(kconf, {**NATIVE_SIM_64, **BASE}, "no mbedtls module")
+    for sym in ("MBEDTLS", "SMTP_CLIENT_TLS_STARTTLS"):
+        kconf.syms[sym].set_value("y")
+        if kconf.syms[sym].str_value == "y":
+            fail(f"Kconfig: {sym} could be set without the mbedtls module")
+    ok("Kconfig: without the mbedtls module, MBEDTLS and STARTTLS cannot be set")
+    # 2. No TLS without a CSPRNG: STARTTLS on a board without entropy selects the TLS client
+    #    against its dependencies, which aborts a real build.
+    kconf = load_kconfig(top)
+    for sym, value in {**CORTEX_M3_NO_ENTROPY, **BASE, **TLS}.items():
+        kconf.syms[sym].set_value(value)
+    kconf.syms["SMTP_CLIENT_TLS_STARTTLS"].set_value("y")
+    if not any("SMTP_CLIENT_TLS_MBEDTLS" in w for w in select_warnings(kconf)):
+        fail("Kconfig: STARTTLS without a CSPRNG did not stop the build")
+    else:
+        ok("Kconfig: STARTTLS without a CSPRNG stops the build (unmet SMTP_CLIENT_TLS_MBEDTLS)")
+    # 3. Zephyr's own TLS sockets on the native stack need the mbedtls module too (upstream
+    #    NET_SOCKETS_SOCKOPT_TLS selects MBEDTLS).
+    kconf = load_kconfig(top, mbedtls_module=False)
+    for sym, value in {**NATIVE_SIM_64, **BASE, "NET_SOCKETS_SOCKOPT_TLS": "y"}.items():
+        kconf.syms[sym].set_value(value)
+    if not select_warnings(kconf):
+        fail("Kconfig model: NET_SOCKETS_SOCKOPT_TLS without the mbedtls module passed")
+    else:
+        ok("Kconfig model: native TLS sockets without the mbedtls module stop the build, as upstream")
+
+    # The repository's base configuration and every application's .conf files parse against the
+    # model: each line must take its value (an unknown or unavailable symbol would abort Zephyr).
+    check_conf_files()
 
     # Every symbol the sources use must exist (a typo would silently read as unset).
+    kconf = load_kconfig(top)
     sample_syms: set[str] = set()
-    for sample in sorted(ROOT.glob("samples/*/Kconfig")):
-        skconf = load_kconfig(tree, sample)
+    for sample in sorted([*ROOT.glob("samples/*/Kconfig"), *ROOT.glob("tests/zephyr/*/Kconfig")]):
+        skconf = load_kconfig(sample)
         sample_syms |= set(skconf.syms)
         ok(f"Kconfig: {sample.relative_to(ROOT)} parses")
     for sym, where in sorted(used_symbols().items()):
-        if sym not in kconf.syms and sym not in sample_syms:
+        if (sym not in kconf.syms or not kconf.syms[sym].nodes) and sym not in sample_syms:
             fail(f"Kconfig: CONFIG_{sym} used in {', '.join(sorted(where))} is not defined")
     ok("Kconfig: every CONFIG_SMTP_CLIENT_*/sample symbol used is defined")
 
@@ -200,6 +235,75 @@ def check_kconfig(out: Path) -> None:
         if f'"CONFIG_{sym}"' not in build_rs:
             fail(f"CONFIG_{sym} reaches the C header (CMakeLists.txt) but not Rust (build.rs)")
     ok("limits: the same Kconfig values reach the C header and the Rust build")
+
+
+def conf_values(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        m = re.match(r"^CONFIG_([A-Za-z0-9_]+)=(.*)$", line.strip())
+        if m:
+            values[m.group(1)] = m.group(2).strip().strip('"')
+    return values
+
+
+# The boards of the twister scenarios, as the model knows them, with their .conf in boards/.
+MODEL_BOARDS = {
+    "native_sim/native/64": NATIVE_SIM_64,
+    "mps2/an385": CORTEX_M3_NO_ENTROPY,
+    # Cortex-M7 with a hardware RNG (entropy_stm32); the model's Cortex-M3 stands in for the
+    # Rust target question, which only matters for RUST_SUPPORTED.
+    "nucleo_f767zi": {**CORTEX_M3_NO_ENTROPY, "ENTROPY_HAS_DRIVER": "y", "FPU": "y"},
+}
+
+
+def scenario_values(app: Path, board: str, scenario: dict) -> dict[str, str]:
+    """The configuration twister builds for one scenario on one board: the repository's base
+    prj.conf and boards/<board>.conf, the application's prj.conf (zephyr/app-base-config.cmake),
+    then extra_overlay_confs and extra_configs (with their arch:/platform: prefixes)."""
+    values = dict(MODEL_BOARDS[board])
+    values.update(conf_values(ROOT / "prj.conf"))
+    board_conf = ROOT / "boards" / (board.replace("/", "_") + ".conf")
+    if board_conf.is_file():
+        values.update(conf_values(board_conf))
+    values.update(conf_values(app / "prj.conf"))
+    for overlay in scenario.get("extra_overlay_confs", []) or []:
+        values.update(conf_values(app / overlay))
+    for line in scenario.get("extra_configs", []) or []:
+        m = re.match(r"^(?:(arch|platform):([^:]+):)?CONFIG_([A-Za-z0-9_]+)=(.*)$", line)
+        if not m:
+            fail(f"{app.relative_to(ROOT)}: extra_configs entry {line!r} not understood")
+            continue
+        kind, what, name, value = m.groups()
+        if kind == "arch" and not (what == "posix" and board.startswith("native_sim")):
+            continue
+        if kind == "platform" and what != board:
+            continue
+        values[name] = value.strip('"')
+    return values
+
+
+def check_conf_files() -> None:
+    """Every twister scenario's configuration, on every board it allows, takes every value and
+    selects nothing against its dependencies in the model (either would abort a real build)."""
+    for yml in sorted([*ROOT.glob("samples/*/sample.yaml"), *ROOT.glob("tests/zephyr/*/testcase.yaml")]):
+        app = yml.parent
+        data = load_yaml(yml)
+        common = data.get("common", {}) or {}
+        kfile = app / "Kconfig"
+        for name, scenario in (data.get("tests") or {}).items():
+            merged = {**common, **(scenario or {})}
+            for key in ("extra_overlay_confs", "extra_configs"):
+                merged[key] = [*(common.get(key) or []), *((scenario or {}).get(key) or [])]
+            for board in merged.get("platform_allow", []):
+                if board not in MODEL_BOARDS:
+                    fail(f"{yml.relative_to(ROOT)}:{name}: board {board} is not in the Kconfig model")
+                    continue
+                where = f"{name} on {board}"
+                kconf = load_kconfig(kfile if kfile.is_file() else MODEL / "Kconfig.zephyr")
+                set_values(kconf, scenario_values(app, board, merged), where)
+                for w in select_warnings(kconf):
+                    fail(f"Kconfig ({where}): a real build would abort: {w}")
+    ok("Kconfig: every twister scenario's configuration takes its values on its boards")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,9 +416,12 @@ def check_module_yml() -> None:
         for p in data.get(key, []):
             if not (ROOT / p).is_dir():
                 fail(f"zephyr/module.yml: {key} entry {p} is not a directory")
-    if "lang-rust" not in build.get("depends", []):
-        fail("zephyr/module.yml: must depend on lang-rust (zephyr-lang-rust's module name)")
-    ok("zephyr/module.yml: keys, paths and lang-rust dependency")
+    if build.get("depends"):
+        # zephyr_module.py aborts every configure in the workspace when a listed module is
+        # missing, also for applications that never enable the client.
+        fail("zephyr/module.yml: build.depends would break every application of a workspace "
+             "without those modules")
+    ok("zephyr/module.yml: keys, paths, no hard module dependency")
 
 
 def check_west_yml() -> None:
@@ -329,17 +436,33 @@ def check_west_yml() -> None:
         if isinstance(p.get("import"), dict):
             validate(p["import"], WEST_IMPORT, f"west.yml:{p['name']}.import")
     zephyr = projects.get("zephyr", {})
-    if not re.fullmatch(r"v4\.[34]\.\d+", str(zephyr.get("revision", ""))):
-        fail("west.yml: zephyr must be pinned to a v4.3/v4.4 release tag")
+    if str(zephyr.get("revision", "")) != "v4.5.0":
+        fail("west.yml: zephyr must be pinned to v4.5.0, the newest release")
+    allow = set((zephyr.get("import") or {}).get("name-allowlist") or [])
+    # A TLS build needs Mbed TLS and, since Zephyr 4.4, TF-PSA-Crypto (their Kconfig exists only
+    # with the modules in the workspace); the Arm boards need CMSIS 6, nucleo_f767zi its HAL.
+    for module in ("mbedtls", "tf-psa-crypto", "cmsis_6", "hal_stm32"):
+        if module not in allow:
+            fail(f"west.yml: the name-allowlist lacks {module}")
     rust = projects.get("zephyr-lang-rust", {})
     if not re.fullmatch(r"[0-9a-f]{40}", str(rust.get("revision", ""))):
         fail("west.yml: zephyr-lang-rust must be pinned to a full commit")
     if rust.get("path") != "modules/lang/rust":
         fail("west.yml: zephyr-lang-rust belongs at modules/lang/rust")
-    ok("west.yml: keys, remotes, pins")
+    if rust.get("groups"):
+        fail("west.yml: zephyr-lang-rust must be in no group (Zephyr's group-filter turns off optional)")
+    if (data.get("manifest", {}).get("self") or {}).get("path") != "modules/lib/zsmtp":
+        fail("west.yml: self.path must be modules/lib/zsmtp (the workflow and README use it)")
+    ok("west.yml: keys, remotes, pins, allowlist")
 
 
-def check_twister_yaml(path: Path) -> None:
+# The board zephyr-lang-rust's own CI builds for (its Cortex-M3), where twister builds every
+# application; native_sim/native/64 is where they run.
+LANG_RUST_CI_BOARD = "mps2/an385"
+
+
+def check_twister_yaml(path: Path) -> set[str]:
+    """Checks one sample.yaml / testcase.yaml; returns the platforms its scenarios allow."""
     rel = path.relative_to(ROOT)
     data = load_yaml(path)
     schema = {"common": SCENARIO, "sample": {"name": STR, "description": STR},
@@ -350,8 +473,10 @@ def check_twister_yaml(path: Path) -> None:
     tests = data.get("tests")
     if not isinstance(tests, dict) or not tests:
         fail(f"{rel}: tests: must be a non-empty map")
-        return
+        return set()
     common = data.get("common", {}) or {}
+    platforms: set[str] = set()
+    runs_on_native_sim = False
     for name, scenario in tests.items():
         scenario = scenario or {}
         if not re.search(r"[a-zA-Z0-9_]", name) or "/" in name:
@@ -359,22 +484,42 @@ def check_twister_yaml(path: Path) -> None:
         validate(scenario, SCENARIO, f"{rel}:tests.{name}")
         merged = {**common, **scenario}
         harness = merged.get("harness")
-        if harness not in HARNESSES:
+        build_only = merged.get("build_only", False)
+        if not build_only and harness not in HARNESSES:
             fail(f"{rel}:{name}: harness {harness!r} is not a twister harness")
         if "CONFIG_RUST_SUPPORTED" not in str(merged.get("filter", "")):
             fail(f"{rel}:{name}: Rust applications filter on CONFIG_RUST_SUPPORTED")
         config = merged.get("harness_config", {}) or {}
-        if harness == "console" and not config.get("regex"):
-            fail(f"{rel}:{name}: console harness without regex")
-        if harness == "pytest":
+        if harness == "console" and not build_only:
+            regexes = config.get("regex") or []
+            if not regexes:
+                fail(f"{rel}:{name}: console harness without regex")
+            for regex in regexes:
+                # Only success may match: no alternative that a failure line also satisfies.
+                if re.search(r"fail|error|\|", regex, re.IGNORECASE):
+                    fail(f"{rel}:{name}: regex {regex!r} can match a failure")
+        if harness == "pytest" and not build_only:
             for root in config.get("pytest_root", ["pytest"]):
                 if not (path.parent / root).exists():
                     fail(f"{rel}:{name}: pytest_root {root} does not exist")
+        for key in ("extra_overlay_confs", "extra_conf_files"):
+            for f in merged.get(key, []) or []:
+                if not (path.parent / f).is_file():
+                    fail(f"{rel}:{name}: {key} {f} does not exist")
+        if "extra_conf_files" in merged:
+            fail(f"{rel}:{name}: extra_conf_files replaces CONF_FILE and so the base configuration "
+                 "(zephyr/app-base-config.cmake): use extra_overlay_confs")
         allow = merged.get("platform_allow", [])
         allow = allow.split() if isinstance(allow, str) else allow
-        if "native_sim/native/64" not in allow:
-            fail(f"{rel}:{name}: must run on native_sim/native/64")
-    ok(f"{rel}: twister keys, harness, filter, platforms")
+        platforms |= set(allow)
+        if "native_sim/native/64" in allow and not build_only:
+            runs_on_native_sim = True
+    if not runs_on_native_sim:
+        fail(f"{rel}: no scenario runs on native_sim/native/64")
+    if path.name == "sample.yaml" and LANG_RUST_CI_BOARD not in platforms:
+        fail(f"{rel}: no scenario builds for {LANG_RUST_CI_BOARD} (zephyr-lang-rust's CI CPU)")
+    ok(f"{rel}: twister keys, harness, success-only regexes, platforms")
+    return platforms
 
 
 def check_yaml() -> None:
@@ -388,6 +533,83 @@ def check_yaml() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# The upstream ledger
+# ---------------------------------------------------------------------------------------------
+
+LEDGER = ROOT / "docs" / "ZEPHYR-UPSTREAM.md"
+
+# The names that come from Zephyr, zephyr-lang-rust or mbedTLS (the issue's list and the rest of
+# the Zephyr API families the shim calls), and the module's own names among them.
+UPSTREAM_NAME = re.compile(
+    r"\b(zsock_\w+|ZSOCK_\w+|NET_\w+|net_\w+|CONFIG_\w+|mbedtls_\w+|MBEDTLS_\w+|psa_\w+|PSA_\w+"
+    r"|SETTINGS_\w+|settings_\w+|SHELL_\w+|shell_\w+|DNS_EAI_\w+|ZVFS_\w+|tls_credential_\w+"
+    r"|TLS_CREDENTIAL_\w+|k_\w+|K_\w+|sys_\w+|SYS_\w+|LOG_\w+|sec_tag_t)\b(?!\.[ch]\b)")
+OWN_NAME = re.compile(r"^CONFIG_(SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|ZSMTP)(_|$)|^CONFIG_ZEPHYR_ZSMTP_MODULE$")
+CMAKE_FUNCTION = re.compile(r"\b(zephyr_\w+|generate_inc_file_for_target|rust_cargo_application|_rust_map_target)\s*\(")
+KCONFIG_EXPR = re.compile(r"^\s*(depends on|select|imply|default|range|visible if|if)\b(.*)$")
+
+
+def ledger_sources() -> list[Path]:
+    return sorted({
+        *ROOT.glob("shim/zephyr/*.c"), *ROOT.glob("shim/common/*.h"),
+        ROOT / "shim/posix/smtp_shim_posix.c", ROOT / "CMakeLists.txt", *ROOT.glob("zephyr/*.cmake"),
+        ROOT / "Kconfig", ROOT / "prj.conf", *ROOT.glob("boards/*.conf"),
+        *ROOT.glob("samples/*/*.conf"), *ROOT.glob("samples/*/Kconfig"),
+        *ROOT.glob("samples/*/CMakeLists.txt"), *ROOT.glob("samples/*/src/*"),
+        *ROOT.glob("samples/*/sample.yaml"), *ROOT.glob("tests/zephyr/*/*.conf"),
+        *ROOT.glob("tests/zephyr/*/Kconfig"), *ROOT.glob("tests/zephyr/*/CMakeLists.txt"),
+        *ROOT.glob("tests/zephyr/*/src/*"), *ROOT.glob("tests/zephyr/*/testcase.yaml"),
+        *ROOT.glob("zephyr/c-lib/src/*"),
+    })
+
+
+def upstream_names_used() -> dict[str, set[str]]:
+    """Every upstream name the module's files use (comments included: a name in a comment is a
+    claim about upstream too), by file."""
+    used: dict[str, set[str]] = {}
+
+    def add(name: str, where: Path) -> None:
+        if not OWN_NAME.match(name):
+            used.setdefault(name, set()).add(str(where.relative_to(ROOT)))
+
+    for f in ledger_sources():
+        text = f.read_text(errors="replace")
+        for m in UPSTREAM_NAME.finditer(text):
+            name = m.group(1)
+            # In a Kconfig file an upper-case name is a Kconfig symbol, written without CONFIG_.
+            if f.name == "Kconfig" and name.isupper() and not name.startswith("CONFIG_"):
+                name = "CONFIG_" + name
+            add(name, f)
+        if f.name == "CMakeLists.txt" or f.suffix == ".cmake":
+            for m in CMAKE_FUNCTION.finditer(text):
+                add(m.group(1), f)
+        if f.name == "Kconfig":
+            # Kconfig names symbols without the CONFIG_ prefix.
+            for line in text.splitlines():
+                m = KCONFIG_EXPR.match(line)
+                if m:
+                    for sym in re.findall(r"\b[A-Z][A-Z0-9_]*[A-Z0-9]\b", m.group(2)):
+                        add("CONFIG_" + sym, f)
+    return used
+
+
+def check_ledger() -> None:
+    # The names of the tables' rows (the prose names families, which must not count as entries).
+    rows = "\n".join(line for line in LEDGER.read_text().splitlines() if line.startswith("|"))
+    listed = set(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*\*?)`", rows))
+    prefixes = tuple(name[:-1] for name in listed if name.endswith("*"))
+    # A Kconfig help text may also name a C constant (SYS_CLOCK_REALTIME): either spelling counts.
+    missing = {name: where for name, where in upstream_names_used().items()
+               if name not in listed and name.removeprefix("CONFIG_") not in listed
+               and not name.startswith(prefixes or ("\0",))}
+    for name, where in sorted(missing.items()):
+        fail(f"{LEDGER.relative_to(ROOT)} does not list {name} (used in {', '.join(sorted(where))})")
+    if not missing:
+        ok(f"{LEDGER.relative_to(ROOT)} lists every upstream name the module uses "
+           f"({len(upstream_names_used())} names)")
+
+
+# ---------------------------------------------------------------------------------------------
 # Rust applications against the stub `zephyr` crate
 # ---------------------------------------------------------------------------------------------
 
@@ -398,7 +620,13 @@ def write_rustapps(out: Path) -> None:
     stub = ROOT / "zephyr" / "check" / "stub-zephyr"
     for crate in RUST_CRATES:
         src = ROOT / crate
-        manifest = tomllib.loads((src / "Cargo.toml").read_text())
+        if (src / "Cargo.toml.in").is_file():
+            # The C library's template, as the module's CMakeLists.txt fills it in.
+            text = (src / "Cargo.toml.in").read_text()
+            text = text.replace("@ZSMTP_C_LIB_SOURCE@", str(src)).replace("@ZSMTP_MODULE_DIR@", str(ROOT))
+            manifest = tomllib.loads(text)
+        else:
+            manifest = tomllib.loads((src / "Cargo.toml").read_text())
         deps = manifest.get("dependencies", {})
         if deps.get("zephyr") != "0.1.0":
             fail(f"{crate}: must depend on zephyr = \"0.1.0\" (patched in by zephyr-lang-rust)")
@@ -450,6 +678,8 @@ def main() -> int:
         check_kconfig(Path(sys.argv[2]))
     elif cmd == "yaml":
         check_yaml()
+    elif cmd == "ledger":
+        check_ledger()
     elif cmd == "rustapps":
         write_rustapps(Path(sys.argv[2]))
     else:

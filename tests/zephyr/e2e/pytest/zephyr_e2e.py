@@ -15,60 +15,26 @@ names it explicitly (testcase.yaml: pytest_root).
 from __future__ import annotations
 
 import logging
-import socket
-import threading
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from twister_harness.device.device_adapter import DeviceAdapter
 from twister_harness.helpers.shell import Shell
 
-try:
-    from aiosmtpd.controller import Controller
-except ImportError as e:  # a missing server is a failure, never a skip
-    raise ImportError("the zsmtp e2e test needs aiosmtpd: pip install aiosmtpd") from e
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common"))
+from zsmtp_twister import free_port, smtp_server  # noqa: E402 (after the path it needs)
 
 logger = logging.getLogger(__name__)
 
 PASSWORD = "e2e-Secret-7"
 
 
-class Inbox:
-    """aiosmtpd handler that keeps every accepted message."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-        self.arrived = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(
-            {
-                "from": envelope.mail_from,
-                "to": list(envelope.rcpt_tos),
-                "content": envelope.original_content,
-                "helo": session.host_name,
-            }
-        )
-        self.arrived.set()
-        return "250 2.0.0 OK queued as e2e"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, ready_timeout=10)
-    controller.start()
-    try:
+def server():
+    with smtp_server() as (inbox, port):
         yield inbox, port
-    finally:
-        controller.stop()
 
 
 def shell_of(dut: DeviceAdapter) -> Shell:
@@ -77,13 +43,25 @@ def shell_of(dut: DeviceAdapter) -> Shell:
     return shell
 
 
+def shown(out: str, key: str) -> str | None:
+    """The value `smtp config show` printed for key ("%-16s %s"), or None without that line."""
+    for line in out.splitlines():
+        words = line.split(None, 1)
+        if words and words[0] == key:
+            return words[1].strip() if len(words) > 1 else ""
+    return None
+
+
 def run(shell: Shell, command: str, timeout: float = 20.0) -> str:
     return "\n".join(shell.exec_command(command, timeout=timeout))
 
 
-def test_mail_sent_from_the_shell_arrives_intact(unlaunched_dut: DeviceAdapter, smtp_server):
-    inbox, port = smtp_server
+def test_mail_sent_from_the_shell_arrives_intact(unlaunched_dut: DeviceAdapter, server):
+    inbox, port = server
     dut = unlaunched_dut
+    # A fresh simulated flash (twister runs zephyr.exe in the build directory, where it keeps
+    # flash.bin), so that the Kconfig defaults are in force.
+    (Path(dut.device_config.app_build_dir) / "flash.bin").unlink(missing_ok=True)
     dut.launch()
     dut.readlines_until(regex="zsmtp e2e ready", timeout=20)
     shell = shell_of(dut)
@@ -103,6 +81,7 @@ def test_mail_sent_from_the_shell_arrives_intact(unlaunched_dut: DeviceAdapter, 
 
     out = run(shell, "smtp config show")
     assert f"port             {port}" in out, out
+    assert shown(out, "user") == "kconfig-user", out
     assert "********" in out and PASSWORD not in out, "password shown by config show"
 
     start = time.monotonic()
@@ -128,13 +107,21 @@ def test_mail_sent_from_the_shell_arrives_intact(unlaunched_dut: DeviceAdapter, 
     # aiosmtpd stores the data after dot-unstuffing: the line starting with '.' is intact.
     assert body == b"first line\r\n.dotted line\r\nlast line\r\n", body
 
-    # The configuration was persisted (settings in flash.bin): a restarted device still has it.
+    # An empty value is stored as empty, not as "no value" (which would bring the Kconfig
+    # default back after a restart).
+    out = run(shell, 'smtp config set user ""')
+    assert "smtp config: user set" in out, out
+
+    # The configuration was persisted (settings in flash.bin of the build directory, where
+    # twister runs zephyr.exe): a restarted device still has it.
     dut.close()
     dut.launch()
     dut.readlines_until(regex=f"zsmtp e2e ready: 127.0.0.1:{port}", timeout=20)
     shell = shell_of(dut)
     out = run(shell, "smtp config show")
     assert f"port             {port}" in out, out
+    # The Kconfig default (prj.conf) is "kconfig-user": the empty value survived the restart.
+    assert shown(out, "user") == "", out
     assert PASSWORD not in out
 
 

@@ -10,9 +10,11 @@ macro_rules! printkln {
     }};
 }
 
-/// The generated Kconfig constants (strings are `&str`, as zephyr-build writes them).
+/// The generated Kconfig constants (zephyr-build's build_kconfig_mod(): strings are `&str`,
+/// decimal integers `isize`).
 pub mod kconfig {
     pub const CONFIG_BOARD: &str = "stub";
+    pub const CONFIG_ZSMTP_SELFTEST_SOCKETS: isize = 1;
     pub const CONFIG_SEND_MAIL_TO: &str = "ops@example.test";
     pub const CONFIG_SEND_MAIL_SUBJECT: &str = "Hello from Zephyr";
 }
