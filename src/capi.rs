@@ -139,6 +139,8 @@ const FIELD_OFFSETS: [usize; FIELDS] = [
 
 /// The layout C computes for `NX_SMTP_CLIENT` from the same limits (C's rules: each field at
 /// the next multiple of its alignment, the size rounded up to the largest alignment).
+// Used by the anonymous const below, which rustc before 1.87 does not count as a use.
+#[allow(dead_code)]
 const fn expected_layout() -> ([usize; FIELDS], usize) {
     const fn up(n: usize, a: usize) -> usize {
         n.div_ceil(a) * a

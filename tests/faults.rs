@@ -631,7 +631,7 @@ fn big_body() -> &'static [u8] {
         let mut body = Vec::with_capacity(BIG_BODY + 100);
         let mut n = 0u32;
         while body.len() < BIG_BODY {
-            let line = if n.is_multiple_of(7) { format!(".{n:08} a line that starts with a dot\n") } else { format!("{n:08} the quick brown fox jumps over the lazy dog\r\n") };
+            let line = if n % 7 == 0 { format!(".{n:08} a line that starts with a dot\n") } else { format!("{n:08} the quick brown fox jumps over the lazy dog\r\n") };
             body.extend_from_slice(line.as_bytes());
             n += 1;
         }
