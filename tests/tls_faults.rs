@@ -55,8 +55,8 @@ fn pki() -> &'static Pki {
         ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
         let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
         let key = KeyPair::generate().unwrap();
-        // "localhost" for the mbedTLS client of the Zephyr transport (mbedTLS 2.28 does not
-        // match IP-address subjectAltNames).
+        // The server is named "localhost" for the mbedTLS client of the Zephyr transport, as
+        // the test servers of the other TLS tests are.
         let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
         leaf.distinguished_name.push(DnType::CommonName, "127.0.0.1");
         leaf.is_ca = IsCa::ExplicitNoCa;

@@ -7,8 +7,7 @@
 //! example.test under $ZSMTP_MAILDIR. Run with `cargo test --features zsock -- --ignored` while
 //! the servers are up (scripts/test does).
 //!
-//! The server is named "localhost": the certificate names it so, and mbedTLS 2.28 (Debian's)
-//! does not match IP-address subjectAltNames.
+//! The server is named "localhost": the certificate names it so.
 #![cfg(feature = "zsock")]
 
 use std::ffi::{CStr, CString};

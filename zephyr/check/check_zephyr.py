@@ -10,7 +10,7 @@
   yaml          validate zephyr/module.yml, west.yml, sample.yaml and testcase.yaml against the
                 keys that Zephyr's module schema (scripts/zephyr_module.py), west's manifest
                 schema (src/west/manifest-schema.yml) and twister's testsuite schema
-                (scripts/schemas/twister/testsuite-schema.yaml, v4.3) accept
+                (scripts/schemas/twister/testsuite-schema.yaml, 4.4/4.5) accept
   ledger        every Zephyr, zephyr-lang-rust and mbedTLS name the module's files use is listed
                 in docs/ZEPHYR-UPSTREAM.md (with the upstream file and version it was checked at)
   rustapps OUT  write, for each Zephyr Rust crate, a copy whose `zephyr` dependency is the local
