@@ -34,12 +34,14 @@
  * with other users of mbedTLS in other threads (Zephyr's TLS sockets, for example). Waits on the
  * socket happen outside the lock, so one slow server does not hold the other clients up.
  *
- * Certificate dates (MBEDTLS_HAVE_TIME_DATE is required): mbedTLS checks them against the wall
- * clock. While that clock was never set (smtp_shim_unix_time() returns -EAGAIN or -ENOTSUP: no
- * SNTP or RTC yet) every certificate would look "not yet valid", so the dates are then not held
- * against the server (the chain and the name still are) and a warning is logged; with
- * SMTP_TLS_REQUIRE_CLOCK() the handshake is refused instead (SMTP_SHIM_TLS_CLOCK_NOT_SET),
- * before a byte is sent.
+ * Certificate dates are checked here, in the verify callback, against the shim's wall clock
+ * (smtp_shim_unix_time(): Zephyr's SYS_CLOCK_REALTIME), for every certificate of the chain; a
+ * verdict mbedTLS reached with its own clock (libc time(), with MBEDTLS_HAVE_TIME_DATE) is
+ * replaced, so one clock decides and mbedTLS needs no time support. While that clock was never
+ * set (-EAGAIN or -ENOTSUP: no SNTP or RTC yet) every certificate would look "not yet valid", so
+ * the dates are then not held against the server (the chain and the name still are) and a
+ * warning is logged; with SMTP_TLS_REQUIRE_CLOCK() the handshake is refused instead
+ * (SMTP_SHIM_TLS_CLOCK_NOT_SET), before a byte is sent.
  *
  * Memory: one connection holds an mbedtls_ssl_context, an mbedtls_ssl_config and the parsed CA
  * chain in one mbedtls_calloc() block, plus the record buffers mbedtls_ssl_setup() allocates
@@ -80,9 +82,6 @@
 #endif
 #if !defined(MBEDTLS_SSL_PROTO_TLS1_2) && !defined(MBEDTLS_SSL_PROTO_TLS1_3)
 #error "zsmtp's TLS needs TLS 1.2 or 1.3 (Zephyr: CONFIG_MBEDTLS_SSL_PROTO_TLS1_2)"
-#endif
-#if !defined(MBEDTLS_HAVE_TIME_DATE)
-#error "zsmtp's TLS checks certificate dates: MBEDTLS_HAVE_TIME_DATE is needed (Zephyr: CONFIG_MBEDTLS_HAVE_TIME_DATE)"
 #endif
 #if !defined(MBEDTLS_SSL_SERVER_NAME_INDICATION)
 #error "zsmtp's TLS sends the server name (SNI): MBEDTLS_SSL_SERVER_NAME_INDICATION is needed (Zephyr: CONFIG_MBEDTLS_SSL_SERVER_NAME_INDICATION)"
@@ -127,6 +126,8 @@ struct smtp_shim_tls {
 	int send_starved;
 	/* The wall clock is not set: certificate dates are not held against the server. */
 	int ignore_dates;
+	/* Else the time they are checked against (seconds since 1970, UTC). */
+	int64_t now;
 };
 
 static void smtp_tls_logf(uint32_t level, const char *what, int code)
@@ -205,19 +206,38 @@ static int smtp_tls_classify_flags(uint32_t flags)
 	return SMTP_SHIM_TLS_UNTRUSTED;
 }
 
+/* Seconds since 1970 of an X.509 time (UTC; the proleptic Gregorian calendar). */
+static int64_t smtp_tls_x509_seconds(const mbedtls_x509_time *t)
+{
+	int64_t y = (int64_t)t->year - (t->mon <= 2 ? 1 : 0);
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t year_of_era = y - era * 400;
+	int64_t day_of_year = (153 * ((t->mon + 9) % 12) + 2) / 5 + t->day - 1;
+	int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+	int64_t days = era * 146097 + day_of_era - 719468;
+
+	return days * 86400 + (int64_t)t->hour * 3600 + (int64_t)t->min * 60 + t->sec;
+}
+
 /*
- * mbedTLS's verify callback, called for every certificate of the chain: while the clock is not
- * set, waives the date flags (the policy at the top of this file). Every other flag is left, so
- * verification still fails on it (MBEDTLS_SSL_VERIFY_REQUIRED).
+ * mbedTLS's verify callback, called for every certificate of the chain: the dates are judged
+ * here, against the shim's clock, or not at all while it is not set (the policy at the top of
+ * this file). Every other flag is left, so verification still fails on it
+ * (MBEDTLS_SSL_VERIFY_REQUIRED).
  */
 static int smtp_tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
 	struct smtp_shim_tls *tls = ctx;
 
-	(void)crt;
 	(void)depth;
-	if (tls->ignore_dates) {
-		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
+	*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
+	if (!tls->ignore_dates) {
+		if (tls->now < smtp_tls_x509_seconds(&crt->valid_from)) {
+			*flags |= MBEDTLS_X509_BADCERT_FUTURE;
+		}
+		if (tls->now > smtp_tls_x509_seconds(&crt->valid_to)) {
+			*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+		}
 	}
 	return 0;
 }
@@ -235,14 +255,14 @@ static void smtp_tls_free(struct smtp_shim_tls *tls)
 }
 
 /*
- * The date policy for one handshake: 0 to go on (*ignore_dates set while the clock is not set),
- * or -EAGAIN when the clock is not set and a set clock is required.
+ * The date policy for one handshake: 0 to go on (*ignore_dates set while the clock is not set,
+ * else *now the time to check against), or -EAGAIN when the clock is not set and a set clock is
+ * required.
  */
-static int smtp_tls_date_policy(int *ignore_dates)
+static int smtp_tls_date_policy(int *ignore_dates, int64_t *now)
 {
-	int64_t now;
-
-	*ignore_dates = smtp_shim_unix_time(&now) != 0;
+	*now = 0;
+	*ignore_dates = smtp_shim_unix_time(now) != 0;
 	if (!*ignore_dates) {
 		return 0;
 	}
@@ -257,7 +277,7 @@ static int smtp_tls_date_policy(int *ignore_dates)
 /* Allocates and configures the state for a client handshake on fd, under SMTP_TLS_ENTER(). NULL
  * on failure, with *tls_error set. */
 static struct smtp_shim_tls *smtp_tls_new_locked(int fd, const char *host, int32_t sec_tag,
-						 const char *ca_file, int ignore_dates,
+						 const char *ca_file, int ignore_dates, int64_t now,
 						 int *tls_error)
 {
 	struct smtp_shim_tls *tls;
@@ -277,6 +297,7 @@ static struct smtp_shim_tls *smtp_tls_new_locked(int fd, const char *host, int32
 	}
 	tls->fd = fd;
 	tls->ignore_dates = ignore_dates;
+	tls->now = now;
 	mbedtls_ssl_init(&tls->ssl);
 	mbedtls_ssl_config_init(&tls->conf);
 	mbedtls_x509_crt_init(&tls->ca);
@@ -335,13 +356,14 @@ static struct smtp_shim_tls *smtp_tls_new(int fd, const char *host, int32_t sec_
 {
 	struct smtp_shim_tls *tls;
 	int ignore_dates;
+	int64_t now;
 
-	if (smtp_tls_date_policy(&ignore_dates) != 0) {
+	if (smtp_tls_date_policy(&ignore_dates, &now) != 0) {
 		*tls_error = SMTP_SHIM_TLS_CLOCK_NOT_SET;
 		return NULL;
 	}
 	SMTP_TLS_ENTER();
-	tls = smtp_tls_new_locked(fd, host, sec_tag, ca_file, ignore_dates, tls_error);
+	tls = smtp_tls_new_locked(fd, host, sec_tag, ca_file, ignore_dates, now, tls_error);
 	SMTP_TLS_LEAVE();
 	return tls;
 }

@@ -9,7 +9,7 @@
  *    timeout ends, not earlier and not never; the same through mbedTLS (a TLS handshake and
  *    session with every other send refused), against a real TLS server when one is given;
  *  - the resolver's answers: a DNS server that does not answer is a timeout, not "host not
- *    found";
+ *    found"; and the calendar of the certificate-date check;
  *  - a fixed mbedTLS heap, as Zephyr's (CONFIG_MBEDTLS_HEAP_SIZE: mbedTLS's buffer allocator):
  *    a whole TLS session with the default 16 KB records fits in SMTP_TLS_HEAP_BUDGET bytes, and
  *    its peak is printed (README.md, "TLS on Zephyr", quotes it).
@@ -166,6 +166,33 @@ static void resolver_cases(void)
 	check("EAI_SYSTEM carries its errno", smtp_shim_map_gai(EAI_SYSTEM, ECONNREFUSED) == -ECONNREFUSED);
 }
 
+/* The certificate-date check's calendar (the TLS client judges dates itself, on the shim's clock). */
+static void x509_time_cases(void)
+{
+	static const struct {
+		mbedtls_x509_time t;
+		int64_t seconds;
+	} cases[] = {
+		{{1970, 1, 1, 0, 0, 0}, 0},
+		{{1969, 12, 31, 23, 59, 59}, -1},
+		{{2000, 2, 29, 23, 59, 59}, 951868799},
+		{{2000, 3, 1, 0, 0, 0}, 951868800},
+		{{2026, 12, 6, 12, 34, 56}, 1796560496},
+		{{2126, 11, 12, 4, 40, 7}, 4950132007LL},
+	};
+	int all = 1;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (smtp_tls_x509_seconds(&cases[i].t) != cases[i].seconds) {
+			printf("  %04d-%02d-%02d: %lld, expected %lld\n", cases[i].t.year, cases[i].t.mon,
+			       cases[i].t.day, (long long)smtp_tls_x509_seconds(&cases[i].t),
+			       (long long)cases[i].seconds);
+			all = 0;
+		}
+	}
+	check("X.509 times to seconds since 1970 (leap days, centuries, before 1970)", all);
+}
+
 /* Reads one SMTP reply over TLS: the code of its last line ("NNN text"), or -1. */
 static int tls_reply_code(struct smtp_shim_tls *tls)
 {
@@ -260,6 +287,7 @@ int main(int argc, char **argv)
 {
 	socket_cases();
 	resolver_cases();
+	x509_time_cases();
 	if (argc == 4) {
 #if defined(SMTP_TLS_HEAP_MEASURED)
 		heap_case(argv[1], (uint16_t)atoi(argv[2]), argv[3]);
