@@ -1160,6 +1160,16 @@ mod mbedtls {
         seen
     }
 
+    /// A STARTTLS send to a server with `leaf` fails with `status` in the handshake, having sent
+    /// nothing but EHLO and STARTTLS in clear.
+    fn refused_with(ca: &Ca, leaf: Leaf, status: u32) -> Error {
+        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(leaf, BOTH))));
+        let e = expect_status(send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Login), ca), status);
+        assert_eq!(e.phase, Phase::Tls);
+        assert_stopped_at_handshake(&server.finish());
+        e
+    }
+
     /// The control: with a current certificate the same setup delivers, over TLS 1.3 (what
     /// mbedTLS 3.6 and 4.x negotiate with a server that offers it), so the failures below come
     /// from the certificates alone.
@@ -1189,14 +1199,8 @@ mod mbedtls {
     fn expired_certificate_is_expired_over_mbedtls() {
         let _knobs = Knobs::set(false, false);
         let ca = Ca::new("scripted CA");
-        let leaf = ca.issue(&["localhost", "127.0.0.1"], Validity::Expired);
-        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(leaf, BOTH))));
-        let e = expect_status(
-            send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Login), &ca),
-            NX_SMTP_TLS_CERTIFICATE_EXPIRED,
-        );
-        assert_eq!((e.kind, e.phase), (ErrorKind::Tls(TlsError::Expired), Phase::Tls));
-        assert_stopped_at_handshake(&server.finish());
+        let e = refused_with(&ca, ca.issue(&["localhost", "127.0.0.1"], Validity::Expired), NX_SMTP_TLS_CERTIFICATE_EXPIRED);
+        assert_eq!(e.kind, ErrorKind::Tls(TlsError::Expired));
     }
 
     #[test]
@@ -1224,22 +1228,12 @@ mod mbedtls {
         delivers_with(&ca, ca.issue(&["localhost", "127.0.0.1"], Validity::Expired));
         delivers_with(&ca, ca.issue(&["localhost", "127.0.0.1"], Validity::NotYetValid));
 
-        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(ca.issue(&["mail.example.test"], Validity::Expired), BOTH))));
-        let e = expect_status(
-            send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Plain), &ca),
-            NX_SMTP_TLS_NAME_MISMATCH,
-        );
+        let e = refused_with(&ca, ca.issue(&["mail.example.test"], Validity::Expired), NX_SMTP_TLS_NAME_MISMATCH);
         assert_eq!(e.kind, ErrorKind::Tls(TlsError::NameMismatch));
-        assert_stopped_at_handshake(&server.finish());
 
         let stranger = Ca::new("another CA");
-        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(stranger.issue(&["localhost"], Validity::Expired), BOTH))));
-        let e = expect_status(
-            send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Plain), &ca),
-            NX_SMTP_TLS_UNTRUSTED_CERTIFICATE,
-        );
+        let e = refused_with(&ca, stranger.issue(&["localhost"], Validity::Expired), NX_SMTP_TLS_UNTRUSTED_CERTIFICATE);
         assert_eq!(e.kind, ErrorKind::Tls(TlsError::UntrustedCertificate));
-        assert_stopped_at_handshake(&server.finish());
     }
 
     /// CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK with an unset clock: NX_SMTP_TLS_CLOCK_NOT_SET,
@@ -1304,12 +1298,7 @@ mod mbedtls {
         let _knobs = Knobs::set(false, true);
         let ca = Ca::new("scripted CA");
         delivers_with(&ca, ca.issue(&["localhost", "127.0.0.1"], Validity::Current));
-        let server = TlsServer::start(Plan::starttls(Handshake::Serve(server_config(ca.issue(&["localhost"], Validity::Expired), BOTH))));
-        expect_status(
-            send_over_mbedtls(config("localhost", server.port, TlsMode::StartTls, Auth::Plain), &ca),
-            NX_SMTP_TLS_CERTIFICATE_EXPIRED,
-        );
-        assert_stopped_at_handshake(&server.finish());
+        refused_with(&ca, ca.issue(&["localhost"], Validity::Expired), NX_SMTP_TLS_CERTIFICATE_EXPIRED);
     }
 }
 
