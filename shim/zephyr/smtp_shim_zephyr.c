@@ -52,13 +52,22 @@
 #include <mbedtls/platform.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
-/* No TLS without a cryptographically secure random source (Kconfig makes this option depend on
- * one; this catches a configuration that forced it anyway). */
-#if !defined(CONFIG_CSPRNG_ENABLED) && !defined(CONFIG_SMTP_CLIENT_TLS_INSECURE_RNG)
+/* No TLS without a cryptographically secure random source. Kconfig makes this option depend on
+ * one; these also refuse the two test-only settings that would let TLS draw from a predictable
+ * generator while a CSPRNG exists: PSA's external generator allowed to fall back to
+ * sys_rand_get(), and sys_csrand_get() routed to the test generator (which PSA's external
+ * generator used before Zephyr PR 106478). PSA's legacy generator is accepted: with an entropy
+ * driver it is seeded from that driver. TEST_RANDOM_GENERATOR alone changes nothing here. */
+#if !defined(CONFIG_SMTP_CLIENT_TLS_INSECURE_RNG)
+#if !defined(CONFIG_CSPRNG_ENABLED)
 #error "zsmtp's TLS needs a CSPRNG (an entropy driver: CONFIG_CSPRNG_ENABLED)"
 #endif
-#if defined(CONFIG_TEST_RANDOM_GENERATOR) && !defined(CONFIG_SMTP_CLIENT_TLS_INSECURE_RNG)
-#error "zsmtp's TLS refuses CONFIG_TEST_RANDOM_GENERATOR: its numbers are predictable"
+#if defined(CONFIG_MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG_ALLOW_NON_CSPRNG)
+#error "zsmtp's TLS refuses CONFIG_MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG_ALLOW_NON_CSPRNG (tests only)"
+#endif
+#if defined(CONFIG_TEST_CSPRNG_GENERATOR)
+#error "zsmtp's TLS refuses CONFIG_TEST_CSPRNG_GENERATOR: its numbers are predictable"
+#endif
 #endif
 #endif
 

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Host-side checks of the Zephyr module that need Python (called by scripts/check-zephyr).
 
-  kconfig OUT   parse Kconfig with kconfiglib inside a model of Zephyr 4.5's Kconfig tree
+  kconfig OUT   parse Kconfig with kconfiglib inside a model of Zephyr's Kconfig tree
                 (zephyr/check/kconfig-model: the upstream symbols it names with their real
-                dependencies and selects), check the configurations a real build would accept
-                and refuse, the .conf files and the symbols the sources use, and write autoconf
-                headers for the C syntax checks into OUT
+                dependencies and selects, as 4.4 and as 4.5), check on both releases the
+                configurations a real build would accept and refuse, the .conf files and the
+                symbols the sources use, and write autoconf headers (4.5) for the C syntax
+                checks into OUT
   yaml          validate zephyr/module.yml, west.yml, sample.yaml and testcase.yaml against the
                 keys that Zephyr's module schema (scripts/zephyr_module.py), west's manifest
                 schema (src/west/manifest-schema.yml) and twister's testsuite schema
@@ -46,15 +47,21 @@ def ok(msg: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 MODEL = ROOT / "zephyr" / "check" / "kconfig-model"
+# The releases the module supports (README "Zephyr"), oldest first; the model differs where they do.
+RELEASES = ("4.4", "4.5")
+# The release load_kconfig models; check_kconfig walks RELEASES.
+release = RELEASES[-1]
 
 
 def load_kconfig(top: Path, mbedtls_module: bool = True, rust_module: bool = True):
-    """Parses `top` (the model of Zephyr's Kconfig tree, or a sample's Kconfig) with kconfiglib."""
+    """Parses `top` (the model of Zephyr's Kconfig tree, or a sample's Kconfig) with kconfiglib,
+    as release `release`."""
     import os
 
     import kconfiglib
 
     os.environ["srctree"] = str(MODEL)
+    os.environ["ZSMTP_MODEL_ZEPHYR"] = release
     os.environ["ZSMTP_KCONFIG"] = str(ROOT / "Kconfig")
     os.environ["ZSMTP_MODEL_MBEDTLS_MODULE"] = "y" if mbedtls_module else "n"
     os.environ["ZSMTP_MODEL_RUST_MODULE"] = "y" if rust_module else "n"
@@ -108,7 +115,7 @@ NATIVE_SIM_64 = {"ARCH_POSIX": "y", "64BIT": "y", "ENTROPY_HAS_DRIVER": "y"}
 CORTEX_M3_NO_ENTROPY = {"CPU_CORTEX_M3": "y"}
 BASE = {"NETWORKING": "y", "NET_SOCKETS": "y", "NET_TCP": "y", "NET_IPV4": "y", "NET_IPV6": "y",
         "RUST": "y", "SMTP_CLIENT": "y"}
-TLS = {"MBEDTLS": "y", "TLS_CREDENTIALS": "y"}
+TLS = {"MBEDTLS": "y", "PSA_CRYPTO": "y", "TLS_CREDENTIALS": "y"}
 
 # name: (mbedtls module in the workspace, values, expected values, C variant written)
 VARIANTS = {
@@ -121,7 +128,7 @@ VARIANTS = {
               "SMTP_CLIENT_ADDRESS_FAMILY_ANY": "y",
               # what the TLS client selects and implies from mbedTLS
               "MBEDTLS_SSL_PROTO_TLS1_2": "y", "MBEDTLS_X509_CRT_PARSE_C": "y",
-              "MBEDTLS_SSL_SERVER_NAME_INDICATION": "y", "MBEDTLS_HAVE_TIME_DATE": "y",
+              "MBEDTLS_SSL_SERVER_NAME_INDICATION": "y", "PSA_CRYPTO": "y",
               "MBEDTLS_PEM_PARSE_C": "y", "MBEDTLS_PSA_CRYPTO_C": "y", "MBEDTLS_ENABLE_HEAP": "y",
               "MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG": "y", "TEST_RANDOM_GENERATOR": "n",
               "MBEDTLS_CIPHERSUITE_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "y",
@@ -140,6 +147,11 @@ VARIANTS = {
                         "NET_SOCKETS_SOCKOPT_TLS": "y", "TLS_CREDENTIALS": "y",
                         "SMTP_CLIENT_TLS_IMPLICIT": "y", "SMTP_CLIENT_ADDRESS_FAMILY_IPV4": "y"},
                 {"SMTP_CLIENT_TLS_MBEDTLS": "n", "MBEDTLS": "n"}, "offload"),
+    # A TF-M board (non-secure image): PSA from TF-M, Zephyr's mbedTLS for TLS on top.
+    "tfm": (True, {**CORTEX_M3_NO_ENTROPY, "ENTROPY_HAS_DRIVER": "y", "BUILD_WITH_TFM": "y", **BASE,
+                   **TLS, "SMTP_CLIENT_TLS_STARTTLS": "y"},
+            {"SMTP_CLIENT_TLS_MBEDTLS": "y", "PSA_CRYPTO_PROVIDER_TFM": "y", "MBEDTLS_PSA_CRYPTO_C": "n",
+             "MBEDTLS_CIPHERSUITE_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "y"}, "tfm"),
     # An emulated board without entropy, TLS allowed for build tests only.
     "insecure-rng": (True, {**CORTEX_M3_NO_ENTROPY, **BASE, **TLS, "TEST_RANDOM_GENERATOR": "y",
                             "SMTP_CLIENT_TLS_INSECURE_RNG": "y", "SMTP_CLIENT_TLS_STARTTLS": "y"},
@@ -149,7 +161,15 @@ VARIANTS = {
 
 
 def check_kconfig(out: Path) -> None:
+    global release
     out.mkdir(parents=True, exist_ok=True)
+    for release in RELEASES:
+        print(f"--   Zephyr {release}")
+        check_kconfig_release(out if release == RELEASES[-1] else None)
+
+
+def check_kconfig_release(out: Path | None) -> None:
+    """The Kconfig checks against the model of one release; autoconf headers go to `out`."""
     top = MODEL / "Kconfig.zephyr"
 
     kconf = load_kconfig(top)
@@ -170,18 +190,23 @@ def check_kconfig(out: Path) -> None:
         ok("Kconfig: without zephyr-lang-rust, SMTP_CLIENT cannot be enabled (and nothing else breaks)")
 
     for name, (mbedtls_module, values, expect, cvariant) in VARIANTS.items():
+        failed = len(FAILURES)
         kconf = load_kconfig(top, mbedtls_module=mbedtls_module)
         set_values(kconf, values, name)
         for sym, value in expect.items():
             got = kconf.syms[sym].str_value if sym in kconf.syms else "(undefined)"
             if got != value:
                 fail(f"Kconfig ({name}): {sym} is {got!r}, expected {value!r}")
-        warnings = select_warnings(kconf)
-        for w in warnings:
+        for w in select_warnings(kconf):
             fail(f"Kconfig ({name}): a real build would abort: {w}")
-        header = out / f"autoconf-{cvariant}.h"
-        kconf.write_autoconf(str(header))
-        ok(f"Kconfig ({name}): values as expected, no unmet select; {header.name} written")
+        if len(FAILURES) > failed:
+            continue
+        written = ""
+        if out is not None:
+            header = out / f"autoconf-{cvariant}.h"
+            kconf.write_autoconf(str(header))
+            written = f"; {header.name} written"
+        ok(f"Kconfig ({name}): values as expected, no unmet select{written}")
 
     # The refusals a real build must give.
     # 1. TLS needs the mbedTLS module in the workspace (west.yml's allowlist).
@@ -192,17 +217,44 @@ def check_kconfig(out: Path) -> None:
         if kconf.syms[sym].str_value == "y":
             fail(f"Kconfig: {sym} could be set without the mbedtls module")
     ok("Kconfig: without the mbedtls module, MBEDTLS and STARTTLS cannot be set")
-    # 2. No TLS without a CSPRNG: STARTTLS on a board without entropy selects the TLS client
-    #    against its dependencies, which aborts a real build.
+    # 2. No TLS without a CSPRNG: on a board without entropy neither TLS mode of the module's
+    #    client can be chosen (a .conf that asks for one then aborts a real build: Zephyr's
+    #    kconfig.py refuses an assignment that does not take), and nothing selects against its
+    #    dependencies.
+    for mode in ("SMTP_CLIENT_TLS_STARTTLS", "SMTP_CLIENT_TLS_IMPLICIT"):
+        kconf = load_kconfig(top)
+        for sym, value in {**CORTEX_M3_NO_ENTROPY, **BASE, **TLS}.items():
+            kconf.syms[sym].set_value(value)
+        kconf.syms[mode].set_value("y")
+        warnings = select_warnings(kconf)
+        if kconf.syms[mode].str_value != "n" or kconf.syms["SMTP_CLIENT_TLS_MBEDTLS"].str_value != "n":
+            fail(f"Kconfig: {mode} could be set without a CSPRNG")
+        for w in warnings:
+            fail(f"Kconfig ({mode} without a CSPRNG): {w}")
+    ok("Kconfig: without a CSPRNG, STARTTLS and implicit TLS cannot be chosen")
+    # 3. The module's TLS client needs the PSA crypto API, which the application enables (a
+    #    select would loop: PSA_CRYPTO selects MBEDTLS). Without it no TLS mode can be chosen,
+    #    so no build can end up with TLS but without a ciphersuite.
+    for mode in ("SMTP_CLIENT_TLS_STARTTLS", "SMTP_CLIENT_TLS_IMPLICIT", "SMTP_CLIENT_TLS_MBEDTLS"):
+        kconf = load_kconfig(top)
+        set_values(kconf, {**NATIVE_SIM_64, **BASE, "MBEDTLS": "y", "TLS_CREDENTIALS": "y"},
+                   "TLS without PSA_CRYPTO")
+        kconf.syms[mode].set_value("y")
+        if kconf.syms[mode].str_value != "n" or select_warnings(kconf):
+            fail(f"Kconfig: {mode} could be set without PSA_CRYPTO")
+    ok("Kconfig: without PSA_CRYPTO, no TLS mode of the module's client can be chosen")
+    # 4. ... nor with a custom PSA provider that is not Mbed TLS's PSA core (Zephyr 4.4 hides the
+    #    PSA symbols the ciphersuites select unless PSA_CRYPTO_CLIENT, which then stays off).
     kconf = load_kconfig(top)
-    for sym, value in {**CORTEX_M3_NO_ENTROPY, **BASE, **TLS}.items():
-        kconf.syms[sym].set_value(value)
+    set_values(kconf, {**NATIVE_SIM_64, **BASE, **TLS, "PSA_CRYPTO_PROVIDER_CUSTOM": "y",
+                       "MBEDTLS_PSA_CRYPTO_C": "n"}, "custom PSA provider")
     kconf.syms["SMTP_CLIENT_TLS_STARTTLS"].set_value("y")
-    if not any("SMTP_CLIENT_TLS_MBEDTLS" in w for w in select_warnings(kconf)):
-        fail("Kconfig: STARTTLS without a CSPRNG did not stop the build")
-    else:
-        ok("Kconfig: STARTTLS without a CSPRNG stops the build (unmet SMTP_CLIENT_TLS_MBEDTLS)")
-    # 3. Zephyr's own TLS sockets on the native stack need the mbedtls module too (upstream
+    if kconf.syms["SMTP_CLIENT_TLS_STARTTLS"].str_value != "n":
+        fail("Kconfig: STARTTLS could be set with a custom PSA provider")
+    for w in select_warnings(kconf):
+        fail(f"Kconfig (custom PSA provider): a real build would abort: {w}")
+    ok("Kconfig: with a custom PSA provider, the module's TLS is not offered (and nothing breaks)")
+    # 5. Zephyr's own TLS sockets on the native stack need the mbedtls module too (upstream
     #    NET_SOCKETS_SOCKOPT_TLS selects MBEDTLS).
     kconf = load_kconfig(top, mbedtls_module=False)
     for sym, value in {**NATIVE_SIM_64, **BASE, "NET_SOCKETS_SOCKOPT_TLS": "y"}.items():
@@ -285,6 +337,7 @@ def scenario_values(app: Path, board: str, scenario: dict) -> dict[str, str]:
 def check_conf_files() -> None:
     """Every twister scenario's configuration, on every board it allows, takes every value and
     selects nothing against its dependencies in the model (either would abort a real build)."""
+    failed = len(FAILURES)
     for yml in sorted([*ROOT.glob("samples/*/sample.yaml"), *ROOT.glob("tests/zephyr/*/testcase.yaml")]):
         app = yml.parent
         data = load_yaml(yml)
@@ -303,7 +356,8 @@ def check_conf_files() -> None:
                 set_values(kconf, scenario_values(app, board, merged), where)
                 for w in select_warnings(kconf):
                     fail(f"Kconfig ({where}): a real build would abort: {w}")
-    ok("Kconfig: every twister scenario's configuration takes its values on its boards")
+    if len(FAILURES) == failed:
+        ok("Kconfig: every twister scenario's configuration takes its values on its boards")
 
 
 # ---------------------------------------------------------------------------------------------
