@@ -383,12 +383,16 @@ fn starttls_with_a_wrong_host_name_fails_before_anything_is_sent() {
 #[test]
 #[ignore = "needs servers: run scripts/test"]
 fn implicit_tls_with_a_wrong_host_name_fails() {
-    let transport = VerifyAs { inner: transport(ca()), name: "mail.wrong-name.test" };
+    assert_eq!(implicit_send_verifying_as("mail.wrong-name.test").status(), 0xC5);
+}
+
+/// The error of an implicit-TLS send that verifies the server's certificate against `name`.
+fn implicit_send_verifying_as(name: &'static str) -> zsmtp::Error {
+    let transport = VerifyAs { inner: transport(ca()), name };
     let mut client: Client<'_, _, _> =
         Client::new(config(IMPLICIT_PORT, Auth::Plain, TlsMode::Implicit), transport, ZsockClock::new()).unwrap();
     let recipients = ["bob@example.test"];
-    let e = client.send(&Mail::new("wrong name", b"x\n").to(&recipients)).expect_err("a wrong name must be refused");
-    assert_eq!(e.status(), 0xC5, "{e}");
+    client.send(&Mail::new("verified as", b"x\n").to(&recipients)).expect_err("the certificate does not name it")
 }
 
 // ---- The transport on its own -----------------------------------------------------------------
@@ -485,6 +489,19 @@ fn implicit_tls_errors_are_classified() {
     // A plain SMTP port answering a ClientHello with a text greeting: a handshake failure.
     let mut t = transport(ca());
     assert_eq!(t.connect_tls(SERVER, STARTTLS_PORT, 10_000).err(), Some(ConnectTlsError::Tls(TlsError::Handshake)));
+}
+
+/// A server given by address (NetX's API gives addresses): the certificate must carry that
+/// address (an iPAddress SAN), and does; one that does not is refused.
+#[test]
+#[ignore = "needs servers: run scripts/test"]
+fn implicit_tls_to_an_address_verifies_the_address() {
+    let mut t = transport(ca());
+    t.set_timeout(10_000);
+    t.connect_tls("127.0.0.1", IMPLICIT_PORT, 10_000).expect("the leaf names 127.0.0.1");
+    assert!(t.is_encrypted());
+    read_until(&mut t, b"220 ");
+    assert_eq!(implicit_send_verifying_as("192.0.2.1").status(), 0xC5);
 }
 
 #[test]

@@ -81,7 +81,8 @@ def smtp_server(
                 auth_data.login.decode(),
                 auth_data.password.decode(),
             ) == credentials
-            return AuthResult(success=ok)
+            # handled=False: aiosmtpd itself answers (235, or 535 for a refusal).
+            return AuthResult(success=ok, handled=False)
 
         kwargs.update(authenticator=authenticate, auth_require_tls=starttls)
     if starttls:
@@ -92,6 +93,28 @@ def smtp_server(
         yield inbox, port
     finally:
         controller.stop()
+
+
+def run(shell, command: str, timeout: float = 20.0) -> str:
+    """A shell command's output (twister_harness's Shell.exec_command), as one text."""
+    return "\n".join(shell.exec_command(command, timeout=timeout))
+
+
+def device_settings(port: int) -> list[tuple[str, str]]:
+    """The settings that point the simulated device at the server of smtp_server()."""
+    return [
+        ("server", "127.0.0.1"),
+        ("port", str(port)),
+        ("domain", "device.example.test"),
+        ("from", "device@example.test"),
+    ]
+
+
+def configure(shell, values: list[tuple[str, str]]) -> None:
+    """`smtp config set KEY VALUE` for each pair, each of which must be taken."""
+    for key, value in values:
+        out = run(shell, f"smtp config set {key} {value}")
+        assert f"smtp config: {key} set" in out, out
 
 
 def dotconfig(build_dir: Path) -> dict[str, str]:

@@ -24,7 +24,7 @@ from twister_harness.device.device_adapter import DeviceAdapter
 from twister_harness.helpers.shell import Shell
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common"))
-from zsmtp_twister import free_port, smtp_server  # noqa: E402 (after the path it needs)
+from zsmtp_twister import configure, device_settings, free_port, run, smtp_server  # noqa: E402 (after the path it needs)
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +52,6 @@ def shown(out: str, key: str) -> str | None:
     return None
 
 
-def run(shell: Shell, command: str, timeout: float = 20.0) -> str:
-    return "\n".join(shell.exec_command(command, timeout=timeout))
-
-
 def test_mail_sent_from_the_shell_arrives_intact(unlaunched_dut: DeviceAdapter, server):
     inbox, port = server
     dut = unlaunched_dut
@@ -66,16 +62,7 @@ def test_mail_sent_from_the_shell_arrives_intact(unlaunched_dut: DeviceAdapter, 
     dut.readlines_until(regex="zsmtp e2e ready", timeout=20)
     shell = shell_of(dut)
 
-    for key, value in (
-        ("server", "127.0.0.1"),
-        ("port", str(port)),
-        ("domain", "device.example.test"),
-        ("from", "device@example.test"),
-        ("auth", "none"),
-        ("password", PASSWORD),
-    ):
-        out = run(shell, f"smtp config set {key} {value}")
-        assert f"smtp config: {key} set" in out, out
+    configure(shell, [*device_settings(port), ("auth", "none"), ("password", PASSWORD)])
     out = run(shell, "smtp config set port 70000")
     assert "invalid value" in out, out
 

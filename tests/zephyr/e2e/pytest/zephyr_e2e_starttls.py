@@ -18,28 +18,15 @@ from twister_harness.device.device_adapter import DeviceAdapter
 from twister_harness.helpers.shell import Shell
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common"))
-from zsmtp_twister import dotconfig, smtp_server  # noqa: E402 (after the path it needs)
+from zsmtp_twister import configure, device_settings, dotconfig, run, smtp_server  # noqa: E402 (after the path it needs)
 
 USER = "device17"
 PASSWORD = "tls-Secret-9"
 
 
-def run(shell: Shell, command: str, timeout: float = 20.0) -> str:
-    return "\n".join(shell.exec_command(command, timeout=timeout))
-
-
-def configure(shell: Shell, port: int, password: str) -> None:
-    for key, value in (
-        ("server", "localhost"),
-        ("port", str(port)),
-        ("domain", "device.example.test"),
-        ("from", "device@example.test"),
-        ("auth", "plain"),
-        ("user", USER),
-        ("password", password),
-    ):
-        out = run(shell, f"smtp config set {key} {value}")
-        assert f"smtp config: {key} set" in out, out
+def configure_for(shell: Shell, port: int, password: str) -> None:
+    # The server by address (smtp_server() listens on 127.0.0.1 only); the certificate names it.
+    configure(shell, [*device_settings(port), ("auth", "plain"), ("user", USER), ("password", password)])
 
 
 def start(dut: DeviceAdapter) -> Shell:
@@ -60,7 +47,7 @@ def test_the_build_is_the_starttls_configuration(unlaunched_dut: DeviceAdapter):
 def test_starttls_then_auth_plain_delivers(unlaunched_dut: DeviceAdapter):
     with smtp_server(credentials=(USER, PASSWORD), starttls=True) as (inbox, port):
         shell = start(unlaunched_dut)
-        configure(shell, port, PASSWORD)
+        configure_for(shell, port, PASSWORD)
         out = run(shell, 'smtp send bob@example.test "over STARTTLS" "sealed"', timeout=60)
         assert "smtp send: OK 250" in out, out
         assert PASSWORD not in out
@@ -75,7 +62,7 @@ def test_starttls_then_auth_plain_delivers(unlaunched_dut: DeviceAdapter):
 def test_a_wrong_password_is_refused_over_tls(unlaunched_dut: DeviceAdapter):
     with smtp_server(credentials=(USER, PASSWORD), starttls=True) as (inbox, port):
         shell = start(unlaunched_dut)
-        configure(shell, port, "not-the-password")
+        configure_for(shell, port, "not-the-password")
         out = run(shell, 'smtp send bob@example.test "nope" "x"', timeout=60)
         # NX_SMTP_AUTH_REPLY_ERROR (0xAD): the server refused the credentials, after TLS.
         assert "smtp send: FAILED 0xAD" in out, out
