@@ -230,25 +230,31 @@ pub const REPLY_TEXT_MAX: usize = 128;
 pub struct ServerReply {
     pub code: u16,
     pub enhanced: Option<EnhancedCode>,
-    text: heapless::Vec<u8, REPLY_TEXT_MAX>,
+    /// The first `len` bytes are the text; the rest stay zero (so the derived equality holds).
+    text: [u8; REPLY_TEXT_MAX],
+    len: u8,
 }
+
+const _: () = assert!(REPLY_TEXT_MAX <= u8::MAX as usize);
 
 impl ServerReply {
     /// Keeps `text` (cut to [`REPLY_TEXT_MAX`]; control bytes become '?').
     pub fn new(code: u16, enhanced: Option<EnhancedCode>, text: &[u8]) -> Self {
-        let mut kept = heapless::Vec::new();
-        for &b in text.iter().take(REPLY_TEXT_MAX) {
-            let printable = if (0x20..0x7f).contains(&b) { b } else { b'?' };
-            // Cannot fail: at most REPLY_TEXT_MAX bytes are taken.
-            let _ = kept.push(printable);
+        let mut kept = [0u8; REPLY_TEXT_MAX];
+        let mut len = 0u8;
+        for (slot, &b) in kept.iter_mut().zip(text) {
+            *slot = if (0x20..0x7f).contains(&b) { b } else { b'?' };
+            // At most REPLY_TEXT_MAX slots, which fits (asserted above).
+            len += 1;
         }
-        ServerReply { code, enhanced, text: kept }
+        ServerReply { code, enhanced, text: kept, len }
     }
 
     /// The reply text after the code (enhanced code included as the server wrote it).
     pub fn text(&self) -> &str {
         // Only printable ASCII is stored, so this never fails.
-        core::str::from_utf8(&self.text).unwrap_or("")
+        let kept = self.text.get(..usize::from(self.len)).unwrap_or_default();
+        core::str::from_utf8(kept).unwrap_or("")
     }
 }
 
@@ -350,3 +356,19 @@ impl core::fmt::Display for Error {
 
 #[cfg(feature = "std")]
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::{ServerReply, REPLY_TEXT_MAX};
+
+    #[test]
+    fn reply_text_is_cut_and_made_printable() {
+        let long = [b'x'; REPLY_TEXT_MAX + 40];
+        assert_eq!(ServerReply::new(554, None, &long).text().len(), REPLY_TEXT_MAX);
+        assert_eq!(ServerReply::new(550, None, b"no\tsuch\x1buser\xff").text(), "no?such?user?");
+        assert_eq!(ServerReply::new(250, None, b"").text(), "");
+        // Equal texts compare equal, whatever was kept before (the unused bytes stay zero).
+        assert_eq!(ServerReply::new(451, None, b"later"), ServerReply::new(451, None, b"later"));
+        assert_ne!(ServerReply::new(451, None, b"later"), ServerReply::new(451, None, b"late"));
+    }
+}
