@@ -8,7 +8,7 @@
 #    that Postfix does not configure (or start) a system mailer.
 #  - A Python venv at $ZSMTP_VENV (default ~/.cache/zsmtp-venv) with aiosmtpd and pytest.
 #  - rustup targets for the no_std cross builds, and Rust 1.86 (zsmtp's rust-version, the Rust of
-#    Zephyr's CI images) for the MSRV check.
+#    Zephyr's CI images) with x86_64-unknown-none for the MSRV checks.
 # Needs root for apt-get (CI and the dev machines run as root).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -68,6 +68,11 @@ if command -v rustup >/dev/null; then
     rustup toolchain install "$MSRV_TOOLCHAIN" --profile minimal --component clippy
   else
     echo "install-deps: Rust $MSRV_TOOLCHAIN present"
+  fi
+  # native_sim/native/64's Rust target, for the Zephyr applications' MSRV build (check-zephyr).
+  if ! rustup +"$MSRV_TOOLCHAIN" target list --installed | grep -qx x86_64-unknown-none; then
+    echo "install-deps: rustup target add --toolchain $MSRV_TOOLCHAIN x86_64-unknown-none"
+    rustup target add --toolchain "$MSRV_TOOLCHAIN" x86_64-unknown-none
   fi
 else
   echo "install-deps: rustup not found; cannot check the cross targets" >&2

@@ -14,9 +14,11 @@
                 (scripts/schemas/twister/testsuite-schema.yaml, 4.4/4.5) accept
   ledger        every Zephyr, zephyr-lang-rust and mbedTLS name the module's files use is listed
                 in docs/ZEPHYR-UPSTREAM.md (with the upstream file and version it was checked at)
-  rustapps OUT  write, for each Zephyr Rust crate, a copy whose `zephyr` dependency is the local
-                syntax-check stub (zephyr/check/stub-zephyr), so cargo can compile it on the host
-                without ever resolving a crate named `zephyr` from a registry
+  rustapps OUT  write, for each Zephyr Rust crate, a copy with its committed Cargo.lock and
+                zephyr-lang-rust's crates patched in as the local stubs (zephyr/check/stub-zephyr:
+                the API it uses; stub-zephyr-sys, -build, -macros: the real dependencies), so
+                cargo can compile it on the host, --locked, without ever resolving a crate named
+                `zephyr` from a registry
 
 Exit status 0 when every check passed; each failure is printed.
 """
@@ -671,7 +673,10 @@ RUST_CRATES = ["samples/send_mail", "tests/zephyr/selftest", "tests/zephyr/e2e",
 
 
 def write_rustapps(out: Path) -> None:
-    stub = ROOT / "zephyr" / "check" / "stub-zephyr"
+    check = ROOT / "zephyr" / "check"
+    # As zephyr-lang-rust's rust_cargo_application() patches its crates in, with the stubs.
+    patch = ["[patch.crates-io]"] + [
+        f'{name} = {{ path = "{check / ("stub-" + name)}" }}' for name in ("zephyr", "zephyr-build", "zephyr-sys")]
     for crate in RUST_CRATES:
         src = ROOT / crate
         if (src / "Cargo.toml.in").is_file():
@@ -694,8 +699,7 @@ def write_rustapps(out: Path) -> None:
         shutil.copytree(src / "src", dest / "src")
         lines = ["[package]", f'name = "{manifest["package"]["name"]}"', 'version = "0.1.0"',
                  'edition = "2021"', "", "[lib]", 'path = "src/lib.rs"',
-                 'crate-type = ["staticlib"]', "", "[dependencies]",
-                 f'zephyr = {{ path = "{stub}" }}']
+                 'crate-type = ["staticlib"]', "", "[dependencies]", 'zephyr = "0.1.0"']
         for name, spec in deps.items():
             if name == "zephyr":
                 continue
@@ -708,6 +712,10 @@ def write_rustapps(out: Path) -> None:
             lines += ["", "[features]"] + [f"{name} = {toml_value(spec)}" for name, spec in features.items()]
         lines += ["", "[workspace]", ""]
         (dest / "Cargo.toml").write_text("\n".join(lines))
+        # The committed lockfile, which cargo --locked must find complete for this graph.
+        shutil.copy(src / "Cargo.lock", dest / "Cargo.lock")
+        (dest / ".cargo").mkdir(exist_ok=True)
+        (dest / ".cargo" / "config.toml").write_text("\n".join(patch) + "\n")
         print(dest)
 
 

@@ -1,0 +1,1 @@
+//! Dependency stub (Cargo.toml): no code.

@@ -1,0 +1,2 @@
+//! Dependency stub (Cargo.toml): no code.
+#![no_std]
