@@ -507,6 +507,12 @@ def check_west_yml() -> None:
         fail("west.yml: zephyr-lang-rust belongs at modules/lang/rust")
     if rust.get("groups"):
         fail("west.yml: zephyr-lang-rust must be in no group (Zephyr's group-filter turns off optional)")
+    # The dependency stubs mirror zephyr-lang-rust at the pinned commit: a new pin needs them
+    # compared again (and saying so in their headers).
+    pin = str(rust.get("revision", ""))[:7]
+    for stub in sorted((ROOT / "zephyr" / "check").glob("stub-zephyr*/Cargo.toml")):
+        if pin not in stub.read_text():
+            fail(f"{stub.relative_to(ROOT)}: does not say it mirrors zephyr-lang-rust {pin} (west.yml's pin)")
     if (data.get("manifest", {}).get("self") or {}).get("path") != "modules/lib/zsmtp":
         fail("west.yml: self.path must be modules/lib/zsmtp (the workflow and README use it)")
     ok("west.yml: keys, remotes, pins, allowlist")
@@ -710,6 +716,10 @@ def write_rustapps(out: Path) -> None:
         features = manifest.get("features", {})
         if features:
             lines += ["", "[features]"] + [f"{name} = {toml_value(spec)}" for name, spec in features.items()]
+        # The application's own release profile (zephyr-lang-rust builds with --release).
+        release = manifest.get("profile", {}).get("release", {})
+        if release:
+            lines += ["", "[profile.release]"] + [f"{name} = {toml_value(spec)}" for name, spec in release.items()]
         lines += ["", "[workspace]", ""]
         (dest / "Cargo.toml").write_text("\n".join(lines))
         # The committed lockfile, which cargo --locked must find complete for this graph.
