@@ -162,6 +162,22 @@ VARIANTS = {
 }
 
 
+def not_offered(top: Path, values: dict[str, str], modes: tuple[str, ...], where: str) -> None:
+    """Checks that, with `values`, none of `modes` can be set and nothing selects against its
+    dependencies."""
+    failed = len(FAILURES)
+    for mode in modes:
+        kconf = load_kconfig(top)
+        set_values(kconf, values, where)
+        kconf.syms[mode].set_value("y")
+        if kconf.syms[mode].str_value != "n":
+            fail(f"Kconfig: {mode} could be set {where}")
+        for w in select_warnings(kconf):
+            fail(f"Kconfig ({mode} {where}): a real build would abort: {w}")
+    if len(FAILURES) == failed:
+        ok(f"Kconfig: {where}, no TLS mode of the module's client is offered (and nothing breaks)")
+
+
 def check_kconfig(out: Path) -> None:
     global release
     out.mkdir(parents=True, exist_ok=True)
@@ -219,43 +235,20 @@ def check_kconfig_release(out: Path | None) -> None:
         if kconf.syms[sym].str_value == "y":
             fail(f"Kconfig: {sym} could be set without the mbedtls module")
     ok("Kconfig: without the mbedtls module, MBEDTLS and STARTTLS cannot be set")
-    # 2. No TLS without a CSPRNG: on a board without entropy neither TLS mode of the module's
-    #    client can be chosen (a .conf that asks for one then aborts a real build: Zephyr's
-    #    kconfig.py refuses an assignment that does not take), and nothing selects against its
-    #    dependencies.
-    for mode in ("SMTP_CLIENT_TLS_STARTTLS", "SMTP_CLIENT_TLS_IMPLICIT"):
-        kconf = load_kconfig(top)
-        for sym, value in {**CORTEX_M3_NO_ENTROPY, **BASE, **TLS}.items():
-            kconf.syms[sym].set_value(value)
-        kconf.syms[mode].set_value("y")
-        warnings = select_warnings(kconf)
-        if kconf.syms[mode].str_value != "n" or kconf.syms["SMTP_CLIENT_TLS_MBEDTLS"].str_value != "n":
-            fail(f"Kconfig: {mode} could be set without a CSPRNG")
-        for w in warnings:
-            fail(f"Kconfig ({mode} without a CSPRNG): {w}")
-    ok("Kconfig: without a CSPRNG, STARTTLS and implicit TLS cannot be chosen")
-    # 3. The module's TLS client needs the PSA crypto API, which the application enables (a
-    #    select would loop: PSA_CRYPTO selects MBEDTLS). Without it no TLS mode can be chosen,
-    #    so no build can end up with TLS but without a ciphersuite.
-    for mode in ("SMTP_CLIENT_TLS_STARTTLS", "SMTP_CLIENT_TLS_IMPLICIT", "SMTP_CLIENT_TLS_MBEDTLS"):
-        kconf = load_kconfig(top)
-        set_values(kconf, {**NATIVE_SIM_64, **BASE, "MBEDTLS": "y", "TLS_CREDENTIALS": "y"},
-                   "TLS without PSA_CRYPTO")
-        kconf.syms[mode].set_value("y")
-        if kconf.syms[mode].str_value != "n" or select_warnings(kconf):
-            fail(f"Kconfig: {mode} could be set without PSA_CRYPTO")
-    ok("Kconfig: without PSA_CRYPTO, no TLS mode of the module's client can be chosen")
-    # 4. ... nor with a custom PSA provider that is not Mbed TLS's PSA core (Zephyr 4.4 hides the
-    #    PSA symbols the ciphersuites select unless PSA_CRYPTO_CLIENT, which then stays off).
-    kconf = load_kconfig(top)
-    set_values(kconf, {**NATIVE_SIM_64, **BASE, **TLS, "PSA_CRYPTO_PROVIDER_CUSTOM": "y",
-                       "MBEDTLS_PSA_CRYPTO_C": "n"}, "custom PSA provider")
-    kconf.syms["SMTP_CLIENT_TLS_STARTTLS"].set_value("y")
-    if kconf.syms["SMTP_CLIENT_TLS_STARTTLS"].str_value != "n":
-        fail("Kconfig: STARTTLS could be set with a custom PSA provider")
-    for w in select_warnings(kconf):
-        fail(f"Kconfig (custom PSA provider): a real build would abort: {w}")
-    ok("Kconfig: with a custom PSA provider, the module's TLS is not offered (and nothing breaks)")
+    # The module's TLS modes are not offered without what they need: a .conf that asks for one
+    # then aborts a real build (Zephyr's kconfig.py refuses an assignment that does not take),
+    # and nothing selects against its dependencies.
+    tls_modes = ("SMTP_CLIENT_TLS_STARTTLS", "SMTP_CLIENT_TLS_IMPLICIT", "SMTP_CLIENT_TLS_MBEDTLS")
+    # 2. No TLS without a CSPRNG (a board without entropy).
+    not_offered(top, {**CORTEX_M3_NO_ENTROPY, **BASE, **TLS}, tls_modes, "without a CSPRNG")
+    # 3. Nor without the PSA crypto API, which the application enables (a select would loop:
+    #    PSA_CRYPTO selects MBEDTLS), so that no build ends up with TLS but without a ciphersuite.
+    not_offered(top, {**NATIVE_SIM_64, **BASE, "MBEDTLS": "y", "TLS_CREDENTIALS": "y"}, tls_modes,
+                "without PSA_CRYPTO")
+    # 4. Nor with a custom PSA provider that is not Mbed TLS's PSA core (Zephyr 4.4 hides the PSA
+    #    symbols the ciphersuites select unless PSA_CRYPTO_CLIENT, which then stays off).
+    not_offered(top, {**NATIVE_SIM_64, **BASE, **TLS, "PSA_CRYPTO_PROVIDER_CUSTOM": "y",
+                      "MBEDTLS_PSA_CRYPTO_C": "n"}, tls_modes, "with a custom PSA provider")
     # 5. Zephyr's own TLS sockets on the native stack need the mbedtls module too (upstream
     #    NET_SOCKETS_SOCKOPT_TLS selects MBEDTLS).
     kconf = load_kconfig(top, mbedtls_module=False)
