@@ -2,6 +2,7 @@
 //! status value each error maps to (the C API returns those values unchanged).
 
 use crate::wire::reply::EnhancedCode;
+pub use crate::wire::syntax::Invalid;
 
 /// NetX Duo status values (nxd_smtp_client.h, nx_api.h) plus this client's own.
 ///
@@ -166,21 +167,6 @@ pub enum Field {
     Priority,
 }
 
-/// Why a field failed validation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Invalid {
-    /// Contains CR, LF or NUL (or another control character where none is allowed).
-    ControlCharacter,
-    /// Longer than the protocol or the configured limit allows.
-    TooLong,
-    /// Empty where a value is required.
-    Empty,
-    /// Not of the required form (for example an address without '@').
-    Syntax,
-    /// Needs an extension the server does not offer (SMTPUTF8 for a non-ASCII address).
-    NotSupportedByServer,
-}
-
 /// What went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -270,27 +256,6 @@ impl core::fmt::Display for ServerReply {
     }
 }
 
-/// The engine's error while a send runs: small and `Copy`, so it travels cheaply through
-/// nested calls on a small stack. The server's reply text stays in the session and joins
-/// it once, when the public [`Error`] is made at the end of the send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fault {
-    pub kind: ErrorKind,
-    pub phase: Phase,
-}
-
-impl Fault {
-    pub const fn new(kind: ErrorKind, phase: Phase) -> Self {
-        Fault { kind, phase }
-    }
-}
-
-impl From<Fault> for Error {
-    fn from(f: Fault) -> Self {
-        Error::new(f.kind, f.phase)
-    }
-}
-
 /// An error of a send: what, where, and the server reply that caused it (if one did).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
@@ -306,28 +271,34 @@ impl Error {
 
     /// The NetX Duo status value of this error (what the C API returns).
     pub fn status(&self) -> u32 {
-        match self.kind {
-            ErrorKind::InvalidInput(..) => status::NX_SMTP_INVALID_PARAM,
-            ErrorKind::HostNotFound => status::NX_SMTP_HOST_NOT_FOUND,
-            ErrorKind::NotConnected => status::NX_NOT_CONNECTED,
-            ErrorKind::Timeout => status::NX_NO_PACKET,
-            ErrorKind::Transmit => status::NX_SMTP_TRANSMIT_ERROR,
-            ErrorKind::Rejected | ErrorKind::Malformed => self.phase.reply_status(),
-            ErrorKind::ReplyTooLong => status::NX_SMTP_OVERSIZE_SERVER_REPLY,
-            ErrorKind::AuthNotOffered => status::NX_SMTP_AUTHENTICATION_ERROR,
-            ErrorKind::TooLarge => status::NX_SMTP_OVERSIZE_MAIL_DATA,
-            ErrorKind::OutcomeUnknown => status::NX_SMTP_OUTCOME_UNKNOWN,
-            ErrorKind::BodyRead => status::NX_SMTP_INTERNAL_ERROR,
-            ErrorKind::StartTlsNotOffered => status::NX_SMTP_STARTTLS_UNAVAILABLE,
-            ErrorKind::Tls(t) => tls_status(t),
-            ErrorKind::TlsUnexpectedData => status::NX_SMTP_TLS_UNEXPECTED_DATA,
-            ErrorKind::PlaintextAuthRefused => status::NX_SMTP_PLAINTEXT_AUTH_REFUSED,
-        }
+        status_of(self.kind, self.phase)
     }
 
     /// The NetX-style name of [`Error::status`].
     pub fn status_name(&self) -> &'static str {
         status::name(self.status())
+    }
+}
+
+/// The NetX Duo status value of an error of `kind` in `phase`: the one rule both C API
+/// profiles and the Rust API's [`Error::status`] follow.
+pub fn status_of(kind: ErrorKind, phase: Phase) -> u32 {
+    match kind {
+        ErrorKind::InvalidInput(..) => status::NX_SMTP_INVALID_PARAM,
+        ErrorKind::HostNotFound => status::NX_SMTP_HOST_NOT_FOUND,
+        ErrorKind::NotConnected => status::NX_NOT_CONNECTED,
+        ErrorKind::Timeout => status::NX_NO_PACKET,
+        ErrorKind::Transmit => status::NX_SMTP_TRANSMIT_ERROR,
+        ErrorKind::Rejected | ErrorKind::Malformed => phase.reply_status(),
+        ErrorKind::ReplyTooLong => status::NX_SMTP_OVERSIZE_SERVER_REPLY,
+        ErrorKind::AuthNotOffered => status::NX_SMTP_AUTHENTICATION_ERROR,
+        ErrorKind::TooLarge => status::NX_SMTP_OVERSIZE_MAIL_DATA,
+        ErrorKind::OutcomeUnknown => status::NX_SMTP_OUTCOME_UNKNOWN,
+        ErrorKind::BodyRead => status::NX_SMTP_INTERNAL_ERROR,
+        ErrorKind::StartTlsNotOffered => status::NX_SMTP_STARTTLS_UNAVAILABLE,
+        ErrorKind::Tls(t) => tls_status(t),
+        ErrorKind::TlsUnexpectedData => status::NX_SMTP_TLS_UNEXPECTED_DATA,
+        ErrorKind::PlaintextAuthRefused => status::NX_SMTP_PLAINTEXT_AUTH_REFUSED,
     }
 }
 

@@ -9,6 +9,9 @@
 //! - `capi`: NetX Duo's C API (`nxd_smtp_client_create`, ...), behind the `capi` feature.
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_op_in_unsafe_fn)]
+// The public `Error` carries the server's reply text by design (about 140 bytes). It is made
+// once, at the end of a send; inside the engine errors are the 3-byte `session::Fault`.
+#![allow(clippy::result_large_err)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 /// `log::debug!` for the SMTP dialogue, compiled only when [`limits::LOG_DIALOGUE`] is set

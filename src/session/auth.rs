@@ -8,20 +8,13 @@
 //! other reply, is a refusal. Credentials are never logged.
 
 use super::{is_positive, Session};
-use crate::client::{Auth, Config};
-use crate::error::{ErrorKind, Fault, Phase};
+use super::Config;
+use crate::wire::command::Auth;
+use super::Fault;
+use crate::error::{ErrorKind, Phase};
 use crate::transport::{Clock, Transport};
 use crate::wire::command;
 use crate::wire::out::Sink;
-
-/// Which mechanism to use given the configured one and what the server offers.
-pub(crate) fn choose(configured: Auth, offered_plain: bool, offered_login: bool) -> Auth {
-    match configured {
-        Auth::Plain if !offered_plain && offered_login => Auth::Login,
-        Auth::Login if !offered_login && offered_plain => Auth::Plain,
-        other => other,
-    }
-}
 
 /// Writes the answer to one 334 challenge.
 type Responder<'r, 'p, T, K> = dyn FnMut(&mut super::Link<'p, T, K>) -> Result<(), Fault> + 'r;
@@ -33,7 +26,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             return Err(Fault::new(ErrorKind::AuthNotOffered, Phase::Auth));
         }
         let (user, password) = (config.username, config.password);
-        match choose(config.auth, offered.plain, offered.login) {
+        match command::choose_auth(config.auth, offered.plain, offered.login) {
             Auth::Plain => {
                 self.put_command(format_args!("AUTH PLAIN <redacted>"), |l| command::auth_plain(l, user, password))?;
                 // A server that ignores the initial response asks again with an empty 334.
@@ -72,21 +65,5 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             respond(&mut self.link)?;
             answered += 1;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mechanism_choice() {
-        use Auth::*;
-        assert_eq!(choose(Plain, true, true), Plain);
-        assert_eq!(choose(Login, true, true), Login);
-        assert_eq!(choose(Plain, false, true), Login);
-        assert_eq!(choose(Login, true, false), Plain);
-        assert_eq!(choose(Plain, false, false), Plain);
-        assert_eq!(choose(Login, false, false), Login);
     }
 }

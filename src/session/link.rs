@@ -2,8 +2,8 @@
 //! Everything the engine sends goes through [`Link::put`] (a [`Sink`]) and leaves in as few
 //! writes as the buffer allows; everything it receives comes through [`Link::read_reply`].
 
-use crate::client::Timeouts;
-use crate::error::{ErrorKind, Fault, Phase, ServerReply};
+use super::{Fault, Timeouts};
+use crate::error::{ErrorKind, Phase, ServerReply};
 use crate::transport::{Clock, ConnectTlsError, Transport};
 use crate::wire::out::Sink;
 use crate::wire::reply::{parse_enhanced, parse_line, ReplyLine, ReplyTracker};

@@ -10,18 +10,24 @@
 //! plain failure: the server may have taken the mail.
 
 mod auth;
+mod check;
+mod fault;
 pub mod link;
+mod request;
 
-use crate::client::{Auth, Config, Mail, Sent, TlsMode};
-use crate::error::{Error, ErrorKind, Fault, Field, Invalid, Phase, ServerReply};
+use crate::error::{Error, ErrorKind, Field, Invalid, Phase, ServerReply};
 use crate::transport::{Clock, Transport};
-use crate::wire::body::{BodyEncoder, BodyError};
+use crate::wire::body::BodyEncoder;
 use crate::wire::command::{self, MailParams};
 use crate::wire::ehlo::Capabilities;
 use crate::wire::header::{self, Headers};
 use crate::wire::out::Sink;
-use crate::wire::validate;
+use crate::wire::syntax;
+use crate::wire::command::Auth;
+pub use check::{body_bytes, config as check_config, mail as check_mail};
+pub use fault::Fault;
 pub(crate) use link::{is_positive, Link, Rx};
+pub use request::{Config, Mail, Sent, Timeouts, TlsMode, MAX_RECIPIENTS};
 
 /// Smallest receive buffer: one RFC 5321 reply line (512 bytes).
 pub const MIN_RX: usize = 512;
@@ -52,7 +58,7 @@ pub trait BodySource {
 /// A body in memory: checked whole before sending, encoded without copying.
 impl BodySource for &[u8] {
     fn check(&self) -> Result<Option<u64>, Fault> {
-        validate::body_bytes(self).map(Some)
+        check::body_bytes(self).map(Some)
     }
 
     fn next_chunk<'s>(&'s mut self, _scratch: &'s mut [u8]) -> Result<&'s [u8], Fault> {
@@ -75,14 +81,13 @@ impl<R: embedded_io::Read> BodySource for ReaderBody<R> {
 }
 
 /// Sends one mail over a new connection and closes it, whatever happens.
-#[allow(clippy::result_large_err)] // The public error carries the server's text by design; made once per send.
 pub fn send<T: Transport, K: Clock, B: BodySource>(
     parts: Parts<'_, T, K>,
     config: &Config<'_>,
     mail: &Mail<'_>,
     mut body: B,
 ) -> Result<Sent, Error> {
-    validate::mail(mail)?;
+    check::mail(mail)?;
     let body_size = body.check()?;
     let Parts { transport, clock, rx, tx, last_reply, sequence } = parts;
     let mut session = Session::new(transport, clock, rx, tx, config.timeouts);
@@ -100,7 +105,6 @@ pub fn send<T: Transport, K: Clock, B: BodySource>(
 /// Sends one mail over an open session (opening it first if it is not), and keeps the
 /// connection for the next mail when it is still sound: after an orderly refusal the next
 /// mail starts with RSET; after a broken link the next mail reconnects.
-#[allow(clippy::result_large_err)] // See `send`.
 pub fn send_on<T: Transport, K: Clock, B: BodySource>(
     session: &mut Session<'_, T, K>,
     config: &Config<'_>,
@@ -109,7 +113,7 @@ pub fn send_on<T: Transport, K: Clock, B: BodySource>(
     sequence: u32,
     last_reply: &mut Option<ServerReply>,
 ) -> Result<Sent, Error> {
-    validate::mail(mail)?;
+    check::mail(mail)?;
     let body_size = body.check()?;
     session.begin();
     let result = if session.ready { Ok(()) } else { session.open(config) }
@@ -145,7 +149,7 @@ pub struct Session<'p, T: Transport, K: Clock> {
 }
 
 impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
-    pub fn new(transport: &'p mut T, clock: &'p mut K, rx: &'p mut [u8], tx: &'p mut [u8], timeouts: crate::Timeouts) -> Self {
+    pub fn new(transport: &'p mut T, clock: &'p mut K, rx: &'p mut [u8], tx: &'p mut [u8], timeouts: Timeouts) -> Self {
         Session {
             link: Link::new(transport, clock, tx, timeouts),
             rx: Rx::new(rx),
@@ -161,7 +165,6 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     }
 
     /// Opens the session now (for a kept connection); on failure it is closed again.
-    #[allow(clippy::result_large_err)] // See `send`.
     pub fn open_now(&mut self, config: &Config<'_>, last_reply: &mut Option<ServerReply>) -> Result<(), Error> {
         self.begin();
         let result = self.open(config);
@@ -272,7 +275,6 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     }
 
     /// Records the decisive reply and turns the engine's fault into the public error.
-    #[allow(clippy::result_large_err)] // See `send`.
     fn conclude(&self, result: Result<Sent, Fault>, last_reply: &mut Option<ServerReply>) -> Result<Sent, Error> {
         *last_reply = match &result {
             Ok(sent) => Some(sent.reply.clone()),
@@ -337,7 +339,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     /// refused-recipient mask and whether pipelining is in use.
     fn envelope(&mut self, config: &Config<'_>, mail: &Mail<'_>, body_size: Option<u64>) -> Result<(u64, bool), Fault> {
         self.link.phase = Phase::Mail;
-        let from = validate::address(config.from).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::From, why), Phase::Validate))?;
+        let from = syntax::address(config.from).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::From, why), Phase::Validate))?;
         let needs_utf8 = !from.is_ascii() || mail.recipients().any(|r| !r.is_ascii());
         if needs_utf8 && !self.caps.smtputf8 {
             return Err(Fault::new(ErrorKind::InvalidInput(Field::Recipient, Invalid::NotSupportedByServer), Phase::Mail));
@@ -443,14 +445,14 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     }
 
     fn put_rcpt(&mut self, rcpt: &str) -> Result<(), Fault> {
-        let bare = validate::address(rcpt).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::Recipient, why), Phase::Validate))?;
+        let bare = syntax::address(rcpt).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::Recipient, why), Phase::Validate))?;
         self.put_command(format_args!("RCPT TO:<{}>", bare), |l| command::rcpt_to(l, bare))
     }
 
     fn headers<'m>(&self, config: &'m Config<'_>, mail: &'m Mail<'_>, sequence: u32, entropy: u32) -> Headers<'m> {
         let unix_time = self.link.clock.unix_time();
         Headers {
-            from: validate::address(config.from).unwrap_or(config.from),
+            from: syntax::address(config.from).unwrap_or(config.from),
             to: mail.to,
             cc: mail.cc,
             subject: mail.subject,
@@ -498,11 +500,11 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             if chunk.is_empty() {
                 break;
             }
-            encoder.encode(chunk, &mut self.link).map_err(body_error)?;
+            encoder.encode(chunk, &mut self.link).map_err(Fault::of_body)?;
         }
         let tail: &[u8] = if quit_with_dot { b"\r\n.\r\nQUIT\r\n" } else { b"\r\n.\r\n" };
         self.link.reserve_with_tail(tail.len())?;
-        encoder.finish(&mut self.link).map_err(body_error)?;
+        encoder.finish(&mut self.link).map_err(Fault::of_body)?;
         if quit_with_dot {
             self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT))?;
             self.quit_sent = true;
@@ -597,10 +599,3 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     }
 }
 
-fn body_error(e: BodyError<Fault>) -> Fault {
-    match e {
-        BodyError::Sink(e) => e,
-        BodyError::LineTooLong => Fault::new(ErrorKind::InvalidInput(Field::Body, Invalid::TooLong), Phase::Message),
-        BodyError::Nul => Fault::new(ErrorKind::InvalidInput(Field::Body, Invalid::ControlCharacter), Phase::Message),
-    }
-}

@@ -854,7 +854,6 @@ fn config_error(e: ConfigError) -> Error {
     Error::new(crate::ErrorKind::InvalidInput(field, why), crate::Phase::Validate)
 }
 
-#[allow(clippy::result_large_err)] // crate::Error carries the server's reply text by design
 fn send_configured(to: &str, subject: &str, body: &[u8]) -> Result<crate::Sent, Error> {
     let shim = ShimConfig::load().map_err(config_error)?;
     let mut client: Client<'_, ZsockTransport, ZsockClock, RX_BUFFER_SIZE, TX_BUFFER_SIZE> =

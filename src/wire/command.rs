@@ -1,7 +1,29 @@
 //! SMTP commands, written by hand into a [`Sink`] (no `core::fmt`). Arguments must have
-//! passed [`super::validate`]: the writers do not check them again.
+//! passed [`super::syntax`]: the writers do not check them again.
 
 use super::out::Sink;
+
+/// How the client authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Never sends AUTH.
+    None,
+    /// AUTH PLAIN with an initial response (one round trip).
+    Plain,
+    /// AUTH LOGIN (the server's prompt text is never relied on).
+    Login,
+}
+
+/// Which mechanism to use given the configured one and what the server offers: the
+/// configured one if offered, else the other one if offered, else the configured one anyway
+/// (NetX Duo does the same for servers whose AUTH line names neither).
+pub fn choose_auth(configured: Auth, offered_plain: bool, offered_login: bool) -> Auth {
+    match configured {
+        Auth::Plain if !offered_plain && offered_login => Auth::Login,
+        Auth::Login if !offered_login && offered_plain => Auth::Plain,
+        other => other,
+    }
+}
 
 const CRLF: &[u8] = b"\r\n";
 
@@ -140,6 +162,17 @@ mod tests {
     use super::*;
     use crate::wire::out::Out;
     use base64::Engine as _;
+
+    #[test]
+    fn mechanism_choice() {
+        use Auth::*;
+        assert_eq!(choose_auth(Plain, true, true), Plain);
+        assert_eq!(choose_auth(Login, true, true), Login);
+        assert_eq!(choose_auth(Plain, false, true), Login);
+        assert_eq!(choose_auth(Login, true, false), Plain);
+        assert_eq!(choose_auth(Plain, false, false), Plain);
+        assert_eq!(choose_auth(Login, false, false), Login);
+    }
 
     fn written(f: impl FnOnce(&mut Out<'_>)) -> std::vec::Vec<u8> {
         let mut buf = [0u8; 1024];

@@ -1,11 +1,18 @@
 //! The message header block (RFC 5322, MIME RFC 2045, RFC 2047 encoded words).
 //!
-//! Field values must have passed [`super::validate`] (no CR, LF or NUL), so no value can
+//! Field values must have passed [`super::syntax`] (no CR, LF or NUL), so no value can
 //! end a header line or start a new one. Bcc recipients are never written here.
 
 use super::command::put_base64;
 use super::out::Sink;
-use crate::client::Priority;
+
+/// Mail priority, written as `X-Priority` and `Importance` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+}
 
 /// Everything the header block is made from.
 #[derive(Debug, Clone, Copy)]
@@ -123,7 +130,7 @@ fn put_message_id<S: Sink + ?Sized>(out: &mut S, h: &Headers<'_>) -> Result<(), 
     out.put(b".")?;
     out.put_hex(u64::from(entropy))?;
     out.put(b"@")?;
-    let domain = super::validate::split_at_last_at_sign(h.from).map_or("localhost", |(_, d)| d);
+    let domain = super::syntax::split_at_last_at_sign(h.from).map_or("localhost", |(_, d)| d);
     out.put(domain.as_bytes())?;
     out.put(b">\r\n")
 }

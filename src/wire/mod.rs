@@ -6,13 +6,15 @@
 //! - [`command`]: SMTP command writer into a bounded buffer;
 //! - [`header`]: message header writer (RFC 2047 subject, Date, Message-ID, priority);
 //! - [`body`]: streaming body encoder (CRLF normalisation, dot-stuffing, terminator);
-//! - [`validate`]: input checks run before any byte is sent;
+//! - [`syntax`]: field syntax checks (addresses, domains, subjects, credentials);
+//! - [`ip`]: IPv4 and IPv6 addresses as text;
 //! - [`out`]: the bounded output buffer all writers share.
 
 pub mod body;
 pub mod command;
 pub mod ehlo;
 pub mod header;
+pub mod ip;
 pub mod out;
 pub mod reply;
-pub mod validate;
+pub mod syntax;

@@ -44,7 +44,7 @@ fn hex(n: u64, digits: &mut [u8; 16]) -> &[u8] {
 pub fn decimal(n: u32, digits: &mut [u8; 10]) -> &[u8] {
     let mut start = 0;
     let mut rest = n;
-    // 20 digits hold any u64: the loop always ends on `rest == 0`.
+    // 10 digits hold any u32: the loop always ends on `rest == 0`.
     for (i, digit) in digits.iter_mut().enumerate().rev() {
         *digit = b'0' + (rest % 10) as u8;
         start = i;

@@ -1,24 +1,31 @@
 //! Input checks, all run before the first byte is sent. Whatever passes here cannot break
 //! a command line or a header line: no CR, LF or NUL reaches the writers.
 
-use super::body::{encoded_size, BodyError};
-use crate::client::{Auth, Config, Mail, MAX_RECIPIENTS};
-use crate::error::{ErrorKind, Fault, Field, Invalid, Phase};
+/// Why a field failed validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    /// Contains CR, LF or NUL (or another control character where none is allowed).
+    ControlCharacter,
+    /// Longer than the protocol or the configured limit allows.
+    TooLong,
+    /// Empty where a value is required.
+    Empty,
+    /// Not of the required form (for example an address without '@').
+    Syntax,
+    /// Needs an extension the server does not offer (SMTPUTF8 for a non-ASCII address).
+    NotSupportedByServer,
+}
 
 /// Longest address (RFC 5321 section 4.5.3.1.3: a path of 256 octets with its brackets).
-pub const MAX_ADDRESS: usize = 254;
+pub const MAX_BARE_ADDRESS: usize = 254;
 /// Longest local part (RFC 5321 section 4.5.3.1.1).
 pub const MAX_LOCAL_PART: usize = 64;
 /// Longest domain (RFC 5321 section 4.5.3.1.2).
-pub const MAX_DOMAIN: usize = 255;
+pub const MAX_DOMAIN_NAME: usize = 255;
 /// Longest user name or password the Rust API accepts (the C API has its own limits).
 pub const MAX_CREDENTIAL: usize = 255;
 /// Longest subject, in bytes of UTF-8.
 pub const MAX_SUBJECT: usize = 998;
-
-fn invalid(field: Field, why: Invalid) -> Fault {
-    Fault::new(ErrorKind::InvalidInput(field, why), Phase::Validate)
-}
 
 /// Refuses CR, LF and NUL: the bytes that could end a command or a header line.
 pub fn no_line_breaks(text: &[u8]) -> Result<(), Invalid> {
@@ -68,7 +75,7 @@ pub fn address(text: &str) -> Result<&str, Invalid> {
     if bare.is_empty() {
         return Err(Invalid::Empty);
     }
-    if bare.len() > MAX_ADDRESS {
+    if bare.len() > MAX_BARE_ADDRESS {
         return Err(Invalid::TooLong);
     }
     let (local, domain) = split_at_last_at_sign(bare).ok_or(Invalid::Syntax)?;
@@ -111,7 +118,7 @@ fn dot_atom(text: &[u8], allowed: impl Fn(u8) -> bool) -> Result<(), Invalid> {
 }
 
 fn mail_domain(domain: &str) -> Result<(), Invalid> {
-    if domain.len() > MAX_DOMAIN {
+    if domain.len() > MAX_DOMAIN_NAME {
         return Err(Invalid::TooLong);
     }
     if domain.starts_with('[') {
@@ -155,7 +162,7 @@ pub fn client_domain(name: &str) -> Result<(), Invalid> {
     if name.is_empty() {
         return Err(Invalid::Empty);
     }
-    if name.len() > MAX_DOMAIN {
+    if name.len() > MAX_DOMAIN_NAME {
         return Err(Invalid::TooLong);
     }
     if name.starts_with('[') {
@@ -173,7 +180,7 @@ pub fn server(name: &str) -> Result<(), Invalid> {
     if name.is_empty() {
         return Err(Invalid::Empty);
     }
-    if name.len() > MAX_DOMAIN {
+    if name.len() > MAX_DOMAIN_NAME {
         return Err(Invalid::TooLong);
     }
     let inner = name.strip_prefix("[").and_then(|n| n.strip_suffix("]"));
@@ -196,64 +203,6 @@ pub fn subject(text: &str) -> Result<(), Invalid> {
 /// Bytes of base64 for `n` bytes of input.
 pub const fn base64_len(n: usize) -> usize {
     n.div_ceil(3) * 4
-}
-
-/// Checks a whole configuration. `tx_capacity`: the transmit buffer, which must hold the
-/// longest command (AUTH PLAIN with its response).
-pub fn config(c: &Config<'_>, tx_capacity: usize) -> Result<(), Fault> {
-    let field = |f: Field| move |why: Invalid| invalid(f, why);
-    server(c.server).map_err(field(Field::Server))?;
-    if c.port == 0 {
-        return Err(invalid(Field::Port, Invalid::Empty));
-    }
-    client_domain(c.domain).map_err(field(Field::Domain))?;
-    address(c.from).map_err(field(Field::From))?;
-    if c.auth != Auth::None {
-        credential(c.username.as_bytes()).map_err(field(Field::Username))?;
-        credential(c.password.as_bytes()).map_err(field(Field::Password))?;
-        if c.username.is_empty() {
-            return Err(invalid(Field::Username, Invalid::Empty));
-        }
-        if c.username.len() > MAX_CREDENTIAL {
-            return Err(invalid(Field::Username, Invalid::TooLong));
-        }
-        if c.password.len() > MAX_CREDENTIAL {
-            return Err(invalid(Field::Password, Invalid::TooLong));
-        }
-        let auth_plain_line = "AUTH PLAIN ".len() + base64_len(2 + c.username.len() + c.password.len()) + 2;
-        if auth_plain_line > tx_capacity {
-            return Err(invalid(Field::Password, Invalid::TooLong));
-        }
-    }
-    Ok(())
-}
-
-/// Checks the recipients and subject of a mail (its body is checked by [`body_bytes`] or
-/// while it streams).
-pub fn mail(m: &Mail<'_>) -> Result<(), Fault> {
-    let count = m.recipient_count();
-    if count == 0 {
-        return Err(invalid(Field::Recipient, Invalid::Empty));
-    }
-    if count > MAX_RECIPIENTS {
-        return Err(invalid(Field::Recipient, Invalid::TooLong));
-    }
-    for r in m.recipients() {
-        address(r).map_err(|why| invalid(Field::Recipient, why))?;
-    }
-    subject(m.subject).map_err(|why| invalid(Field::Subject, why))
-}
-
-/// Checks a whole body: not empty, no NUL, no line over 998 bytes. Returns its size on the
-/// wire (dot-stuffing and terminator included).
-pub fn body_bytes(body: &[u8]) -> Result<u64, Fault> {
-    if body.is_empty() {
-        return Err(invalid(Field::Body, Invalid::Empty));
-    }
-    encoded_size(body).map_err(|e| match e {
-        BodyError::Nul => invalid(Field::Body, Invalid::ControlCharacter),
-        _ => invalid(Field::Body, Invalid::TooLong),
-    })
 }
 
 #[cfg(test)]
@@ -313,7 +262,7 @@ mod tests {
         let local64 = "l".repeat(64);
         let domain = std::format!("{}.{}.{}.example", "d".repeat(60), "e".repeat(60), "f".repeat(55));
         let ok = std::format!("{local64}@{domain}");
-        assert!(ok.len() <= MAX_ADDRESS, "{}", ok.len());
+        assert!(ok.len() <= MAX_BARE_ADDRESS, "{}", ok.len());
         assert_eq!(address(&ok), Ok(ok.as_str()));
         assert_eq!(address(&std::format!("{}@x.example", "l".repeat(65))), Err(Invalid::TooLong));
         let long = std::format!("{local64}@{}.{domain}", "g".repeat(63));
@@ -354,51 +303,5 @@ mod tests {
         assert_eq!(credential(b"p@ss w0rd!"), Ok(()));
         assert_eq!(subject(&"s".repeat(MAX_SUBJECT)), Ok(()));
         assert_eq!(subject(&"s".repeat(MAX_SUBJECT + 1)), Err(Invalid::TooLong));
-    }
-
-    #[test]
-    fn configs() {
-        let good = Config::new("127.0.0.1", 25, "device.example", "<dev@example.com>");
-        assert_eq!(config(&good, 512), Ok(()));
-        let bad = |c: Config<'_>| config(&c, 512).unwrap_err().kind;
-        use crate::error::ErrorKind::InvalidInput;
-        assert_eq!(bad(Config { port: 0, ..good }), InvalidInput(Field::Port, Invalid::Empty));
-        assert_eq!(bad(Config { server: "", ..good }), InvalidInput(Field::Server, Invalid::Empty));
-        assert_eq!(bad(Config { from: "x", ..good }), InvalidInput(Field::From, Invalid::Syntax));
-        assert_eq!(bad(Config { domain: "a\rb", ..good }), InvalidInput(Field::Domain, Invalid::ControlCharacter));
-        let auth = good.auth(Auth::Plain, "user", "pass\r\nword");
-        assert_eq!(bad(auth), InvalidInput(Field::Password, Invalid::ControlCharacter));
-        let auth = good.auth(Auth::Login, "", "p");
-        assert_eq!(bad(auth), InvalidInput(Field::Username, Invalid::Empty));
-        let key = "k".repeat(69);
-        assert_eq!(config(&good.auth(Auth::Plain, "apikey", &key), 512), Ok(()));
-        let huge = "k".repeat(255);
-        assert_eq!(bad(good.auth(Auth::Plain, &huge, &huge)), InvalidInput(Field::Password, Invalid::TooLong));
-        assert_eq!(config(&good.auth(Auth::Plain, &huge, &huge), 1024), Ok(()));
-        // Credentials are not checked when no authentication is configured.
-        assert_eq!(config(&Config { username: "a\nb", ..good }, 512), Ok(()));
-    }
-
-    #[test]
-    fn mails() {
-        use crate::error::ErrorKind::InvalidInput;
-        let none = Mail::new("s", b"b");
-        assert_eq!(mail(&none).unwrap_err().kind, InvalidInput(Field::Recipient, Invalid::Empty));
-        let to = ["a@b.example"];
-        assert_eq!(mail(&Mail::new("s", b"b").to(&to)), Ok(()));
-        let bad = ["a@b.example", "c@d\r\n"];
-        assert_eq!(mail(&Mail::new("s", b"b").bcc(&bad)).unwrap_err().kind, InvalidInput(Field::Recipient, Invalid::ControlCharacter));
-        let many = ["a@b.example"; MAX_RECIPIENTS + 1];
-        assert_eq!(mail(&Mail::new("s", b"b").to(&many)).unwrap_err().kind, InvalidInput(Field::Recipient, Invalid::TooLong));
-        assert_eq!(mail(&Mail::new("s\n", b"b").to(&to)).unwrap_err().kind, InvalidInput(Field::Subject, Invalid::ControlCharacter));
-    }
-
-    #[test]
-    fn bodies() {
-        use crate::error::ErrorKind::InvalidInput;
-        assert_eq!(body_bytes(b"hi"), Ok(7));
-        assert_eq!(body_bytes(b"").unwrap_err().kind, InvalidInput(Field::Body, Invalid::Empty));
-        assert_eq!(body_bytes(b"a\0").unwrap_err().kind, InvalidInput(Field::Body, Invalid::ControlCharacter));
-        assert_eq!(body_bytes(&[b'x'; 999]).unwrap_err().kind, InvalidInput(Field::Body, Invalid::TooLong));
     }
 }
