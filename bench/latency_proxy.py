@@ -10,8 +10,7 @@ connection): each flight waited for a reply, so it costs one round trip. When a 
 ends, one JSON line {"flights": F, "c2s": BYTES, "s2c": BYTES} is appended to STATS_FILE
 (not for a connection on which the client sent nothing: a port probe).
 Prints "READY <pid>" once listening; stops on SIGTERM/SIGINT.
-(No kernel netem here, so the delay is simulated in user space, as in
-../shared/reference/test-servers/latency_proxy.py, whose design this follows.)"""
+(The delay is simulated in user space, so that no kernel netem is needed.)"""
 import asyncio
 import json
 import os

@@ -114,9 +114,7 @@ impl Ca {
 }
 
 fn server_config(leaf: Leaf, versions: &[&'static SupportedProtocolVersion]) -> Arc<ServerConfig> {
-    let config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(versions)
-        .unwrap()
+    let config = ServerConfig::builder_with_protocol_versions(versions)
         .with_no_client_auth()
         .with_single_cert(leaf.chain, leaf.key)
         .unwrap();

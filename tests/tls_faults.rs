@@ -65,9 +65,7 @@ fn pki() -> &'static Pki {
         let cert = leaf.signed_by(&key, &Issuer::from_params(&ca, &ca_key)).unwrap();
         let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone()];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let server = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
+        let server = ServerConfig::builder()
             .with_no_client_auth()
             .with_single_cert(chain, key)
             .unwrap();

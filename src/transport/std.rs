@@ -1,6 +1,10 @@
 //! Host platform: std TCP sockets (IPv4 and IPv6, TCP_NODELAY, connect timeout), TLS with
-//! rustls (STARTTLS and implicit TLS, TLS 1.2 and 1.3, ring crypto), and the std clock. Used
-//! by the CLI, the host C library and the tests.
+//! rustls (STARTTLS and implicit TLS, TLS 1.2 and 1.3), and the std clock. Used by the CLI,
+//! the host C library and the tests.
+//!
+//! The crypto is the process's rustls `CryptoProvider`, as rustls asks of libraries: ring,
+//! the one provider this crate enables, unless the application installed another with
+//! `CryptoProvider::install_default` (which it must do if its build enables more than one).
 //!
 //! TLS always verifies the server: its chain must lead to a trusted CA and its certificate
 //! must name the host that was asked for (a DNS name, or an IP literal against the
@@ -116,8 +120,7 @@ impl StdTransport {
         if roots.is_empty() {
             return Err(invalid("no CERTIFICATE in the PEM data".into()));
         }
-        let config = client_config(roots).map_err(|e| invalid(format!("TLS configuration: {e}")))?;
-        Ok(StdTransport { conn: None, trust: Trust::Only(config) })
+        Ok(StdTransport { conn: None, trust: Trust::Only(client_config(roots)) })
     }
 
     /// Whether the connection is open and carries TLS.
@@ -149,7 +152,7 @@ impl StdTransport {
                 if added == 0 {
                     return Err(TlsError::NoTrustAnchors);
                 }
-                let config = client_config(roots).map_err(|_| TlsError::Handshake)?;
+                let config = client_config(roots);
                 *slot = Some(config.clone());
                 Ok(config)
             }
@@ -198,14 +201,13 @@ impl Default for StdTransport {
     }
 }
 
-/// TLS 1.3 and 1.2 with the ring provider and rustls's default (safe) cipher suites.
-fn client_config(roots: RootCertStore) -> Result<Arc<ClientConfig>, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+/// TLS 1.3 and 1.2 with the process's crypto provider (see the module documentation) and
+/// its default cipher suites.
+fn client_config(roots: RootCertStore) -> Arc<ClientConfig> {
+    let config = ClientConfig::builder_with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Ok(Arc::new(config))
+    Arc::new(config)
 }
 
 /// What a failed handshake means to the engine.

@@ -12,7 +12,7 @@
  *    found"; and the calendar of the certificate-date check;
  *  - a fixed mbedTLS heap, as Zephyr's (CONFIG_MBEDTLS_HEAP_SIZE: mbedTLS's buffer allocator):
  *    a whole TLS session with the default 16 KB records fits in SMTP_TLS_HEAP_BUDGET bytes, and
- *    its peak is printed (README.md, "TLS on Zephyr", quotes it).
+ *    its peak is printed (docs/PERFORMANCE.md, "Measurements", records it).
  *
  * The twin is compiled into this program with its send replaced (SMTP_SOCK_SEND), so the
  * functions under test are the shim's own. Run by tests/c/run.sh:
