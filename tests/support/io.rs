@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 /// `pending` and to `record`. False when the peer closed, the read failed or the deadline
 /// passed. `s` should have a short read timeout, so that the deadline is kept.
 pub fn read_more(s: &mut impl Read, pending: &mut Vec<u8>, record: &mut Vec<u8>, deadline: Instant) -> bool {
-    let mut buf = [0u8; 16384];
+    let mut buf = [0u8; 65536];
     loop {
         if Instant::now() > deadline {
             return false;
@@ -32,12 +32,18 @@ pub fn read_more(s: &mut impl Read, pending: &mut Vec<u8>, record: &mut Vec<u8>,
 /// Every byte read is appended to `record` too. None when the client closes first, the read
 /// fails or the deadline passes.
 pub fn read_until(s: &mut impl Read, pending: &mut Vec<u8>, record: &mut Vec<u8>, end: &[u8], deadline: Instant) -> Option<Vec<u8>> {
+    // Only the new bytes (and the few before them) can complete `end`: rescanning all of a
+    // growing message would make a read of megabytes quadratic.
+    let mut scanned: usize = 0;
     loop {
-        if let Some(at) = pending.windows(end.len()).position(|w| w == end) {
+        let from = scanned.saturating_sub(end.len() - 1);
+        if let Some(at) = pending[from..].windows(end.len()).position(|w| w == end) {
+            let at = from + at;
             let item = pending[..at].to_vec();
             pending.drain(..at + end.len());
             return Some(item);
         }
+        scanned = pending.len();
         if !read_more(s, pending, record, deadline) {
             return None;
         }
