@@ -7,7 +7,6 @@
 
 mod support;
 
-use base64::Engine as _;
 use std::sync::Mutex;
 use support::*;
 use zsmtp::transport::std::{StdClock, StdTransport};
@@ -43,10 +42,6 @@ fn capture_log() -> std::sync::MutexGuard<'static, ()> {
     log::set_max_level(log::LevelFilter::Trace);
     LOG.lock().unwrap_or_else(|e| e.into_inner()).clear();
     guard
-}
-
-fn b64(data: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 /// The forms a password could leak in: as is, base64 alone (LOGIN), inside the PLAIN

@@ -3,6 +3,8 @@
 //! against real sockets on loopback. Run with `cargo test --features zsock`.
 #![cfg(feature = "zsock")]
 
+mod support;
+
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -13,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use embedded_io::{Error as _, ErrorKind, Read, Write};
+use support::io::read_transport_until;
 use zsmtp::transport::zsock::{in_isr, ShimConfig, ShimMutex, ZsockClock, ZsockTransport};
 use zsmtp::{Auth, Clock, Transport};
 
@@ -65,20 +68,6 @@ where
     })
 }
 
-/// Reads from the transport until `needle` was received (bounded).
-fn read_until(t: &mut ZsockTransport, needle: &[u8]) -> Vec<u8> {
-    let mut got = Vec::new();
-    let start = Instant::now();
-    while !got.windows(needle.len()).any(|w| w == needle) {
-        assert!(start.elapsed() < LIMIT, "no {:?} within {:?}", String::from_utf8_lossy(needle), LIMIT);
-        let mut buf = [0u8; 64];
-        let n = t.read(&mut buf).expect("read");
-        assert!(n > 0, "peer closed early after {:?}", String::from_utf8_lossy(&got));
-        got.extend_from_slice(&buf[..n]);
-    }
-    got
-}
-
 #[test]
 fn round_trip_with_a_tiny_smtp_peer() {
     let (listener, port) = local_listener();
@@ -99,10 +88,10 @@ fn round_trip_with_a_tiny_smtp_peer() {
     t.connect("127.0.0.1", port, 2_000).expect("connect");
     assert!(t.is_connected());
     t.set_timeout(2_000);
-    assert_eq!(read_until(&mut t, b"\r\n"), b"220 peer.test ESMTP\r\n");
+    assert_eq!(read_transport_until(&mut t, b"\r\n", LIMIT), b"220 peer.test ESMTP\r\n");
     t.write_all(b"EHLO device.test\r\n").expect("write");
     t.flush().expect("flush");
-    assert_eq!(read_until(&mut t, b"SIZE 1000\r\n"), b"250-peer.test\r\n250 SIZE 1000\r\n");
+    assert_eq!(read_transport_until(&mut t, b"SIZE 1000\r\n", LIMIT), b"250-peer.test\r\n250 SIZE 1000\r\n");
     assert_eq!(server.join().unwrap(), b"EHLO device.test\r\n");
     t.close();
     assert!(!t.is_connected());
@@ -158,7 +147,7 @@ fn peer_close_reads_as_zero() {
     let mut t = ZsockTransport::new();
     t.connect("127.0.0.1", port, 2_000).expect("connect");
     t.set_timeout(2_000);
-    assert_eq!(read_until(&mut t, b"\r\n"), b"221 bye\r\n");
+    assert_eq!(read_transport_until(&mut t, b"\r\n", LIMIT), b"221 bye\r\n");
     server.join().unwrap();
     assert_eq!(t.read(&mut [0u8; 16]).expect("read after close"), 0);
 }
@@ -218,7 +207,7 @@ fn ipv6_loopback_literal() {
     let mut t = ZsockTransport::new();
     t.connect("::1", port, 2_000).expect("connect ::1");
     t.set_timeout(2_000);
-    assert_eq!(read_until(&mut t, b"\r\n"), b"220 v6\r\n");
+    assert_eq!(read_transport_until(&mut t, b"\r\n", LIMIT), b"220 v6\r\n");
     server.join().unwrap();
 }
 
@@ -234,7 +223,7 @@ fn name_localhost_resolves_and_tries_each_address() {
     let mut t = ZsockTransport::new();
     t.connect("localhost", port, 2_000).expect("connect localhost");
     t.set_timeout(2_000);
-    assert_eq!(read_until(&mut t, b"\r\n"), b"220 named\r\n");
+    assert_eq!(read_transport_until(&mut t, b"\r\n", LIMIT), b"220 named\r\n");
     server.join().unwrap();
 }
 

@@ -2,7 +2,6 @@
 //! tests of the full engine (scripted.rs) and of the C API's small profile (tiny.rs).
 
 use super::*;
-use base64::Engine as _;
 
 pub const USER: &str = "recipient@domain.com";
 pub const PASS: &str = "testpwd";
@@ -46,10 +45,6 @@ pub fn lockstep_transaction() -> Vec<Step> {
 
 pub fn script(head: Vec<Step>, tail: Vec<Step>) -> Vec<Step> {
     head.into_iter().chain(tail).collect()
-}
-
-pub fn b64(s: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 /// The delivered content equals the body (after the header block), un-stuffed.

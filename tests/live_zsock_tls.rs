@@ -4,19 +4,22 @@
 //!   127.0.0.1:2587  STARTTLS required, AUTH only after TLS (alice / secret123)
 //!   127.0.0.1:2465  implicit TLS, AUTH required
 //! with its test CA in $ZSMTP_CA (leaf for localhost, 127.0.0.1, ::1) and Maildir delivery for
-//! example.test under $ZSMTP_MAILDIR. Run with `cargo test --features zsock -- --ignored` while
-//! the servers are up (scripts/test does).
+//! example.test under $ZSMTP_MAILDIR. A live suite: feature `live-servers` (and `zsock`), servers
+//! from scripts/servers/start-all.sh.
 //!
 //! The server is named "localhost": the certificate names it so.
-#![cfg(feature = "zsock")]
+
+mod support;
 
 use std::ffi::{CStr, CString};
 use std::io::{Read as _, Write as _};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+use support::io::read_transport_until;
+use support::live::{delivered_one, env, token, with_token};
+use support::pki::Ca;
 
 use embedded_io::{ErrorKind, ErrorType, Read, Write};
 use zsmtp::transport::zsock::{ZsockClock, ZsockError, ZsockTransport};
@@ -32,69 +35,20 @@ const LIMIT: Duration = Duration::from_secs(30);
 fn ca() -> &'static CStr {
     static CA: OnceLock<&'static CStr> = OnceLock::new();
     CA.get_or_init(|| {
-        let path = std::env::var("ZSMTP_CA").expect("ZSMTP_CA: run through scripts/test");
+        let path = env("ZSMTP_CA");
         assert!(std::path::Path::new(&path).is_file(), "ZSMTP_CA={path} is not a file");
         Box::leak(CString::new(path).expect("no NUL in ZSMTP_CA").into_boxed_c_str())
     })
 }
 
-/// A CA that signed nothing the servers use: a fresh self-signed certificate (openssl).
+/// A CA that signed nothing the servers use.
 fn unknown_ca() -> &'static CStr {
     static CA: OnceLock<&'static CStr> = OnceLock::new();
-    CA.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("zsmtp-tls-unknown-ca-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let pem = dir.join("ca.pem");
-        let status = std::process::Command::new("timeout")
-            .args(["60", "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
-            .args(["-nodes", "-days", "2", "-subj", "/CN=zsmtp unknown test CA", "-keyout"])
-            .arg(dir.join("ca.key"))
-            .arg("-out")
-            .arg(&pem)
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("run openssl");
-        assert!(status.success(), "openssl req failed: {status}");
-        Box::leak(CString::new(pem.to_str().expect("utf-8 path")).expect("no NUL").into_boxed_c_str())
-    })
+    CA.get_or_init(|| Ca::new("zsmtp unknown test CA").pem_file())
 }
 
 fn transport(ca: &'static CStr) -> ZsockTransport {
     ZsockTransport::new().with_ca_file(ca)
-}
-
-fn maildir(user: &str) -> PathBuf {
-    let base = std::env::var("ZSMTP_MAILDIR").expect("ZSMTP_MAILDIR: run through scripts/test");
-    PathBuf::from(base).join("example.test").join(user).join("new")
-}
-
-/// A token no earlier run used, to find this run's mails.
-fn token(name: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{name}-{}-{nanos}", std::process::id())
-}
-
-fn with_token(user: &str, token: &str) -> Vec<Vec<u8>> {
-    std::fs::read_dir(maildir(user))
-        .map(|dir| {
-            dir.filter_map(|e| std::fs::read(e.ok()?.path()).ok())
-                .filter(|m| m.windows(token.len()).any(|w| w == token.as_bytes()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Waits (bounded) for exactly one delivered message for `user` containing `token`.
-fn delivered(user: &str, token: &str) -> String {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        let found = with_token(user, token);
-        if !found.is_empty() || Instant::now() > deadline {
-            assert_eq!(found.len(), 1, "messages with {token} for {user}");
-            return String::from_utf8_lossy(&found[0]).into_owned();
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Postfix's own Received header (the first one) says the mail came in over TLS with AUTH.
@@ -131,38 +85,34 @@ fn body_of(message: &str) -> &str {
 // ---- Delivery over TLS -----------------------------------------------------------------------
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn starttls_auth_plain_delivers() {
     let tag = token("zsock-starttls-plain");
     let sent = send_one(config(STARTTLS_PORT, Auth::Plain, TlsMode::StartTls), ca(), "bob@example.test", &tag)
         .unwrap_or_else(|e| panic!("send failed: {e}"));
     assert_eq!(sent.reply.code, 250);
-    let message = delivered("bob", &tag);
+    let message = delivered_one("bob", &tag);
     assert_esmtpsa(&message);
     assert!(body_of(&message).lines().any(|l| l == "..a line with a leading dot"), "the dotted line changed:\n{message}");
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn starttls_auth_login_delivers() {
     let tag = token("zsock-starttls-login");
     send_one(config(STARTTLS_PORT, Auth::Login, TlsMode::StartTls), ca(), "carol@example.test", &tag)
         .unwrap_or_else(|e| panic!("send failed: {e}"));
-    assert_esmtpsa(&delivered("carol", &tag));
+    assert_esmtpsa(&delivered_one("carol", &tag));
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn implicit_tls_delivers() {
     let tag = token("zsock-implicit");
     send_one(config(IMPLICIT_PORT, Auth::Plain, TlsMode::Implicit), ca(), "dave@example.test", &tag)
         .unwrap_or_else(|e| panic!("send failed: {e}"));
-    assert_esmtpsa(&delivered("dave", &tag));
+    assert_esmtpsa(&delivered_one("dave", &tag));
 }
 
 /// Several mails over one kept STARTTLS connection: TLS reads and writes carry the whole session.
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn kept_starttls_connection_delivers_every_mail() {
     let tag = token("zsock-starttls-kept");
     let mut client: Client<'_, _, _> =
@@ -175,7 +125,7 @@ fn kept_starttls_connection_delivers_every_mail() {
     }
     conn.close();
     for i in 0..3 {
-        let message = delivered("bob", &format!("{tag} #{i}"));
+        let message = delivered_one("bob", &format!("{tag} #{i}"));
         assert_esmtpsa(&message);
         assert!(body_of(&message).contains("line 3999 of a body larger than one TLS record\n"), "body cut short");
     }
@@ -286,7 +236,6 @@ fn assert_no_secrets(seen: &[u8]) {
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn starttls_with_an_unknown_ca_fails_before_anything_is_sent() {
     let tag = token("zsock-unknown-ca");
     let relay = relay_to(STARTTLS_PORT);
@@ -301,7 +250,6 @@ fn starttls_with_an_unknown_ca_fails_before_anything_is_sent() {
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn implicit_tls_with_an_unknown_ca_fails_before_anything_is_sent() {
     let tag = token("zsock-implicit-unknown-ca");
     let relay = relay_to(IMPLICIT_PORT);
@@ -363,7 +311,6 @@ impl Transport for VerifyAs {
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn starttls_with_a_wrong_host_name_fails_before_anything_is_sent() {
     let tag = token("zsock-wrong-name");
     let relay = relay_to(STARTTLS_PORT);
@@ -381,7 +328,6 @@ fn starttls_with_a_wrong_host_name_fails_before_anything_is_sent() {
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn implicit_tls_with_a_wrong_host_name_fails() {
     assert_eq!(implicit_send_verifying_as("mail.wrong-name.test").status(), 0xC5);
 }
@@ -397,20 +343,6 @@ fn implicit_send_verifying_as(name: &'static str) -> zsmtp::Error {
 
 // ---- The transport on its own -----------------------------------------------------------------
 
-/// Reads until `needle` arrived (bounded).
-fn read_until(t: &mut ZsockTransport, needle: &[u8]) -> Vec<u8> {
-    let mut got = Vec::new();
-    let start = Instant::now();
-    while !got.windows(needle.len()).any(|w| w == needle) {
-        assert!(start.elapsed() < LIMIT, "no {:?} in {:?}", String::from_utf8_lossy(needle), String::from_utf8_lossy(&got));
-        let mut buf = [0u8; 512];
-        let n = t.read(&mut buf).expect("read");
-        assert!(n > 0, "peer closed after {:?}", String::from_utf8_lossy(&got));
-        got.extend_from_slice(&buf[..n]);
-    }
-    got
-}
-
 fn write_all(t: &mut ZsockTransport, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         let n = t.write(bytes).expect("write");
@@ -419,44 +351,42 @@ fn write_all(t: &mut ZsockTransport, mut bytes: &[u8]) {
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn transport_starttls_by_hand() {
     let mut t = transport(ca());
     t.set_timeout(10_000);
     t.connect(SERVER, STARTTLS_PORT, 10_000).expect("connect");
     assert!(!t.is_encrypted());
-    read_until(&mut t, b"220 ");
+    read_transport_until(&mut t, b"220 ", LIMIT);
     write_all(&mut t, b"EHLO device.example.test\r\n");
-    let ehlo = read_until(&mut t, b"250 ");
+    let ehlo = read_transport_until(&mut t, b"250 ", LIMIT);
     assert!(String::from_utf8_lossy(&ehlo).contains("STARTTLS"), "no STARTTLS offered");
     write_all(&mut t, b"STARTTLS\r\n");
-    read_until(&mut t, b"220 ");
+    read_transport_until(&mut t, b"220 ", LIMIT);
     t.start_tls(SERVER, 10_000).expect("handshake");
     assert!(t.is_encrypted());
     // A second STARTTLS on an encrypted connection is refused by the transport itself.
     assert_eq!(t.start_tls(SERVER, 1000), Err(TlsError::Handshake));
     write_all(&mut t, b"EHLO device.example.test\r\n");
-    let ehlo = String::from_utf8_lossy(&read_until(&mut t, b"250 ")).into_owned();
+    let ehlo = String::from_utf8_lossy(&read_transport_until(&mut t, b"250 ", LIMIT)).into_owned();
     assert!(ehlo.contains("AUTH"), "AUTH is offered after TLS: {ehlo}");
     assert!(!ehlo.contains("STARTTLS"), "STARTTLS is not offered again: {ehlo}");
     write_all(&mut t, b"QUIT\r\n");
-    read_until(&mut t, b"221 ");
+    read_transport_until(&mut t, b"221 ", LIMIT);
     t.close();
     assert!(!t.is_connected());
     t.close();
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn failed_starttls_closes_the_connection() {
     let mut t = transport(unknown_ca());
     t.set_timeout(10_000);
     t.connect(SERVER, STARTTLS_PORT, 10_000).expect("connect");
-    read_until(&mut t, b"220 ");
+    read_transport_until(&mut t, b"220 ", LIMIT);
     write_all(&mut t, b"EHLO device.example.test\r\n");
-    read_until(&mut t, b"250 ");
+    read_transport_until(&mut t, b"250 ", LIMIT);
     write_all(&mut t, b"STARTTLS\r\n");
-    read_until(&mut t, b"220 ");
+    read_transport_until(&mut t, b"220 ", LIMIT);
     assert_eq!(t.start_tls(SERVER, 10_000), Err(TlsError::UntrustedCertificate));
     assert!(!t.is_connected(), "the socket stays open after a failed handshake");
     let e = t.write(b"AUTH PLAIN AGFsaWNlAHNlY3JldDEyMw==\r\n").expect_err("nothing can be written in clear");
@@ -464,7 +394,6 @@ fn failed_starttls_closes_the_connection() {
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn implicit_tls_errors_are_classified() {
     let mut t = transport(ca());
     assert_eq!(
@@ -494,29 +423,27 @@ fn implicit_tls_errors_are_classified() {
 /// A server given by address (NetX's API gives addresses): the certificate must carry that
 /// address (an iPAddress SAN), and does; one that does not is refused.
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn implicit_tls_to_an_address_verifies_the_address() {
     let mut t = transport(ca());
     t.set_timeout(10_000);
     t.connect_tls("127.0.0.1", IMPLICIT_PORT, 10_000).expect("the leaf names 127.0.0.1");
     assert!(t.is_encrypted());
-    read_until(&mut t, b"220 ");
+    read_transport_until(&mut t, b"220 ", LIMIT);
     assert_eq!(implicit_send_verifying_as("192.0.2.1").status(), 0xC5);
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn implicit_tls_by_hand() {
     let mut t = transport(ca());
     t.set_timeout(10_000);
     t.connect_tls(SERVER, IMPLICIT_PORT, 10_000).expect("implicit TLS");
     assert!(t.is_encrypted());
-    read_until(&mut t, b"220 ");
+    read_transport_until(&mut t, b"220 ", LIMIT);
     write_all(&mut t, b"EHLO device.example.test\r\n");
-    let ehlo = String::from_utf8_lossy(&read_until(&mut t, b"250 ")).into_owned();
+    let ehlo = String::from_utf8_lossy(&read_transport_until(&mut t, b"250 ", LIMIT)).into_owned();
     assert!(ehlo.contains("AUTH"), "{ehlo}");
     write_all(&mut t, b"QUIT\r\n");
-    read_until(&mut t, b"221 ");
+    read_transport_until(&mut t, b"221 ", LIMIT);
     // The server closes after 221: the TLS read reports the end as 0.
     let start = Instant::now();
     loop {

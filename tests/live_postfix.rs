@@ -1,44 +1,15 @@
-//! The library against a real Postfix (started by scripts/test; 127.0.0.1:2525, SASL user
-//! alice / secret123, Maildir delivery for example.test under $ZSMTP_MAILDIR).
-//! Run with `cargo test -- --ignored` while the servers are up.
+//! The library against a real Postfix (live suite: feature `live-servers`, servers from
+//! scripts/servers/start-all.sh; 127.0.0.1:2525, SASL user alice / secret123, Maildir delivery
+//! for example.test under $ZSMTP_MAILDIR).
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+mod support;
+
+use support::live::{delivered, token};
 use zsmtp::transport::std::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Mail};
 
 const SERVER: &str = "127.0.0.1";
 const PORT: u16 = 2525;
-
-fn maildir(user: &str) -> PathBuf {
-    let base = std::env::var("ZSMTP_MAILDIR").expect("ZSMTP_MAILDIR: run through scripts/test");
-    PathBuf::from(base).join("example.test").join(user).join("new")
-}
-
-/// A token no earlier run used, to find this run's mails.
-fn token(name: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{name}-{}-{nanos}", std::process::id())
-}
-
-/// Waits (bounded) until `count` delivered messages for `user` contain `token`; returns them.
-fn delivered(user: &str, token: &str, count: usize) -> Vec<Vec<u8>> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let found: Vec<Vec<u8>> = std::fs::read_dir(maildir(user))
-            .map(|dir| {
-                dir.filter_map(|e| std::fs::read(e.ok()?.path()).ok())
-                    .filter(|m| m.windows(token.len()).any(|w| w == token.as_bytes()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if found.len() >= count || Instant::now() > deadline {
-            assert_eq!(found.len(), count, "messages with {token} for {user}");
-            return found;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// The body of a stored message (after the blank line), with LF line ends as Postfix stores.
 fn stored_body(message: &[u8]) -> &[u8] {
@@ -51,7 +22,6 @@ fn config() -> Config<'static> {
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn kept_connection_delivers_every_mail() {
     let tag = token("kept");
     let mut client: Client<'_, _, _> = Client::new(config(), StdTransport::new(), StdClock::new()).unwrap();
@@ -74,7 +44,6 @@ fn kept_connection_delivers_every_mail() {
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn streamed_two_megabyte_body_arrives_intact() {
     let tag = token("stream");
     let mut body = Vec::new();
@@ -95,7 +64,6 @@ fn streamed_two_megabyte_body_arrives_intact() {
 /// as on the device, against the same real server.
 #[cfg(feature = "zsock")]
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn zephyr_transport_path_delivers() {
     use zsmtp::transport::zsock::{ZsockClock, ZsockTransport};
     let tag = token("zsock");

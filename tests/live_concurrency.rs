@@ -6,14 +6,17 @@
 //! the Maildir must hold exactly one copy of each mail that succeeded (at most one of a mail
 //! whose outcome is unknown, none of a failed one) and nothing else of the run.
 //!
-//! Run by scripts/test with the servers up (`cargo test --features capi -- --ignored`).
+//! A live suite (feature `live-servers`; scripts/test runs it with the servers up:
+//! `cargo test --features capi,live-servers --test live_concurrency`).
 //! ZSMTP_CONCURRENCY_MAILS sets the mails per thread (default 50).
 
 #![allow(clippy::result_large_err)] // Tests pass the public error around.
 
+mod support;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use support::live::maildir;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use zsmtp::transport::std::{StdClock, StdTransport};
@@ -23,11 +26,6 @@ const THREADS: usize = 8;
 
 fn mails_per_thread() -> usize {
     std::env::var("ZSMTP_CONCURRENCY_MAILS").ok().and_then(|v| v.parse().ok()).unwrap_or(50)
-}
-
-fn maildir(user: &str) -> PathBuf {
-    let base = std::env::var("ZSMTP_MAILDIR").expect("ZSMTP_MAILDIR (the Postfix Maildir base): run through scripts/test");
-    PathBuf::from(base).join("example.test").join(user)
 }
 
 /// A short id that no other run shares.
@@ -161,7 +159,6 @@ fn report(name: &str, run: &str, user: &str, started: Instant, results: HashMap<
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn eight_threads_share_one_client() {
     let run = run_id("s");
     let per = mails_per_thread();
@@ -190,7 +187,6 @@ fn eight_threads_share_one_client() {
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn eight_threads_share_one_kept_connection() {
     let run = run_id("k");
     let per = mails_per_thread();
@@ -216,7 +212,6 @@ fn eight_threads_share_one_kept_connection() {
 }
 
 #[test]
-#[ignore = "needs servers: run scripts/test"]
 fn eight_clients_in_parallel() {
     let run = run_id("p");
     let per = mails_per_thread();
@@ -255,7 +250,6 @@ mod capi {
     unsafe impl Sync for Shared {}
 
     #[test]
-    #[ignore = "needs servers: run scripts/test"]
     fn eight_threads_share_one_c_client() {
         let run = run_id("c");
         let per = mails_per_thread();
