@@ -47,6 +47,9 @@ DIALOGUES = {
     "final-refused": b"220 x\r\n250 x\r\n250 ok\r\n250 ok\r\n354 go\r\n552 5.3.4 Message too big\r\n221 bye\r\n",
 }
 
+# Odd replies to the final dot: not SMTP, so the outcome is unknown (0xC0), never a refusal.
+ODD_FINAL = {"600": b"600 weird\r\n", "199": b"199 weird\r\n", "2500": b"2500 x\r\n"}
+
 # Control bytes of the session target: (auth/pipelining/tls/kept..., read chunk/end, write
 # size, write budget high and low).
 CONTROLS = [bytes([0x05, 0x00, 0x00, 0x00, 0x00]), bytes([0x02, 0x10, 0x00, 0x00, 0x00]),
@@ -81,6 +84,11 @@ def main():
         write("reply", name, bytes([i * 7 % 64]) + stream)
         lines = [l[4:] for l in stream.split(b"\r\n") if l.startswith(b"250")]
         write("ehlo", name, b"\n".join(lines))
+    # The C API target: a control byte (AUTH none/PLAIN/LOGIN, body), then the server's bytes.
+    for i, (name, stream) in enumerate(DIALOGUES.items()):
+        write("capi", name, bytes([i % 12]) + stream)
+    for name, final in ODD_FINAL.items():
+        write("capi", "final-" + name, b"\x00220 x\r\n250 x\r\n250 ok\r\n250 ok\r\n354 go\r\n" + final)
     write("ehlo", "odd", b"auth\tlogin  Plain\npipelining\nsize\t1000 \nAuth=Login\nAUTH MOGIN QLAIN\nSIZE 99999999999999999999999")
     write("reply", "bad", b"\x05" + b"2200\r\n250\rX\n 250 SIZE\r\n250-a\r\n251 b\r\nHTTP/1.1 400\r\n")
     for i, body in enumerate(BODIES):

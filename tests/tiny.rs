@@ -1,9 +1,11 @@
 //! The C API's small profile (feature `tiny`, src/capi/tiny.rs) through its C entry points,
 //! over the shim's POSIX twin (the device's socket code), against a scripted server on real
-//! sockets: NetX Duo's regression scenarios, every refusal and its status, what reaches the
-//! wire (dot-stuffing, CRLF, headers, QUIT after a refusal, nothing after a fatal reply),
-//! validation before any byte, timeouts, "outcome unknown" after the dot. `#[ignore]`d:
-//! delivery through the real Postfix that scripts/test starts (127.0.0.1:2525).
+//! sockets: what is particular to this profile (its headers, every refusal and its status,
+//! what reaches the wire: dot-stuffing, CRLF, QUIT after a refusal, nothing after a fatal
+//! reply), validation before any byte, timeouts, "outcome unknown" after the dot. NetX Duo's
+//! nine regression scenarios and the fault table (every phase x every fault, odd replies) run
+//! through both profiles in tests/capi_profiles.rs. `#[ignore]`d: delivery through the real
+//! Postfix that scripts/test starts (127.0.0.1:2525).
 //!
 //! Run with `cargo test --features tiny --test tiny`; scripts/test builds it with short
 //! timeouts (ZSMTP_GREETING_TIMEOUT_MS, ZSMTP_REPLY_TIMEOUT_MS and ZSMTP_FINAL_REPLY_TIMEOUT_MS
@@ -92,6 +94,9 @@ fn cs(s: &str) -> CString {
 }
 
 // ---- NetX Duo's regression scenarios ----
+//
+// All nine run through both profiles in tests/capi_profiles.rs (the same status from each);
+// here only what is particular to this profile: the headers it writes.
 
 #[test]
 fn netx_1_basic_plain() {
@@ -108,103 +113,6 @@ fn netx_1_basic_plain() {
     assert_body_delivered(&seen, &netx_body());
     let message = String::from_utf8_lossy(seen.message.as_ref().unwrap()).to_string();
     assert!(message.starts_with("From: recipient@domain.com\r\nTo: recipient@domain.com\r\nSubject: NetX Duo SMTP Client Demo\r\nMIME-Version: 1.0\r\n"), "{message}");
-}
-
-#[test]
-fn netx_2_login_answers_by_position() {
-    let server = Server::start(netx_2_login_script());
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_LOGIN);
-    assert_eq!(c.netx_send(), NX_SUCCESS);
-    server.finish().assert_ok();
-}
-
-#[test]
-fn netx_3_unknown_mechanisms_try_the_configured_one_and_offered_ones_win() {
-    let ehlo = "250-expresslogic.com Hello\r\n250-AUTH MOGIN CRAM-MD5 QLAIN\r\n250 SIZE\r\n";
-    let server = Server::start(script(
-        vec![send(GREETING), Expect("EHLO"), send(ehlo), Expect("AUTH PLAIN "), send("235 ok\r\n")],
-        lockstep_transaction(),
-    ));
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
-    assert_eq!(c.netx_send(), NX_SUCCESS);
-    server.finish().assert_ok();
-    // LOGIN configured, only PLAIN offered (the old "AUTH=" form): PLAIN.
-    let server = Server::start(script(
-        vec![send("220 x\r\n"), Expect("EHLO"), send("250-x\r\n250 AUTH=PLAIN\r\n"), Expect("AUTH PLAIN "), send("235 ok\r\n")],
-        lockstep_transaction(),
-    ));
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_LOGIN);
-    assert_eq!(c.netx_send(), NX_SUCCESS);
-    server.finish().assert_ok();
-}
-
-#[test]
-fn netx_4_auth_none_goes_straight_to_mail() {
-    let server = Server::start(script(vec![send(GREETING), Expect("EHLO"), send("250-expresslogic.com\r\n250 SIZE\r\n")], lockstep_transaction()));
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
-    assert_eq!(c.netx_send(), NX_SUCCESS);
-    let seen = server.finish();
-    seen.assert_ok();
-    assert!(!seen.lines().iter().any(|l| l.starts_with("AUTH")));
-}
-
-#[test]
-fn netx_5_ehlo_in_two_packets_client_waits_silently() {
-    let server = Server::start(netx_5_two_packet_ehlo_script());
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
-    assert_eq!(c.netx_send(), NX_SUCCESS);
-    server.finish().assert_ok();
-}
-
-#[test]
-fn netx_6_auth_in_second_packet_with_leading_space() {
-    let server = Server::start(netx_6_auth_in_second_packet_script());
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
-    assert_eq!(c.netx_send(), NX_SUCCESS);
-    server.finish().assert_ok();
-}
-
-#[test]
-fn netx_7_missing_last_ehlo_line_times_out_and_sends_nothing_more() {
-    let wait = u64::from(TINY_TIMEOUTS.reply_ms);
-    let server = Server::start(vec![
-        send(GREETING),
-        Expect("EHLO"),
-        send("250-expresslogic.com Hello\r\n250-ETRN\r\n250-AUTH LOGIN PLAIN\r\n"),
-        Silence(wait + 500),
-    ]);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
-    let started = Instant::now();
-    assert_eq!(c.netx_send(), NX_NO_PACKET);
-    let took = started.elapsed();
-    assert!(took >= Duration::from_millis(wait) && took < Duration::from_millis(wait + 1500), "{took:?}");
-    let seen = server.finish();
-    seen.assert_ok();
-    assert_eq!(seen.lines(), ["EHLO domain.com"]);
-}
-
-#[test]
-fn netx_8_abnormal_greeting_sends_nothing() {
-    let server = Server::start(vec![send("222222220-abnormal greeting\r\n"), Silence(500)]);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
-    assert_eq!(c.netx_send(), NX_SMTP_GREET_REPLY_ERROR);
-    let seen = server.finish();
-    seen.assert_ok();
-    assert!(seen.received.is_empty(), "{:?}", seen.lines());
-}
-
-#[test]
-fn netx_9_truncated_greeting_then_disconnect_and_the_client_sends_again() {
-    // A line cut off by the close: the link broke (the full profile reads "2200" as a bad
-    // greeting before the close; either way an error, and the client is usable again).
-    let server = Server::start(vec![send("2200"), Close]);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
-    assert_eq!(c.netx_send(), NX_NOT_CONNECTED);
-    server.finish();
-    let good = Server::start(script(vec![send("220 ok\r\n"), Expect("EHLO"), send("250 ok\r\n")], lockstep_transaction()));
-    let mut c = Tiny::create(good.port, NX_SMTP_CLIENT_AUTH_NONE);
-    assert_eq!(c.netx_send(), NX_SUCCESS);
-    good.finish().assert_ok();
 }
 
 // ---- refusals: the step's status, QUIT after an orderly refusal, nothing else ----
@@ -416,79 +324,6 @@ fn postfix_delivers_with_plain_and_login() {
         assert!(found.contains("\n.a line that starts with a dot\n"), "{found}");
         assert!(found.contains("with ESMTPA"), "authenticated: {found}");
     }
-}
-
-// ---- faults at every phase ----
-
-/// The dialogue up to the reply to `at` (lockstep, AUTH PLAIN), with `fault` in place of that
-/// reply; then what the client may send after it.
-fn fault_script(at: &str, fault: &str) -> Vec<Step> {
-    let dialogue = [
-        ("", "220 x\r\n"),
-        ("EHLO", "250-x\r\n250 AUTH PLAIN\r\n"),
-        ("AUTH", "235 ok\r\n"),
-        ("MAIL", "250 ok\r\n"),
-        ("RCPT", "250 ok\r\n"),
-        ("DATA", "354 go\r\n"),
-        ("END", "250 queued\r\n"),
-    ];
-    let mut steps = Vec::new();
-    for (command, reply) in dialogue {
-        match command {
-            "" => {}
-            "END" => steps.push(ExpectData),
-            c => steps.push(Expect(c)),
-        }
-        if command == at {
-            steps.push(Mark);
-            steps.extend(match fault {
-                "close" => vec![Close],
-                "reset" => vec![Reset],
-                "garbage" => vec![send("HTTP/1.1 400 Bad Request\r\n"), Silence(300)],
-                "stall" => vec![Hold(u64::from(TINY_TIMEOUTS.final_reply_ms.max(TINY_TIMEOUTS.reply_ms)) + 1000)],
-                _ => unreachable!(),
-            });
-            return steps;
-        }
-        steps.push(send(reply));
-    }
-    unreachable!()
-}
-
-/// Every phase x every fault: the status NetX's callers can act on (a plain failure only when
-/// the mail cannot have been taken; "outcome unknown" once the terminator left), within the
-/// timeout, and nothing sent after the fault.
-#[test]
-fn every_phase_every_fault() {
-    let phases = ["", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "END"];
-    let refusal = [NX_SMTP_GREET_REPLY_ERROR, NX_SMTP_HELLO_REPLY_ERROR, NX_SMTP_AUTH_REPLY_ERROR, NX_SMTP_MAIL_REPLY_ERROR, NX_SMTP_RCPT_REPLY_ERROR, NX_SMTP_DATA_REPLY_ERROR];
-    let mut problems = Vec::new();
-    for (i, at) in phases.iter().enumerate() {
-        for fault in ["close", "reset", "garbage", "stall"] {
-            let after_dot = *at == "END";
-            let want = match fault {
-                _ if after_dot => NX_SMTP_OUTCOME_UNKNOWN,
-                "close" | "reset" => NX_NOT_CONNECTED,
-                "garbage" => refusal[i],
-                _ => NX_NO_PACKET,
-            };
-            let server = Server::start(fault_script(at, fault));
-            let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
-            let started = Instant::now();
-            let got = c.netx_send();
-            let took = started.elapsed();
-            let seen = server.finish();
-            let limit = Duration::from_millis(u64::from(TINY_TIMEOUTS.final_reply_ms.max(TINY_TIMEOUTS.greeting_ms)) + 1500);
-            if got != want || took > limit || !seen.after_mark(0).is_empty() || !seen.failures.is_empty() {
-                problems.push(format!(
-                    "at {at:?} {fault}: 0x{got:02X} (want 0x{want:02X}) in {took:?}; after the fault: {:?}; {:?}",
-                    String::from_utf8_lossy(seen.after_mark(0)),
-                    seen.failures
-                ));
-            }
-        }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// The send writes the client's buffers: a recipient, subject or body inside them would change

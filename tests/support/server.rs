@@ -386,6 +386,12 @@ impl Servers {
 
     /// As [`Servers::start`], with a fixed receive buffer on the server side.
     pub fn start_with_rcvbuf(scripts: Vec<Vec<Step>>, rcvbuf: Option<usize>) -> Servers {
+        Self::start_patient(scripts, rcvbuf, ACCEPT_TIMEOUT)
+    }
+
+    /// As [`Servers::start_with_rcvbuf`], waiting up to `accept` for each connection (a client
+    /// whose timeouts are fixed at build time reconnects only once they have expired).
+    pub fn start_patient(scripts: Vec<Vec<Step>>, rcvbuf: Option<usize>, accept_timeout: Duration) -> Servers {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         if let Some(bytes) = rcvbuf {
             set_rcvbuf(&listener, bytes);
@@ -395,7 +401,7 @@ impl Servers {
             let mut connections = Vec::new();
             let mut seen = Vec::new();
             for steps in scripts {
-                match accept(&listener, ACCEPT_TIMEOUT) {
+                match accept(&listener, accept_timeout) {
                     Some(stream) => connections.push(std::thread::spawn(move || serve(stream, steps))),
                     None => {
                         seen.push(Seen::default());
