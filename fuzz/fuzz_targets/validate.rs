@@ -3,6 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use zsmtp::session;
 use zsmtp::wire::syntax;
 use zsmtp::{Auth, Config, Mail};
 
@@ -35,7 +36,7 @@ fuzz_target!(|input: &[u8]| {
     if syntax::no_line_breaks(data).is_ok() {
         assert!(clean(data));
     }
-    if let Ok(size) = syntax::body_bytes(data) {
+    if let Ok(size) = session::body_bytes(data) {
         assert!(!data.contains(&0) && size >= data.len() as u64);
     }
 
@@ -44,14 +45,14 @@ fuzz_target!(|input: &[u8]| {
     let pick = |i: u8, good: &'static str| if field == i { s } else { good };
     let config = Config::new(pick(0, "127.0.0.1"), 2525, pick(1, "device.example"), pick(2, "dev@example.com"))
         .auth(if control & 0x40 != 0 { Auth::Plain } else { Auth::Login }, pick(3, "user"), pick(4, "password"));
-    if syntax::config(&config, 512).is_ok() {
+    if session::check_config(&config, 512).is_ok() {
         for f in [config.server, config.domain, config.from, config.username, config.password] {
             assert!(clean(f.as_bytes()), "accepted {f:?}");
         }
     }
     let to = [pick(5, "a@example.com")];
     let mail = Mail::new(if control & 0x80 != 0 { s } else { "subject" }, b"body").to(&to);
-    if syntax::mail(&mail).is_ok() {
+    if session::check_mail(&mail).is_ok() {
         assert!(clean(to[0].as_bytes()));
         assert!(clean(if control & 0x80 != 0 { s.as_bytes() } else { b"subject" }));
     }
