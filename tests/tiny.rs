@@ -148,10 +148,11 @@ fn every_refusal_has_its_status_and_is_followed_by_quit_only() {
 
 #[test]
 fn refused_message_and_421_and_greeting() {
-    // The final reply refuses: 0xAB; the content was sent whole.
+    // The final reply refuses: 0xAB; the content was sent whole, and the server, still
+    // listening, gets a QUIT (as from the full profile).
     let mut steps = vec![send("220 x\r\n"), Expect("EHLO"), send("250 x\r\n")];
     steps.extend([Expect("MAIL"), send("250 ok\r\n"), Expect("RCPT"), send("250 ok\r\n"), Expect("DATA"), send("354 go\r\n"), ExpectData]);
-    steps.extend([send("554 5.6.0 content refused\r\n"), Silence(300)]);
+    steps.extend([send("554 5.6.0 content refused\r\n"), Expect("QUIT"), send("221 bye\r\n")]);
     let server = Server::start(steps);
     let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.netx_send(), NX_SMTP_MESSAGE_REPLY_ERROR);

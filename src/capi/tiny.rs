@@ -21,7 +21,7 @@
 //! final dot; one send at a time per client (its lock); the credentials' traces wiped from the
 //! transmit buffer after every send.
 
-use core::ffi::{c_char, c_int, c_uint, c_void};
+use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use core::mem::offset_of;
 use core::ptr::{addr_of, addr_of_mut};
 use core::sync::atomic::Ordering;
@@ -33,7 +33,9 @@ use super::{
 };
 use crate::error::status;
 use crate::limits::{MAX_ADDRESS, MAX_DOMAIN, MAX_PASSWORD, MAX_USERNAME, TINY_TIMEOUTS};
-use crate::transport::zsock::{self, ffi};
+use crate::transport::zsock::{self, ShimSocket};
+use crate::wire::command::{choose_auth, Auth};
+use crate::wire::reply::{parse_line, ReplyTracker};
 
 /// The longest body line RFC 5321 allows (without CRLF).
 const MAX_LINE: usize = 998;
@@ -186,7 +188,7 @@ pub unsafe extern "C" fn nxd_smtp_client_create(
 
 /// The connection of one send: the shim's socket and the client's buffers.
 struct Link<'c> {
-    fd: c_int,
+    socket: ShimSocket,
     tx: &'c mut [u8],
     tx_len: usize,
     rx: &'c mut [u8],
@@ -221,8 +223,7 @@ impl Link<'_> {
         let mut sent = 0;
         while sent < self.tx_len {
             let rest = self.tx.get(sent..self.tx_len).unwrap_or_default();
-            // SAFETY: `rest` is readable for its length during the call (shim contract).
-            let rc = unsafe { ffi::smtp_shim_send(self.fd, rest.as_ptr(), rest.len(), TINY_TIMEOUTS.send_ms) };
+            let rc = self.socket.send(rest, TINY_TIMEOUTS.send_ms);
             match usize::try_from(rc) {
                 Ok(n) if n > 0 => sent += n,
                 _ => {
@@ -243,16 +244,19 @@ impl Link<'_> {
 
     /// Sends what is buffered and reads one whole reply (every line of it) within
     /// `timeout_ms`; its code. `scan` sees the text of every line.
+    #[inline(never)] // one copy for every step: inlined at one call site it only grows the code
     fn reply(&mut self, timeout_ms: u32, scan: &mut dyn FnMut(&[u8])) -> Result<u16, u32> {
         self.flush()?;
         // Milliseconds since the wait began (32 bits wrap only after 49 days).
-        // SAFETY: a shim call without arguments.
-        let now = || unsafe { ffi::smtp_shim_uptime_ms() } as u32;
+        let now = zsock::uptime_ms32;
         let start = now();
-        let mut first = 0;
+        let mut tracker = ReplyTracker::new();
         loop {
             let pending = self.rx.get(..self.rx_len).unwrap_or_default();
-            let Some(end) = pending.iter().position(|&b| b == b'\n') else {
+            // The wire layer's parser, as in the full profile: a malformed line is reported
+            // as soon as it is visible.
+            let parsed = parse_line(pending).map_err(|_| status::NX_SMTP_INVALID_SERVER_REPLY)?;
+            let Some((line, used)) = parsed else {
                 let free = self.rx.get_mut(self.rx_len..).unwrap_or_default();
                 if free.is_empty() {
                     return Err(status::NX_SMTP_OVERSIZE_SERVER_REPLY);
@@ -261,8 +265,7 @@ impl Link<'_> {
                 if left == 0 {
                     return Err(status::NX_NO_PACKET);
                 }
-                // SAFETY: `free` is writable for its length during the call (shim contract).
-                let rc = unsafe { ffi::smtp_shim_recv(self.fd, free.as_mut_ptr(), free.len(), left) };
+                let rc = self.socket.recv(free, left);
                 match usize::try_from(rc) {
                     Ok(n) if n > 0 => self.rx_len += n,
                     // A timeout short of the deadline is waited out again.
@@ -271,34 +274,11 @@ impl Link<'_> {
                 }
                 continue;
             };
-            // Leading blanks are tolerated (NetX Duo's test server sends " 250 SIZE").
-            let line = skip_blanks(pending.get(..end).unwrap_or_default());
-            let line = match line {
-                [text @ .., b'\r'] => text,
-                _ => line,
-            };
-            // Three digits, then ' ' (the last line), '-' (more follow) or nothing.
-            let mut code = 0u16;
-            for i in 0..3 {
-                let digit = line.get(i).map_or(10, |&b| b.wrapping_sub(b'0'));
-                if digit > 9 {
-                    return Err(status::NX_SMTP_INVALID_SERVER_REPLY);
-                }
-                code = code * 10 + u16::from(digit);
-            }
-            let separator = line.get(3).copied().unwrap_or(b' ');
-            if separator != b' ' && separator != b'-' {
-                return Err(status::NX_SMTP_INVALID_SERVER_REPLY);
-            }
-            let (last, text) = (separator == b' ', line.get(4..).unwrap_or_default());
-            if first != 0 && code != first {
-                return Err(status::NX_SMTP_INVALID_SERVER_REPLY);
-            }
-            first = code;
-            scan(text);
+            let last = tracker.feed(&line).map_err(|_| status::NX_SMTP_INVALID_SERVER_REPLY)?;
+            let code = line.code;
+            scan(line.text);
             // The unread bytes move to the front (a loop: `copy_within` would link a 1.5 KB
             // memmove on targets whose C library does not provide one).
-            let used = end + 1;
             for i in used..self.rx_len {
                 let b = self.rx.get(i).copied().unwrap_or(0);
                 if let Some(slot) = self.rx.get_mut(i - used) {
@@ -311,11 +291,6 @@ impl Link<'_> {
             }
         }
     }
-}
-
-fn skip_blanks(line: &[u8]) -> &[u8] {
-    let blanks = line.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-    line.get(blanks..).unwrap_or_default()
 }
 
 impl crate::wire::out::Sink for Link<'_> {
@@ -474,15 +449,15 @@ fn converse(
     let mut host = [0u8; 48];
     server_text(server, &mut host);
     let t = TINY_TIMEOUTS;
-    // SAFETY: `host` is NUL-terminated and outlives the call.
-    let fd = unsafe { ffi::smtp_shim_connect(host.as_ptr().cast(), port, t.connect_ms) };
-    if fd < 0 {
+    // SAFETY: `host` holds a NUL: it was zeroed, and the text is at most 39 of its 48 bytes.
+    let host = unsafe { CStr::from_ptr(host.as_ptr().cast()) };
+    let Ok(socket) = ShimSocket::connect(host, port, t.connect_ms) else {
         // (The address is numeric: no name to resolve, so no "host not found".)
         return status::NX_NOT_CONNECTED;
-    }
+    };
     let (user, pass, domain, from, auth) = identity;
     let from = address(from).unwrap_or(from);
-    let mut link = Link { fd, tx, tx_len: 0, rx, rx_len: 0 };
+    let mut link = Link { socket, tx, tx_len: 0, rx, rx_len: 0 };
     let mut last = 0u16;
     let mut past_dot = false;
     let result = dialogue(&mut link, (user, pass, domain, from, auth), recipient, subject, body, &mut last, &mut past_dot);
@@ -497,16 +472,18 @@ fn converse(
             status::NX_SMTP_OUTCOME_UNKNOWN
         }
         Err(code) => {
-            // An orderly refusal (the server still listens): QUIT, and no more.
-            if last >= 400 && last != 421 && !past_dot {
+            // The server still listens after an orderly refusal (not 421; also after the
+            // final dot) and after our own refusals to authenticate: QUIT, and no more (the
+            // full profile's rule, `Fault::leaves_server_listening`).
+            let ours = matches!(code, status::NX_SMTP_AUTHENTICATION_ERROR | status::NX_SMTP_PLAINTEXT_AUTH_REFUSED);
+            if (last >= 400 && last != 421) || ours {
                 link.tx_len = 0;
                 let _ = link.put(b"QUIT\r\n").and_then(|()| link.flush());
             }
             code
         }
     };
-    // SAFETY: the descriptor this send opened, closed once.
-    unsafe { ffi::smtp_shim_close(fd) };
+    link.socket.close();
     status
 }
 
@@ -580,8 +557,8 @@ fn dialogue(
         }
         // The configured mechanism if offered, else the other one if offered, else the
         // configured one anyway (NetX Duo does the same).
-        let use_login = if auth == NX_SMTP_CLIENT_AUTH_LOGIN { login || !plain } else { !plain && login };
-        if use_login {
+        let configured = if auth == NX_SMTP_CLIENT_AUTH_LOGIN { Auth::Login } else { Auth::Plain };
+        if choose_auth(configured, plain, login) == Auth::Login {
             link.put(b"AUTH LOGIN\r\n")?;
             step(link, last, 334, status::NX_SMTP_AUTH_REPLY_ERROR)?;
             link.base64_line(&[user])?;

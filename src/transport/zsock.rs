@@ -152,6 +152,50 @@ pub(crate) fn shim_error_class(rc: c_int) -> c_int {
     unsafe { ffi::smtp_shim_error_class(rc) }
 }
 
+/// One plain TCP connection of the shim, closed by [`ShimSocket::close`]: the safe face of
+/// `smtp_shim_connect`, `smtp_shim_send`, `smtp_shim_recv` and `smtp_shim_close`. Errors are
+/// the shim's negative return values (classify them with [`shim_error_class`]).
+pub(crate) struct ShimSocket(c_int);
+
+impl ShimSocket {
+    /// Connects to `host` (a name or an address in text) within `timeout_ms`.
+    pub(crate) fn connect(host: &CStr, port: u16, timeout_ms: u32) -> Result<Self, c_int> {
+        // SAFETY: `host` is NUL-terminated and outlives the call; the shim keeps no pointer.
+        let rc = unsafe { ffi::smtp_shim_connect(host.as_ptr(), port, timeout_ms) };
+        if rc < 0 {
+            Err(rc)
+        } else {
+            Ok(ShimSocket(rc))
+        }
+    }
+
+    /// Sends some of `buf`: how many bytes were taken, or a negative error.
+    pub(crate) fn send(&mut self, buf: &[u8], timeout_ms: u32) -> c_int {
+        // SAFETY: `buf` is readable for its length during the call; the shim keeps no pointer.
+        unsafe { ffi::smtp_shim_send(self.0, buf.as_ptr(), buf.len(), timeout_ms) }
+    }
+
+    /// Closes the connection. (Not on drop: the small profile closes in one place, and drop
+    /// glue on every early return costs it code.)
+    pub(crate) fn close(self) {
+        // SAFETY: the descriptor smtp_shim_connect returned, closed once: `self` is consumed.
+        unsafe { ffi::smtp_shim_close(self.0) };
+    }
+
+    /// Receives into `buf`: how many bytes arrived (0: the peer closed), or a negative error.
+    pub(crate) fn recv(&mut self, buf: &mut [u8], timeout_ms: u32) -> c_int {
+        // SAFETY: `buf` is writable for its length during the call; the shim keeps no pointer.
+        unsafe { ffi::smtp_shim_recv(self.0, buf.as_mut_ptr(), buf.len(), timeout_ms) }
+    }
+}
+
+/// Milliseconds since boot, in 32 bits (they wrap after 49 days: compare differences).
+pub(crate) fn uptime_ms32() -> u32 {
+    // SAFETY: no arguments, no preconditions.
+    unsafe { ffi::smtp_shim_uptime_ms() as u32 }
+}
+
+
 impl ZsockError {
     fn from_shim(rc: c_int) -> Self {
         let kind = match shim_error_class(rc) {
