@@ -545,16 +545,19 @@ struct Region {
 }
 
 impl Region {
+    // Wrapping sums: an object's addresses cannot wrap around the address space (Rust and C
+    // both guarantee it), and a saturating add costs code in every service.
+
     /// From byte `from` of the control block at `client` to its end.
     fn of(client: *const NxSmtpClient, from: usize) -> Region {
         let base = client as usize;
-        Region { start: base.saturating_add(from), end: base.saturating_add(size_of::<NxSmtpClient>()) }
+        Region { start: base.wrapping_add(from), end: base.wrapping_add(size_of::<NxSmtpClient>()) }
     }
 
     /// Whether `bytes` plus `extra` bytes after them (a terminating NUL) touch the region.
     fn overlaps(&self, bytes: &[u8], extra: usize) -> bool {
         let start = bytes.as_ptr() as usize;
-        let end = start.saturating_add(bytes.len()).saturating_add(extra);
+        let end = start.wrapping_add(bytes.len()).wrapping_add(extra);
         start < self.end && self.start < end
     }
 }

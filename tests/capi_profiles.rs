@@ -385,6 +385,77 @@ fn netx_regression_scenarios_same_status_in_both_profiles() {
     assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// The AUTH exchanges a server may answer differently from the usual 334/235 (RFC 4954): a
+/// PLAIN initial response ignored (an empty 334 asks for it again), any 2xx as success, a 334
+/// more than the mechanism has answers for. The same status, and the same bytes, from both
+/// profiles.
+#[test]
+fn auth_exchanges_same_in_both_profiles() {
+    use support::netx::{lockstep_transaction, script, ADDR, DOMAIN as NETX_DOMAIN, EHLO, PASS as NETX_PASS, USER as NETX_USER};
+    let _sockets = SOCKETS.lock().unwrap_or_else(|e| e.into_inner());
+    let plain = format!("AUTH PLAIN {}", b64(format!("\0{NETX_USER}\0{NETX_PASS}").as_bytes()));
+    let response = b64(format!("\0{NETX_USER}\0{NETX_PASS}").as_bytes());
+    let (user, pass) = (b64(NETX_USER.as_bytes()), b64(NETX_PASS.as_bytes()));
+    let head = |auth: Vec<Step>| {
+        let mut steps = vec![send("220 ok\r\n"), Expect("EHLO"), send(EHLO)];
+        steps.extend(auth);
+        steps
+    };
+    let leak = |v: String| -> &'static str { Box::leak(v.into_boxed_str()) };
+    let cases: Vec<(&str, u32, Vec<Step>, u32)> = vec![
+        (
+            "PLAIN, the initial response ignored",
+            NX_SMTP_CLIENT_AUTH_PLAIN,
+            script(head(vec![Expect(leak(plain.clone())), send("334 \r\n"), Expect(leak(response.clone())), send("235 ok\r\n")]), lockstep_transaction()),
+            NX_SUCCESS,
+        ),
+        ("PLAIN answered with 250", NX_SMTP_CLIENT_AUTH_PLAIN, script(head(vec![Expect(leak(plain.clone())), send("250 fine\r\n")]), lockstep_transaction()), NX_SUCCESS),
+        (
+            "LOGIN answered with 250 at once",
+            NX_SMTP_CLIENT_AUTH_LOGIN,
+            script(head(vec![Expect("AUTH LOGIN"), send("250 fine\r\n")]), lockstep_transaction()),
+            NX_SUCCESS,
+        ),
+        (
+            "PLAIN asked twice",
+            NX_SMTP_CLIENT_AUTH_PLAIN,
+            head(vec![Expect(leak(plain.clone())), send("334 \r\n"), Expect(leak(response.clone())), send("334 \r\n"), Expect("QUIT"), send("221 bye\r\n")]),
+            NX_SMTP_AUTH_REPLY_ERROR,
+        ),
+        (
+            "LOGIN asked a third time",
+            NX_SMTP_CLIENT_AUTH_LOGIN,
+            head(vec![
+                Expect("AUTH LOGIN"),
+                send("334 VXNlcm5hbWU6\r\n"),
+                Expect(leak(user.clone())),
+                send("334 UGFzc3dvcmQ6\r\n"),
+                Expect(leak(pass.clone())),
+                send("334 again\r\n"),
+                Expect("QUIT"),
+                send("221 bye\r\n"),
+            ]),
+            NX_SMTP_AUTH_REPLY_ERROR,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name_of_case, auth, steps, want) in cases {
+        let server = Server::start(steps);
+        let mut c = CClient(Box::new(MaybeUninit::zeroed()));
+        assert_eq!(c.create_with(server.port, auth, NETX_USER, NETX_PASS, ADDR, NETX_DOMAIN), NX_SUCCESS);
+        let got = c.send(ADDR, "s", b"body\r\n");
+        drop(c);
+        let seen = server.finish();
+        if got != want {
+            failures.push(format!("{name_of_case} [{PROFILE}]: 0x{got:02X} {}, expected 0x{want:02X} {}", name(got), name(want)));
+        }
+        if !seen.failures.is_empty() {
+            failures.push(format!("{name_of_case} [{PROFILE}]: {:?}", seen.failures));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 // ---- What the small profile does not do: the one list ----
 
 /// What the small profile leaves out, each with what it does instead; the full profile supports

@@ -1,25 +1,40 @@
 //! The small profile of the NetX Duo C API (cargo feature `tiny`; Kconfig
 //! `CONFIG_SMTP_CLIENT_NETX_API_TINY`): `nxd_smtp_client_create` and `nx_smtp_mail_send` at
-//! NetX Duo's own scope, in less code than NetX Duo's. `nx_smtp_client_delete`,
-//! `nx_smtp_client_tls_set` and `nx_smtp_client_last_reply_get` and the `NX_SMTP_CLIENT`
-//! layout are the full C API's, unchanged.
+//! NetX Duo's own scope, in less Cortex-M4 code than NetX Duo's. `nx_smtp_client_delete`,
+//! `nx_smtp_client_tls_set`, `nx_smtp_client_last_reply_get` and the `NX_SMTP_CLIENT` layout
+//! are the full C API's.
 //!
-//! NetX's scope: one recipient; lockstep (no pipelining); From, To, Subject and MIME headers
-//! (no Date or Message-ID: the server adds them); AUTH PLAIN, LOGIN or none; IPv4 and IPv6
-//! server addresses; timeouts fixed at build time (`limits::TINY_TIMEOUTS`, from Kconfig);
-//! no TLS (a client set to STARTTLS or
-//! implicit TLS gets `NX_SMTP_TLS_NOT_SUPPORTED`, nothing is sent); printable ASCII subject,
-//! user name, password, domain and addresses (dot-atom local parts and domain names: no
-//! quoted local parts, no address literals, no SMTPUTF8); the reply code is kept, not its
-//! text.
+//! Shared with the full profile:
+//! - the wire layer's reply parser and tracker (`wire::reply`), AUTH choice and commands
+//!   (`wire::command`: `choose_auth`, `auth_plain`, `plain_response`, `base64_line`);
+//! - the memory helpers (`bounded_cstr`, `store`, `wipe`, `Region`) and the platform lock;
+//! - the rules, checked by one table through both profiles (tests/capi_profiles.rs): a reply
+//!   that is not SMTP is refused as soon as it is visible; the AUTH exchange ends on any 2xx,
+//!   LOGIN answers by position, PLAIN's response is sent again after an empty 334; QUIT
+//!   follows an orderly refusal (not 421; also after the final dot) and a refusal to
+//!   authenticate, nothing else; `NX_SMTP_OUTCOME_UNKNOWN` when the link fails or the reply is
+//!   not SMTP after the final dot.
 //!
-//! What it keeps of the full engine's rules: every argument checked with NetX's statuses;
-//! every input validated before any byte is sent (CR, LF and NUL cannot reach the wire from
-//! any field; body lines of at most 998 bytes); dot-stuffing after CR/LF normalisation; a
-//! timeout for every reply however it trickles in; multi-line replies; AUTH mechanisms chosen
-//! by token; QUIT after a refusal; `NX_SMTP_OUTCOME_UNKNOWN` when the link fails after the
-//! final dot; one send at a time per client (its lock); the credentials' traces wiped from the
-//! transmit buffer after every send.
+//! Its own, because the shared versions cost more code than NetX Duo's whole client allows
+//! (docs/PERFORMANCE.md, "The small profile"): create's checks (printable ASCII; dot-atom
+//! addresses and domain names), the EHLO scan (AUTH only), the body loop, the server address
+//! as text (no "::"), and the lockstep driver over the shim's socket.
+//!
+//! NetX's scope:
+//! - one recipient; lockstep (no pipelining); From, To, Subject and MIME headers (no Date or
+//!   Message-ID: the server adds them);
+//! - AUTH PLAIN, LOGIN or none; IPv4 and IPv6 server addresses;
+//! - timeouts fixed at build time (`limits::TINY_TIMEOUTS`, from Kconfig);
+//! - no TLS: a client set to STARTTLS or implicit TLS gets `NX_SMTP_TLS_NOT_SUPPORTED`, and
+//!   nothing is sent;
+//! - printable ASCII subject, user name, password, domain and addresses (no quoted local
+//!   parts, no address literals, no SMTPUTF8);
+//! - the reply code is kept, not its text.
+//!
+//! Also as the full profile: every argument checked with NetX's statuses and every input
+//! validated before any byte is sent (CR, LF and NUL cannot reach the wire; body lines of at
+//! most 998 bytes); dot-stuffing after CR/LF normalisation; a timeout for every whole reply;
+//! one send at a time per client; the credentials' traces wiped from the transmit buffer.
 
 use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use core::mem::offset_of;
@@ -34,7 +49,7 @@ use super::{
 use crate::error::status;
 use crate::limits::{MAX_ADDRESS, MAX_DOMAIN, MAX_PASSWORD, MAX_USERNAME, TINY_TIMEOUTS};
 use crate::transport::zsock::{self, ShimSocket};
-use crate::wire::command::{choose_auth, Auth};
+use crate::wire::command::{self, choose_auth, Auth};
 use crate::wire::reply::{parse_line, ReplyTracker};
 
 /// The longest body line RFC 5321 allows (without CRLF).
@@ -193,6 +208,15 @@ struct Link<'c> {
     tx_len: usize,
     rx: &'c mut [u8],
     rx_len: usize,
+    /// NetX's status for a negative or malformed reply in the current step (the engine's
+    /// phase, as its status).
+    refusal: u32,
+    /// The code of the latest reply (0 before the first).
+    last: u16,
+    /// Whether the terminator has left whole.
+    past_dot: bool,
+    /// Whether a reply refused the current step (rather than the link failing).
+    refused: bool,
 }
 
 /// A shim error as a NetX status: a timeout is NX_NO_PACKET, anything else a broken link.
@@ -236,12 +260,6 @@ impl Link<'_> {
         Ok(())
     }
 
-    /// Base64 of the concatenated parts, then CRLF.
-    fn base64_line(&mut self, parts: &[&[u8]]) -> Result<(), u32> {
-        crate::wire::command::put_base64(self, parts)?;
-        self.put(b"\r\n")
-    }
-
     /// Sends what is buffered and reads one whole reply (every line of it) within
     /// `timeout_ms`; its code. `scan` sees the text of every line.
     #[inline(never)] // one copy for every step: inlined at one call site it only grows the code
@@ -255,7 +273,7 @@ impl Link<'_> {
             let pending = self.rx.get(..self.rx_len).unwrap_or_default();
             // The wire layer's parser, as in the full profile: a malformed line is reported
             // as soon as it is visible.
-            let parsed = parse_line(pending).map_err(|_| status::NX_SMTP_INVALID_SERVER_REPLY)?;
+            let parsed = parse_line(pending).map_err(|_| self.refusal)?;
             let Some((line, used)) = parsed else {
                 let free = self.rx.get_mut(self.rx_len..).unwrap_or_default();
                 if free.is_empty() {
@@ -274,7 +292,7 @@ impl Link<'_> {
                 }
                 continue;
             };
-            let last = tracker.feed(&line).map_err(|_| status::NX_SMTP_INVALID_SERVER_REPLY)?;
+            let last = tracker.feed(&line).map_err(|_| self.refusal)?;
             let code = line.code;
             scan(line.text);
             // The unread bytes move to the front (a loop: `copy_within` would link a 1.5 KB
@@ -287,9 +305,30 @@ impl Link<'_> {
             }
             self.rx_len -= used;
             if last {
+                self.last = code;
                 return Ok(code);
             }
         }
+    }
+}
+
+impl Link<'_> {
+    /// Sends what is buffered and reads the reply to the step whose refusal is `refusal`;
+    /// anything but 2xx (or `want`) refuses.
+    fn step(&mut self, refusal: u32, timeout_ms: u32, want: u16) -> Result<u16, u32> {
+        self.refusal = refusal;
+        let code = self.reply(timeout_ms, &mut |_| {})?;
+        if code == want || (200..300).contains(&code) {
+            Ok(code)
+        } else {
+            Err(self.refuse())
+        }
+    }
+
+    /// The latest reply refuses what the current step asked: its status.
+    fn refuse(&mut self) -> u32 {
+        self.refused = true;
+        self.refusal
     }
 }
 
@@ -457,26 +496,21 @@ fn converse(
     };
     let (user, pass, domain, from, auth) = identity;
     let from = address(from).unwrap_or(from);
-    let mut link = Link { socket, tx, tx_len: 0, rx, rx_len: 0 };
-    let mut last = 0u16;
-    let mut past_dot = false;
-    let result = dialogue(&mut link, (user, pass, domain, from, auth), recipient, subject, body, &mut last, &mut past_dot);
-    *last_code = c_uint::from(last);
+    let mut link = Link { socket, tx, tx_len: 0, rx, rx_len: 0, refusal: 0, last: 0, past_dot: false, refused: false };
+    let result = dialogue(&mut link, (user, pass, domain, from, auth), recipient, subject, body);
+    *last_code = c_uint::from(link.last);
     let status = match result {
         Ok(()) => status::NX_SUCCESS,
-        // The terminator left: the server may have the mail. A plain failure would invite a
-        // duplicating retry.
-        Err(status::NX_NO_PACKET | status::NX_NOT_CONNECTED | status::NX_SMTP_INVALID_SERVER_REPLY | status::NX_SMTP_OVERSIZE_SERVER_REPLY)
-            if past_dot =>
-        {
-            status::NX_SMTP_OUTCOME_UNKNOWN
-        }
+        // The terminator left and no reply refused it: the link failed or the reply was not
+        // SMTP, and the server may have the mail. A plain failure would invite a duplicating
+        // retry.
+        Err(_) if link.past_dot && !link.refused => status::NX_SMTP_OUTCOME_UNKNOWN,
         Err(code) => {
             // The server still listens after an orderly refusal (not 421; also after the
             // final dot) and after our own refusals to authenticate: QUIT, and no more (the
-            // full profile's rule, `Fault::leaves_server_listening`).
+            // full profile's rule).
             let ours = matches!(code, status::NX_SMTP_AUTHENTICATION_ERROR | status::NX_SMTP_PLAINTEXT_AUTH_REFUSED);
-            if (last >= 400 && last != 421) || ours {
+            if (link.refused && link.last != 421) || ours {
                 link.tx_len = 0;
                 let _ = link.put(b"QUIT\r\n").and_then(|()| link.flush());
             }
@@ -487,52 +521,24 @@ fn converse(
     status
 }
 
-/// A reply that is not SMTP counts as the step's refusal (NetX's status for that step).
-fn malformed_is(e: u32, refusal: u32) -> u32 {
-    if e == status::NX_SMTP_INVALID_SERVER_REPLY {
-        refusal
-    } else {
-        e
-    }
-}
-
 /// The client's identity and credentials for one dialogue.
 type Identity<'a> = (&'a [u8], &'a [u8], &'a [u8], &'a [u8], c_uint);
 
 /// Greeting, EHLO, AUTH, MAIL, RCPT, DATA, headers, body, terminator, final reply, QUIT.
-/// `last` receives the code of every reply; `past_dot` whether the terminator was sent.
-fn dialogue(
-    link: &mut Link<'_>,
-    (user, pass, domain, from, auth): Identity<'_>,
-    recipient: &[u8],
-    subject: &[u8],
-    body: &[u8],
-    last: &mut u16,
-    past_dot: &mut bool,
-) -> Result<(), u32> {
+fn dialogue(link: &mut Link<'_>, (user, pass, domain, from, auth): Identity<'_>, recipient: &[u8], subject: &[u8], body: &[u8]) -> Result<(), u32> {
     let t = TINY_TIMEOUTS;
-    // A command's reply: `want` (250: any 2xx), else the step's refusal.
-    let step = |link: &mut Link<'_>, last: &mut u16, want: u16, refusal: u32| -> Result<(), u32> {
-        let code = link.reply(t.reply_ms, &mut |_| {}).map_err(|e| malformed_is(e, refusal))?;
-        *last = code;
-        if code == want || (want == 250 && (200..300).contains(&code)) {
-            Ok(())
-        } else {
-            Err(refusal)
-        }
-    };
     // The greeting may be slow; then EHLO and its capabilities (AUTH mechanisms by token).
-    let code = link.reply(t.greeting_ms, &mut |_| {}).map_err(|e| malformed_is(e, status::NX_SMTP_GREET_REPLY_ERROR))?;
-    *last = code;
-    if code != 220 {
-        return Err(status::NX_SMTP_GREET_REPLY_ERROR);
+    if link.step(status::NX_SMTP_GREET_REPLY_ERROR, t.greeting_ms, 220)? != 220 {
+        return Err(link.refuse());
     }
     link.put(b"EHLO ")?;
     link.put(domain)?;
     link.put(b"\r\n")?;
+    link.refusal = status::NX_SMTP_HELLO_REPLY_ERROR;
     let (mut offered, mut plain, mut login) = (false, false, false);
     let code = link.reply(t.reply_ms, &mut |text| {
-        // "AUTH PLAIN LOGIN" or the old "AUTH=LOGIN PLAIN".
+        // "AUTH PLAIN LOGIN" or the old "AUTH=LOGIN PLAIN" (on any line, the first one, which
+        // names the server, included: skipping it costs code).
         let mut words = text.split(|&b| b == b' ' || b == b'=');
         if words.next().is_some_and(|w| w.eq_ignore_ascii_case(b"AUTH")) {
             offered = true;
@@ -541,11 +547,9 @@ fn dialogue(
                 login |= w.eq_ignore_ascii_case(b"LOGIN");
             }
         }
-    })
-    .map_err(|e| malformed_is(e, status::NX_SMTP_HELLO_REPLY_ERROR))?;
-    *last = code;
+    })?;
     if !(200..300).contains(&code) {
-        return Err(status::NX_SMTP_HELLO_REPLY_ERROR);
+        return Err(link.refuse());
     }
     if auth != NX_SMTP_CLIENT_AUTH_NONE {
         // Credentials never go over this unencrypted link unless the build allows it.
@@ -555,29 +559,43 @@ fn dialogue(
         if !offered {
             return Err(status::NX_SMTP_AUTHENTICATION_ERROR);
         }
-        // The configured mechanism if offered, else the other one if offered, else the
-        // configured one anyway (NetX Duo does the same).
+        // As the engine: the configured mechanism if offered, else the other one if offered,
+        // else the configured one anyway; LOGIN answers its two 334s by position (never by
+        // prompt text); a server that ignores PLAIN's initial response asks again with an
+        // empty 334; any 2xx ends the exchange.
         let configured = if auth == NX_SMTP_CLIENT_AUTH_LOGIN { Auth::Login } else { Auth::Plain };
-        if choose_auth(configured, plain, login) == Auth::Login {
-            link.put(b"AUTH LOGIN\r\n")?;
-            step(link, last, 334, status::NX_SMTP_AUTH_REPLY_ERROR)?;
-            link.base64_line(&[user])?;
-            step(link, last, 334, status::NX_SMTP_AUTH_REPLY_ERROR)?;
-            link.base64_line(&[pass])?;
+        let plain_response = command::plain_response(user, pass);
+        let answers: &[&[&[u8]]] = if choose_auth(configured, plain, login) == Auth::Login {
+            link.put(command::AUTH_LOGIN)?;
+            &[&[user], &[pass]]
         } else {
-            link.put(b"AUTH PLAIN ")?;
-            link.base64_line(&[b"\0", user, b"\0", pass])?;
+            command::auth_plain(link, user, pass)?;
+            &[&plain_response]
+        };
+        for parts in answers {
+            if link.step(status::NX_SMTP_AUTH_REPLY_ERROR, t.reply_ms, 334)? != 334 {
+                break;
+            }
+            command::base64_line(link, parts)?;
         }
-        step(link, last, 235, status::NX_SMTP_AUTH_REPLY_ERROR)?;
+        if link.last == 334 {
+            link.step(status::NX_SMTP_AUTH_REPLY_ERROR, t.reply_ms, 0)?;
+        }
     }
     for (verb, path, refusal) in [(&b"MAIL FROM:<"[..], from, status::NX_SMTP_MAIL_REPLY_ERROR), (b"RCPT TO:<", recipient, status::NX_SMTP_RCPT_REPLY_ERROR)] {
         link.put(verb)?;
         link.put(path)?;
         link.put(b">\r\n")?;
-        step(link, last, 250, refusal)?;
+        link.step(refusal, t.reply_ms, 0)?;
     }
     link.put(b"DATA\r\n")?;
-    step(link, last, 354, status::NX_SMTP_DATA_REPLY_ERROR)?;
+    if link.step(status::NX_SMTP_DATA_REPLY_ERROR, t.reply_ms, 354)? != 354 {
+        return Err(link.refuse());
+    }
+    // Nothing may follow 354 before our content (a confused or hostile server).
+    if link.rx_len > 0 {
+        return Err(link.refusal);
+    }
     for (name, value) in [(&b"From: "[..], from), (b"To: ", recipient), (b"Subject: ", subject)] {
         link.put(name)?;
         link.put(value)?;
@@ -606,14 +624,13 @@ fn dialogue(
     link.put(if line_start { b".\r\n" } else { b"\r\n.\r\n" })?;
     // Once the terminator has left whole, the server may take the mail.
     link.flush()?;
-    *past_dot = true;
-    let code = link.reply(t.final_reply_ms, &mut |_| {})?;
-    *last = code;
-    if !(200..300).contains(&code) {
-        return Err(status::NX_SMTP_MESSAGE_REPLY_ERROR);
-    }
+    link.past_dot = true;
+    link.step(status::NX_SMTP_MESSAGE_REPLY_ERROR, t.final_reply_ms, 0)?;
+    // QUIT's reply does not change what the final reply decided.
+    let decided = link.last;
     link.put(b"QUIT\r\n")?;
     let _ = link.reply(t.reply_ms, &mut |_| {});
+    link.last = decided;
     Ok(())
 }
 

@@ -28,11 +28,10 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         let (user, password) = (config.username, config.password);
         match command::choose_auth(config.auth, offered.plain, offered.login) {
             Auth::Plain => {
-                self.put_command(format_args!("AUTH PLAIN <redacted>"), |l| command::auth_plain(l, user, password))?;
+                self.put_command(format_args!("AUTH PLAIN <redacted>"), |l| command::auth_plain(l, user.as_bytes(), password.as_bytes()))?;
                 // A server that ignores the initial response asks again with an empty 334.
                 self.challenges(1, &mut |l| {
-                    command::plain_response(l, user, password)?;
-                    l.put(b"\r\n")
+                    command::base64_line(l, &command::plain_response(user.as_bytes(), password.as_bytes()))
                 })
             }
             Auth::Login => {
@@ -40,7 +39,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
                 let mut step = 0;
                 self.challenges(2, &mut |l| {
                     step += 1;
-                    command::base64_line(l, if step == 1 { user } else { password }.as_bytes())
+                    command::base64_line(l, &[if step == 1 { user } else { password }.as_bytes()])
                 })
             }
             Auth::None => Ok(()),

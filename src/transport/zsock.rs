@@ -155,8 +155,10 @@ pub(crate) fn shim_error_class(rc: c_int) -> c_int {
 /// One plain TCP connection of the shim, closed by [`ShimSocket::close`]: the safe face of
 /// `smtp_shim_connect`, `smtp_shim_send`, `smtp_shim_recv` and `smtp_shim_close`. Errors are
 /// the shim's negative return values (classify them with [`shim_error_class`]).
+#[cfg(feature = "tiny")]
 pub(crate) struct ShimSocket(c_int);
 
+#[cfg(feature = "tiny")]
 impl ShimSocket {
     /// Connects to `host` (a name or an address in text) within `timeout_ms`.
     pub(crate) fn connect(host: &CStr, port: u16, timeout_ms: u32) -> Result<Self, c_int> {
@@ -190,6 +192,7 @@ impl ShimSocket {
 }
 
 /// Milliseconds since boot, in 32 bits (they wrap after 49 days: compare differences).
+#[cfg(feature = "tiny")]
 pub(crate) fn uptime_ms32() -> u32 {
     // SAFETY: no arguments, no preconditions.
     unsafe { ffi::smtp_shim_uptime_ms() as u32 }

@@ -96,20 +96,21 @@ pub fn rcpt_to<S: Sink>(out: &mut S, address: &str) -> Result<(), S::Error> {
 
 /// `AUTH PLAIN <base64("\0user\0password")>` (RFC 4616 with the RFC 4954 initial response;
 /// the authorization identity is empty, so the server derives it from the user name).
-pub fn auth_plain<S: Sink>(out: &mut S, username: &str, password: &str) -> Result<(), S::Error> {
+pub fn auth_plain<S: Sink>(out: &mut S, username: &[u8], password: &[u8]) -> Result<(), S::Error> {
     out.put(b"AUTH PLAIN ")?;
-    plain_response(out, username, password)?;
-    out.put(CRLF)
+    base64_line(out, &plain_response(username, password))
 }
 
-/// The PLAIN response alone, for a server that asks for it with an empty 334 challenge.
-pub fn plain_response<S: Sink>(out: &mut S, username: &str, password: &str) -> Result<(), S::Error> {
-    put_base64(out, &[b"\0", username.as_bytes(), b"\0", password.as_bytes()])
+/// The parts of the PLAIN response (RFC 4616: authorization identity, empty here; user name;
+/// password), for [`auth_plain`] and for a server that asks for it with an empty 334.
+pub fn plain_response<'a>(username: &'a [u8], password: &'a [u8]) -> [&'a [u8]; 4] {
+    [b"\0", username, b"\0", password]
 }
 
-/// One base64 line (a LOGIN user name or password response).
-pub fn base64_line<S: Sink>(out: &mut S, data: &[u8]) -> Result<(), S::Error> {
-    put_base64(out, &[data])?;
+/// One line of base64 of the concatenated `parts` (a LOGIN user name or password response, or
+/// the PLAIN response).
+pub fn base64_line<S: Sink>(out: &mut S, parts: &[&[u8]]) -> Result<(), S::Error> {
+    put_base64(out, parts)?;
     out.put(CRLF)
 }
 
@@ -201,7 +202,7 @@ mod tests {
 
     #[test]
     fn auth_plain_initial_response() {
-        let line = written(|o| auth_plain(o, "recipient@domain.com", "testpwd").unwrap());
+        let line = written(|o| auth_plain(o, b"recipient@domain.com", b"testpwd").unwrap());
         let b64 = base64::engine::general_purpose::STANDARD.encode(b"\0recipient@domain.com\0testpwd");
         assert_eq!(line, std::format!("AUTH PLAIN {b64}\r\n").into_bytes());
     }
@@ -220,8 +221,8 @@ mod tests {
             let mine = written(|o| put_base64(o, &[a, b, &[], &data[7..20]]).unwrap());
             assert_eq!(mine, base64::engine::general_purpose::STANDARD.encode(&data[..20]).as_bytes(), "split {split}");
         }
-        assert_eq!(written(|o| base64_line(o, b"testpwd").unwrap()), b"dGVzdHB3ZA==\r\n");
-        assert_eq!(written(|o| base64_line(o, b"recipient@domain.com").unwrap()), b"cmVjaXBpZW50QGRvbWFpbi5jb20=\r\n");
+        assert_eq!(written(|o| base64_line(o, &[b"testpwd"]).unwrap()), b"dGVzdHB3ZA==\r\n");
+        assert_eq!(written(|o| base64_line(o, &[b"recipient@domain.com"]).unwrap()), b"cmVjaXBpZW50QGRvbWFpbi5jb20=\r\n");
     }
 
     #[test]

@@ -12,6 +12,42 @@ pub struct AuthMechanisms {
     pub login: bool,
 }
 
+impl AuthMechanisms {
+    /// Takes the mechanisms of an AUTH line, given its first word and the words after it;
+    /// false when the line is not an AUTH line. (The small C API profile reads EHLO with this
+    /// alone: AUTH is the only extension it uses.)
+    pub fn add_line<'t>(&mut self, keyword: &'t [u8], mut words: impl Iterator<Item = &'t [u8]>) -> bool {
+        // Old servers write "AUTH=LOGIN PLAIN": the first mechanism is glued to the keyword.
+        let (head, tail) = keyword.split_at_checked(4).unwrap_or((keyword, &[]));
+        let mut mechanism = match tail {
+            [] => tail,
+            [b'=', glued @ ..] => glued,
+            _ => return false,
+        };
+        if !head.eq_ignore_ascii_case(b"AUTH") {
+            return false;
+        }
+        self.advertised = true;
+        loop {
+            if mechanism.eq_ignore_ascii_case(b"PLAIN") {
+                self.plain = true;
+            } else if mechanism.eq_ignore_ascii_case(b"LOGIN") {
+                self.login = true;
+            }
+            let Some(next) = words.next() else { return true };
+            mechanism = next;
+        }
+    }
+
+    /// [`AuthMechanisms::add_line`] of a whole capability line.
+    pub fn add_text(&mut self, text: &[u8]) {
+        let mut words = Words(text);
+        if let Some(keyword) = words.next() {
+            self.add_line(keyword, words);
+        }
+    }
+}
+
 /// What the server says it supports.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
@@ -38,14 +74,16 @@ impl Capabilities {
 
     /// Takes one capability line (the text after "250-" / "250 ").
     pub fn add_line(&mut self, text: &[u8]) {
-        let mut tokens = text.split(|&b| b == b' ' || b == b'\t').filter(|t| !t.is_empty());
-        let Some(keyword) = tokens.next() else { return };
-        // Old servers write "AUTH=LOGIN PLAIN": the first mechanism is glued to the keyword.
-        if let Some(first) = strip_prefix_ignore_case(keyword, b"AUTH=") {
-            self.add_mechanisms(core::iter::once(first).filter(|t| !t.is_empty()).chain(tokens));
-        } else if keyword.eq_ignore_ascii_case(b"AUTH") {
-            self.add_mechanisms(tokens);
-        } else if keyword.eq_ignore_ascii_case(b"PIPELINING") {
+        let mut words = Words(text);
+        let Some(keyword) = words.next() else { return };
+        if !self.auth.add_line(keyword, words.clone()) {
+            self.add_extension(keyword, words);
+        }
+    }
+
+    /// The extensions other than AUTH.
+    fn add_extension<'t>(&mut self, keyword: &[u8], mut tokens: impl Iterator<Item = &'t [u8]>) {
+        if keyword.eq_ignore_ascii_case(b"PIPELINING") {
             self.pipelining = true;
         } else if keyword.eq_ignore_ascii_case(b"SIZE") {
             self.size = Some(tokens.next().and_then(parse_u64).unwrap_or(0));
@@ -59,23 +97,25 @@ impl Capabilities {
             self.starttls = true;
         }
     }
+}
 
-    fn add_mechanisms<'t>(&mut self, mechanisms: impl Iterator<Item = &'t [u8]>) {
-        self.auth.advertised = true;
-        for mechanism in mechanisms {
-            if mechanism.eq_ignore_ascii_case(b"PLAIN") {
-                self.auth.plain = true;
-            } else if mechanism.eq_ignore_ascii_case(b"LOGIN") {
-                self.auth.login = true;
-            }
-        }
+/// The words of a line: runs of bytes other than space and tab.
+#[derive(Clone)]
+struct Words<'t>(&'t [u8]);
+
+impl<'t> Iterator for Words<'t> {
+    type Item = &'t [u8];
+
+    fn next(&mut self) -> Option<&'t [u8]> {
+        let start = self.0.iter().position(|&b| b != b' ' && b != b'\t')?;
+        let rest = self.0.get(start..)?;
+        let len = rest.iter().position(|&b| b == b' ' || b == b'\t').unwrap_or(rest.len());
+        let (word, after) = rest.split_at_checked(len)?;
+        self.0 = after;
+        Some(word)
     }
 }
 
-fn strip_prefix_ignore_case<'t>(token: &'t [u8], prefix: &[u8]) -> Option<&'t [u8]> {
-    let (head, tail) = token.split_at_checked(prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then_some(tail)
-}
 
 /// A decimal number that fits in u64; anything else is not one.
 fn parse_u64(token: &[u8]) -> Option<u64> {
@@ -160,6 +200,19 @@ mod tests {
         assert_eq!(caps(&[b"SIZE 99999999999999999999999"]).size, Some(0));
         assert_eq!(caps(&[b"SIZE 18446744073709551615"]).size, Some(0));
         assert_eq!(caps(&[b"SIZE 9999999999999999999"]).size, Some(9_999_999_999_999_999_999));
+    }
+
+    #[test]
+    fn auth_mechanisms_alone() {
+        let mut auth = AuthMechanisms::default();
+        for line in [&b"PIPELINING"[..], b"SIZE 1000", b"auth\tlogin  Plain", b"X-AUTH-PLAIN"] {
+            auth.add_text(line);
+        }
+        assert_eq!(auth, AuthMechanisms { advertised: true, plain: true, login: true });
+        let mut auth = AuthMechanisms::default();
+        auth.add_text(b"AUTH=LOGIN");
+        assert_eq!(auth, AuthMechanisms { advertised: true, plain: false, login: true });
+        assert_eq!(caps(&[b"AUTH=LOGIN PLAIN"]).auth, AuthMechanisms { advertised: true, plain: true, login: true });
     }
 
     #[test]

@@ -42,11 +42,8 @@ pub enum ReplyError {
 /// buffer is full, the line is too long for it), otherwise the line and the number of bytes
 /// it took (line end included).
 pub fn parse_line(buf: &[u8]) -> Result<Option<(ReplyLine<'_>, usize)>, ReplyError> {
-    let mut rest = buf;
-    while let [b' ' | b'\t', tail @ ..] = rest {
-        rest = tail;
-    }
-    let lead = buf.len() - rest.len();
+    let lead = buf.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    let rest = buf.get(lead..).unwrap_or_default();
     // Check what has arrived of the code and separator before waiting for the line end.
     for (i, &b) in rest.iter().take(4).enumerate() {
         let ok = match i {
