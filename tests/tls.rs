@@ -1091,7 +1091,7 @@ fn postfix_2587_without_tls() {
 // ---- the same scripted server against the Zephyr transport's mbedTLS client ----
 //
 // With the `zsock` feature the shim's POSIX twin runs the mbedTLS client code of the Zephyr
-// shim (shim/common/smtp_shim_tls_mbedtls.h) against the host build of mbedTLS (3.6, built by
+// shim (shim/common/smtp_shim_tls_mbedtls.c) against the host build of mbedTLS (3.6, built by
 // scripts/mbedtls-host with MBEDTLS_HAVE_TIME_DATE, so certificate dates are checked against the
 // host's clock).
 //
