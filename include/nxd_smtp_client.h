@@ -264,58 +264,92 @@ typedef struct NXD_ADDRESS_STRUCT
 /* ---------------------------------------------------------------------------------------
  * Limits and buffer sizes.
  *
- * These values size NX_SMTP_CLIENT, whose layout the Rust library mirrors. The library
- * reads the SAME values at build time from environment variables (ZSMTP_MAX_USERNAME,
- * ZSMTP_MAX_PASSWORD, ZSMTP_MAX_DOMAIN, ZSMTP_MAX_ADDRESS, ZSMTP_MAX_REPLY_TEXT,
- * ZSMTP_RX_BUFFER_SIZE, ZSMTP_TX_BUFFER_SIZE, ZSMTP_LOCK_WORDS), falling back to the same
- * defaults. Override a value only from ONE place that feeds both sides (the Zephyr
- * module's Kconfig passes each option as -DNX_SMTP_CLIENT_... to C and as ZSMTP_... to
- * cargo). A mismatch changes sizeof(NX_SMTP_CLIENT): tests/c checks it against
- * _nx_smtp_client_layout_size().
+ * These values size NX_SMTP_CLIENT, whose layout the Rust library mirrors. Each is, in this
+ * order: -DNX_SMTP_CLIENT_..., else Kconfig's CONFIG_SMTP_CLIENT_... (on Zephyr, where
+ * autoconf.h is in every compilation), else Kconfig's default, repeated below (the library's
+ * tests check that these fallbacks equal the Kconfig defaults). The library reads the same
+ * Kconfig values at build time (build.rs: the .config of a Zephyr build, else the Kconfig
+ * defaults), overridden by environment variables (ZSMTP_MAX_USERNAME, ZSMTP_MAX_PASSWORD,
+ * ZSMTP_MAX_DOMAIN, ZSMTP_MAX_ADDRESS, ZSMTP_MAX_REPLY_TEXT, ZSMTP_RX_BUFFER_SIZE,
+ * ZSMTP_TX_BUFFER_SIZE, ZSMTP_LOCK_WORDS). Outside Zephyr, override a value on both sides:
+ * -DNX_SMTP_CLIENT_... for C and ZSMTP_... for cargo. A mismatch changes
+ * sizeof(NX_SMTP_CLIENT): tests/c checks it against _nx_smtp_client_layout_size().
  *
  * Lengths exclude the terminating NUL; a string may be exactly this long.
  * ------------------------------------------------------------------------------------- */
 
 /* SASL user name. NetX: 40. 128 admits e-mail-address user names and provider tokens. */
 #ifndef NX_SMTP_CLIENT_MAX_USERNAME
-#define NX_SMTP_CLIENT_MAX_USERNAME     128
+#if defined(CONFIG_SMTP_CLIENT_MAX_USERNAME)
+#define NX_SMTP_CLIENT_MAX_USERNAME CONFIG_SMTP_CLIENT_MAX_USERNAME
+#else
+#define NX_SMTP_CLIENT_MAX_USERNAME 128
+#endif
 #endif
 
 /* Password. NetX: 20, too short for relay API keys (69+ characters). */
 #ifndef NX_SMTP_CLIENT_MAX_PASSWORD
-#define NX_SMTP_CLIENT_MAX_PASSWORD     128
+#if defined(CONFIG_SMTP_CLIENT_MAX_PASSWORD)
+#define NX_SMTP_CLIENT_MAX_PASSWORD CONFIG_SMTP_CLIENT_MAX_PASSWORD
+#else
+#define NX_SMTP_CLIENT_MAX_PASSWORD 128
+#endif
 #endif
 
 /* The EHLO name. RFC 5321 4.5.3.1.2: a domain name or number is at most 255 octets. */
 #ifndef NX_SMTP_CLIENT_MAX_DOMAIN
-#define NX_SMTP_CLIENT_MAX_DOMAIN       255
+#if defined(CONFIG_SMTP_CLIENT_MAX_DOMAIN)
+#define NX_SMTP_CLIENT_MAX_DOMAIN CONFIG_SMTP_CLIENT_MAX_DOMAIN
+#else
+#define NX_SMTP_CLIENT_MAX_DOMAIN 255
+#endif
 #endif
 
 /* Sender and recipient addresses, angle brackets included when given.
    RFC 5321 4.5.3.1.3: a path (with its brackets) is at most 256 octets. */
 #ifndef NX_SMTP_CLIENT_MAX_ADDRESS
-#define NX_SMTP_CLIENT_MAX_ADDRESS      256
+#if defined(CONFIG_SMTP_CLIENT_MAX_ADDRESS)
+#define NX_SMTP_CLIENT_MAX_ADDRESS CONFIG_SMTP_CLIENT_MAX_ADDRESS
+#else
+#define NX_SMTP_CLIENT_MAX_ADDRESS 256
+#endif
 #endif
 
 /* Text kept of the server reply that decided the last send (the library keeps 128). */
 #ifndef NX_SMTP_CLIENT_MAX_REPLY_TEXT
-#define NX_SMTP_CLIENT_MAX_REPLY_TEXT   128
+#if defined(CONFIG_SMTP_CLIENT_MAX_REPLY_TEXT)
+#define NX_SMTP_CLIENT_MAX_REPLY_TEXT CONFIG_SMTP_CLIENT_MAX_REPLY_TEXT
+#else
+#define NX_SMTP_CLIENT_MAX_REPLY_TEXT 128
+#endif
 #endif
 
 /* Receive buffer: one reply line must fit (RFC 5321: 512). At least 512. */
 #ifndef NX_SMTP_CLIENT_RX_BUFFER_SIZE
-#define NX_SMTP_CLIENT_RX_BUFFER_SIZE   512
+#if defined(CONFIG_SMTP_CLIENT_RX_BUFFER_SIZE)
+#define NX_SMTP_CLIENT_RX_BUFFER_SIZE CONFIG_SMTP_CLIENT_RX_BUFFER_SIZE
+#else
+#define NX_SMTP_CLIENT_RX_BUFFER_SIZE 512
+#endif
 #endif
 
 /* Transmit buffer: commands are coalesced in it, the body leaves in writes of this size.
    At least 512 (the longest command must fit). */
 #ifndef NX_SMTP_CLIENT_TX_BUFFER_SIZE
-#define NX_SMTP_CLIENT_TX_BUFFER_SIZE   1024
+#if defined(CONFIG_SMTP_CLIENT_TX_BUFFER_SIZE)
+#define NX_SMTP_CLIENT_TX_BUFFER_SIZE CONFIG_SMTP_CLIENT_TX_BUFFER_SIZE
+#else
+#define NX_SMTP_CLIENT_TX_BUFFER_SIZE 1024
+#endif
 #endif
 
 /* Storage for the client's lock (a Zephyr k_mutex or a host mutex), in ULONG words. */
 #ifndef NX_SMTP_CLIENT_LOCK_WORDS
-#define NX_SMTP_CLIENT_LOCK_WORDS       16
+#if defined(CONFIG_SMTP_CLIENT_LOCK_WORDS)
+#define NX_SMTP_CLIENT_LOCK_WORDS CONFIG_SMTP_CLIENT_LOCK_WORDS
+#else
+#define NX_SMTP_CLIENT_LOCK_WORDS 16
+#endif
 #endif
 
 /* Compile-time checks (C99: a negative array size is an error). */

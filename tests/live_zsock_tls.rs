@@ -1,5 +1,5 @@
 //! TLS through the Zephyr transport (src/transport/zsock.rs) on the host: the shim's POSIX twin
-//! runs the same mbedTLS client code (shim/common/smtp_shim_tls_mbedtls.h) as the Zephyr shim's
+//! runs the same mbedTLS client code (shim/common/smtp_shim_tls_mbedtls.c) as the Zephyr shim's
 //! STARTTLS path, against the real Postfix that scripts/test starts:
 //!   127.0.0.1:2587  STARTTLS required, AUTH only after TLS (alice / secret123)
 //!   127.0.0.1:2465  implicit TLS, AUTH required

@@ -443,7 +443,7 @@ fn a_trickled_record_cannot_hold_a_read_past_its_timeout() {
 // ---- the same scripted server against the Zephyr transport's mbedTLS client ----
 //
 // With the `zsock` feature the shim's POSIX twin runs the mbedTLS client code of the Zephyr
-// shim (shim/common/smtp_shim_tls_mbedtls.h) against the host build of mbedTLS (3.6, built by
+// shim (shim/common/smtp_shim_tls_mbedtls.c) against the host build of mbedTLS (3.6, built by
 // scripts/mbedtls-host with MBEDTLS_HAVE_TIME_DATE, so certificate dates are checked against the
 // host's clock).
 //

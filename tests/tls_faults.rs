@@ -333,7 +333,7 @@ fn every_phase_every_fault_over_tls() {
 }
 
 /// The same table through the Zephyr transport: the shim's POSIX twin runs the device's
-/// mbedTLS client (shim/common/smtp_shim_tls_mbedtls.h) and socket code.
+/// mbedTLS client (shim/common/smtp_shim_tls_mbedtls.c) and socket code.
 #[cfg(feature = "zsock")]
 #[test]
 fn every_phase_every_fault_over_tls_zsock() {

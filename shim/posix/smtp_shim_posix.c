@@ -1,32 +1,34 @@
 /*
- * The POSIX twin of shim/zephyr/: the same functions (shim/include/smtp_shim.h) over BSD sockets,
- * pthreads and clock_gettime, so that the Rust transport that runs on Zephyr also runs in the host
- * tests against real servers. Compiled by build.rs when the cargo feature `zsock` is on and the
- * target has an operating system.
+ * The POSIX twin of shim/zephyr/: the platform of the same shim (shim/include/smtp_shim.h) over
+ * BSD sockets, pthreads and clock_gettime, so that the Rust transport that runs on Zephyr also
+ * runs in the host tests against real servers. build.rs compiles it, with the common files of
+ * shim/common/ (sockets, TLS client, configuration store, error classes: the very code of the
+ * Zephyr shim), when the cargo feature `zsock` is on and the target has an operating system.
+ * This file holds what the POSIX platform provides (shim/common/smtp_shim_port.h): time,
+ * entropy, the mutex, the log, the configuration store's lock, and the TLS client's CA file.
  *
- * Sockets: shim/common/smtp_shim_sockets.h, the very code of the Zephyr shim (resolve,
- * non-blocking connect + poll, SO_ERROR, TCP_NODELAY, poll + MSG_DONTWAIT I/O) with the BSD names
- * mapped in; what else the two files do is kept in step by hand.
- *
- * TLS: the mbedTLS client of shim/common/smtp_shim_tls_mbedtls.h, the very code the Zephyr shim
- * runs, here over a host build of mbedTLS 3.6 or 4.x (build.rs links it; scripts/mbedtls-host
- * builds 3.6). Implicit TLS is a plain connect followed by the same handshake. The trust anchors
- * come from a CA file (the transport's, else $ZSMTP_CA_FILE, else $SSL_CERT_FILE). Built with
- * -DSMTP_SHIM_NO_TLS (build.rs: ZSMTP_SHIM_TLS=0), every TLS call answers "unsupported".
+ * TLS: the mbedTLS client of shim/common/smtp_shim_tls_mbedtls.c over a host build of mbedTLS
+ * 3.6 or 4.x (build.rs links it; scripts/mbedtls-host builds 3.6). Implicit TLS is a plain
+ * connect followed by the same handshake. The trust anchors come from a CA file (the
+ * transport's, else $ZSMTP_CA_FILE, else $SSL_CERT_FILE). Built with -DSMTP_SHIM_NO_TLS
+ * (build.rs: ZSMTP_SHIM_TLS=0; the TLS client is then not compiled), every TLS call answers
+ * "unsupported".
  *
  * Test knobs (environment, read at each call; the Zephyr shim has Kconfig options instead):
  *   ZSMTP_SHIM_CLOCK_UNSET=1    smtp_shim_unix_time() reports a clock that was never set, as a
  *                               device without SNTP or RTC would;
  *   ZSMTP_TLS_REQUIRE_CLOCK=1   as CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK=y;
  *   ZSMTP_SHIM_LOG=1            log lines on stderr.
- * SMTP_SOCK_SEND may be defined before compiling this file (tests/c/shim_enobufs.c does, to make
- * sends fail with ENOBUFS as Zephyr's do when its network buffers run out).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE 1
+#endif
+#ifndef _DARWIN_C_SOURCE
 #define _DARWIN_C_SOURCE 1
+#endif
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -47,52 +49,30 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "smtp_shim.h"
+#include "smtp_shim_port.h"
 
-/* ---- Configuration defaults of the host build ---------------------------------------------- */
-
-#define SMTP_CFG_MAX_DOMAIN 255
-#define SMTP_CFG_MAX_ADDRESS 256
-#define SMTP_CFG_MAX_USERNAME 128
-#define SMTP_CFG_MAX_PASSWORD 128
-#define SMTP_CFG_DEF_SERVER "127.0.0.1"
-#define SMTP_CFG_DEF_PORT 25
-#define SMTP_CFG_DEF_DOMAIN "localhost"
-#define SMTP_CFG_DEF_FROM ""
-#define SMTP_CFG_DEF_USER ""
-#define SMTP_CFG_DEF_PASSWORD ""
-#define SMTP_CFG_DEF_AUTH "none"
-#define SMTP_CFG_TIMEOUT_CONNECT 10000
-#define SMTP_CFG_TIMEOUT_GREETING 30000
-#define SMTP_CFG_TIMEOUT_REPLY 30000
-#define SMTP_CFG_TIMEOUT_SEND 30000
-#define SMTP_CFG_TIMEOUT_FINAL 60000
-#define SMTP_CFG_TIMEOUT_TOTAL 300000
-#define SMTP_CFG_PIPELINING 1
+/* ---- Configuration store (shim/common/smtp_config_store.c) --------------------------------- */
 
 static pthread_mutex_t smtp_cfg_mutex = PTHREAD_MUTEX_INITIALIZER;
 
-static void smtp_cfg_lock(void)
+void smtp_port_cfg_lock(void)
 {
 	(void)pthread_mutex_lock(&smtp_cfg_mutex);
 }
 
-static void smtp_cfg_unlock(void)
+void smtp_port_cfg_unlock(void)
 {
 	(void)pthread_mutex_unlock(&smtp_cfg_mutex);
 }
 
 /* The host build keeps values in memory only. */
-static int smtp_cfg_persist(const char *key, const char *value, size_t len)
+int smtp_port_cfg_persist(const char *key, const char *value, size_t len)
 {
 	(void)key;
 	(void)value;
 	(void)len;
 	return 0;
 }
-
-#include "../common/smtp_config_store.h"
-#include "../common/smtp_shim_errors.h"
 
 int smtp_shim_config_load(void)
 {
@@ -220,59 +200,18 @@ void smtp_shim_log(uint32_t level, const char *msg, size_t len)
 	fprintf(stderr, "[zsmtp %s] %.*s\n", names[level <= 4U ? level : 0U], (int)len, msg);
 }
 
-/* ---- Sockets -------------------------------------------------------------------------------- */
+/* ---- Sockets (shim/common/smtp_shim_sockets.c) ---------------------------------------------- */
 
-/* The names shim/common/smtp_shim_sockets.h expects: BSD sockets. */
-#ifdef MSG_NOSIGNAL
-#define SMTP_SOCK_SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL)
-#else
-#define SMTP_SOCK_SEND_FLAGS MSG_DONTWAIT
-#endif
-#define SMTP_SOCK_SOCKET socket
-#define SMTP_SOCK_CONNECT connect
-#define SMTP_SOCK_GETSOCKOPT getsockopt
-#define SMTP_SOCK_SETSOCKOPT setsockopt
-#ifndef SMTP_SOCK_SEND
-#define SMTP_SOCK_SEND send
-#endif
-#define SMTP_SOCK_RECV recv
-#define SMTP_SOCK_CLOSE close
-#define SMTP_SOCK_POLL poll
-#define SMTP_SOCK_FCNTL fcntl
-#define SMTP_SOCK_GETADDRINFO getaddrinfo
-#define SMTP_SOCK_FREEADDRINFO freeaddrinfo
-#define SMTP_SOCK_POLLFD struct pollfd
-#define SMTP_SOCK_ADDRINFO struct addrinfo
-#define SMTP_SOCK_SOCKLEN socklen_t
-#define SMTP_SOCK_POLLIN POLLIN
-#define SMTP_SOCK_POLLOUT POLLOUT
-#define SMTP_SOCK_RECV_FLAGS MSG_DONTWAIT
-#define SMTP_SOCK_F_GETFL F_GETFL
-#define SMTP_SOCK_F_SETFL F_SETFL
-#define SMTP_SOCK_O_NONBLOCK O_NONBLOCK
-#define SMTP_SOCK_STREAM SOCK_STREAM
-#define SMTP_SOCK_IPPROTO_TCP IPPROTO_TCP
-#define SMTP_SOCK_SOL_SOCKET SOL_SOCKET
-#define SMTP_SOCK_SO_ERROR SO_ERROR
-#define SMTP_SOCK_TCP_NODELAY TCP_NODELAY
-#define SMTP_SOCK_AI_NUMERICSERV AI_NUMERICSERV
-#define SMTP_SOCK_FAMILY AF_UNSPEC
-#define SMTP_SOCK_EAI_TIMED_OUT(rc) ((rc) == EAI_AGAIN)
-#define SMTP_SOCK_EAI_MEMORY EAI_MEMORY
-#define SMTP_SOCK_EAI_SYSTEM EAI_SYSTEM
-#define SMTP_SOCK_UPTIME_MS() smtp_shim_uptime_ms()
-#define SMTP_SOCK_SLEEP_MS(ms) smtp_shim_sleep_ms(ms)
-#define SMTP_SOCK_FORMAT snprintf
-#define SMTP_SOCK_DEBUG(...) ((void)0)
-static void smtp_shim_sleep_ms(int ms)
+void smtp_port_sleep_ms(int ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
 	}
 }
+
 /* Not inherited by child processes of a host program; no SIGPIPE where MSG_NOSIGNAL is missing. */
-static void smtp_shim_prepare(int fd)
+void smtp_port_prepare_socket(int fd)
 {
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 #ifdef SO_NOSIGPIPE
@@ -283,17 +222,15 @@ static void smtp_shim_prepare(int fd)
 	}
 #endif
 }
-#define SMTP_SOCK_PREPARE(fd) smtp_shim_prepare(fd)
-#include "../common/smtp_shim_sockets.h"
 
 /* ---- TLS ------------------------------------------------------------------------------------ */
 
 #if !defined(SMTP_SHIM_NO_TLS)
 
-#include <mbedtls/ssl.h>
+#include <mbedtls/build_info.h>
 #include <mbedtls/x509_crt.h>
 
-static int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char *ca_file)
+int smtp_port_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char *ca_file)
 {
 	int ret;
 
@@ -319,16 +256,25 @@ static int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char
 	return chain->raw.len == 0U ? -EINVAL : 0;
 }
 
-#if !defined(MBEDTLS_THREADING_C)
-/* mbedTLS without locks of its own: the shim's clients take turns (smtp_shim_tls_mbedtls.h). */
-static pthread_mutex_t smtp_tls_mutex = PTHREAD_MUTEX_INITIALIZER;
-#endif
+int smtp_port_tls_require_clock(void)
+{
+	return getenv("ZSMTP_TLS_REQUIRE_CLOCK") != NULL;
+}
 
-#define SMTP_TLS_FORMAT snprintf
-#define SMTP_TLS_REQUIRE_CLOCK() (getenv("ZSMTP_TLS_REQUIRE_CLOCK") != NULL)
-#define SMTP_TLS_LOCK() ((void)pthread_mutex_lock(&smtp_tls_mutex))
-#define SMTP_TLS_UNLOCK() ((void)pthread_mutex_unlock(&smtp_tls_mutex))
-#include "../common/smtp_shim_tls_mbedtls.h"
+#if !defined(MBEDTLS_THREADING_C)
+/* mbedTLS without locks of its own: the shim's clients take turns (smtp_shim_tls_mbedtls.c). */
+static pthread_mutex_t smtp_tls_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void smtp_port_tls_lock(void)
+{
+	(void)pthread_mutex_lock(&smtp_tls_mutex);
+}
+
+void smtp_port_tls_unlock(void)
+{
+	(void)pthread_mutex_unlock(&smtp_tls_mutex);
+}
+#endif
 
 int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_name,
 			  int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,

@@ -1,7 +1,8 @@
 /*
- * Run-time configuration of the SMTP client on Zephyr: Kconfig values are the defaults; with
- * CONFIG_SMTP_CLIENT_SETTINGS=y the settings subsystem overrides them under "smtp/<key>" and
- * smtp_shim_config_set() persists new values there.
+ * Run-time configuration of the SMTP client on Zephyr: the store itself is
+ * shim/common/smtp_config_store.c, with Kconfig's values as the defaults; this file gives it its
+ * lock and, with CONFIG_SMTP_CLIENT_SETTINGS=y, the settings subsystem, which overrides the
+ * defaults under "smtp/<key>" and where smtp_shim_config_set() persists new values.
  *
  * The handler is a dynamic struct settings_handler registered with settings_register() and
  * filled with designated initialisers (include/zephyr/settings/settings.h): the layout of
@@ -24,34 +25,9 @@
 #include <zephyr/settings/settings.h>
 #endif
 
-#include "smtp_shim.h"
+#include "smtp_shim_port.h"
 
 LOG_MODULE_DECLARE(smtp_client, CONFIG_SMTP_CLIENT_LOG_LEVEL);
-
-#define SMTP_CFG_MAX_DOMAIN CONFIG_SMTP_CLIENT_MAX_DOMAIN
-#define SMTP_CFG_MAX_ADDRESS CONFIG_SMTP_CLIENT_MAX_ADDRESS
-#define SMTP_CFG_MAX_USERNAME CONFIG_SMTP_CLIENT_MAX_USERNAME
-#define SMTP_CFG_MAX_PASSWORD CONFIG_SMTP_CLIENT_MAX_PASSWORD
-#define SMTP_CFG_DEF_SERVER CONFIG_SMTP_CLIENT_SERVER
-#define SMTP_CFG_DEF_PORT CONFIG_SMTP_CLIENT_PORT
-#define SMTP_CFG_DEF_DOMAIN CONFIG_SMTP_CLIENT_DOMAIN
-#define SMTP_CFG_DEF_FROM CONFIG_SMTP_CLIENT_FROM
-#define SMTP_CFG_DEF_USER CONFIG_SMTP_CLIENT_USERNAME
-#define SMTP_CFG_DEF_PASSWORD CONFIG_SMTP_CLIENT_PASSWORD
-#if defined(CONFIG_SMTP_CLIENT_AUTH_PLAIN)
-#define SMTP_CFG_DEF_AUTH "plain"
-#elif defined(CONFIG_SMTP_CLIENT_AUTH_LOGIN)
-#define SMTP_CFG_DEF_AUTH "login"
-#else
-#define SMTP_CFG_DEF_AUTH "none"
-#endif
-#define SMTP_CFG_TIMEOUT_CONNECT CONFIG_SMTP_CLIENT_CONNECT_TIMEOUT_MS
-#define SMTP_CFG_TIMEOUT_GREETING CONFIG_SMTP_CLIENT_GREETING_TIMEOUT_MS
-#define SMTP_CFG_TIMEOUT_REPLY CONFIG_SMTP_CLIENT_REPLY_TIMEOUT_MS
-#define SMTP_CFG_TIMEOUT_SEND CONFIG_SMTP_CLIENT_SEND_TIMEOUT_MS
-#define SMTP_CFG_TIMEOUT_FINAL CONFIG_SMTP_CLIENT_FINAL_REPLY_TIMEOUT_MS
-#define SMTP_CFG_TIMEOUT_TOTAL CONFIG_SMTP_CLIENT_TOTAL_TIMEOUT_MS
-#define SMTP_CFG_PIPELINING IS_ENABLED(CONFIG_SMTP_CLIENT_PIPELINING)
 
 /* A Kconfig string longer than its limit would only draw a compiler warning (and be cut off
  * without its NUL): stop the build instead, naming the option to change. */
@@ -68,12 +44,12 @@ BUILD_ASSERT(sizeof(CONFIG_SMTP_CLIENT_PASSWORD) <= CONFIG_SMTP_CLIENT_MAX_PASSW
 
 K_MUTEX_DEFINE(smtp_cfg_mutex);
 
-static void smtp_cfg_lock(void)
+void smtp_port_cfg_lock(void)
 {
 	(void)k_mutex_lock(&smtp_cfg_mutex, K_FOREVER);
 }
 
-static void smtp_cfg_unlock(void)
+void smtp_port_cfg_unlock(void)
 {
 	(void)k_mutex_unlock(&smtp_cfg_mutex);
 }
@@ -82,13 +58,13 @@ static void smtp_cfg_unlock(void)
  * settings_save_one() with no bytes deletes the key (include/zephyr/settings/settings.h: a
  * zero-length value reads as deleted), so after a reboot the Kconfig default would be back.
  * An empty value is stored as one NUL byte instead, which no value can contain
- * (smtp_cfg_check() refuses NUL), and read back as empty by smtp_settings_set().
+ * (the store refuses NUL in values), and read back as empty by smtp_settings_set().
  */
 #if defined(CONFIG_SMTP_CLIENT_SETTINGS)
 static const char smtp_cfg_empty_value[1] = {'\0'};
 #endif
 
-static int smtp_cfg_persist(const char *key, const char *value, size_t len)
+int smtp_port_cfg_persist(const char *key, const char *value, size_t len)
 {
 #if defined(CONFIG_SMTP_CLIENT_SETTINGS)
 	char name[sizeof("smtp/") + 16];
@@ -109,14 +85,12 @@ static int smtp_cfg_persist(const char *key, const char *value, size_t len)
 #endif
 }
 
-#include "../common/smtp_config_store.h"
-
 #if defined(CONFIG_SMTP_CLIENT_SETTINGS)
 
 /* Longest value any key can hold, plus its NUL. */
 #define SMTP_CFG_VALUE_MAX                                                                         \
-	MAX(MAX(SMTP_CFG_MAX_DOMAIN, SMTP_CFG_MAX_ADDRESS),                                        \
-	    MAX(SMTP_CFG_MAX_USERNAME, SMTP_CFG_MAX_PASSWORD))
+	MAX(MAX(CONFIG_SMTP_CLIENT_MAX_DOMAIN, CONFIG_SMTP_CLIENT_MAX_ADDRESS),                    \
+	    MAX(CONFIG_SMTP_CLIENT_MAX_USERNAME, CONFIG_SMTP_CLIENT_MAX_PASSWORD))
 
 static int smtp_settings_set(const char *key, size_t len, settings_read_cb read_cb, void *cb_arg)
 {
@@ -138,7 +112,7 @@ static int smtp_settings_set(const char *key, size_t len, settings_read_cb read_
 		return (int)n;
 	}
 	if (n == (ssize_t)sizeof(smtp_cfg_empty_value) && value[0] == '\0') {
-		n = 0; /* an empty value (smtp_cfg_persist()) */
+		n = 0; /* an empty value (smtp_port_cfg_persist()) */
 	}
 	rc = smtp_cfg_store_loaded(key, value, (size_t)n);
 	if (rc != 0) {

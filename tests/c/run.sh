@@ -155,7 +155,8 @@ fi
 
 echo "== the shim's sockets and resolver under faults (tests/c/shim_device.c: ENOBUFS, DNS timeout)"
 shim_device_compile() {
-  gcc -std=c11 -Wall -Wextra -Werror -I "$ROOT/shim/include" -I "$MBEDTLS_DIR/include" \
+  gcc -std=c11 -Wall -Wextra -Werror -I "$ROOT/shim/include" -I "$ROOT/shim/common" -I "$ROOT/shim/posix" \
+    -I "$MBEDTLS_DIR/include" \
     -o "$WORK/shim_device" "$SRC/shim_device.c" "${ZLIBS[@]}"
 }
 if check "compile shim_device.c (the POSIX twin with a send that can refuse)" shim_device_compile; then

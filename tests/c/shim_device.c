@@ -1,6 +1,6 @@
 /*
- * The shim's socket and TLS layer (shim/common/smtp_shim_sockets.h and smtp_shim_tls_mbedtls.h,
- * the device's C, here in its POSIX twin) under the conditions of a device that a host does not
+ * The shim's socket and TLS layer (shim/common/smtp_shim_sockets.c and smtp_shim_tls_mbedtls.c,
+ * the device's C, here over its POSIX twin) under the conditions of a device that a host does not
  * produce by itself:
  *
  *  - sends that find no network buffer (ENOBUFS), as Zephyr's non-blocking sends do when its
@@ -14,8 +14,9 @@
  *    a whole TLS session with the default 16 KB records fits in SMTP_TLS_HEAP_BUDGET bytes, and
  *    its peak is printed (docs/PERFORMANCE.md, "Measurements", records it).
  *
- * The twin is compiled into this program with its send replaced (SMTP_SOCK_SEND), so the
- * functions under test are the shim's own. Run by tests/c/run.sh:
+ * The twin's files are compiled into this program, with its send replaced (SMTP_SOCK_SEND,
+ * shim/posix/smtp_shim_os.h), so the functions under test, static helpers included, are the
+ * shim's own (tests/c/run.sh compiles it with -I shim/include -I shim/common -I shim/posix). Run by tests/c/run.sh:
  *   shim_device                       the socket and resolver cases (loopback only)
  *   shim_device HOST PORT CA_FILE     also implicit TLS to HOST:PORT (the test Postfix, 2465):
  *                                     the heap, then every second send refused
@@ -59,6 +60,9 @@ static ssize_t faulty_send(int fd, const void *buf, size_t len, int flags)
 
 #define SMTP_SOCK_SEND faulty_send
 #include "../../shim/posix/smtp_shim_posix.c"
+#include "../../shim/common/smtp_shim_errors.c"
+#include "../../shim/common/smtp_shim_sockets.c"
+#include "../../shim/common/smtp_shim_tls_mbedtls.c"
 
 #include <arpa/inet.h>
 

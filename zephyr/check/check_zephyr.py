@@ -8,6 +8,10 @@
                 configurations a real build would accept and refuse, the .conf files and the
                 symbols the sources use, and write autoconf headers (4.5) for the C syntax
                 checks into OUT
+  sources AUTOCONF
+                print the shim's C files that CMakeLists.txt compiles into the zsmtp_shim library
+                for the configuration of AUTOCONF (an autoconf header written by `kconfig`):
+                zephyr_library_sources(), _ifdef() and _ifndef(), as CMake evaluates them
   yaml          validate zephyr/module.yml, west.yml, sample.yaml and testcase.yaml against the
                 keys that Zephyr's module schema (scripts/zephyr_module.py), west's manifest
                 schema (src/west/manifest-schema.yml) and twister's testsuite schema
@@ -97,7 +101,8 @@ def select_warnings(kconf) -> list[str]:
 
 def used_symbols() -> dict[str, set[str]]:
     """CONFIG_SMTP_CLIENT_* (and sample) symbols named in the module's files, by file."""
-    files = [*ROOT.glob("shim/zephyr/*.c"), ROOT / "CMakeLists.txt", ROOT / "build.rs",
+    files = [*ROOT.glob("shim/zephyr/*.[ch]"), *ROOT.glob("shim/common/*.[ch]"),
+             ROOT / "include/nxd_smtp_client.h", ROOT / "CMakeLists.txt", ROOT / "build.rs",
              ROOT / "prj.conf", *ROOT.glob("boards/*.conf"), *ROOT.glob("samples/*/*.conf"),
              *ROOT.glob("samples/*/src/*"), *ROOT.glob("tests/zephyr/*/*.conf"),
              *ROOT.glob("tests/zephyr/*/src/*"),
@@ -125,7 +130,8 @@ VARIANTS = {
     "full": (True, {**NATIVE_SIM_64, **BASE, **TLS, "SMTP_CLIENT_NETX_API": "y",
                     "SMTP_CLIENT_AUTH_LOGIN": "y", "SMTP_CLIENT_TLS_STARTTLS": "y",
                     "SETTINGS": "y", "SHELL": "y", "LOG": "y", "OBJ_CORE_MUTEX": "y"},
-             {"SMTP_CLIENT_TLS_MBEDTLS": "y", "SMTP_CLIENT_SHELL": "y", "SMTP_CLIENT_SETTINGS": "y",
+             {"SMTP_CLIENT_TLS_MBEDTLS": "y", "SMTP_CLIENT_TLS_SOCKETS": "n", "SMTP_CLIENT_SHELL": "y",
+              "SMTP_CLIENT_SETTINGS": "y",
               "SMTP_CLIENT_WALL_CLOCK": "y", "SMTP_CLIENT_TLS_SEC_TAG": "1397511248",
               "SMTP_CLIENT_ADDRESS_FAMILY_ANY": "y",
               # what the TLS client selects and implies from mbedTLS
@@ -139,7 +145,7 @@ VARIANTS = {
               "MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED": "y"}, "full"),
     # No TLS, no settings, no shell.
     "minimal": (False, {**NATIVE_SIM_64, **BASE},
-                {"SMTP_CLIENT_TLS_MBEDTLS": "n", "SMTP_CLIENT_TLS_NONE": "y",
+                {"SMTP_CLIENT_TLS_MBEDTLS": "n", "SMTP_CLIENT_TLS_SOCKETS": "n", "SMTP_CLIENT_TLS_NONE": "y",
                  "SMTP_CLIENT_SHELL": "n", "SMTP_CLIENT_SETTINGS": "n"}, "minimal"),
     # Implicit TLS with the built-in mbedTLS: the module's TLS client, as for STARTTLS.
     "implicit": (True, {**NATIVE_SIM_64, **BASE, **TLS, "SMTP_CLIENT_TLS_IMPLICIT": "y"},
@@ -148,7 +154,8 @@ VARIANTS = {
     "offload": (False, {**CORTEX_M3_NO_ENTROPY, **BASE, "NET_NATIVE": "n", "NET_SOCKETS_OFFLOAD": "y",
                         "NET_SOCKETS_SOCKOPT_TLS": "y", "TLS_CREDENTIALS": "y",
                         "SMTP_CLIENT_TLS_IMPLICIT": "y", "SMTP_CLIENT_ADDRESS_FAMILY_IPV4": "y"},
-                {"SMTP_CLIENT_TLS_MBEDTLS": "n", "MBEDTLS": "n"}, "offload"),
+                {"SMTP_CLIENT_TLS_MBEDTLS": "n", "SMTP_CLIENT_TLS_SOCKETS": "y", "MBEDTLS": "n"},
+                "offload"),
     # A TF-M board (non-secure image): PSA from TF-M, Zephyr's mbedTLS for TLS on top.
     "tfm": (True, {**CORTEX_M3_NO_ENTROPY, "ENTROPY_HAS_DRIVER": "y", "BUILD_WITH_TFM": "y", **BASE,
                    **TLS, "SMTP_CLIENT_TLS_STARTTLS": "y"},
@@ -275,12 +282,16 @@ def check_kconfig_release(out: Path | None) -> None:
             fail(f"Kconfig: CONFIG_{sym} used in {', '.join(sorted(where))} is not defined")
     ok("Kconfig: every CONFIG_SMTP_CLIENT_*/sample symbol used is defined")
 
-    # The limits that reach the C header and Rust must be the same set.
-    cmake = (ROOT / "CMakeLists.txt").read_text()
+    # The limits that reach the C header and Rust must be the same set: every Kconfig symbol the
+    # header takes a limit from is one build.rs reads.
+    header = (ROOT / "include" / "nxd_smtp_client.h").read_text()
     build_rs = (ROOT / "build.rs").read_text()
-    for sym in re.findall(r"NX_SMTP_CLIENT_\w+=\$\{CONFIG_(SMTP_CLIENT_\w+)\}", cmake):
-        if f'"CONFIG_{sym}"' not in build_rs:
-            fail(f"CONFIG_{sym} reaches the C header (CMakeLists.txt) but not Rust (build.rs)")
+    header_syms = re.findall(r"#define NX_SMTP_CLIENT_\w+\s+CONFIG_(SMTP_CLIENT_\w+)", header)
+    if not header_syms:
+        fail("include/nxd_smtp_client.h takes no limit from Kconfig (CONFIG_SMTP_CLIENT_*)")
+    for sym in header_syms:
+        if f'"{sym}"' not in build_rs:
+            fail(f"CONFIG_{sym} reaches the C header (include/nxd_smtp_client.h) but not Rust (build.rs)")
     ok("limits: the same Kconfig values reach the C header and the Rust build")
 
 
@@ -588,6 +599,31 @@ def check_yaml() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# The shim's sources per configuration
+# ---------------------------------------------------------------------------------------------
+
+SOURCES_CALL = re.compile(r"\bzephyr_library_sources(_ifdef|_ifndef)?\(([^)]*)\)")
+
+
+def shim_sources(autoconf: Path) -> list[str]:
+    """The C files CMakeLists.txt compiles into the shim library for the configuration in
+    `autoconf` (`#define CONFIG_X 1` lines; an unset bool is absent, as in CMake)."""
+    enabled = set(re.findall(r"^#define (CONFIG_\w+) ", autoconf.read_text(), re.M))
+    chosen = []
+    for kind, args in SOURCES_CALL.findall((ROOT / "CMakeLists.txt").read_text()):
+        words = [w for w in args.split() if not w.startswith("#")]
+        if kind:
+            symbol, words = words[0], words[1:]
+            if (symbol in enabled) != (kind == "_ifdef"):
+                continue
+        chosen += [w for w in words if w.endswith(".c")]
+    missing = [f for f in chosen if not (ROOT / f).is_file()]
+    if missing:
+        fail(f"CMakeLists.txt compiles files that do not exist: {', '.join(missing)}")
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------
 # The upstream ledger
 # ---------------------------------------------------------------------------------------------
 
@@ -606,8 +642,8 @@ KCONFIG_EXPR = re.compile(r"^\s*(depends on|select|imply|default|range|visible i
 
 def ledger_sources() -> list[Path]:
     return sorted({
-        *ROOT.glob("shim/zephyr/*.c"), *ROOT.glob("shim/common/*.h"),
-        ROOT / "shim/posix/smtp_shim_posix.c", ROOT / "CMakeLists.txt", *ROOT.glob("zephyr/*.cmake"),
+        *ROOT.glob("shim/zephyr/*.[ch]"), *ROOT.glob("shim/common/*.[ch]"),
+        *ROOT.glob("shim/posix/*.[ch]"), ROOT / "CMakeLists.txt", *ROOT.glob("zephyr/*.cmake"),
         ROOT / "Kconfig", ROOT / "prj.conf", *ROOT.glob("boards/*.conf"),
         *ROOT.glob("samples/*/*.conf"), *ROOT.glob("samples/*/Kconfig"),
         *ROOT.glob("samples/*/CMakeLists.txt"), *ROOT.glob("samples/*/src/*"),
@@ -741,6 +777,8 @@ def main() -> int:
     cmd = sys.argv[1]
     if cmd == "kconfig":
         check_kconfig(Path(sys.argv[2]))
+    elif cmd == "sources":
+        print("\n".join(shim_sources(Path(sys.argv[2]))))
     elif cmd == "yaml":
         check_yaml()
     elif cmd == "ledger":

@@ -1,23 +1,13 @@
 /*
- * The run-time configuration store shared by the Zephyr shim and its POSIX twin.
- *
- * This file is included once, by shim/zephyr/smtp_config.c or shim/posix/smtp_shim_posix.c,
- * after they defined:
- *   SMTP_CFG_MAX_DOMAIN, SMTP_CFG_MAX_ADDRESS, SMTP_CFG_MAX_USERNAME, SMTP_CFG_MAX_PASSWORD
- *   SMTP_CFG_DEF_SERVER, SMTP_CFG_DEF_PORT (int), SMTP_CFG_DEF_DOMAIN, SMTP_CFG_DEF_FROM,
- *   SMTP_CFG_DEF_USER, SMTP_CFG_DEF_PASSWORD, SMTP_CFG_DEF_AUTH ("none"/"plain"/"login")
- *   SMTP_CFG_TIMEOUT_CONNECT ... SMTP_CFG_TIMEOUT_TOTAL (ints), SMTP_CFG_PIPELINING (0/1)
- * and the functions
- *   static void smtp_cfg_lock(void); static void smtp_cfg_unlock(void);
- *   static int smtp_cfg_persist(const char *key, const char *value, size_t len);
- * It defines smtp_shim_config_get(), smtp_shim_config_set() and the helper
- * smtp_cfg_store_loaded() used by the settings loader.
+ * The run-time configuration store shared by the Zephyr shim and its POSIX twin:
+ * smtp_shim_config_get() and smtp_shim_config_set() over defaults that are Kconfig's symbols,
+ * CONFIG_SMTP_CLIENT_*, on both platforms: Zephyr's autoconf.h defines them, and build.rs
+ * passes the same symbols to the POSIX twin (from Kconfig's defaults, or the .config and
+ * ZSMTP_* overrides it was given). The platform locks and persists (smtp_shim_port.h);
+ * smtp_cfg_store_loaded() is for its persistent-store loader.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
-
-#ifndef ZSMTP_SMTP_CONFIG_STORE_H_
-#define ZSMTP_SMTP_CONFIG_STORE_H_
 
 #include <errno.h>
 #include <stdbool.h>
@@ -25,7 +15,36 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "smtp_shim.h"
+#include "smtp_shim_port.h"
+
+#define SMTP_CFG_MAX_DOMAIN CONFIG_SMTP_CLIENT_MAX_DOMAIN
+#define SMTP_CFG_MAX_ADDRESS CONFIG_SMTP_CLIENT_MAX_ADDRESS
+#define SMTP_CFG_MAX_USERNAME CONFIG_SMTP_CLIENT_MAX_USERNAME
+#define SMTP_CFG_MAX_PASSWORD CONFIG_SMTP_CLIENT_MAX_PASSWORD
+#define SMTP_CFG_DEF_SERVER CONFIG_SMTP_CLIENT_SERVER
+#define SMTP_CFG_DEF_PORT CONFIG_SMTP_CLIENT_PORT
+#define SMTP_CFG_DEF_DOMAIN CONFIG_SMTP_CLIENT_DOMAIN
+#define SMTP_CFG_DEF_FROM CONFIG_SMTP_CLIENT_FROM
+#define SMTP_CFG_DEF_USER CONFIG_SMTP_CLIENT_USERNAME
+#define SMTP_CFG_DEF_PASSWORD CONFIG_SMTP_CLIENT_PASSWORD
+#if defined(CONFIG_SMTP_CLIENT_AUTH_PLAIN)
+#define SMTP_CFG_DEF_AUTH "plain"
+#elif defined(CONFIG_SMTP_CLIENT_AUTH_LOGIN)
+#define SMTP_CFG_DEF_AUTH "login"
+#else
+#define SMTP_CFG_DEF_AUTH "none"
+#endif
+#define SMTP_CFG_TIMEOUT_CONNECT CONFIG_SMTP_CLIENT_CONNECT_TIMEOUT_MS
+#define SMTP_CFG_TIMEOUT_GREETING CONFIG_SMTP_CLIENT_GREETING_TIMEOUT_MS
+#define SMTP_CFG_TIMEOUT_REPLY CONFIG_SMTP_CLIENT_REPLY_TIMEOUT_MS
+#define SMTP_CFG_TIMEOUT_SEND CONFIG_SMTP_CLIENT_SEND_TIMEOUT_MS
+#define SMTP_CFG_TIMEOUT_FINAL CONFIG_SMTP_CLIENT_FINAL_REPLY_TIMEOUT_MS
+#define SMTP_CFG_TIMEOUT_TOTAL CONFIG_SMTP_CLIENT_TOTAL_TIMEOUT_MS
+#if defined(CONFIG_SMTP_CLIENT_PIPELINING)
+#define SMTP_CFG_PIPELINING 1
+#else
+#define SMTP_CFG_PIPELINING 0
+#endif
 
 enum smtp_cfg_kind {
 	SMTP_CFG_HOST,   /* non-empty, no space or control character */
@@ -172,11 +191,9 @@ static void smtp_cfg_store(const struct smtp_cfg_entry *e, const char *value, si
 	e->value[len] = '\0';
 }
 
-/*
- * A value found by the persistent store while loading: checked like a set, but not written back.
- * Returns 0 or the check's error (the value is then ignored and the previous one stays).
- */
-static inline int smtp_cfg_store_loaded(const char *key, const char *value, size_t len)
+/* A value found by the persistent store while loading (smtp_shim_port.h): checked like a set,
+ * but not written back; on error the previous value stays. */
+int smtp_cfg_store_loaded(const char *key, const char *value, size_t len)
 {
 	const struct smtp_cfg_entry *e = smtp_cfg_find(key);
 	int rc;
@@ -184,13 +201,13 @@ static inline int smtp_cfg_store_loaded(const char *key, const char *value, size
 	if (e == NULL) {
 		return -ENOENT;
 	}
-	smtp_cfg_lock();
+	smtp_port_cfg_lock();
 	smtp_cfg_defaults();
 	rc = smtp_cfg_check(e, value, len);
 	if (rc == 0) {
 		smtp_cfg_store(e, value, len);
 	}
-	smtp_cfg_unlock();
+	smtp_port_cfg_unlock();
 	return rc;
 }
 
@@ -229,7 +246,7 @@ int smtp_shim_config_get(const char *key, char *buf, size_t len)
 	if (e == NULL) {
 		return -ENOENT;
 	}
-	smtp_cfg_lock();
+	smtp_port_cfg_lock();
 	smtp_cfg_defaults();
 	n = strlen(e->value);
 	if (n + 1U > len) {
@@ -238,7 +255,7 @@ int smtp_shim_config_get(const char *key, char *buf, size_t len)
 		memcpy(buf, e->value, n + 1U);
 		rc = (int)n;
 	}
-	smtp_cfg_unlock();
+	smtp_port_cfg_unlock();
 	return rc;
 }
 
@@ -274,15 +291,13 @@ int smtp_shim_config_set(const char *key, const char *value)
 	 * smtp_cfg_store_loaded() (which takes that lock) while holding its own lock, so holding
 	 * ours around settings_save_one() could deadlock against a concurrent load.
 	 */
-	rc = smtp_cfg_persist(key, value, len);
+	rc = smtp_port_cfg_persist(key, value, len);
 	if (rc != 0) {
 		return rc;
 	}
-	smtp_cfg_lock();
+	smtp_port_cfg_lock();
 	smtp_cfg_defaults();
 	smtp_cfg_store(e, value, len);
-	smtp_cfg_unlock();
+	smtp_port_cfg_unlock();
 	return 0;
 }
-
-#endif /* ZSMTP_SMTP_CONFIG_STORE_H_ */

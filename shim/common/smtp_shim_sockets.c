@@ -3,30 +3,8 @@
  * twin: resolve and connect within one deadline, non-blocking send and recv that wait with
  * poll() until the caller's deadline, close. The same C runs on the device (zsock_* calls) and
  * in the host tests (BSD sockets), so `cargo test --features zsock` exercises the device's code.
- *
- * Included once, by shim/zephyr/smtp_shim_zephyr.c or shim/posix/smtp_shim_posix.c, after they
- * included their socket headers and defined the platform's names (the two APIs differ only in
- * prefixes, the EAI_* codes and the fcntl flag names):
- *   SMTP_SOCK_SOCKET, SMTP_SOCK_CONNECT, SMTP_SOCK_GETSOCKOPT, SMTP_SOCK_SETSOCKOPT,
- *   SMTP_SOCK_SEND, SMTP_SOCK_RECV, SMTP_SOCK_CLOSE, SMTP_SOCK_POLL, SMTP_SOCK_FCNTL,
- *   SMTP_SOCK_GETADDRINFO, SMTP_SOCK_FREEADDRINFO            the functions;
- *   SMTP_SOCK_POLLFD, SMTP_SOCK_ADDRINFO, SMTP_SOCK_SOCKLEN  the types;
- *   SMTP_SOCK_POLLIN, SMTP_SOCK_POLLOUT, SMTP_SOCK_SEND_FLAGS, SMTP_SOCK_RECV_FLAGS (both
- *   non-blocking), SMTP_SOCK_F_GETFL, SMTP_SOCK_F_SETFL, SMTP_SOCK_O_NONBLOCK,
- *   SMTP_SOCK_STREAM, SMTP_SOCK_IPPROTO_TCP, SMTP_SOCK_SOL_SOCKET, SMTP_SOCK_SO_ERROR,
- *   SMTP_SOCK_TCP_NODELAY, SMTP_SOCK_AI_NUMERICSERV           the constants;
- *   SMTP_SOCK_FAMILY               the address family to resolve (any, IPv4 or IPv6);
- *   SMTP_SOCK_EAI_TIMED_OUT(rc)    the resolver gave up waiting for the DNS server;
- *   SMTP_SOCK_EAI_MEMORY, SMTP_SOCK_EAI_SYSTEM;
- *   SMTP_SOCK_UPTIME_MS()          monotonic milliseconds (int64_t);
- *   SMTP_SOCK_SLEEP_MS(ms)         sleeps the calling thread;
- *   SMTP_SOCK_FORMAT               snprintk or snprintf;
- *   SMTP_SOCK_DEBUG(...)           a debug log line (printf-style), or nothing;
- *   SMTP_SOCK_PREPARE(fd)          what the platform does to a new socket before connecting.
- * It defines smtp_shim_connect(), smtp_shim_send(), smtp_shim_recv(), smtp_shim_close() and the
- * static helpers smtp_shim_left(), smtp_shim_wait(), smtp_shim_back_off(), smtp_shim_resolve(),
- * smtp_shim_nodelay(), smtp_shim_nb_send(), smtp_shim_nb_recv() that the TLS code of both shims
- * uses too.
+ * The platform's names come from its smtp_shim_os.h (smtp_shim_port.h); the helpers the TLS code
+ * uses too are declared there.
  *
  * A send that finds no network buffer (ENOBUFS: Zephyr's non-blocking send when its TX buffers or
  * packets run out, which happens with a body larger than a few buffers) is not a broken link:
@@ -37,17 +15,27 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
-#ifndef ZSMTP_SMTP_SHIM_SOCKETS_H_
-#define ZSMTP_SMTP_SHIM_SOCKETS_H_
-
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
-/* Milliseconds left until `deadline` (uptime), clamped to poll()'s int. */
-static int smtp_shim_left(int64_t deadline)
+#include "smtp_shim_port.h"
+
+/* A debug line through the shim's log: what failed, and its code. */
+static void smtp_sock_debug(const char *what, int code)
 {
-	int64_t left = deadline - SMTP_SOCK_UPTIME_MS();
+	char line[96];
+	int n = SMTP_SHIM_FORMAT(line, sizeof(line), "%s: %d", what, code);
+
+	if (n > 0) {
+		smtp_shim_log(4, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1U);
+	}
+}
+
+/* Milliseconds left until `deadline` (uptime), clamped to poll()'s int. */
+int smtp_shim_left(int64_t deadline)
+{
+	int64_t left = deadline - smtp_shim_uptime_ms();
 
 	if (left <= 0) {
 		return 0;
@@ -56,7 +44,7 @@ static int smtp_shim_left(int64_t deadline)
 }
 
 /* Waits for `events` on fd until deadline: 1 ready, 0 timed out, -errno. */
-static int smtp_shim_wait(int fd, short events, int64_t deadline)
+int smtp_shim_wait(int fd, short events, int64_t deadline)
 {
 	for (;;) {
 		SMTP_SOCK_POLLFD pfd = {.fd = fd, .events = events, .revents = 0};
@@ -79,7 +67,7 @@ static int smtp_shim_wait(int fd, short events, int64_t deadline)
  * (*backoff_ms holds the last one; 0 to start), never past the deadline. 1 to retry, 0 when the
  * deadline has passed.
  */
-static int smtp_shim_back_off(int *backoff_ms, int64_t deadline)
+int smtp_shim_back_off(int *backoff_ms, int64_t deadline)
 {
 	int left = smtp_shim_left(deadline);
 	int ms = *backoff_ms == 0 ? 10 : (*backoff_ms >= 50 ? 100 : *backoff_ms * 2);
@@ -88,7 +76,7 @@ static int smtp_shim_back_off(int *backoff_ms, int64_t deadline)
 		return 0;
 	}
 	*backoff_ms = ms;
-	SMTP_SOCK_SLEEP_MS(ms < left ? ms : left);
+	smtp_port_sleep_ms(ms < left ? ms : left);
 	return 1;
 }
 
@@ -96,7 +84,7 @@ static int smtp_shim_back_off(int *backoff_ms, int64_t deadline)
  * A resolver error as -errno: -ETIMEDOUT when the DNS server did not answer in time (a temporary
  * failure, worth a retry), -SMTP_SHIM_EHOSTNOTFOUND when the name does not resolve.
  */
-static int smtp_shim_map_gai(int rc, int err)
+int smtp_shim_map_gai(int rc, int err)
 {
 	if (SMTP_SOCK_EAI_TIMED_OUT(rc)) {
 		return -ETIMEDOUT;
@@ -128,7 +116,7 @@ static int smtp_shim_try(int fd, const SMTP_SOCK_ADDRINFO *ai, int64_t deadline)
 		 * own connect timeout (CONFIG_NET_SOCKETS_CONNECT_TIMEOUT); send and recv do
 		 * not depend on the mode (non-blocking flags + poll).
 		 */
-		SMTP_SOCK_DEBUG("non-blocking connect unavailable (%d): blocking connect", errno);
+		smtp_sock_debug("non-blocking connect unavailable, connecting in blocking mode", errno);
 		return SMTP_SOCK_CONNECT(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : -errno;
 	}
 	if (SMTP_SOCK_CONNECT(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
@@ -151,7 +139,7 @@ static int smtp_shim_try(int fd, const SMTP_SOCK_ADDRINFO *ai, int64_t deadline)
 }
 
 /* The TCP addresses of host:port into *res (free with SMTP_SOCK_FREEADDRINFO): 0 or -errno. */
-static int smtp_shim_resolve(const char *host, uint16_t port, SMTP_SOCK_ADDRINFO **res)
+int smtp_shim_resolve(const char *host, uint16_t port, SMTP_SOCK_ADDRINFO **res)
 {
 	SMTP_SOCK_ADDRINFO hints;
 	char service[6];
@@ -161,7 +149,7 @@ static int smtp_shim_resolve(const char *host, uint16_t port, SMTP_SOCK_ADDRINFO
 	if (host == NULL || host[0] == '\0' || port == 0U) {
 		return -EINVAL;
 	}
-	(void)SMTP_SOCK_FORMAT(service, sizeof(service), "%u", (unsigned int)port);
+	(void)SMTP_SHIM_FORMAT(service, sizeof(service), "%u", (unsigned int)port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = SMTP_SOCK_FAMILY;
 	hints.ai_socktype = SMTP_SOCK_STREAM;
@@ -174,7 +162,7 @@ static int smtp_shim_resolve(const char *host, uint16_t port, SMTP_SOCK_ADDRINFO
 		/* errno first: the log call below may change it. */
 		int err = errno;
 
-		SMTP_SOCK_DEBUG("resolving failed: %d", rc);
+		smtp_sock_debug("resolving failed", rc);
 		*res = NULL;
 		return smtp_shim_map_gai(rc, err);
 	}
@@ -183,12 +171,12 @@ static int smtp_shim_resolve(const char *host, uint16_t port, SMTP_SOCK_ADDRINFO
 
 /* Commands are small and each waits for its reply: never delay them. Not every stack
  * implements the option; failure to set it is harmless. */
-static void smtp_shim_nodelay(int fd)
+void smtp_shim_nodelay(int fd)
 {
 	int one = 1;
 
 	if (SMTP_SOCK_SETSOCKOPT(fd, SMTP_SOCK_IPPROTO_TCP, SMTP_SOCK_TCP_NODELAY, &one, sizeof(one)) < 0) {
-		SMTP_SOCK_DEBUG("TCP_NODELAY not set: %d", errno);
+		smtp_sock_debug("TCP_NODELAY not set", errno);
 	}
 }
 
@@ -196,7 +184,7 @@ int smtp_shim_connect(const char *host, uint16_t port, uint32_t timeout_ms)
 {
 	SMTP_SOCK_ADDRINFO *res = NULL;
 	const SMTP_SOCK_ADDRINFO *ai;
-	int64_t deadline = SMTP_SOCK_UPTIME_MS() + (int64_t)timeout_ms;
+	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
 	int last = -SMTP_SHIM_EHOSTNOTFOUND;
 	int rc = smtp_shim_resolve(host, port, &res);
 
@@ -215,7 +203,7 @@ int smtp_shim_connect(const char *host, uint16_t port, uint32_t timeout_ms)
 			last = -errno;
 			continue;
 		}
-		SMTP_SOCK_PREPARE(fd);
+		smtp_port_prepare_socket(fd);
 		rc = smtp_shim_try(fd, ai, deadline);
 		if (rc == 0) {
 			smtp_shim_nodelay(fd);
@@ -234,7 +222,7 @@ int smtp_shim_connect(const char *host, uint16_t port, uint32_t timeout_ms)
 
 /* One non-blocking send: bytes sent, -EAGAIN when it would block, -ENOBUFS when the stack had no
  * buffer for it, or another -errno. */
-static int smtp_shim_nb_send(int fd, const uint8_t *buf, size_t len)
+int smtp_shim_nb_send(int fd, const uint8_t *buf, size_t len)
 {
 	for (;;) {
 		ssize_t n = SMTP_SOCK_SEND(fd, buf, len, SMTP_SOCK_SEND_FLAGS);
@@ -249,7 +237,7 @@ static int smtp_shim_nb_send(int fd, const uint8_t *buf, size_t len)
 }
 
 /* One non-blocking recv: bytes read (0 = peer closed), -EAGAIN when it would block, -errno. */
-static int smtp_shim_nb_recv(int fd, uint8_t *buf, size_t len)
+int smtp_shim_nb_recv(int fd, uint8_t *buf, size_t len)
 {
 	for (;;) {
 		ssize_t n = SMTP_SOCK_RECV(fd, buf, len, SMTP_SOCK_RECV_FLAGS);
@@ -271,7 +259,7 @@ static int smtp_shim_nb_recv(int fd, uint8_t *buf, size_t len)
  */
 static int smtp_shim_io(int fd, const uint8_t *out, uint8_t *in, size_t len, uint32_t timeout_ms)
 {
-	int64_t deadline = SMTP_SOCK_UPTIME_MS() + (int64_t)timeout_ms;
+	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
 	int backoff_ms = 0;
 
 	if (len == 0U) {
@@ -323,5 +311,3 @@ void smtp_shim_close(int fd)
 		(void)SMTP_SOCK_CLOSE(fd);
 	}
 }
-
-#endif /* ZSMTP_SMTP_SHIM_SOCKETS_H_ */

@@ -1,12 +1,9 @@
 /*
- * smtp_shim_error_class(), shared by the Zephyr shim and its POSIX twin. Included once by each;
- * it only names errno constants, so each build classifies with its own C library's numbers.
+ * smtp_shim_error_class(), shared by the Zephyr shim and its POSIX twin. It only names errno
+ * constants, so each platform's build classifies with its own C library's numbers.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
-
-#ifndef ZSMTP_SMTP_SHIM_ERRORS_H_
-#define ZSMTP_SMTP_SHIM_ERRORS_H_
 
 #include <errno.h>
 
@@ -62,5 +59,3 @@ int smtp_shim_error_class(int err)
 		return SMTP_SHIM_ERR_OTHER;
 	}
 }
-
-#endif /* ZSMTP_SMTP_SHIM_ERRORS_H_ */

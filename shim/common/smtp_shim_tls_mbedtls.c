@@ -5,20 +5,11 @@
  * device and in the host tests (`cargo test --features zsock` links the POSIX twin against a host
  * build of mbedTLS).
  *
- * Included once, by shim/zephyr/smtp_shim_zephyr.c or shim/posix/smtp_shim_posix.c, after
- * shim/common/smtp_shim_sockets.h (whose non-blocking socket calls, waits and back-off it uses)
- * and after they defined:
- *   int smtp_tls_load_ca(mbedtls_x509_crt *chain, int32_t sec_tag, const char *ca_file);
- *         the trust anchors (smtp_shim.h): 0, -ENOENT none configured, -EINVAL unreadable or
- *         unparsable, -ENOMEM;
- *   SMTP_TLS_REQUIRE_CLOCK()  non-zero when a handshake must be refused while the wall clock is
- *         not set (Zephyr: CONFIG_SMTP_CLIENT_TLS_REQUIRE_CLOCK);
- *   SMTP_TLS_FORMAT           snprintf or snprintk, for log lines;
- *   SMTP_TLS_LOCK(), SMTP_TLS_UNLOCK()   a lock shared by all the clients of the image, taken
- *         around every mbedTLS call when mbedTLS has no locks of its own (below).
- * It defines smtp_shim_tls_start(), smtp_shim_tls_send(), smtp_shim_tls_recv(),
- * smtp_shim_tls_close(), and smtp_tls_connect_then_handshake() (implicit TLS without TLS
- * sockets).
+ * The platform provides the trust anchors (smtp_port_tls_load_ca()), the clock policy
+ * (smtp_port_tls_require_clock()) and, for an mbedTLS without locks of its own, one lock
+ * (smtp_port_tls_lock()): smtp_shim_port.h. The waits, the back-off and the non-blocking socket
+ * calls are those of smtp_shim_sockets.c. The platform's smtp_shim_tls_connect() calls
+ * smtp_tls_connect_then_handshake() (implicit TLS without TLS sockets).
  *
  * mbedTLS versions: 4.x with TF-PSA-Crypto (Zephyr 4.4 and 4.5 ship 4.1.1 with TF-PSA-Crypto
  * 1.1.1) and the 3.6 LTS (the host tests build it from the crates.io package
@@ -30,9 +21,10 @@
  * Threads: several clients may run TLS at once, in different threads, and share mbedTLS's global
  * state (the PSA random generator and key store; on Zephyr also the mbedTLS heap). mbedTLS built
  * with MBEDTLS_THREADING_C locks that state itself. Without it, every mbedTLS call of this file
- * runs under SMTP_TLS_LOCK(): the clients of this module are then safe with each other, though not
- * with other users of mbedTLS in other threads (Zephyr's TLS sockets, for example). Waits on the
- * socket happen outside the lock, so one slow server does not hold the other clients up.
+ * runs under smtp_port_tls_lock(): the clients of this module are then safe with each other,
+ * though not with other users of mbedTLS in other threads (Zephyr's TLS sockets, for example).
+ * Waits on the socket happen outside the lock, so one slow server does not hold the other clients
+ * up.
  *
  * Certificate dates are checked here, in the verify callback, against the shim's wall clock
  * (smtp_shim_unix_time(): Zephyr's SYS_CLOCK_REALTIME), for every certificate of the chain; a
@@ -40,7 +32,7 @@
  * replaced, so one clock decides and mbedTLS needs no time support. While that clock was never
  * set (-EAGAIN or -ENOTSUP: no SNTP or RTC yet) every certificate would look "not yet valid", so
  * the dates are then not held against the server (the chain and the name still are) and a
- * warning is logged; with SMTP_TLS_REQUIRE_CLOCK() the handshake is refused instead
+ * warning is logged; with smtp_port_tls_require_clock() the handshake is refused instead
  * (SMTP_SHIM_TLS_CLOCK_NOT_SET), before a byte is sent.
  *
  * Memory: one connection holds an mbedtls_ssl_context, an mbedtls_ssl_config and the parsed CA
@@ -51,9 +43,6 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
-
-#ifndef ZSMTP_SMTP_SHIM_TLS_MBEDTLS_H_
-#define ZSMTP_SMTP_SHIM_TLS_MBEDTLS_H_
 
 #include <errno.h>
 #include <stddef.h>
@@ -90,8 +79,8 @@
 #define SMTP_TLS_ENTER() ((void)0)
 #define SMTP_TLS_LEAVE() ((void)0)
 #else
-#define SMTP_TLS_ENTER() SMTP_TLS_LOCK()
-#define SMTP_TLS_LEAVE() SMTP_TLS_UNLOCK()
+#define SMTP_TLS_ENTER() smtp_port_tls_lock()
+#define SMTP_TLS_LEAVE() smtp_port_tls_unlock()
 #endif
 /*
  * A server's Certificate message (a chain of 3-5 KB) arrives in records of up to 16 KB. With a
@@ -109,7 +98,7 @@
 					      : MBEDTLS_SSL_MAX_FRAG_LEN_512)
 #endif
 
-#include "smtp_shim.h"
+#include "smtp_shim_port.h"
 
 /* What a failing BIO callback returns to mbedTLS (the value of MBEDTLS_ERR_NET_SEND_FAILED; the
  * net module need not be built). The socket's errno is kept in the state for the caller. */
@@ -133,7 +122,7 @@ struct smtp_shim_tls {
 static void smtp_tls_logf(uint32_t level, const char *what, int code)
 {
 	char line[112];
-	int n = SMTP_TLS_FORMAT(line, sizeof(line), "tls: %s (-0x%04x)", what,
+	int n = SMTP_SHIM_FORMAT(line, sizeof(line), "tls: %s (-0x%04x)", what,
 				(unsigned int)(code < 0 ? -code : code));
 
 	if (n > 0) {
@@ -266,7 +255,7 @@ static int smtp_tls_date_policy(int *ignore_dates, int64_t *now)
 	if (!*ignore_dates) {
 		return 0;
 	}
-	if (SMTP_TLS_REQUIRE_CLOCK()) {
+	if (smtp_port_tls_require_clock()) {
 		smtp_tls_logf(1, "the wall clock is not set, and certificate dates must be checked", 0);
 		return -EAGAIN;
 	}
@@ -302,7 +291,7 @@ static struct smtp_shim_tls *smtp_tls_new_locked(int fd, const char *host, int32
 	mbedtls_ssl_config_init(&tls->conf);
 	mbedtls_x509_crt_init(&tls->ca);
 
-	ret = smtp_tls_load_ca(&tls->ca, sec_tag, ca_file);
+	ret = smtp_port_tls_load_ca(&tls->ca, sec_tag, ca_file);
 	if (ret != 0) {
 		smtp_tls_logf(1, ret == -ENOENT ? "no CA certificate configured"
 						: "the CA certificate cannot be loaded",
@@ -547,9 +536,9 @@ void smtp_shim_tls_close(struct smtp_shim_tls *tls, uint32_t timeout_ms)
  * Implicit TLS without TLS sockets: a plain connect, then the handshake at once, both within
  * timeout_ms. Returns the socket, or a negative errno with *tls_error saying which part failed.
  */
-static int smtp_tls_connect_then_handshake(const char *host, uint16_t port, const char *verify_name,
-					   int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
-					   struct smtp_shim_tls **tls, int *tls_error)
+int smtp_tls_connect_then_handshake(const char *host, uint16_t port, const char *verify_name,
+				    int32_t sec_tag, const char *ca_file, uint32_t timeout_ms,
+				    struct smtp_shim_tls **tls, int *tls_error)
 {
 	int64_t deadline = smtp_shim_uptime_ms() + (int64_t)timeout_ms;
 	int fd;
@@ -572,5 +561,3 @@ static int smtp_tls_connect_then_handshake(const char *host, uint16_t port, cons
 	}
 	return fd;
 }
-
-#endif /* ZSMTP_SMTP_SHIM_TLS_MBEDTLS_H_ */
