@@ -33,7 +33,7 @@ use super::{
 };
 use crate::error::status;
 use crate::limits::{MAX_ADDRESS, MAX_DOMAIN, MAX_PASSWORD, MAX_USERNAME, TINY_TIMEOUTS};
-use crate::transport::zsock::{self, ffi};
+use crate::sys::{self, ffi};
 
 /// The longest body line RFC 5321 allows (without CRLF).
 const MAX_LINE: usize = 998;
@@ -195,7 +195,7 @@ struct Link<'c> {
 
 /// A shim error as a NetX status: a timeout is NX_NO_PACKET, anything else a broken link.
 fn link_error(rc: c_int, otherwise: u32) -> u32 {
-    if zsock::shim_error_class(rc) == zsock::CLASS_TIMED_OUT {
+    if sys::error_class(rc) == sys::CLASS_TIMED_OUT {
         status::NX_NO_PACKET
     } else {
         otherwise
