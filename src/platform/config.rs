@@ -20,8 +20,8 @@ const ARENA: usize = 2 * (MAX_DOMAIN + 1) + (MAX_ADDRESS + 1) + (MAX_USERNAME + 
 /// configuration field it feeds, and what is wrong with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConfigError {
-    /// The key in the shim's store (`smtp_shim.h`), e.g. `"timeout_send"`.
-    pub key: &'static str,
+    /// The key in the shim's store (`smtp_shim.h`), e.g. `c"timeout_send"`.
+    pub key: &'static CStr,
     /// The field of the client configuration the key feeds.
     pub field: Field,
     pub problem: ConfigProblem,
@@ -41,14 +41,13 @@ pub enum ConfigProblem {
 /// A key of the shim's store and the field it feeds.
 #[derive(Clone, Copy)]
 struct Key {
-    c: &'static CStr,
-    name: &'static str,
+    name: &'static CStr,
     field: Field,
 }
 
 impl Key {
-    const fn new(c: &'static CStr, name: &'static str, field: Field) -> Self {
-        Key { c, name, field }
+    const fn new(name: &'static CStr, field: Field) -> Self {
+        Key { name, field }
     }
 
     fn error(self, problem: ConfigProblem) -> ConfigError {
@@ -56,20 +55,23 @@ impl Key {
     }
 }
 
-const SERVER: Key = Key::new(c"server", "server", Field::Server);
-const PORT: Key = Key::new(c"port", "port", Field::Port);
-const DOMAIN: Key = Key::new(c"domain", "domain", Field::Domain);
-const FROM: Key = Key::new(c"from", "from", Field::From);
-const USER: Key = Key::new(c"user", "user", Field::Username);
-const PASSWORD: Key = Key::new(c"password", "password", Field::Password);
-const AUTH: Key = Key::new(c"auth", "auth", Field::Auth);
-const PIPELINING: Key = Key::new(c"pipelining", "pipelining", Field::Pipelining);
-const TIMEOUT_CONNECT: Key = Key::new(c"timeout_connect", "timeout_connect", Field::Timeouts);
-const TIMEOUT_GREETING: Key = Key::new(c"timeout_greeting", "timeout_greeting", Field::Timeouts);
-const TIMEOUT_REPLY: Key = Key::new(c"timeout_reply", "timeout_reply", Field::Timeouts);
-const TIMEOUT_SEND: Key = Key::new(c"timeout_send", "timeout_send", Field::Timeouts);
-const TIMEOUT_FINAL: Key = Key::new(c"timeout_final", "timeout_final", Field::Timeouts);
-const TIMEOUT_TOTAL: Key = Key::new(c"timeout_total", "timeout_total", Field::Timeouts);
+const SERVER: Key = Key::new(c"server", Field::Server);
+const PORT: Key = Key::new(c"port", Field::Port);
+const DOMAIN: Key = Key::new(c"domain", Field::Domain);
+const FROM: Key = Key::new(c"from", Field::From);
+const USER: Key = Key::new(c"user", Field::Username);
+const PASSWORD: Key = Key::new(c"password", Field::Password);
+const AUTH: Key = Key::new(c"auth", Field::Auth);
+const PIPELINING: Key = Key::new(c"pipelining", Field::Pipelining);
+/// The timeouts, in the order of [`Timeouts`]' fields.
+const TIMEOUTS: [Key; 6] = [
+    Key::new(c"timeout_connect", Field::Timeouts),
+    Key::new(c"timeout_greeting", Field::Timeouts),
+    Key::new(c"timeout_reply", Field::Timeouts),
+    Key::new(c"timeout_send", Field::Timeouts),
+    Key::new(c"timeout_final", Field::Timeouts),
+    Key::new(c"timeout_total", Field::Timeouts),
+];
 
 /// The run-time configuration (Kconfig defaults, overridden by the settings subsystem on
 /// Zephyr), copied out of the shim into one fixed buffer.
@@ -112,7 +114,7 @@ impl ShimConfig {
         c.password = c.take(PASSWORD)?;
 
         let mut small = [0u8; 16];
-        c.port = u16::try_from(number(get(PORT, &mut small)?, PORT)?).map_err(|_| PORT.error(ConfigProblem::Invalid))?;
+        c.port = number(PORT, &mut small, u16::MAX.into())? as u16;
         c.auth = match get(AUTH, &mut small)? {
             b"plain" => Auth::Plain,
             b"login" => Auth::Login,
@@ -197,15 +199,13 @@ impl fmt::Debug for ShimConfig {
 /// configuration, since its create() has no place for them.
 pub fn configured_timing() -> Result<(Timeouts, bool), ConfigError> {
     let mut small = [0u8; 16];
-    let mut ms = |key: Key| number(get(key, &mut small)?, key);
-    let timeouts = Timeouts {
-        connect_ms: ms(TIMEOUT_CONNECT)?,
-        greeting_ms: ms(TIMEOUT_GREETING)?,
-        reply_ms: ms(TIMEOUT_REPLY)?,
-        send_ms: ms(TIMEOUT_SEND)?,
-        final_reply_ms: ms(TIMEOUT_FINAL)?,
-        total_ms: ms(TIMEOUT_TOTAL)?,
-    };
+    // A loop over a table rather than six calls: less code on the device.
+    let mut ms = [0u32; TIMEOUTS.len()];
+    for (value, key) in ms.iter_mut().zip(TIMEOUTS) {
+        *value = number(key, &mut small, u32::MAX)?;
+    }
+    let [connect_ms, greeting_ms, reply_ms, send_ms, final_reply_ms, total_ms] = ms;
+    let timeouts = Timeouts { connect_ms, greeting_ms, reply_ms, send_ms, final_reply_ms, total_ms };
     let pipelining = get(PIPELINING, &mut small)? != b"n";
     Ok((timeouts, pipelining))
 }
@@ -213,7 +213,7 @@ pub fn configured_timing() -> Result<(Timeouts, bool), ConfigError> {
 /// The value of `key`, copied into `buf`: its bytes (without the NUL).
 fn get(key: Key, buf: &mut [u8]) -> Result<&[u8], ConfigError> {
     let room = buf.len();
-    match sys::config_get(key.c, buf) {
+    match sys::config_get(key.name, buf) {
         Ok(len) if len < room => buf.get(..len).ok_or(key.error(ConfigProblem::TooLong)),
         Ok(_) => Err(key.error(ConfigProblem::TooLong)),
         Err(rc) if sys::error_class(rc) == sys::CLASS_HOST_NOT_FOUND => Err(key.error(ConfigProblem::UnknownKey)),
@@ -221,16 +221,23 @@ fn get(key: Key, buf: &mut [u8]) -> Result<&[u8], ConfigError> {
     }
 }
 
-fn number(text: &[u8], key: Key) -> Result<u32, ConfigError> {
+/// The value of `key` as a decimal number of at most `max`.
+fn number(key: Key, buf: &mut [u8], max: u32) -> Result<u32, ConfigError> {
+    let text = get(key, buf)?;
+    decimal(text).filter(|n| *n <= max).ok_or(key.error(ConfigProblem::Invalid))
+}
+
+/// `text` as a decimal u32: `None` when empty, not all digits or too large.
+fn decimal(text: &[u8]) -> Option<u32> {
     if text.is_empty() || text.len() > 10 {
-        return Err(key.error(ConfigProblem::Invalid));
+        return None;
     }
     let mut n: u64 = 0;
     for &b in text {
         if !b.is_ascii_digit() {
-            return Err(key.error(ConfigProblem::Invalid));
+            return None;
         }
         n = n * 10 + u64::from(b - b'0');
     }
-    u32::try_from(n).map_err(|_| key.error(ConfigProblem::Invalid))
+    u32::try_from(n).ok()
 }

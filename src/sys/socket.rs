@@ -6,9 +6,9 @@ use core::ptr::{self, NonNull};
 
 use super::ffi;
 
-/// Whether `text` holds a NUL, so C reading it as a string stays inside the slice.
+/// Whether `text` ends in a NUL, so C reading it as a string stays inside the slice.
 fn terminated(text: &[u8]) -> bool {
-    text.contains(&0)
+    text.last() == Some(&0)
 }
 
 /// The shim takes and returns `int` counts: never hand it more than it can count.
@@ -29,14 +29,14 @@ pub(crate) struct ShimSocket {
 }
 
 impl ShimSocket {
-    /// Resolves and connects to `host` (text ending in its NUL: C reads up to the first NUL)
-    /// and `port` within `timeout_ms`. `Err(0)` when `host` holds no NUL, else the shim's
+    /// Resolves and connects to `host` (text ending in its NUL; C reads up to the first NUL)
+    /// and `port` within `timeout_ms`. `Err(0)` when `host` does not end in a NUL, else the shim's
     /// negative errno (classified by [`super::error_class`]).
     pub(crate) fn connect(host: &[u8], port: u16, timeout_ms: u32) -> Result<ShimSocket, c_int> {
         if !terminated(host) {
             return Err(0);
         }
-        // SAFETY: `host` holds a NUL (checked above), so the shim reads only inside it; it
+        // SAFETY: `host` ends in a NUL (checked above), so the shim reads only inside it; it
         // does not keep the pointer.
         let rc = unsafe { ffi::smtp_shim_connect(host.as_ptr().cast::<c_char>(), port, timeout_ms) };
         if rc < 0 {
@@ -47,6 +47,7 @@ impl ShimSocket {
 
     /// Writes at most `buf.len()` bytes, waiting up to `timeout_ms` for room: the number
     /// written (0 only for an empty `buf`), or a negative errno.
+    #[inline]
     pub(crate) fn send(&mut self, buf: &[u8], timeout_ms: u32) -> Result<usize, c_int> {
         // SAFETY: `fd` is open (type invariant); `buf` is valid for reads of the length given
         // for the whole call; the shim keeps no pointer.
@@ -55,6 +56,7 @@ impl ShimSocket {
 
     /// Reads at most `buf.len()` bytes, waiting up to `timeout_ms` for the first: the number
     /// read (0 when the peer closed), or a negative errno.
+    #[inline]
     pub(crate) fn recv(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, c_int> {
         // SAFETY: `fd` is open (type invariant); `buf` is valid for writes of the length given
         // for the whole call; the shim writes at most that many bytes and keeps no pointer.
@@ -95,7 +97,8 @@ impl Trust {
 
 /// A TLS connection through the shim: the socket and, when mbedTLS runs over it, the shim's
 /// TLS state (owned; `None` for a Zephyr TLS socket, which does TLS inside the socket).
-/// [`ShimTls::close`] sends close_notify; dropping it without does so without waiting.
+/// [`ShimTls::close`] sends close_notify within a given time; dropping it does so within
+/// [`ShimTls::DROP_CLOSE_NOTIFY_MS`].
 #[derive(Debug)]
 pub(crate) struct ShimTls {
     state: Option<NonNull<ffi::ShimTlsState>>,
@@ -109,6 +112,9 @@ pub(crate) struct ShimTls {
 unsafe impl Send for ShimTls {}
 
 impl ShimTls {
+    /// Longest wait for the peer to take close_notify when a connection is dropped unclosed.
+    pub(crate) const DROP_CLOSE_NOTIFY_MS: u32 = 1000;
+
     /// STARTTLS: a handshake over `socket` within `timeout_ms`, verifying the certificate for
     /// `host` (text ending in its NUL). On failure the socket is closed: nothing can go out in
     /// clear on it afterwards.
@@ -118,7 +124,7 @@ impl ShimTls {
         }
         let mut state: *mut ffi::ShimTlsState = ptr::null_mut();
         let mut tls_error: c_int = 0;
-        // SAFETY: `socket.fd` is open; `host` holds a NUL (checked above); `ca_file_ptr` is null
+        // SAFETY: `socket.fd` is open; `host` ends in a NUL (checked above); `ca_file_ptr` is null
         // or a 'static C string; `state` and `tls_error` are valid for writes. The shim keeps
         // none of these pointers and hands over ownership of the state it writes to `state`.
         let rc = unsafe {
@@ -149,7 +155,7 @@ impl ShimTls {
         }
         let mut state: *mut ffi::ShimTlsState = ptr::null_mut();
         let mut tls_error: c_int = 0;
-        // SAFETY: `host` and `verify_name` hold a NUL (checked above) and outlive the call;
+        // SAFETY: `host` and `verify_name` end in a NUL (checked above) and outlive the call;
         // `ca_file_ptr` is null or a 'static C string; `state` and `tls_error` are valid for
         // writes. The shim keeps none of the pointers it is given; it hands over ownership of
         // the socket it returns and of the state it writes to `state`.
@@ -210,6 +216,6 @@ impl ShimTls {
 
 impl Drop for ShimTls {
     fn drop(&mut self) {
-        self.end(0);
+        self.end(Self::DROP_CLOSE_NOTIFY_MS);
     }
 }

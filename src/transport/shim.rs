@@ -119,7 +119,8 @@ enum Conn {
     Tls(ShimTls),
 }
 
-/// One TCP connection through the shim, optionally with TLS. Closed on drop.
+/// One TCP connection through the shim, optionally with TLS. Closed on drop (the connection's
+/// socket and TLS state close themselves).
 ///
 /// TLS ([`Transport::start_tls`], [`Transport::connect_tls`]) verifies the server against trust
 /// anchors that depend on the platform:
@@ -199,21 +200,13 @@ impl Default for ShimTransport {
     }
 }
 
-impl Drop for ShimTransport {
-    fn drop(&mut self) {
-        self.close();
-    }
-}
-
 impl ErrorType for ShimTransport {
     type Error = ShimError;
 }
 
 impl Read for ShimTransport {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, ShimError> {
-        if buf.is_empty() && self.is_connected() {
-            return Ok(0);
-        }
+        // (An empty `buf` reads 0: the shim returns 0 for a zero length.)
         let result = match &mut self.conn {
             Conn::Closed => return Err(ShimError::local(ErrorKind::NotConnected)),
             Conn::Plain(socket) => socket.recv(buf, self.timeout_ms),
@@ -225,16 +218,14 @@ impl Read for ShimTransport {
 
 impl Write for ShimTransport {
     fn write(&mut self, buf: &[u8]) -> Result<usize, ShimError> {
-        if buf.is_empty() && self.is_connected() {
-            return Ok(0);
-        }
         let result = match &mut self.conn {
             Conn::Closed => return Err(ShimError::local(ErrorKind::NotConnected)),
             Conn::Plain(socket) => socket.send(buf, self.timeout_ms),
             Conn::Tls(tls) => tls.send(buf, self.timeout_ms),
         };
         match result {
-            Ok(0) => Err(ShimError::local(ErrorKind::WriteZero)),
+            // (The shim writes 0 bytes only when given 0.)
+            Ok(0) if !buf.is_empty() => Err(ShimError::local(ErrorKind::WriteZero)),
             Ok(n) => Ok(n),
             Err(rc) => Err(ShimError::from_shim(rc)),
         }
