@@ -23,7 +23,7 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Instant;
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Mail, Transport};
 
 const HOST: &str = "127.0.0.1";

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{status, Auth, Client, Config, Error, Mail, Sent, Timeouts};
 
 const MAX_ATTEMPTS: usize = 5;

@@ -3,7 +3,7 @@
 //! ```no_run
 //! # #[cfg(feature = "std")] {
 //! use zsmtp::{Auth, Client, Config, Mail, Priority, TlsMode};
-//! use zsmtp::transport::std::{StdClock, StdTransport};
+//! use zsmtp::transport::host::{StdClock, StdTransport};
 //!
 //! let config = Config::new("mail.example.com", 587, "device-17.example.com", "device@example.com")
 //!     .tls(TlsMode::StartTls)

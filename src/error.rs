@@ -165,6 +165,12 @@ pub enum Field {
     Password,
     Body,
     Priority,
+    /// The authentication mechanism (a configuration store's `auth`).
+    Auth,
+    /// A timeout (a configuration store's `timeout_*`).
+    Timeouts,
+    /// The pipelining switch (a configuration store's `pipelining`).
+    Pipelining,
 }
 
 /// What went wrong.

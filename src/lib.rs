@@ -6,8 +6,15 @@
 //! - [`session`]: the engine that drives one SMTP dialogue over a [`Transport`];
 //! - [`client`]: the idiomatic Rust API (configuration, mail builder, client);
 //! - [`transport`]: the socket boundary (host std sockets; Zephyr through the C shim);
+//! - `sys` (feature `zsock`): the platform shim's C functions, declared once, and the safe
+//!   wrappers that are their only users;
+//! - `platform`: the glue above the client (configuration store, logger, shell command, the C
+//!   API's platform adapters);
 //! - `capi`: NetX Duo's C API (`nxd_smtp_client_create`, ...), behind the `capi` feature.
+//!
+//! `unsafe` is allowed only at the edges: `sys`, `platform` and `capi`.
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
+#![deny(unsafe_code)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 // The public `Error` carries the server's reply text by design (about 140 bytes). It is made
 // once, at the end of a send; inside the engine errors are the 3-byte `session::Fault`.
@@ -30,6 +37,12 @@ pub mod limits;
 pub mod session;
 pub mod transport;
 pub mod wire;
+
+#[cfg(feature = "zsock")]
+pub mod sys;
+
+#[cfg(any(feature = "zsock", feature = "capi"))]
+pub mod platform;
 
 #[cfg(feature = "capi")]
 pub mod capi;

@@ -47,7 +47,7 @@ fn c_timeouts() -> Timeouts {
     if cfg!(feature = "tiny") {
         zsmtp::limits::TINY_TIMEOUTS
     } else {
-        zsmtp::transport::zsock::configured_timing().expect("the shim's configuration").0
+        zsmtp::platform::configured_timing().expect("the shim's configuration").0
     }
 }
 

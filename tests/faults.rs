@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use support::faults::*;
 use support::*;
 use zsmtp::error::status::*;
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Client, Config, Error, Mail, Phase, Sent, Timeouts};
 
 /// Reply and send timeout of the failing cases (ms).
@@ -71,11 +71,11 @@ struct ZsockStack;
 
 #[cfg(feature = "zsock")]
 impl Stack for ZsockStack {
-    type T = zsmtp::transport::zsock::ZsockTransport;
-    type K = zsmtp::transport::zsock::ZsockClock;
+    type T = zsmtp::transport::shim::ShimTransport;
+    type K = zsmtp::transport::shim::ShimClock;
     const NAME: &'static str = "zsock";
     fn parts() -> (Self::T, Self::K) {
-        (zsmtp::transport::zsock::ZsockTransport::new(), zsmtp::transport::zsock::ZsockClock::new())
+        (zsmtp::transport::shim::ShimTransport::new(), zsmtp::transport::shim::ShimClock::new())
     }
 }
 
@@ -261,7 +261,7 @@ fn slow_but_progressing_body_write_does_not_time_out() {
 // ---- A link that breaks in the middle of a write ----
 
 use embedded_io::ErrorKind as IoKind;
-use zsmtp::transport::std::StdError;
+use zsmtp::transport::host::StdError;
 use zsmtp::Transport as _;
 
 /// A std transport whose link breaks once `limit` bytes have been written: the write that

@@ -3,7 +3,9 @@
 //!
 //! `wire ← session ← client ← {capi, platform}`, with `transport ← session`; `error` is the
 //! vocabulary of session and client and sits on `wire` and `transport`; `limits` is the
-//! generated build configuration every layer may read.
+//! generated build configuration every layer may read. `sys` (the shim's raw functions and
+//! their safe wrappers) is a leaf under `transport` and `platform`; `capi` may use `platform`,
+//! not the other way round.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -87,6 +89,22 @@ fn errors_stay_below_session() {
 #[test]
 fn client_stays_below_capi_and_platform() {
     assert_eq!(violations("client.rs", &["session", "wire", "error", "transport", "limits"]), Vec::<String>::new());
+}
+
+#[test]
+fn sys_is_a_leaf() {
+    assert_eq!(violations("sys", &["sys"]), Vec::<String>::new());
+}
+
+#[test]
+fn transports_stay_below_session() {
+    assert_eq!(violations("transport", &["transport", "error", "wire", "limits", "sys"]), Vec::<String>::new());
+}
+
+#[test]
+fn platform_stays_beside_capi() {
+    let below = ["platform", "client", "session", "wire", "error", "transport", "limits", "sys"];
+    assert_eq!(violations("platform", &below), Vec::<String>::new());
 }
 
 #[test]

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use support::live::maildir;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{status, Auth, Client, Config, Error, Mail, Sent, Timeouts};
 
 const THREADS: usize = 8;

@@ -5,7 +5,7 @@
 mod support;
 
 use support::live::{delivered, token};
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Mail};
 
 const SERVER: &str = "127.0.0.1";
@@ -65,9 +65,9 @@ fn streamed_two_megabyte_body_arrives_intact() {
 #[cfg(feature = "zsock")]
 #[test]
 fn zephyr_transport_path_delivers() {
-    use zsmtp::transport::zsock::{ZsockClock, ZsockTransport};
+    use zsmtp::transport::shim::{ShimClock, ShimTransport};
     let tag = token("zsock");
-    let mut client: Client<'_, _, _> = Client::new(config(), ZsockTransport::new(), ZsockClock::new()).unwrap();
+    let mut client: Client<'_, _, _> = Client::new(config(), ShimTransport::new(), ShimClock::new()).unwrap();
     let to = ["dave@example.test"];
     client.send(&Mail::new(&tag, b"via the shim\n..two dots\n").to(&to)).unwrap();
     let mails = delivered("dave", &tag, 1);

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use support::live::{delivered_one, env, maillog, token};
 use support::pki::Ca;
 use zsmtp::error::status::*;
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Error, ErrorKind, Mail, Sent, Timeouts, TlsMode};
 
 const USER: &str = "alice";

@@ -1,4 +1,4 @@
-//! TLS through the Zephyr transport (src/transport/zsock.rs) on the host: the shim's POSIX twin
+//! TLS through the Zephyr transport (src/transport/shim.rs) on the host: the shim's POSIX twin
 //! runs the same mbedTLS client code (shim/common/smtp_shim_tls_mbedtls.c) as the Zephyr shim's
 //! STARTTLS path, against the real Postfix that scripts/test starts:
 //!   127.0.0.1:2587  STARTTLS required, AUTH only after TLS (alice / secret123)
@@ -22,7 +22,7 @@ use support::live::{delivered_one, env, token, with_token};
 use support::pki::Ca;
 
 use embedded_io::{ErrorKind, ErrorType, Read, Write};
-use zsmtp::transport::zsock::{ZsockClock, ZsockError, ZsockTransport};
+use zsmtp::transport::shim::{ShimClock, ShimError, ShimTransport};
 use zsmtp::transport::{ConnectTlsError, TlsError};
 use zsmtp::{status, Auth, Client, Config, Mail, TlsMode, Transport};
 
@@ -47,8 +47,8 @@ fn unknown_ca() -> &'static CStr {
     CA.get_or_init(|| Ca::new("zsmtp unknown test CA").pem_file())
 }
 
-fn transport(ca: &'static CStr) -> ZsockTransport {
-    ZsockTransport::new().with_ca_file(ca)
+fn transport(ca: &'static CStr) -> ShimTransport {
+    ShimTransport::new().with_ca_file(ca)
 }
 
 /// Postfix's own Received header (the first one) says the mail came in over TLS with AUTH.
@@ -72,7 +72,7 @@ fn config(port: u16, auth: Auth, tls: TlsMode) -> Config<'static> {
 
 #[allow(clippy::result_large_err)] // zsmtp::Error carries the server's reply text by design
 fn send_one(config: Config<'static>, ca: &'static CStr, to: &str, tag: &str) -> Result<zsmtp::Sent, zsmtp::Error> {
-    let mut client: Client<'_, _, _> = Client::new(config, transport(ca), ZsockClock::new())?;
+    let mut client: Client<'_, _, _> = Client::new(config, transport(ca), ShimClock::new())?;
     let body = format!("Sent over TLS by the zsock transport.\n..a line with a leading dot\n{tag}\n");
     let recipients = [to];
     client.send(&Mail::new(tag, body.as_bytes()).to(&recipients))
@@ -116,7 +116,7 @@ fn implicit_tls_delivers() {
 fn kept_starttls_connection_delivers_every_mail() {
     let tag = token("zsock-starttls-kept");
     let mut client: Client<'_, _, _> =
-        Client::new(config(STARTTLS_PORT, Auth::Login, TlsMode::StartTls), transport(ca()), ZsockClock::new()).unwrap();
+        Client::new(config(STARTTLS_PORT, Auth::Login, TlsMode::StartTls), transport(ca()), ShimClock::new()).unwrap();
     let mut conn = client.connect().unwrap_or_else(|e| panic!("connect failed: {e}"));
     let big: String = (0..4000).map(|i| format!("line {i} of a body larger than one TLS record\n")).collect();
     for i in 0..3 {
@@ -264,32 +264,32 @@ fn implicit_tls_with_an_unknown_ca_fails_before_anything_is_sent() {
 /// A transport that verifies the certificate for another name than the one connected to: what a
 /// server under a wrong name (a typo, a hijacked DNS record) looks like to the client.
 struct VerifyAs {
-    inner: ZsockTransport,
+    inner: ShimTransport,
     name: &'static str,
 }
 
 impl ErrorType for VerifyAs {
-    type Error = ZsockError;
+    type Error = ShimError;
 }
 
 impl Read for VerifyAs {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ZsockError> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ShimError> {
         self.inner.read(buf)
     }
 }
 
 impl Write for VerifyAs {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, ZsockError> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, ShimError> {
         self.inner.write(buf)
     }
 
-    fn flush(&mut self) -> Result<(), ZsockError> {
+    fn flush(&mut self) -> Result<(), ShimError> {
         self.inner.flush()
     }
 }
 
 impl Transport for VerifyAs {
-    fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ZsockError> {
+    fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ShimError> {
         self.inner.connect(host, port, timeout_ms)
     }
 
@@ -305,7 +305,7 @@ impl Transport for VerifyAs {
         self.inner.start_tls(self.name, timeout_ms)
     }
 
-    fn connect_tls(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ConnectTlsError<ZsockError>> {
+    fn connect_tls(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ConnectTlsError<ShimError>> {
         self.inner.connect_tls_verifying(host, port, self.name, timeout_ms)
     }
 }
@@ -316,7 +316,7 @@ fn starttls_with_a_wrong_host_name_fails_before_anything_is_sent() {
     let relay = relay_to(STARTTLS_PORT);
     let transport = VerifyAs { inner: transport(ca()), name: "mail.wrong-name.test" };
     let mut client: Client<'_, _, _> =
-        Client::new(config(relay.port, Auth::Login, TlsMode::StartTls), transport, ZsockClock::new()).unwrap();
+        Client::new(config(relay.port, Auth::Login, TlsMode::StartTls), transport, ShimClock::new()).unwrap();
     let recipients = ["bob@example.test"];
     let e = client.send(&Mail::new(&tag, b"must not arrive\n").to(&recipients)).expect_err("a wrong name must be refused");
     assert_eq!(e.status(), status::NX_SMTP_TLS_NAME_MISMATCH, "{e}");
@@ -336,14 +336,14 @@ fn implicit_tls_with_a_wrong_host_name_fails() {
 fn implicit_send_verifying_as(name: &'static str) -> zsmtp::Error {
     let transport = VerifyAs { inner: transport(ca()), name };
     let mut client: Client<'_, _, _> =
-        Client::new(config(IMPLICIT_PORT, Auth::Plain, TlsMode::Implicit), transport, ZsockClock::new()).unwrap();
+        Client::new(config(IMPLICIT_PORT, Auth::Plain, TlsMode::Implicit), transport, ShimClock::new()).unwrap();
     let recipients = ["bob@example.test"];
     client.send(&Mail::new("verified as", b"x\n").to(&recipients)).expect_err("the certificate does not name it")
 }
 
 // ---- The transport on its own -----------------------------------------------------------------
 
-fn write_all(t: &mut ZsockTransport, mut bytes: &[u8]) {
+fn write_all(t: &mut ShimTransport, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         let n = t.write(bytes).expect("write");
         bytes = &bytes[n..];
@@ -404,7 +404,7 @@ fn implicit_tls_errors_are_classified() {
     assert_eq!(t.connect_tls(SERVER, IMPLICIT_PORT, 10_000).err(), Some(ConnectTlsError::Tls(TlsError::UntrustedCertificate)));
     // No CA at all: nothing to verify against.
     static MISSING: &CStr = c"/nonexistent/zsmtp-ca.pem";
-    let mut t = ZsockTransport::new().with_ca_file(MISSING);
+    let mut t = ShimTransport::new().with_ca_file(MISSING);
     assert_eq!(t.connect_tls(SERVER, IMPLICIT_PORT, 10_000).err(), Some(ConnectTlsError::Tls(TlsError::NoTrustAnchors)));
     // A refused TCP connect is a connect error, not a TLS one.
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use support::netx::*;
 use support::*;
 use zsmtp::error::status::*;
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Error, ErrorKind, Mail, Phase, Priority, Sent, Timeouts};
 
 fn timeouts(reply_ms: u32) -> Timeouts {

@@ -9,7 +9,7 @@ mod support;
 
 use std::sync::Mutex;
 use support::*;
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Error, Mail, Sent, Timeouts};
 
 const USER: &str = "device-9@sec.test";

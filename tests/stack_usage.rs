@@ -7,7 +7,7 @@ mod support;
 
 use std::hint::black_box;
 use support::*;
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Mail};
 
 const PAINT: usize = 96 * 1024;

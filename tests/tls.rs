@@ -23,7 +23,7 @@ use support::pki::{good_server, server_config, Ca, Validity, BOTH};
 use support::tls_server::{accept, wait_for_close, Handshake, Plan, TlsServer};
 use support::Seen;
 use zsmtp::error::status::*;
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Error, ErrorKind, Mail, Phase, Sent, Timeouts, TlsError, TlsMode, Transport};
 
 const USER: &str = "alice";
@@ -457,7 +457,7 @@ mod mbedtls {
     use super::*;
     use std::sync::{Arc, Mutex, MutexGuard};
     use support::pki::Leaf;
-    use zsmtp::transport::zsock::{ZsockClock, ZsockTransport};
+    use zsmtp::transport::shim::{ShimClock, ShimTransport};
 
     static ENV: Mutex<()> = Mutex::new(());
 
@@ -486,8 +486,8 @@ mod mbedtls {
     }
 
     fn send_over_mbedtls(config: Config<'static>, ca: &Ca) -> Result<Sent, Error> {
-        let transport = ZsockTransport::new().with_ca_file(ca.pem_file());
-        let mut client: Client<'_, _, _> = Client::new(config, transport, ZsockClock::new())?;
+        let transport = ShimTransport::new().with_ca_file(ca.pem_file());
+        let mut client: Client<'_, _, _> = Client::new(config, transport, ShimClock::new())?;
         client.send(&Mail::new("TLS test", BODY).to(TO))
     }
 

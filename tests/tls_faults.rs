@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use support::tls_server::{Handshake, Plan, TlsServer, TlsStep as Step};
 use support::{b64, open_fds, pki};
 use zsmtp::error::status::*;
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Error, Mail, Phase, Sent, Timeouts, TlsMode};
 
 const USER: &str = "tls-device@fault.test";
@@ -254,13 +254,13 @@ struct ZsockTls;
 
 #[cfg(feature = "zsock")]
 impl TlsStack for ZsockTls {
-    type T = zsmtp::transport::zsock::ZsockTransport;
-    type K = zsmtp::transport::zsock::ZsockClock;
+    type T = zsmtp::transport::shim::ShimTransport;
+    type K = zsmtp::transport::shim::ShimClock;
     const SERVER: &'static str = "localhost";
     fn parts() -> (Self::T, Self::K) {
         static CA_FILE: std::sync::OnceLock<&'static std::ffi::CStr> = std::sync::OnceLock::new();
         let ca = CA_FILE.get_or_init(|| pki::shared().ca.pem_file());
-        (zsmtp::transport::zsock::ZsockTransport::new().with_ca_file(ca), zsmtp::transport::zsock::ZsockClock::new())
+        (zsmtp::transport::shim::ShimTransport::new().with_ca_file(ca), zsmtp::transport::shim::ShimClock::new())
     }
 }
 

@@ -1,4 +1,4 @@
-//! The Zephyr transport (src/transport/zsock.rs) on the host, through the shim's POSIX twin
+//! The Zephyr transport (src/transport/shim.rs) on the host, through the shim's POSIX twin
 //! (shim/posix/smtp_shim_posix.c, compiled by build.rs): the same Rust code that runs on Zephyr,
 //! against real sockets on loopback. Run with `cargo test --features zsock`.
 #![cfg(feature = "zsock")]
@@ -16,21 +16,14 @@ use std::time::{Duration, Instant};
 
 use embedded_io::{Error as _, ErrorKind, Read, Write};
 use support::io::read_transport_until;
-use zsmtp::transport::zsock::{in_isr, ShimConfig, ShimMutex, ZsockClock, ZsockTransport};
+use zsmtp::platform::{in_isr, ShimConfig, ShimMutex};
+use zsmtp::transport::shim::{ShimClock, ShimTransport};
 use zsmtp::{Auth, Clock, Transport};
 
+// The shell's send (src/platform/shell.rs), called as C calls it.
+use zsmtp::platform::zsmtp_shim_send_mail;
+
 extern "C" {
-    // The shim's configuration setter (shim/include/smtp_shim.h), linked from the POSIX twin.
-    fn smtp_shim_config_set(key: *const c_char, value: *const c_char) -> c_int;
-    // The shell's send (src/transport/zsock.rs).
-    fn zsmtp_shim_send_mail(
-        to: *const c_char,
-        subject: *const c_char,
-        body: *const u8,
-        body_len: usize,
-        reply: *mut c_char,
-        reply_len: usize,
-    ) -> u32;
     // libc's listen(2), to shrink a std listener's backlog.
     fn listen(fd: c_int, backlog: c_int) -> c_int;
 }
@@ -84,7 +77,7 @@ fn round_trip_with_a_tiny_smtp_peer() {
         got
     });
 
-    let mut t = ZsockTransport::new();
+    let mut t = ShimTransport::new();
     t.connect("127.0.0.1", port, 2_000).expect("connect");
     assert!(t.is_connected());
     t.set_timeout(2_000);
@@ -107,7 +100,7 @@ fn large_write_arrives_intact() {
         all
     });
     let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
-    let mut t = ZsockTransport::new();
+    let mut t = ShimTransport::new();
     t.connect("127.0.0.1", port, 2_000).expect("connect");
     t.set_timeout(3_000);
     t.write_all(&data).expect("write_all");
@@ -124,7 +117,7 @@ fn recv_times_out_when_the_peer_is_silent() {
         let n = s.read(&mut buf).unwrap_or(0);
         buf[..n].to_vec()
     });
-    let mut t = ZsockTransport::new();
+    let mut t = ShimTransport::new();
     t.connect("127.0.0.1", port, 2_000).expect("connect");
     t.set_timeout(300);
     let start = Instant::now();
@@ -144,7 +137,7 @@ fn peer_close_reads_as_zero() {
         s.write_all(b"221 bye\r\n").unwrap();
         Vec::new() // dropping the stream closes it
     });
-    let mut t = ZsockTransport::new();
+    let mut t = ShimTransport::new();
     t.connect("127.0.0.1", port, 2_000).expect("connect");
     t.set_timeout(2_000);
     assert_eq!(read_transport_until(&mut t, b"\r\n", LIMIT), b"221 bye\r\n");
@@ -156,7 +149,7 @@ fn peer_close_reads_as_zero() {
 fn refused_on_a_port_nobody_listens_on() {
     let (listener, port) = local_listener();
     drop(listener); // the port is now closed
-    let mut t = ZsockTransport::new();
+    let mut t = ShimTransport::new();
     let start = Instant::now();
     let err = t.connect("127.0.0.1", port, 2_000).expect_err("nobody listens");
     assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
@@ -186,7 +179,7 @@ fn connect_times_out_when_the_listener_does_not_answer() {
         assert!(held.len() < 64, "backlog 0 accepted {} connections", held.len());
     }
 
-    let mut t = ZsockTransport::new();
+    let mut t = ShimTransport::new();
     let start = Instant::now();
     let err = t.connect("127.0.0.1", port, 400).expect_err("must time out");
     let waited = start.elapsed();
@@ -204,7 +197,7 @@ fn ipv6_loopback_literal() {
         s.write_all(b"220 v6\r\n").unwrap();
         Vec::new()
     });
-    let mut t = ZsockTransport::new();
+    let mut t = ShimTransport::new();
     t.connect("::1", port, 2_000).expect("connect ::1");
     t.set_timeout(2_000);
     assert_eq!(read_transport_until(&mut t, b"\r\n", LIMIT), b"220 v6\r\n");
@@ -220,7 +213,7 @@ fn name_localhost_resolves_and_tries_each_address() {
         s.write_all(b"220 named\r\n").unwrap();
         Vec::new()
     });
-    let mut t = ZsockTransport::new();
+    let mut t = ShimTransport::new();
     t.connect("localhost", port, 2_000).expect("connect localhost");
     t.set_timeout(2_000);
     assert_eq!(read_transport_until(&mut t, b"\r\n", LIMIT), b"220 named\r\n");
@@ -229,7 +222,7 @@ fn name_localhost_resolves_and_tries_each_address() {
 
 #[test]
 fn bad_host_arguments_are_invalid_input() {
-    let mut t = ZsockTransport::new();
+    let mut t = ShimTransport::new();
     assert_eq!(t.connect("", 25, 100).unwrap_err().kind(), ErrorKind::InvalidInput);
     assert_eq!(t.connect("a\0b", 25, 100).unwrap_err().kind(), ErrorKind::InvalidInput);
     let long = "a".repeat(256);
@@ -238,7 +231,7 @@ fn bad_host_arguments_are_invalid_input() {
 
 #[test]
 fn clock_is_monotonic_with_wall_time_and_entropy() {
-    let mut clock = ZsockClock::new();
+    let mut clock = ShimClock::new();
     let a = clock.now_ms();
     thread::sleep(Duration::from_millis(20));
     let b = clock.now_ms();
@@ -310,8 +303,7 @@ fn shim_mutex_serialises_threads() {
 
 fn set(key: &str, value: &str) -> c_int {
     let (k, v) = (CString::new(key).unwrap(), CString::new(value).unwrap());
-    // SAFETY: both are NUL-terminated and live across the call.
-    unsafe { smtp_shim_config_set(k.as_ptr(), v.as_ptr()) }
+    zsmtp::sys::config_set(&k, &v)
 }
 
 #[test]

@@ -489,7 +489,7 @@ fn services(client: *mut c_void) -> [u32; 3] {
     #[cfg(feature = "logger")]
     // SAFETY: called once, before any other thread exists (there is none).
     unsafe {
-        zsmtp::transport::zsock::install_logger(zsmtp_log_level());
+        zsmtp::platform::install_logger(zsmtp_log_level());
     }
     // SAFETY: `client` points to writable storage of NX_SMTP_CLIENT's size (main's stack); every
     // string is NUL-terminated and outlives the calls; ip and pool are non-null dummies (unused).
@@ -537,8 +537,8 @@ type ClientStorage = [u32; 4];
 #[used]
 static FOOTPRINT_SIZES: [u32; 3] = [
     core::mem::size_of::<zsmtp::capi::NxSmtpClient>() as u32,
-    core::mem::size_of::<zsmtp::Client<'static, zsmtp::transport::zsock::ZsockTransport, zsmtp::transport::zsock::ZsockClock>>() as u32,
-    core::mem::size_of::<zsmtp::Client<'static, zsmtp::transport::zsock::ZsockTransport, zsmtp::transport::zsock::ZsockClock, 512, 512>>()
+    core::mem::size_of::<zsmtp::Client<'static, zsmtp::transport::shim::ShimTransport, zsmtp::transport::shim::ShimClock>>() as u32,
+    core::mem::size_of::<zsmtp::Client<'static, zsmtp::transport::shim::ShimTransport, zsmtp::transport::shim::ShimClock, 512, 512>>()
         as u32,
 ];
 

@@ -9,7 +9,7 @@
  *                 the host tests).
  *
  * Every function that can fail returns a negative errno value (never sets errno for the
- * caller). Values the Rust transport classifies (src/transport/zsock.rs):
+ * caller). Values the Rust transport classifies (src/transport/shim.rs):
  *   -ETIMEDOUT, -EAGAIN   the wait ran out                         -> TimedOut
  *   -SMTP_SHIM_EHOSTNOTFOUND (-ENOENT) the name does not resolve     -> NotFound
  *   -ECONNREFUSED                                                   -> ConnectionRefused
@@ -233,7 +233,7 @@ int smtp_shim_config_set(const char *key, const char *value);
  * 1 error, 2 warning, 3 info, 4 debug. msg need not be NUL-terminated. Never give it secrets. */
 void smtp_shim_log(uint32_t level, const char *msg, size_t len);
 
-/* ---- Implemented in Rust (src/transport/zsock.rs), called by the shell command ------------ */
+/* ---- Implemented in Rust (src/platform/shell.rs), called by the shell command ------------ */
 
 /*
  * Sends one mail to `to` with the run-time configuration, over a new connection. Writes the

@@ -9,7 +9,7 @@ use std::io::Read as _;
 use std::process::ExitCode;
 use zsmtp::client::MAX_RECIPIENTS;
 use zsmtp::error::{status, ErrorKind, Field, Invalid, Phase};
-use zsmtp::transport::std::{StdClock, StdTransport};
+use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Error, Mail, Priority, Timeouts, TlsError, TlsMode};
 
 const USAGE: &str = "\
@@ -144,6 +144,9 @@ fn describe(e: &Error) -> String {
         Field::Password => "the password",
         Field::Body => "the body",
         Field::Priority => "the priority",
+        Field::Auth => "the authentication mechanism",
+        Field::Timeouts => "a timeout",
+        Field::Pipelining => "the pipelining switch",
     };
     let phase = match e.phase {
         Phase::Validate => "before sending",

@@ -48,7 +48,7 @@ use super::{
 };
 use crate::error::status;
 use crate::limits::{MAX_ADDRESS, MAX_DOMAIN, MAX_PASSWORD, MAX_USERNAME, TINY_TIMEOUTS};
-use crate::transport::zsock::{self, ShimSocket};
+use crate::sys::{self, ShimSocket};
 use crate::wire::command::{self, choose_auth, Auth};
 use crate::wire::reply::{parse_line, ReplyTracker};
 
@@ -221,7 +221,7 @@ struct Link<'c> {
 
 /// A shim error as a NetX status: a timeout is NX_NO_PACKET, anything else a broken link.
 fn link_error(rc: c_int, otherwise: u32) -> u32 {
-    if zsock::shim_error_class(rc) == zsock::CLASS_TIMED_OUT {
+    if sys::error_class(rc) == sys::CLASS_TIMED_OUT {
         status::NX_NO_PACKET
     } else {
         otherwise
@@ -247,12 +247,11 @@ impl Link<'_> {
         let mut sent = 0;
         while sent < self.tx_len {
             let rest = self.tx.get(sent..self.tx_len).unwrap_or_default();
-            let rc = self.socket.send(rest, TINY_TIMEOUTS.send_ms);
-            match usize::try_from(rc) {
+            match self.socket.send(rest, TINY_TIMEOUTS.send_ms) {
                 Ok(n) if n > 0 => sent += n,
-                _ => {
+                failed => {
                     self.tx_len = 0;
-                    return Err(link_error(rc, status::NX_SMTP_TRANSMIT_ERROR));
+                    return Err(link_error(failed.err().unwrap_or(0), status::NX_SMTP_TRANSMIT_ERROR));
                 }
             }
         }
@@ -266,7 +265,7 @@ impl Link<'_> {
     fn reply(&mut self, timeout_ms: u32, scan: &mut dyn FnMut(&[u8])) -> Result<u16, u32> {
         self.flush()?;
         // Milliseconds since the wait began (32 bits wrap only after 49 days).
-        let now = zsock::uptime_ms32;
+        let now = sys::uptime_ms32;
         let start = now();
         let mut tracker = ReplyTracker::new();
         loop {
@@ -283,11 +282,10 @@ impl Link<'_> {
                 if left == 0 {
                     return Err(status::NX_NO_PACKET);
                 }
-                let rc = self.socket.recv(free, left);
-                match usize::try_from(rc) {
+                match self.socket.recv(free, left) {
                     Ok(n) if n > 0 => self.rx_len += n,
                     // A timeout short of the deadline is waited out again.
-                    _ if rc < 0 && link_error(rc, 0) == status::NX_NO_PACKET => {}
+                    Err(rc) if link_error(rc, 0) == status::NX_NO_PACKET => {}
                     _ => return Err(status::NX_NOT_CONNECTED),
                 }
                 continue;
@@ -490,7 +488,7 @@ fn converse(
     let t = TINY_TIMEOUTS;
     // SAFETY: `host` holds a NUL: it was zeroed, and the text is at most 39 of its 48 bytes.
     let host = unsafe { CStr::from_ptr(host.as_ptr().cast()) };
-    let Ok(socket) = ShimSocket::connect(host, port, t.connect_ms) else {
+    let Ok(socket) = ShimSocket::connect_c(host, port, t.connect_ms) else {
         // (The address is numeric: no name to resolve, so no "host not found".)
         return status::NX_NOT_CONNECTED;
     };
@@ -517,7 +515,7 @@ fn converse(
             code
         }
     };
-    link.socket.close();
+    // The socket closes as `link` goes.
     status
 }
 

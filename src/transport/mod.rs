@@ -1,13 +1,14 @@
 //! The socket boundary. The engine only sees these two traits; everything that touches a
 //! socket or a clock lives behind them.
 //!
-//! - `std.rs` (feature `std`): host sockets and clock, used by the CLI, tests and tools.
-//! - Zephyr: a transport over the module's C shim (zsock_*), added by the Zephyr module.
+//! - [`host`] (feature `std`): host sockets and clock, used by the CLI, tests and tools;
+//! - [`shim`] (feature `zsock`): the platform shim's sockets (Zephyr's on Zephyr, POSIX on
+//!   hosts), over the safe wrappers of `crate::sys`.
 
 #[cfg(feature = "std")]
-pub mod std;
+pub mod host;
 #[cfg(feature = "zsock")]
-pub mod zsock;
+pub mod shim;
 
 /// Why a TLS handshake failed (or could not start).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

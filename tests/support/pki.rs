@@ -7,7 +7,7 @@ use rustls::{ServerConfig, SupportedProtocolVersion};
 use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use zsmtp::transport::std::StdTransport;
+use zsmtp::transport::host::StdTransport;
 
 /// A test CA.
 pub struct Ca {

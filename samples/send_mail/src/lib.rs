@@ -5,9 +5,8 @@
 #![no_std]
 
 use zephyr::printkln;
-use zsmtp::transport::zsock::{
-    install_logger, ShimConfig, ZsockClock, ZsockTransport, RX_BUFFER_SIZE, TX_BUFFER_SIZE,
-};
+use zsmtp::platform::{install_logger, ShimConfig, RX_BUFFER_SIZE, TX_BUFFER_SIZE};
+use zsmtp::transport::shim::{ShimClock, ShimTransport};
 use zsmtp::{Client, Mail};
 
 const BODY: &[u8] = b"Hello from Zephyr.\n\n\
@@ -35,8 +34,8 @@ extern "C" fn rust_main() {
         settings.port()
     );
 
-    let mut client: Client<'_, ZsockTransport, ZsockClock, RX_BUFFER_SIZE, TX_BUFFER_SIZE> =
-        match Client::new(settings.config(), ZsockTransport::new(), ZsockClock::new()) {
+    let mut client: Client<'_, ShimTransport, ShimClock, RX_BUFFER_SIZE, TX_BUFFER_SIZE> =
+        match Client::new(settings.config(), ShimTransport::new(), ShimClock::new()) {
             Ok(client) => client,
             Err(e) => {
                 printkln!("send_mail: failed: {} (status 0x{:02X})", e, e.status());

@@ -20,5 +20,5 @@ use zephyr as _;
 pub extern "C" fn zsmtp_c_library_init() {
     // SAFETY: runs once, from SYS_INIT at the APPLICATION level, before main() and any
     // application thread, so nothing uses the log crate concurrently.
-    let _ = unsafe { zsmtp::transport::zsock::install_logger(log::LevelFilter::Debug) };
+    let _ = unsafe { zsmtp::platform::install_logger(log::LevelFilter::Debug) };
 }

@@ -6,7 +6,7 @@
 #![no_std]
 
 use zephyr::printkln;
-use zsmtp::transport::zsock::{install_logger, ShimConfig};
+use zsmtp::platform::{install_logger, ShimConfig};
 
 #[no_mangle]
 extern "C" fn rust_main() {

@@ -6,22 +6,18 @@
 //! harness of testcase.yaml waits for that line).
 #![no_std]
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::c_void;
 
 use embedded_io::Error as _;
 use zephyr::printkln;
-use zsmtp::transport::zsock::{in_isr, ShimConfig, ShimMutex, ZsockClock, ZsockTransport};
+use zsmtp::platform::{in_isr, ShimConfig, ShimMutex};
+use zsmtp::transport::shim::{ShimClock, ShimTransport};
 use zsmtp::wire::body::BodyEncoder;
 use zsmtp::wire::command;
 use zsmtp::wire::ehlo::Capabilities;
 use zsmtp::wire::out::Out;
 use zsmtp::wire::reply::{parse_line, ReplyTracker};
 use zsmtp::{Clock, Transport};
-
-extern "C" {
-    // shim/include/smtp_shim.h
-    fn smtp_shim_config_set(key: *const c_char, value: *const c_char) -> c_int;
-}
 
 struct Tally {
     passed: u32,
@@ -93,7 +89,7 @@ fn wire_checks(t: &mut Tally) {
 fn shim_checks(t: &mut Tally) {
     t.check("shim: not in an ISR", !in_isr());
 
-    let mut clock = ZsockClock::new();
+    let mut clock = ShimClock::new();
     let start = clock.now_ms();
     let mut later = start;
     for _ in 0..10_000_000u32 {
@@ -126,10 +122,8 @@ fn shim_checks(t: &mut Tally) {
     t.check("shim: too small lock storage refused", refused);
 
     // Run-time configuration: a set is read back (and persisted where settings are on).
-    // SAFETY: both strings are NUL-terminated literals.
-    let set = unsafe { smtp_shim_config_set(c"port".as_ptr(), c"2526".as_ptr()) };
-    // SAFETY: as above.
-    let bad = unsafe { smtp_shim_config_set(c"port".as_ptr(), c"70000".as_ptr()) };
+    let set = zsmtp::sys::config_set(c"port", c"2526");
+    let bad = zsmtp::sys::config_set(c"port", c"70000");
     let port = ShimConfig::load().map(|c| c.port());
     t.check("config: set, reject, read back", set == 0 && bad < 0 && port == Ok(2526));
 
@@ -139,7 +133,7 @@ fn shim_checks(t: &mut Tally) {
         printkln!("SKIP socket checks (CONFIG_ZSMTP_SELFTEST_SOCKETS=0)");
         return;
     }
-    let mut link = ZsockTransport::new();
+    let mut link = ShimTransport::new();
     let refused = link.connect("127.0.0.1", 1, 2_000);
     t.check(
         "socket: connect to a closed port is refused",
