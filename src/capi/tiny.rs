@@ -38,14 +38,12 @@
 
 use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use core::mem::offset_of;
-use core::ptr::{addr_of, addr_of_mut};
+use core::ptr::addr_of;
 use core::sync::atomic::Ordering;
 
-use super::{
-    bounded_cstr, field_bytes, id_of, is_created, lock_of, low32, normalise_auth_type, platform, store, wipe, NxSmtpClient, NxdAddress, Region,
-    NX_IP_VERSION_V4, NX_IP_VERSION_V6, NX_SMTP_CLIENT_AUTH_LOGIN, NX_SMTP_CLIENT_AUTH_NONE, NX_SMTP_CLIENT_ID,
-    NX_SMTP_CLIENT_TLS_NONE,
-};
+use super::abi::*;
+use super::args::{bounded_cstr, field_bytes, id_of, is_created, lock_of, low32, normalise_auth_type, store, wipe, Locked, Region};
+use crate::platform::netx as platform;
 use crate::error::status;
 use crate::limits::{MAX_ADDRESS, MAX_DOMAIN, MAX_PASSWORD, MAX_USERNAME, TINY_TIMEOUTS};
 use crate::sys::{self, ShimSocket};
@@ -446,22 +444,10 @@ pub unsafe extern "C" fn nx_smtp_mail_send(
 /// `client` is a created client whose lock the caller holds. Only fields other than the lock
 /// words are touched (the lock is using those).
 unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &[u8], subject: &[u8], body: &[u8]) -> c_uint {
-    // SAFETY: disjoint fields of the client, none of them the lock words; ours alone while the
-    // caller holds the lock (contract).
-    let (user, pass, domain, from, auth, address, port, last_code, rx, tx) = unsafe {
-        (
-            field_bytes(&*addr_of!((*client).nx_smtp_username)),
-            field_bytes(&*addr_of!((*client).nx_smtp_password)),
-            field_bytes(&*addr_of!((*client).nx_smtp_client_domain)),
-            field_bytes(&*addr_of!((*client).nx_smtp_client_mail_from_address)),
-            addr_of!((*client).nx_smtp_client_authentication_type).read(),
-            &*addr_of!((*client).nx_smtp_server_address),
-            addr_of!((*client).nx_smtp_server_port).read(),
-            &mut *addr_of_mut!((*client).nx_smtp_client_last_reply_code),
-            &mut *addr_of_mut!((*client).nx_smtp_client_rx_buffer),
-            &mut *addr_of_mut!((*client).nx_smtp_client_tx_buffer),
-        )
-    };
+    // SAFETY: a created client whose lock the caller holds until we return (contract).
+    let c = unsafe { Locked::new(client) };
+    let (user, pass, domain, from, auth, address, port, last_code, rx, tx) =
+        (field_bytes(c.username), field_bytes(c.password), field_bytes(c.domain), field_bytes(c.from), c.auth_type, c.address, c.port, c.reply_code, c.rx, c.tx);
     *last_code = 0;
     let status = converse(address, port, (user, pass, domain, from, auth), recipient, subject, body, rx, tx, last_code);
     // SAFETY: the buffer is ours while the lock is held (contract).
