@@ -278,10 +278,10 @@ impl BuildConfig {
         let ms = |name: &str| self.number(&format!("SMTP_CLIENT_{name}_TIMEOUT_MS"));
         writeln!(
             f,
-            "/// The timeouts of the C API's small profile (feature `tiny`), fixed at build time: \
+            "/// The timeouts of the C API's small profile (feature `small`), fixed at build time: \
              Kconfig `CONFIG_SMTP_CLIENT_*_TIMEOUT_MS`, `ZSMTP_*_TIMEOUT_MS`. The settings subsystem \
              does not change them (the full profile reads it).\n\
-             pub const TINY_TIMEOUTS: crate::client::Timeouts = crate::client::Timeouts {{ connect_ms: {}, \
+             pub const SMALL_TIMEOUTS: crate::session::Timeouts = crate::session::Timeouts {{ connect_ms: {}, \
              greeting_ms: {}, reply_ms: {}, send_ms: {}, final_reply_ms: {}, total_ms: 0 }};",
             ms("CONNECT"),
             ms("GREETING"),
@@ -305,7 +305,7 @@ impl BuildConfig {
             "/// The transport security of the module's configuration (`ShimConfig`) and the initial mode \
              of C API clients (`nx_smtp_client_tls_set` changes it per client): Kconfig choice \
              `SMTP_CLIENT_TLS`, `ZSMTP_TLS_MODE` (none, starttls, implicit).\n\
-             pub const TLS_MODE: crate::client::TlsMode = crate::client::TlsMode::{tls};"
+             pub const TLS_MODE: crate::session::TlsMode = crate::session::TlsMode::{tls};"
         )
         .unwrap();
         // Kconfig's own defaults, for the tests that keep include/nxd_smtp_client.h's fallbacks

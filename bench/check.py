@@ -52,9 +52,9 @@ def check(res):
         for field in ("text", "rodata", "data", "bss", "code"):
             if not number(row.get(field)):
                 problems.append(f"footprint {target}: {field} is {row.get(field)!r}")
-    tiny = footprint.get("tiny") or {}
-    if not number(tiny.get("code")) or not number((tiny.get("stack") or {}).get("bytes")):
-        problems.append(f"footprint: the small profile (tiny) row or its stack is missing ({tiny!r})")
+    small = footprint.get("small") or {}
+    if not number(small.get("code")) or not number((small.get("stack") or {}).get("bytes")):
+        problems.append(f"footprint: the small profile row or its stack is missing ({small!r})")
     if not number((footprint.get("stack") or {}).get("bytes")):
         problems.append(f"footprint: the peak stack was not measured ({footprint.get('stack')!r})")
     markdown = "\n".join(footprint.get("markdown") or [])

@@ -3,7 +3,7 @@
 
     footprint/measure.py [--targets T,T,...] [--no-stack] [--json PATH]
 
-The C API's small profile (zsmtp feature `tiny`: create and send at NetX Duo's scope) is built
+The C API's small profile (zsmtp feature `small`: create and send at NetX Duo's scope) is built
 and measured the same way for Cortex-M4 (a second image; its stack under QEMU too).
 
 For each target the image of footprint/ is built twice (as is, and with --features baseline,
@@ -132,13 +132,13 @@ def read_sizes(path):
 
 # ------------------------------------------------------------------ build and run
 
-def build(target, baseline, tiny=False):
-    tdir = os.path.join(HERE, "target", "baseline" if baseline else "tiny" if tiny else "full")
+def build(target, baseline, small=False):
+    tdir = os.path.join(HERE, "target", "baseline" if baseline else "small" if small else "full")
     argv = ["cargo", "build", "--release", "--quiet", "--target", target, "--target-dir", tdir]
     if baseline:
         argv += ["--features", "baseline"]
-    if tiny:
-        argv += ["--features", "tiny"]
+    if small:
+        argv += ["--features", "small"]
     # The footprint image authenticates with AUTH PLAIN against the scripted server on a
     # plain link, as CONFIG_SMTP_CLIENT_ALLOW_PLAINTEXT_AUTH=y allows.
     env = dict(os.environ, ZSMTP_ALLOW_PLAINTEXT_AUTH="1")
@@ -186,16 +186,16 @@ def measure(targets, stack):
             log("running the image under QEMU (mps2-an386) for the stack")
             res["stack"] = run_qemu(full)
         if t == M4:
-            log(f"building {t} with the C API's small profile (feature tiny)")
-            tiny = build(t, False, tiny=True)
-            ta, to = section_sizes(tiny), by_origin(tiny)
+            log(f"building {t} with the C API's small profile (feature small)")
+            small = build(t, False, small=True)
+            ta, to = section_sizes(small), by_origin(small)
             tdiff = {k: ta[k] - b[k] for k in ta}
             tclib = to.get("C library routines", 0) - ob.get("C library routines", 0)
-            res["tiny"] = {**tdiff, "code": tdiff["text"] + tdiff["rodata"],
+            res["small"] = {**tdiff, "code": tdiff["text"] + tdiff["rodata"],
                            "code_without_clib": tdiff["text"] + tdiff["rodata"] - tclib,
-                           "image": os.path.relpath(tiny, os.path.dirname(HERE))}
+                           "image": os.path.relpath(small, os.path.dirname(HERE))}
             if stack:
-                res["tiny"]["stack"] = run_qemu(tiny)
+                res["small"]["stack"] = run_qemu(small)
     res["markdown"] = markdown(res)
     return res
 
@@ -206,11 +206,11 @@ def markdown(res):
     for t, r in res["targets"].items():
         L.append(f"| {t} | {r['text']:,} | {r['rodata']:,} | {r['data']} | {r['bss']} | {r['code']:,} | "
                  f"{r['code_without_clib']:,} | {r['code'] / NETX['text']:.2f}x | {r['code'] / LWIP['text']:.2f}x |")
-    tiny = res.get("tiny")
-    if tiny:
-        L.append(f"| {M4}, small profile (`tiny`) | {tiny['text']:,} | {tiny['rodata']:,} | {tiny['data']} | "
-                 f"{tiny['bss']} | {tiny['code']:,} | {tiny['code_without_clib']:,} | "
-                 f"{tiny['code'] / NETX['text']:.2f}x | {tiny['code'] / LWIP['text']:.2f}x |")
+    small = res.get("small")
+    if small:
+        L.append(f"| {M4}, small profile (`small`) | {small['text']:,} | {small['rodata']:,} | {small['data']} | "
+                 f"{small['bss']} | {small['code']:,} | {small['code_without_clib']:,} | "
+                 f"{small['code'] / NETX['text']:.2f}x | {small['code'] / LWIP['text']:.2f}x |")
     L.append("")
     m4 = res["targets"].get(M4)
     if m4:
@@ -244,10 +244,10 @@ def markdown(res):
     elif st:
         L.append(f"Peak stack on Cortex-M4: not measured ({st['why']}); host figure: 1.4 KB (x86_64, release, "
                  "tests/stack_usage.rs).")
-    ts = (tiny or {}).get("stack")
+    ts = (small or {}).get("stack")
     if ts and ts.get("measured"):
         L.append("")
-        L.append(f"The small profile (`tiny`: NetX Duo's scope, lockstep, {ts['bytes_sent']} bytes sent): "
+        L.append(f"The small profile (`small`: NetX Duo's scope, lockstep, {ts['bytes_sent']} bytes sent): "
                  f"peak stack **{ts['bytes']:,} bytes**, same client layout.")
     return L
 

@@ -214,8 +214,9 @@ pub enum ErrorKind {
     OutcomeUnknown,
 }
 
-/// Longest server reply text kept in an error (bytes); longer text is cut.
-pub const REPLY_TEXT_MAX: usize = 128;
+/// Longest server reply text a [`ServerReply`] keeps (bytes); longer text is cut. (The C API
+/// keeps up to `limits::MAX_REPLY_TEXT` of it in `NX_SMTP_CLIENT`.)
+pub const SERVER_REPLY_TEXT_LEN: usize = 128;
 
 /// A server reply as kept for diagnostics: code, enhanced code and the first line's text.
 #[derive(Clone, PartialEq, Eq)]
@@ -223,20 +224,20 @@ pub struct ServerReply {
     pub code: u16,
     pub enhanced: Option<EnhancedCode>,
     /// The first `len` bytes are the text; the rest stay zero (so the derived equality holds).
-    text: [u8; REPLY_TEXT_MAX],
+    text: [u8; SERVER_REPLY_TEXT_LEN],
     len: u8,
 }
 
-const _: () = assert!(REPLY_TEXT_MAX <= u8::MAX as usize);
+const _: () = assert!(SERVER_REPLY_TEXT_LEN <= u8::MAX as usize);
 
 impl ServerReply {
-    /// Keeps `text` (cut to [`REPLY_TEXT_MAX`]; control bytes become '?').
+    /// Keeps `text` (cut to [`SERVER_REPLY_TEXT_LEN`]; control bytes become '?').
     pub fn new(code: u16, enhanced: Option<EnhancedCode>, text: &[u8]) -> Self {
-        let mut kept = [0u8; REPLY_TEXT_MAX];
+        let mut kept = [0u8; SERVER_REPLY_TEXT_LEN];
         let mut len = 0u8;
         for (slot, &b) in kept.iter_mut().zip(text) {
             *slot = if (0x20..0x7f).contains(&b) { b } else { b'?' };
-            // At most REPLY_TEXT_MAX slots, which fits (asserted above).
+            // At most SERVER_REPLY_TEXT_LEN slots, which fits (asserted above).
             len += 1;
         }
         ServerReply { code, enhanced, text: kept, len }
@@ -336,12 +337,12 @@ impl std::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {
-    use super::{ServerReply, REPLY_TEXT_MAX};
+    use super::{ServerReply, SERVER_REPLY_TEXT_LEN};
 
     #[test]
     fn reply_text_is_cut_and_made_printable() {
-        let long = [b'x'; REPLY_TEXT_MAX + 40];
-        assert_eq!(ServerReply::new(554, None, &long).text().len(), REPLY_TEXT_MAX);
+        let long = [b'x'; SERVER_REPLY_TEXT_LEN + 40];
+        assert_eq!(ServerReply::new(554, None, &long).text().len(), SERVER_REPLY_TEXT_LEN);
         assert_eq!(ServerReply::new(550, None, b"no\tsuch\x1buser\xff").text(), "no?such?user?");
         assert_eq!(ServerReply::new(250, None, b"").text(), "");
         // Equal texts compare equal, whatever was kept before (the unused bytes stay zero).

@@ -44,7 +44,7 @@ mod tests {
     /// `Timeouts::DEFAULT`, the library's own defaults, are Kconfig's.
     #[test]
     fn timeout_defaults_are_kconfig_defaults() {
-        let d = crate::client::Timeouts::DEFAULT;
+        let d = crate::session::Timeouts::DEFAULT;
         for (ms, name) in [
             (d.connect_ms, "CONNECT"),
             (d.greeting_ms, "GREETING"),

@@ -4,7 +4,7 @@
 //! shim's POSIX twin, against scripted servers on loopback:
 //!
 //! - `cargo test --features capi,zsock --test capi_profiles`: the full profile (src/capi.rs);
-//! - `cargo test --features tiny --test capi_profiles`: the small profile (src/capi/tiny.rs).
+//! - `cargo test --features small --test capi_profiles`: the small profile (src/capi/small.rs).
 //!
 //! Both builds assert the same NetX status (and the same bytes on the wire) for
 //! - NetX Duo's nine regression scenarios (tests/support/netx.rs);
@@ -16,7 +16,7 @@
 //! item is tested: the small profile's refusal (or its simpler behaviour) against the full
 //! profile's support.
 //!
-//! The C API's timeouts are fixed at build time: the small profile's are `TINY_TIMEOUTS`
+//! The C API's timeouts are fixed at build time: the small profile's are `SMALL_TIMEOUTS`
 //! (scripts/test builds it with 1.5 s reply timeouts), the full profile's come from the
 //! shim's configuration store (the POSIX twin's defaults: 30 s, 60 s after the dot). The
 //! cases that wait out a timeout run in parallel, so the table takes about as long as its
@@ -40,12 +40,12 @@ use zsmtp::error::status::*;
 use zsmtp::{Auth, Timeouts};
 
 /// The profile this binary drives.
-const PROFILE: &str = if cfg!(feature = "tiny") { "capi-small" } else { "capi-full" };
+const PROFILE: &str = if cfg!(feature = "small") { "capi-small" } else { "capi-full" };
 
 /// The C API's timeouts in this build.
 fn c_timeouts() -> Timeouts {
-    if cfg!(feature = "tiny") {
-        zsmtp::limits::TINY_TIMEOUTS
+    if cfg!(feature = "small") {
+        zsmtp::limits::SMALL_TIMEOUTS
     } else {
         zsmtp::platform::configured_timing().expect("the shim's configuration").0
     }
@@ -492,7 +492,7 @@ fn lockstep_server(extra: &str) -> Vec<Step> {
 }
 
 fn check_limit(limit: Limit) -> Result<(), String> {
-    let small = cfg!(feature = "tiny");
+    let small = cfg!(feature = "small");
     let expect = |what: &str, got: u32, want: u32| if got == want { Ok(()) } else { Err(format!("{what}: 0x{got:02X} {}, expected 0x{want:02X} {}", name(got), name(want))) };
     match limit {
         Limit::StartTls | Limit::ImplicitTls => {

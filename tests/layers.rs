@@ -108,6 +108,13 @@ fn platform_stays_beside_capi() {
 }
 
 #[test]
+fn the_build_configuration_names_only_session_vocabulary() {
+    // limits.rs includes the generated build_config.rs: typed constants whose types
+    // (Timeouts, TlsMode) are the engine's.
+    assert_eq!(violations("limits.rs", &["limits", "session"]), Vec::<String>::new());
+}
+
+#[test]
 fn the_checker_sees_each_form_of_import() {
     let found = crate_paths("use crate::client::Config;\nuse crate::{session, wire::out};\n$crate::limits::X\n// crate::capi\nuse super::super::x;");
     let names: Vec<&str> = found.iter().map(|(_, m)| m.as_str()).collect();

@@ -1,16 +1,16 @@
-//! The C API's small profile (feature `tiny`, src/capi/tiny.rs) through its C entry points,
+//! The C API's small profile (feature `small`, src/capi/small.rs) through its C entry points,
 //! over the shim's POSIX twin (the device's socket code), against a scripted server on real
 //! sockets: what is particular to this profile (its headers, every refusal and its status,
 //! what reaches the wire: dot-stuffing, CRLF, QUIT after a refusal, nothing after a fatal
 //! reply), validation before any byte, timeouts, "outcome unknown" after the dot. NetX Duo's
 //! nine regression scenarios and the fault table (every phase x every fault, odd replies) run
-//! through both profiles in tests/capi_profiles.rs. `#[ignore]`d: delivery through the real
-//! Postfix that scripts/test starts (127.0.0.1:2525).
+//! through both profiles in tests/capi_profiles.rs; delivery through the real Postfix is
+//! tests/live_small_profile.rs.
 //!
-//! Run with `cargo test --features tiny --test tiny`; scripts/test builds it with short
+//! Run with `cargo test --features small --test small_profile`; scripts/test builds it with short
 //! timeouts (ZSMTP_GREETING_TIMEOUT_MS, ZSMTP_REPLY_TIMEOUT_MS and ZSMTP_FINAL_REPLY_TIMEOUT_MS
-//! of 1500 ms) so that the timeout cases stay quick; the checks read `TINY_TIMEOUTS`.
-#![cfg(feature = "tiny")]
+//! of 1500 ms) so that the timeout cases stay quick; the checks read `SMALL_TIMEOUTS`.
+#![cfg(feature = "small")]
 
 mod support;
 
@@ -25,14 +25,14 @@ use zsmtp::capi::{
     NX_SMTP_CLIENT_TLS_STARTTLS,
 };
 use zsmtp::error::status::*;
-use zsmtp::limits::TINY_TIMEOUTS;
+use zsmtp::limits::SMALL_TIMEOUTS;
 
 /// A created client on the heap (NX_SMTP_CLIENT is large), deleted on drop.
-struct Tiny(Box<MaybeUninit<NxSmtpClient>>);
+struct Small(Box<MaybeUninit<NxSmtpClient>>);
 
-impl Tiny {
-    fn create(port: u16, auth: u32) -> Tiny {
-        let mut c = Tiny(Box::new(MaybeUninit::zeroed()));
+impl Small {
+    fn create(port: u16, auth: u32) -> Small {
+        let mut c = Small(Box::new(MaybeUninit::zeroed()));
         assert_eq!(c.create_with(port, auth, USER, PASS, ADDR, DOMAIN), NX_SUCCESS);
         c
     }
@@ -82,7 +82,7 @@ impl Tiny {
     }
 }
 
-impl Drop for Tiny {
+impl Drop for Small {
     fn drop(&mut self) {
         // SAFETY: the client (created or not: a second delete answers NX_PTR_ERROR).
         unsafe { nx_smtp_client_delete(self.ptr()) };
@@ -104,7 +104,7 @@ fn netx_1_basic_plain() {
         vec![send(GREETING), Expect("EHLO domain.com"), send(EHLO), Expect("AUTH PLAIN "), send("235 authenticated\r\n")],
         lockstep_transaction(),
     ));
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     assert_eq!(c.netx_send(), NX_SUCCESS);
     assert_eq!(c.last_code(), 250, "the reply that decided: the final one");
     let seen = server.finish();
@@ -137,7 +137,7 @@ fn every_refusal_has_its_status_and_is_followed_by_quit_only() {
             steps.push(send(reply));
         }
         let server = Server::start(steps);
-        let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+        let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
         assert_eq!(c.netx_send(), status, "refused at {at}");
         assert_eq!(c.last_code(), 554, "at {at}");
         let seen = server.finish();
@@ -154,18 +154,18 @@ fn refused_message_and_421_and_greeting() {
     steps.extend([Expect("MAIL"), send("250 ok\r\n"), Expect("RCPT"), send("250 ok\r\n"), Expect("DATA"), send("354 go\r\n"), ExpectData]);
     steps.extend([send("554 5.6.0 content refused\r\n"), Expect("QUIT"), send("221 bye\r\n")]);
     let server = Server::start(steps);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.netx_send(), NX_SMTP_MESSAGE_REPLY_ERROR);
     server.finish().assert_ok();
     // 421 (the server closes): nothing more is sent.
     let server = Server::start(vec![send("220 x\r\n"), Expect("EHLO"), send("421 4.3.2 shutting down\r\n"), Mark, Silence(300)]);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.netx_send(), NX_SMTP_HELLO_REPLY_ERROR);
     let seen = server.finish();
     assert!(seen.after_mark(0).is_empty(), "{:?}", seen.lines());
     // A 554 greeting: refused, QUIT.
     let server = Server::start(vec![send("554 no service\r\n"), Expect("QUIT"), send("221 bye\r\n")]);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.netx_send(), NX_SMTP_GREET_REPLY_ERROR);
     server.finish().assert_ok();
 }
@@ -173,7 +173,7 @@ fn refused_message_and_421_and_greeting() {
 #[test]
 fn no_auth_offered_is_an_authentication_error_before_any_credential() {
     let server = Server::start(vec![send("220 x\r\n"), Expect("EHLO"), send("250 x\r\n"), Expect("QUIT"), send("221 bye\r\n")]);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     assert_eq!(c.netx_send(), NX_SMTP_AUTHENTICATION_ERROR);
     let seen = server.finish();
     assert!(!seen.lines().iter().any(|l| l.starts_with("AUTH")), "{:?}", seen.lines());
@@ -188,7 +188,7 @@ fn body_line_ends_are_normalised_and_dots_stuffed() {
     steps.extend([Expect("MAIL"), send("250 ok\r\n"), Expect("RCPT"), send("250 ok\r\n"), Expect("DATA"), send("354 go\r\n"), ExpectData]);
     steps.extend([send("250 ok\r\n"), Expect("QUIT"), send("221 bye\r\n")]);
     let server = Server::start(steps);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.send("<ops@example.com>", "s", body), NX_SUCCESS);
     let seen = server.finish();
     seen.assert_ok();
@@ -204,9 +204,9 @@ fn body_line_ends_are_normalised_and_dots_stuffed() {
 
 #[test]
 fn bad_input_is_refused_before_connecting() {
-    let wait = u64::from(TINY_TIMEOUTS.greeting_ms);
+    let wait = u64::from(SMALL_TIMEOUTS.greeting_ms);
     let server = Server::start(vec![Silence(wait + 500)]);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     let long_line = vec![b'x'; 999];
     let cases: [(&str, &str, &[u8]); 8] = [
         ("a@b.example\r\nRCPT TO:<x@y>", "s", b"body"),
@@ -230,7 +230,7 @@ fn bad_input_is_refused_before_connecting() {
 
 #[test]
 fn create_checks_its_arguments() {
-    let mut c = Tiny(Box::new(MaybeUninit::zeroed()));
+    let mut c = Small(Box::new(MaybeUninit::zeroed()));
     assert_eq!(c.create_with(25, 3, USER, PASS, "not an address", DOMAIN), NX_SMTP_INVALID_PARAM);
     assert_eq!(c.create_with(25, 3, USER, PASS, ADDR, "bad domain"), NX_SMTP_INVALID_PARAM);
     assert_eq!(c.create_with(25, 3, "user\r\n", PASS, ADDR, DOMAIN), NX_SMTP_INVALID_PARAM);
@@ -249,7 +249,7 @@ fn create_checks_its_arguments() {
 #[test]
 fn tls_is_refused_not_ignored() {
     let server = Server::start(vec![Silence(200)]);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     // SAFETY: a created client; NULL name.
     assert_eq!(unsafe { nx_smtp_client_tls_set(c.ptr(), NX_SMTP_CLIENT_TLS_STARTTLS, std::ptr::null_mut()) }, NX_SUCCESS);
     assert_eq!(c.netx_send(), NX_SMTP_TLS_NOT_SUPPORTED);
@@ -263,7 +263,7 @@ fn a_link_that_dies_after_the_dot_is_outcome_unknown() {
     let mut steps = vec![send("220 x\r\n"), Expect("EHLO"), send("250 x\r\n")];
     steps.extend([Expect("MAIL"), send("250 ok\r\n"), Expect("RCPT"), send("250 ok\r\n"), Expect("DATA"), send("354 go\r\n"), ExpectData, Close]);
     let server = Server::start(steps);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.netx_send(), NX_SMTP_OUTCOME_UNKNOWN);
     server.finish().assert_ok();
 }
@@ -273,13 +273,13 @@ fn a_trickled_reply_within_the_timeout_succeeds_and_a_silent_greeting_times_out(
     let mut steps = vec![Trickle(b"220 slowly but surely\r\n".to_vec(), 20), Expect("EHLO"), send("250 x\r\n")];
     steps.extend(lockstep_transaction());
     let server = Server::start(steps);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.netx_send(), NX_SUCCESS);
     server.finish().assert_ok();
 
-    let wait = u64::from(TINY_TIMEOUTS.greeting_ms);
+    let wait = u64::from(SMALL_TIMEOUTS.greeting_ms);
     let server = Server::start(vec![Silence(wait + 500)]);
-    let mut c = Tiny::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     let started = Instant::now();
     assert_eq!(c.netx_send(), NX_NO_PACKET);
     assert!(started.elapsed() < Duration::from_millis(wait + 1500));
@@ -292,46 +292,15 @@ fn nothing_is_listening_is_not_connected() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut c = Tiny::create(port, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = Small::create(port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.netx_send(), NX_NOT_CONNECTED);
-}
-
-// ---- a real server ----
-
-/// Through the real Postfix of scripts/test (127.0.0.1:2525, SASL alice/secret123, Maildir for
-/// example.test under $ZSMTP_MAILDIR): AUTH PLAIN and LOGIN, delivered with the body intact.
-#[test]
-#[ignore = "needs servers: run scripts/test"]
-fn postfix_delivers_with_plain_and_login() {
-    let maildir = std::path::PathBuf::from(std::env::var("ZSMTP_MAILDIR").expect("ZSMTP_MAILDIR"));
-    for (auth, name) in [(NX_SMTP_CLIENT_AUTH_PLAIN, "plain"), (NX_SMTP_CLIENT_AUTH_LOGIN, "login")] {
-        let token = format!("tiny-{name}-{}-{}", std::process::id(), Instant::now().elapsed().as_nanos());
-        let mut c = Tiny(Box::new(MaybeUninit::zeroed()));
-        assert_eq!(c.create_with(2525, auth, "alice", "secret123", "<alice@example.test>", "device.example.test"), NX_SUCCESS);
-        let body = format!("Tiny profile, {name}.\n.a line that starts with a dot\n");
-        assert_eq!(c.send("<bob@example.test>", &token, body.as_bytes()), NX_SUCCESS, "{name}");
-        assert_eq!(c.last_code(), 250);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let found = loop {
-            let hit = std::fs::read_dir(maildir.join("example.test/bob/new")).ok().and_then(|d| {
-                d.filter_map(Result::ok).map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).find(|m| m.contains(&token))
-            });
-            if let Some(m) = hit {
-                break m;
-            }
-            assert!(Instant::now() < deadline, "{name}: not delivered");
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        assert!(found.contains("\n.a line that starts with a dot\n"), "{found}");
-        assert!(found.contains("with ESMTPA"), "authenticated: {found}");
-    }
 }
 
 /// The send writes the client's buffers: a recipient, subject or body inside them would change
 /// under the send, so it is refused before anything happens.
 #[test]
 fn arguments_inside_the_client_are_refused() {
-    let mut c = Tiny::create(1, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = Small::create(1, NX_SMTP_CLIENT_AUTH_NONE);
     let p = c.ptr();
     let (to, subject) = (cs(ADDR), cs(SUBJECT));
     // SAFETY: a created client; the pointers point into it (its buffers), valid for the lengths.

@@ -1,7 +1,7 @@
 //! The C API's session (`nxd_smtp_client_create`, `nx_smtp_mail_send`,
 //! `nx_smtp_client_last_reply_get`, `nx_smtp_client_delete`) against a fuzzed server, in
-//! whichever profile the fuzz crate is built with: feature `capi` the full one, feature `tiny`
-//! the small one (scripts/fuzz builds and runs both, as `capi` and `capi-tiny`).
+//! whichever profile the fuzz crate is built with: feature `capi` the full one, feature `small`
+//! the small one (scripts/fuzz builds and runs both, as `capi` and `capi-small`).
 //!
 //! The C API talks only through the platform shim, here its POSIX twin, so the server is a
 //! loopback socket: a thread accepts the client's connection, writes the fuzz input (after a

@@ -182,7 +182,7 @@ pub(super) unsafe fn is_created(client: *mut NxSmtpClient) -> bool {
 /// A created client whose lock the caller holds, taken apart into its fields: what a send
 /// reads and writes, borrowed separately (never the lock words, which the lock is using). The
 /// one place where a driver turns the raw pointer into references.
-#[cfg_attr(feature = "tiny", allow(dead_code))] // the small profile keeps no reply text, TLS name or sequence
+#[cfg_attr(feature = "small", allow(dead_code))] // the small profile keeps no reply text, TLS name or sequence
 pub(super) struct Locked<'c> {
     pub username: &'c [u8; MAX_USERNAME + 1],
     pub password: &'c [u8; MAX_PASSWORD + 1],

@@ -14,7 +14,7 @@
 //! - this file: the services both profiles share (`nx_smtp_client_delete`,
 //!   `nx_smtp_client_tls_set`, `nx_smtp_client_last_reply_get`, the layout exports);
 //! - `full`: `nxd_smtp_client_create` and `nx_smtp_mail_send` over the engine (`session`);
-//! - `tiny`: the same two at NetX Duo's scope, the small profile (feature `tiny`).
+//! - `small`: the same two at NetX Duo's scope, the small profile (feature `small`).
 //!
 //! # Limits: one source for C and Rust
 //! The array sizes of `NX_SMTP_CLIENT` come from Kconfig (`CONFIG_SMTP_CLIENT_*`), with the
@@ -38,17 +38,17 @@
 
 pub mod abi;
 mod args;
-#[cfg(not(feature = "tiny"))]
+#[cfg(not(feature = "small"))]
 mod full;
-#[cfg(feature = "tiny")]
-mod tiny;
+#[cfg(feature = "small")]
+mod small;
 
 pub use abi::*;
 pub use args::{check_address, check_credential, check_domain, check_subject, normalise_auth_type, priority_from, tls_mode_from, tls_mode_value};
-#[cfg(not(feature = "tiny"))]
+#[cfg(not(feature = "small"))]
 pub use full::{nx_smtp_mail_send, nxd_smtp_client_create};
-#[cfg(feature = "tiny")]
-pub use tiny::{nx_smtp_mail_send, nxd_smtp_client_create};
+#[cfg(feature = "small")]
+pub use small::{nx_smtp_mail_send, nxd_smtp_client_create};
 
 pub use crate::limits;
 
@@ -245,7 +245,7 @@ mod tests {
     use core::ffi::c_void;
     use core::mem::offset_of;
     use std::ffi::CString;
-    #[cfg(not(feature = "tiny"))]
+    #[cfg(not(feature = "small"))]
     use {
         super::full::{auth_of, server_text},
         crate::client::{Auth, Priority},
@@ -253,7 +253,7 @@ mod tests {
     };
 
     #[test]
-    #[cfg(not(feature = "tiny"))] // the full profile's helpers
+    #[cfg(not(feature = "small"))] // the full profile's helpers
     fn server_text_versions() {
         let mut b = [0u8; IP_TEXT_MAX];
         let a = NxdAddress { nxd_ip_version: 4, nxd_ip_address: [0x7F00_0001, 9, 9, 9] };
@@ -313,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg(not(feature = "tiny"))] // the full profile's helpers
+    #[cfg(not(feature = "small"))] // the full profile's helpers
     fn priorities_and_auth() {
         assert_eq!(priority_from(1), Ok(Priority::Low));
         assert_eq!(priority_from(2), Ok(Priority::Normal));

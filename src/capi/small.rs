@@ -1,5 +1,5 @@
-//! The small profile of the NetX Duo C API (cargo feature `tiny`; Kconfig
-//! `CONFIG_SMTP_CLIENT_NETX_API_TINY`): `nxd_smtp_client_create` and `nx_smtp_mail_send` at
+//! The small profile of the NetX Duo C API (cargo feature `small`; Kconfig
+//! `CONFIG_SMTP_CLIENT_NETX_API_SMALL`): `nxd_smtp_client_create` and `nx_smtp_mail_send` at
 //! NetX Duo's own scope, in less Cortex-M4 code than NetX Duo's. `nx_smtp_client_delete`,
 //! `nx_smtp_client_tls_set`, `nx_smtp_client_last_reply_get` and the `NX_SMTP_CLIENT` layout
 //! are the full C API's.
@@ -17,14 +17,15 @@
 //!
 //! Its own, because the shared versions cost more code than NetX Duo's whole client allows
 //! (docs/PERFORMANCE.md, "The small profile"): create's checks (printable ASCII; dot-atom
-//! addresses and domain names), the EHLO scan (AUTH only), the body loop, the server address
-//! as text (no "::"), and the lockstep driver over the shim's socket.
+//! addresses and domain names), the EHLO scan (AUTH only, on every line of the reply, the
+//! server's name included), the body loop, the server address as text (no "::"), and the
+//! lockstep driver over the shim's socket.
 //!
 //! NetX's scope:
 //! - one recipient; lockstep (no pipelining); From, To, Subject and MIME headers (no Date or
 //!   Message-ID: the server adds them);
 //! - AUTH PLAIN, LOGIN or none; IPv4 and IPv6 server addresses;
-//! - timeouts fixed at build time (`limits::TINY_TIMEOUTS`, from Kconfig);
+//! - timeouts fixed at build time (`limits::SMALL_TIMEOUTS`, from Kconfig);
 //! - no TLS: a client set to STARTTLS or implicit TLS gets `NX_SMTP_TLS_NOT_SUPPORTED`, and
 //!   nothing is sent;
 //! - printable ASCII subject, user name, password, domain and addresses (no quoted local
@@ -45,15 +46,13 @@ use super::abi::*;
 use super::args::{bounded_cstr, field_bytes, id_of, is_created, lock_of, low32, normalise_auth_type, store, wipe, Locked, Region};
 use crate::platform::netx as platform;
 use crate::error::status;
-use crate::limits::{MAX_ADDRESS, MAX_DOMAIN, MAX_PASSWORD, MAX_USERNAME, TINY_TIMEOUTS};
+use crate::limits::{MAX_ADDRESS, MAX_DOMAIN, MAX_PASSWORD, MAX_USERNAME, SMALL_TIMEOUTS};
 use crate::sys::{self, ShimSocket};
 use crate::wire::command::{self, choose_auth, Auth};
+use crate::wire::body::MAX_LINE;
 use crate::wire::reply::{parse_line, ReplyTracker};
 
-/// The longest body line RFC 5321 allows (without CRLF).
-const MAX_LINE: usize = 998;
-
-/// Printable ASCII: the only bytes the tiny profile accepts in its text fields.
+/// Printable ASCII: the only bytes the small profile accepts in its text fields.
 fn printable(bytes: &[u8]) -> bool {
     bytes.iter().all(|&b| (b' '..0x7f).contains(&b))
 }
@@ -113,7 +112,7 @@ fn body_ok(body: &[u8]) -> bool {
     true
 }
 
-/// `nxd_smtp_client_create` of the tiny profile: NetX's checks, the strings copied in (printable
+/// `nxd_smtp_client_create` of the small profile: NetX's checks, the strings copied in (printable
 /// ASCII; a valid domain name and sender address), the lock initialised.
 ///
 /// # Safety
@@ -245,7 +244,7 @@ impl Link<'_> {
         let mut sent = 0;
         while sent < self.tx_len {
             let rest = self.tx.get(sent..self.tx_len).unwrap_or_default();
-            match self.socket.send(rest, TINY_TIMEOUTS.send_ms) {
+            match self.socket.send(rest, SMALL_TIMEOUTS.send_ms) {
                 Ok(n) if n > 0 => sent += n,
                 failed => {
                     self.tx_len = 0;
@@ -291,8 +290,8 @@ impl Link<'_> {
             let last = tracker.feed(&line).map_err(|_| self.refusal)?;
             let code = line.code;
             scan(line.text);
-            // The unread bytes move to the front (a loop: `copy_within` would link a 1.5 KB
-            // memmove on targets whose C library does not provide one).
+            // The unread bytes move to the front (a loop: `copy_within` would link memmove on
+            // targets whose C library does not provide one; docs/PERFORMANCE.md).
             for i in used..self.rx_len {
                 let b = self.rx.get(i).copied().unwrap_or(0);
                 if let Some(slot) = self.rx.get_mut(i - used) {
@@ -372,7 +371,7 @@ fn server_text(address: &NxdAddress, out: &mut [u8; 48]) {
     push(0);
 }
 
-/// `nx_smtp_mail_send` of the tiny profile: one mail to one recipient over a new connection,
+/// `nx_smtp_mail_send` of the small profile: one mail to one recipient over a new connection,
 /// lockstep, at NetX's scope (see the module's documentation).
 ///
 /// # Safety
@@ -471,7 +470,7 @@ fn converse(
 ) -> c_uint {
     let mut host = [0u8; 48];
     server_text(server, &mut host);
-    let t = TINY_TIMEOUTS;
+    let t = SMALL_TIMEOUTS;
     // SAFETY: `host` holds a NUL: it was zeroed, and the text is at most 39 of its 48 bytes.
     let host = unsafe { CStr::from_ptr(host.as_ptr().cast()) };
     let Ok(socket) = ShimSocket::connect_c(host, port, t.connect_ms) else {
@@ -510,7 +509,7 @@ type Identity<'a> = (&'a [u8], &'a [u8], &'a [u8], &'a [u8], c_uint);
 
 /// Greeting, EHLO, AUTH, MAIL, RCPT, DATA, headers, body, terminator, final reply, QUIT.
 fn dialogue(link: &mut Link<'_>, (user, pass, domain, from, auth): Identity<'_>, recipient: &[u8], subject: &[u8], body: &[u8]) -> Result<(), u32> {
-    let t = TINY_TIMEOUTS;
+    let t = SMALL_TIMEOUTS;
     // The greeting may be slow; then EHLO and its capabilities (AUTH mechanisms by token).
     if link.step(status::NX_SMTP_GREET_REPLY_ERROR, t.greeting_ms, 220)? != 220 {
         return Err(link.refuse());

@@ -26,22 +26,22 @@ compile_error!("feature `capi` needs a platform: `std` (host) or `zsock` (Zephyr
 #[cfg(feature = "zsock")]
 mod shim {
     use super::LockWords;
-    #[cfg(not(feature = "tiny"))]
+    #[cfg(not(feature = "small"))]
     use crate::client::Timeouts;
-    #[cfg(not(feature = "tiny"))]
+    #[cfg(not(feature = "small"))]
     use crate::sys::ShimClock;
     use crate::sys::ShimMutex;
-    #[cfg(not(feature = "tiny"))]
+    #[cfg(not(feature = "small"))]
     use crate::transport::shim::{ShimError, ShimTransport};
-    #[cfg(not(feature = "tiny"))]
+    #[cfg(not(feature = "small"))]
     use crate::transport::ConnectTlsError;
     use core::mem::size_of;
 
     pub use crate::sys::in_isr;
 
-    #[cfg(not(feature = "tiny"))] // the full profile's
+    #[cfg(not(feature = "small"))] // the full profile's
     pub type PlatformTransport = ShimTransport;
-    #[cfg(not(feature = "tiny"))] // the full profile's
+    #[cfg(not(feature = "small"))] // the full profile's
     pub type PlatformClock = ShimClock;
 
     const _: () = assert!(
@@ -49,17 +49,17 @@ mod shim {
         "NX_SMTP_CLIENT_LOCK_WORDS too small for the shim's mutex"
     );
 
-    #[cfg(not(feature = "tiny"))] // the full profile's
+    #[cfg(not(feature = "small"))] // the full profile's
     pub fn transport() -> PlatformTransport {
         ShimTransport::new()
     }
 
-    #[cfg(not(feature = "tiny"))] // the full profile's
+    #[cfg(not(feature = "small"))] // the full profile's
     pub fn clock() -> PlatformClock {
         ShimClock::new()
     }
 
-    #[cfg(not(feature = "tiny"))] // the full profile's
+    #[cfg(not(feature = "small"))] // the full profile's
     /// Implicit TLS to `host` (the address), verifying the certificate for `name`.
     pub fn connect_tls_as(
         t: &mut PlatformTransport,
@@ -71,7 +71,7 @@ mod shim {
         t.connect_tls_verifying(host, port, name, timeout_ms)
     }
 
-    #[cfg(not(feature = "tiny"))] // the full profile's
+    #[cfg(not(feature = "small"))] // the full profile's
     /// Timeouts and pipelining from the module's configuration (Kconfig, settings); the
     /// library defaults if the store cannot be read.
     pub fn timing() -> (Timeouts, bool) {

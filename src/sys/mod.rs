@@ -31,7 +31,7 @@ pub(crate) use socket::{ShimSocket, ShimTls, TlsFailure, Trust};
 pub use store::config_set;
 pub(crate) use store::{config_get, config_load, log_line};
 pub use time::{in_isr, ShimClock};
-#[cfg_attr(not(feature = "tiny"), allow(unused_imports))] // the small profile's driver uses it
+#[cfg_attr(not(feature = "small"), allow(unused_imports))] // the small profile's driver uses it
 pub(crate) use time::uptime_ms32;
 
 /// The class (`CLASS_*`) of a negative shim return value: errno numbers differ between

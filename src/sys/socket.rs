@@ -42,8 +42,8 @@ impl ShimSocket {
     }
 
     /// [`ShimSocket::connect`] to a host given as a C string: for a caller that proves the NUL
-    /// where it writes the text (the small profile: the check above costs it 108 B).
-    #[cfg_attr(not(feature = "tiny"), allow(dead_code))]
+    /// where it writes the text (the small profile; docs/PERFORMANCE.md has what the check above costs it).
+    #[cfg_attr(not(feature = "small"), allow(dead_code))]
     pub(crate) fn connect_c(host: &CStr, port: u16, timeout_ms: u32) -> Result<ShimSocket, c_int> {
         // SAFETY: `host` is NUL-terminated and outlives the call; the shim does not keep it.
         Self::opened(unsafe { ffi::smtp_shim_connect(host.as_ptr(), port, timeout_ms) })

@@ -39,7 +39,7 @@ impl ShimClock {
 }
 
 /// The shim's uptime cut to 32 bits: enough for intervals below 49 days (`wrapping_sub`).
-#[cfg_attr(not(feature = "tiny"), allow(dead_code))] // the small profile's driver uses it
+#[cfg_attr(not(feature = "small"), allow(dead_code))] // the small profile's driver uses it
 pub(crate) fn uptime_ms32() -> u32 {
     // SAFETY: no arguments, no preconditions.
     let ms = unsafe { ffi::smtp_shim_uptime_ms() };

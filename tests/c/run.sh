@@ -5,7 +5,7 @@
 #
 # 1. builds the host static library (scripts/host-capi-lib) three times: with std sockets and mutex
 #    (features capi), with the Zephyr socket shim's POSIX twin (features capi,zsock: the
-#    code path of the Zephyr build, run on the host), and the small profile (feature tiny,
+#    code path of the Zephyr build, run on the host), and the small profile (feature small,
 #    over the POSIX twin too), against which NetX's example is compiled unchanged and run;
 # 2. compiles the header alone (C99 and C++) and each program in tests/c with
 #    gcc -std=c99 -Wall -Wextra -Werror -pedantic, linked against the library;
@@ -76,8 +76,8 @@ else
   fail "scripts/host-capi-lib builds the zsock-shim library"
 fi
 
-echo "== building the host C library, small profile (ZSMTP_CAPI_FEATURES=tiny)"
-if TLIB=$(cd / && ZSMTP_CAPI_FEATURES=tiny CARGO_TARGET_DIR=$ROOT/target/capi-tiny \
+echo "== building the host C library, small profile (ZSMTP_CAPI_FEATURES=small)"
+if TLIB=$(cd / && ZSMTP_CAPI_FEATURES=small CARGO_TARGET_DIR=$ROOT/target/capi-small \
           timeout 900 "$ROOT/scripts/host-capi-lib" | tail -n1) && [ -f "$TLIB" ]; then
   pass "scripts/host-capi-lib builds the small-profile library ($TLIB)"
 else
@@ -111,8 +111,8 @@ compile() {
 check "compile netx_example.c" compile netx_example "$SRC/netx_example.c"
 check "compile netx_example.c -DUSE_IPV6" compile netx_example_v6 "$SRC/netx_example.c" -DUSE_IPV6
 if [ -n "$TLIB" ]; then
-  tiny_compile() { gcc "${CFLAGS[@]}" -o "$WORK/netx_example_tiny" "$SRC/netx_example.c" "$TLIB" "${ZLIBS[@]}" "${LIBS[@]}"; }
-  check "compile netx_example.c against the small-profile library (unchanged source)" tiny_compile
+  small_compile() { gcc "${CFLAGS[@]}" -o "$WORK/netx_example_small" "$SRC/netx_example.c" "$TLIB" "${ZLIBS[@]}" "${LIBS[@]}"; }
+  check "compile netx_example.c against the small-profile library (unchanged source)" small_compile
 fi
 check "compile capi_checks.c" compile capi_checks "$SRC/capi_checks.c"
 if [ -n "$ZLIB" ]; then
@@ -258,9 +258,9 @@ else
   check "netx_example (IPv6) exits non-zero on the failed send" test "$rc" -ne 0
 fi
 
-if [ -x "$WORK/netx_example_tiny" ]; then
+if [ -x "$WORK/netx_example_small" ]; then
   echo "-- netx_example, small profile (IPv4, AUTH LOGIN)"
-  out=$(timeout --kill-after=5 120 "$WORK/netx_example_tiny" 2>&1); rc=$?
+  out=$(timeout --kill-after=5 120 "$WORK/netx_example_small" 2>&1); rc=$?
   printf '%s\n' "$out" | sed 's/^/    /'
   check "netx_example (small profile) exits 0" test "$rc" -eq 0
   check "netx_example (small profile): create, send, delete report NX_SUCCESS" \
@@ -288,7 +288,7 @@ if f=$(wait_mail "NetX Duo SMTP Client Demo" 30); then
 else
   fail "netx_example's mail was delivered to bob (waited 30 s)"
 fi
-if [ -x "$WORK/netx_example_tiny" ]; then
+if [ -x "$WORK/netx_example_small" ]; then
   # Both example programs send the same mail: two of them must arrive.
   demo_count() { test "$(new_mail_with "NetX Duo SMTP Client Demo" | wc -l)" -ge 2; }
   deadline=$((SECONDS + 30))

@@ -1,6 +1,6 @@
 //! NetX Duo's regression fixture (../shared/reference/netx-smtp-behaviour.md), shared by the
 //! tests of the full engine (scripted.rs) and of the C API in both profiles (capi_profiles.rs,
-//! tiny.rs).
+//! small.rs).
 
 use super::*;
 

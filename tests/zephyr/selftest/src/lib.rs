@@ -79,7 +79,7 @@ fn wire_checks(t: &mut Tally) {
     // AUTH PLAIN with the initial response (RFC 4616, empty authorization identity).
     let mut storage = [0u8; 96];
     let mut out = Out::new(&mut storage);
-    let ok = command::auth_plain(&mut out, "recipient@domain.com", "testpwd").is_ok();
+    let ok = command::auth_plain(&mut out, b"recipient@domain.com", b"testpwd").is_ok();
     t.check(
         "command: AUTH PLAIN",
         ok && out.as_bytes() == b"AUTH PLAIN AHJlY2lwaWVudEBkb21haW4uY29tAHRlc3Rwd2Q=\r\n",
