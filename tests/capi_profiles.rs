@@ -25,15 +25,13 @@
 
 mod support;
 
-use std::ffi::CString;
-use std::mem::MaybeUninit;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use support::faults::*;
+use support::capi::CClient;
 use support::*;
 use zsmtp::capi::{
-    nx_smtp_client_delete, nx_smtp_client_last_reply_get, nx_smtp_client_tls_set, nx_smtp_mail_send, nxd_smtp_client_create, NxSmtpClient,
-    NxdAddress, NX_IP_VERSION_V4, NX_SMTP_CLIENT_AUTH_LOGIN, NX_SMTP_CLIENT_AUTH_NONE, NX_SMTP_CLIENT_AUTH_PLAIN, NX_SMTP_CLIENT_TLS_IMPLICIT,
+    NX_SMTP_CLIENT_AUTH_LOGIN, NX_SMTP_CLIENT_AUTH_NONE, NX_SMTP_CLIENT_AUTH_PLAIN, NX_SMTP_CLIENT_TLS_IMPLICIT,
     NX_SMTP_CLIENT_TLS_STARTTLS,
 };
 use zsmtp::error::status::*;
@@ -63,80 +61,9 @@ static SOCKETS: Mutex<()> = Mutex::new(());
 
 // ---- A created client ----
 
-/// A created client on the heap (NX_SMTP_CLIENT is large), deleted on drop.
-struct CClient(Box<MaybeUninit<NxSmtpClient>>);
-
-// SAFETY: the client is plain memory with its own lock; only the thread that owns this value
-// calls into it.
-unsafe impl std::marker::Send for CClient {}
-
-impl CClient {
-    fn create(port: u16, auth: u32) -> CClient {
-        let mut c = CClient(Box::new(MaybeUninit::zeroed()));
-        let st = c.create_with(port, auth, USER, PASS, FROM, DOMAIN);
-        assert_eq!(st, NX_SUCCESS, "create");
-        c
-    }
-
-    fn create_with(&mut self, port: u16, auth: u32, user: &str, pass: &str, from: &str, domain: &str) -> u32 {
-        let (user, pass, from, domain) = (cs(user), cs(pass), cs(from), cs(domain));
-        let mut server = NxdAddress { nxd_ip_version: NX_IP_VERSION_V4, nxd_ip_address: [0x7F00_0001, 0, 0, 0] };
-        let mut dummy = 0u64;
-        let d = (&mut dummy as *mut u64).cast();
-        // SAFETY: every pointer is valid for the call; the strings are NUL-terminated.
-        unsafe {
-            nxd_smtp_client_create(
-                self.ptr(),
-                d,
-                d,
-                user.as_ptr().cast_mut(),
-                pass.as_ptr().cast_mut(),
-                from.as_ptr().cast_mut(),
-                domain.as_ptr().cast_mut(),
-                auth,
-                &mut server,
-                u32::from(port),
-            )
-        }
-    }
-
-    fn ptr(&mut self) -> *mut NxSmtpClient {
-        self.0.as_mut_ptr()
-    }
-
-    fn send(&mut self, to: &str, subject: &str, body: &[u8]) -> u32 {
-        let (to, subject) = (cs(to), cs(subject));
-        // SAFETY: a created client; NUL-terminated strings; the body valid for its length
-        // (the API takes a mutable pointer but only reads it).
-        unsafe { nx_smtp_mail_send(self.ptr(), to.as_ptr().cast_mut(), 2, subject.as_ptr().cast_mut(), body.as_ptr().cast::<i8>().cast_mut(), body.len() as u32) }
-    }
-
-    /// The code and text of the reply that decided the last send (0: none).
-    fn last_reply(&mut self) -> (u32, String) {
-        let mut code = 0;
-        let mut text = [0u8; 129];
-        // SAFETY: a created client; the buffer is valid for writes of its length.
-        let st = unsafe { nx_smtp_client_last_reply_get(self.ptr(), &mut code, text.as_mut_ptr().cast(), text.len() as u32) };
-        assert_eq!(st, NX_SUCCESS, "last_reply_get");
-        let end = text.iter().position(|&b| b == 0).unwrap_or(0);
-        (code, String::from_utf8_lossy(&text[..end]).to_string())
-    }
-
-    fn tls_set(&mut self, mode: u32) -> u32 {
-        // SAFETY: a created client; a NULL server name is allowed.
-        unsafe { nx_smtp_client_tls_set(self.ptr(), mode, std::ptr::null_mut()) }
-    }
-}
-
-impl Drop for CClient {
-    fn drop(&mut self) {
-        // SAFETY: the client (created or not: a second delete answers NX_PTR_ERROR).
-        unsafe { nx_smtp_client_delete(self.ptr()) };
-    }
-}
-
-fn cs(s: &str) -> CString {
-    CString::new(s).unwrap()
+/// A client created with the fault table's identity.
+fn created(port: u16, auth: u32) -> CClient {
+    CClient::created(port, auth, USER, PASS, FROM, DOMAIN)
 }
 
 fn auth_type(auth: Auth) -> u32 {
@@ -181,7 +108,7 @@ impl Driver for CApi {
 
     fn run(case: &Case, port: u16, mail: Letter<'_>, next: Letter<'_>) -> Run {
         assert!(!case.kept && case.recipients == 1, "the C API sends one mail to one recipient per connection");
-        let mut client = CClient::create(port, auth_type(case.auth()));
+        let mut client = created(port, auth_type(case.auth()));
         let started = Instant::now();
         let first = client.send(mail.to[0], mail.subject, mail.body);
         let elapsed = started.elapsed();
@@ -359,7 +286,7 @@ fn netx_regression_scenarios_same_status_in_both_profiles() {
             .map(|sc| {
                 s.spawn(move || {
                     let server = Server::start(sc.script);
-                    let mut c = CClient(Box::new(MaybeUninit::zeroed()));
+                    let mut c = CClient::default();
                     assert_eq!(c.create_with(server.port, sc.auth, NETX_USER, NETX_PASS, ADDR, NETX_DOMAIN), NX_SUCCESS);
                     let got = c.send(ADDR, NETX_SUBJECT, &netx_body());
                     drop(c);
@@ -441,7 +368,7 @@ fn auth_exchanges_same_in_both_profiles() {
     let mut failures = Vec::new();
     for (name_of_case, auth, steps, want) in cases {
         let server = Server::start(steps);
-        let mut c = CClient(Box::new(MaybeUninit::zeroed()));
+        let mut c = CClient::default();
         assert_eq!(c.create_with(server.port, auth, NETX_USER, NETX_PASS, ADDR, NETX_DOMAIN), NX_SUCCESS);
         let got = c.send(ADDR, "s", b"body\r\n");
         drop(c);
@@ -500,7 +427,7 @@ fn check_limit(limit: Limit) -> Result<(), String> {
             // A plain server that does not offer STARTTLS (and cannot speak TLS).
             let script = if small { vec![] } else { vec![send("220 mx.fault.test\r\n"), Expect("EHLO"), send("250-mx.fault.test\r\n250 AUTH PLAIN\r\n"), Mark, Hold(3000)] };
             let server = Server::start(script);
-            let mut c = CClient::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+            let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
             expect("tls_set", c.tls_set(mode), NX_SUCCESS)?;
             let got = c.send(TO[0], SUBJECT, SMALL_BODY);
             drop(c);
@@ -532,7 +459,7 @@ fn check_limit(limit: Limit) -> Result<(), String> {
                 steps
             };
             let server = Server::start(script);
-            let mut c = CClient::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+            let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_NONE);
             let got = c.send(TO[0], SUBJECT, SMALL_BODY);
             drop(c);
             let seen = server.finish();
@@ -544,7 +471,7 @@ fn check_limit(limit: Limit) -> Result<(), String> {
         }
         Limit::NonAsciiSubject => {
             let server = Server::start(if small { vec![] } else { lockstep_server("") });
-            let mut c = CClient::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+            let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_NONE);
             let got = c.send(TO[0], "Grüße aus dem Gerät", SMALL_BODY);
             drop(c);
             let seen = server.finish();
@@ -564,7 +491,7 @@ fn check_limit(limit: Limit) -> Result<(), String> {
         }
         Limit::ReplyText => {
             let server = Server::start(lockstep_server(""));
-            let mut c = CClient::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+            let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_NONE);
             let got = c.send(TO[0], SUBJECT, SMALL_BODY);
             let (code, text) = c.last_reply();
             drop(c);

@@ -14,83 +14,25 @@
 
 mod support;
 
-use std::ffi::CString;
-use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 use support::netx::*;
+use support::capi::{cs, CClient};
 use support::*;
 use zsmtp::capi::{
-    nx_smtp_client_delete, nx_smtp_client_last_reply_get, nx_smtp_client_tls_set, nx_smtp_mail_send, nxd_smtp_client_create,
-    NxSmtpClient, NxdAddress, NX_IP_VERSION_V4, NX_SMTP_CLIENT_AUTH_LOGIN, NX_SMTP_CLIENT_AUTH_NONE, NX_SMTP_CLIENT_AUTH_PLAIN,
+    nx_smtp_client_tls_set, nx_smtp_mail_send, NX_SMTP_CLIENT_AUTH_NONE, NX_SMTP_CLIENT_AUTH_PLAIN,
     NX_SMTP_CLIENT_TLS_STARTTLS,
 };
 use zsmtp::error::status::*;
 use zsmtp::limits::SMALL_TIMEOUTS;
 
-/// A created client on the heap (NX_SMTP_CLIENT is large), deleted on drop.
-struct Small(Box<MaybeUninit<NxSmtpClient>>);
-
-impl Small {
-    fn create(port: u16, auth: u32) -> Small {
-        let mut c = Small(Box::new(MaybeUninit::zeroed()));
-        assert_eq!(c.create_with(port, auth, USER, PASS, ADDR, DOMAIN), NX_SUCCESS);
-        c
-    }
-
-    fn create_with(&mut self, port: u16, auth: u32, user: &str, pass: &str, from: &str, domain: &str) -> u32 {
-        let (user, pass, from, domain) = (cs(user), cs(pass), cs(from), cs(domain));
-        let mut server = NxdAddress { nxd_ip_version: NX_IP_VERSION_V4, nxd_ip_address: [0x7F00_0001, 0, 0, 0] };
-        let mut dummy = 0u64;
-        let d = (&mut dummy as *mut u64).cast();
-        // SAFETY: every pointer is valid for the call; the strings are NUL-terminated.
-        unsafe {
-            nxd_smtp_client_create(
-                self.ptr(),
-                d,
-                d,
-                user.as_ptr().cast_mut(),
-                pass.as_ptr().cast_mut(),
-                from.as_ptr().cast_mut(),
-                domain.as_ptr().cast_mut(),
-                auth,
-                &mut server,
-                u32::from(port),
-            )
-        }
-    }
-
-    fn ptr(&mut self) -> *mut NxSmtpClient {
-        self.0.as_mut_ptr()
-    }
-
-    fn send(&mut self, to: &str, subject: &str, body: &[u8]) -> u32 {
-        let (to, subject) = (cs(to), cs(subject));
-        let body = body.to_vec();
-        // SAFETY: a created client; NUL-terminated strings; the body valid for its length.
-        unsafe { nx_smtp_mail_send(self.ptr(), to.as_ptr().cast_mut(), 2, subject.as_ptr().cast_mut(), body.as_ptr().cast::<i8>().cast_mut(), body.len() as u32) }
-    }
-
-    fn netx_send(&mut self) -> u32 {
-        self.send(ADDR, SUBJECT, &netx_body())
-    }
-
-    fn last_code(&mut self) -> u32 {
-        let mut code = 0;
-        // SAFETY: a created client; a NULL text buffer of size 0 is allowed.
-        assert_eq!(unsafe { nx_smtp_client_last_reply_get(self.ptr(), &mut code, std::ptr::null_mut(), 0) }, NX_SUCCESS);
-        code
-    }
+/// A client created with NetX Duo's test identity.
+fn created(port: u16, auth: u32) -> CClient {
+    CClient::created(port, auth, USER, PASS, ADDR, DOMAIN)
 }
 
-impl Drop for Small {
-    fn drop(&mut self) {
-        // SAFETY: the client (created or not: a second delete answers NX_PTR_ERROR).
-        unsafe { nx_smtp_client_delete(self.ptr()) };
-    }
-}
-
-fn cs(s: &str) -> CString {
-    CString::new(s).unwrap()
+/// NetX Duo's regression mail (to its own address, its subject and body): the status.
+fn netx_send(c: &mut CClient) -> u32 {
+    c.send(ADDR, SUBJECT, &netx_body())
 }
 
 // ---- NetX Duo's regression scenarios ----
@@ -104,8 +46,8 @@ fn netx_1_basic_plain() {
         vec![send(GREETING), Expect("EHLO domain.com"), send(EHLO), Expect("AUTH PLAIN "), send("235 authenticated\r\n")],
         lockstep_transaction(),
     ));
-    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
-    assert_eq!(c.netx_send(), NX_SUCCESS);
+    let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+    assert_eq!(netx_send(&mut c), NX_SUCCESS);
     assert_eq!(c.last_code(), 250, "the reply that decided: the final one");
     let seen = server.finish();
     seen.assert_ok();
@@ -137,8 +79,8 @@ fn every_refusal_has_its_status_and_is_followed_by_quit_only() {
             steps.push(send(reply));
         }
         let server = Server::start(steps);
-        let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
-        assert_eq!(c.netx_send(), status, "refused at {at}");
+        let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+        assert_eq!(netx_send(&mut c), status, "refused at {at}");
         assert_eq!(c.last_code(), 554, "at {at}");
         let seen = server.finish();
         seen.assert_ok();
@@ -154,27 +96,27 @@ fn refused_message_and_421_and_greeting() {
     steps.extend([Expect("MAIL"), send("250 ok\r\n"), Expect("RCPT"), send("250 ok\r\n"), Expect("DATA"), send("354 go\r\n"), ExpectData]);
     steps.extend([send("554 5.6.0 content refused\r\n"), Expect("QUIT"), send("221 bye\r\n")]);
     let server = Server::start(steps);
-    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
-    assert_eq!(c.netx_send(), NX_SMTP_MESSAGE_REPLY_ERROR);
+    let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    assert_eq!(netx_send(&mut c), NX_SMTP_MESSAGE_REPLY_ERROR);
     server.finish().assert_ok();
     // 421 (the server closes): nothing more is sent.
     let server = Server::start(vec![send("220 x\r\n"), Expect("EHLO"), send("421 4.3.2 shutting down\r\n"), Mark, Silence(300)]);
-    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
-    assert_eq!(c.netx_send(), NX_SMTP_HELLO_REPLY_ERROR);
+    let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    assert_eq!(netx_send(&mut c), NX_SMTP_HELLO_REPLY_ERROR);
     let seen = server.finish();
     assert!(seen.after_mark(0).is_empty(), "{:?}", seen.lines());
     // A 554 greeting: refused, QUIT.
     let server = Server::start(vec![send("554 no service\r\n"), Expect("QUIT"), send("221 bye\r\n")]);
-    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
-    assert_eq!(c.netx_send(), NX_SMTP_GREET_REPLY_ERROR);
+    let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    assert_eq!(netx_send(&mut c), NX_SMTP_GREET_REPLY_ERROR);
     server.finish().assert_ok();
 }
 
 #[test]
 fn no_auth_offered_is_an_authentication_error_before_any_credential() {
     let server = Server::start(vec![send("220 x\r\n"), Expect("EHLO"), send("250 x\r\n"), Expect("QUIT"), send("221 bye\r\n")]);
-    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
-    assert_eq!(c.netx_send(), NX_SMTP_AUTHENTICATION_ERROR);
+    let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+    assert_eq!(netx_send(&mut c), NX_SMTP_AUTHENTICATION_ERROR);
     let seen = server.finish();
     assert!(!seen.lines().iter().any(|l| l.starts_with("AUTH")), "{:?}", seen.lines());
 }
@@ -188,7 +130,7 @@ fn body_line_ends_are_normalised_and_dots_stuffed() {
     steps.extend([Expect("MAIL"), send("250 ok\r\n"), Expect("RCPT"), send("250 ok\r\n"), Expect("DATA"), send("354 go\r\n"), ExpectData]);
     steps.extend([send("250 ok\r\n"), Expect("QUIT"), send("221 bye\r\n")]);
     let server = Server::start(steps);
-    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     assert_eq!(c.send("<ops@example.com>", "s", body), NX_SUCCESS);
     let seen = server.finish();
     seen.assert_ok();
@@ -206,7 +148,7 @@ fn body_line_ends_are_normalised_and_dots_stuffed() {
 fn bad_input_is_refused_before_connecting() {
     let wait = u64::from(SMALL_TIMEOUTS.greeting_ms);
     let server = Server::start(vec![Silence(wait + 500)]);
-    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+    let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     let long_line = vec![b'x'; 999];
     let cases: [(&str, &str, &[u8]); 8] = [
         ("a@b.example\r\nRCPT TO:<x@y>", "s", b"body"),
@@ -230,7 +172,7 @@ fn bad_input_is_refused_before_connecting() {
 
 #[test]
 fn create_checks_its_arguments() {
-    let mut c = Small(Box::new(MaybeUninit::zeroed()));
+    let mut c = CClient::default();
     assert_eq!(c.create_with(25, 3, USER, PASS, "not an address", DOMAIN), NX_SMTP_INVALID_PARAM);
     assert_eq!(c.create_with(25, 3, USER, PASS, ADDR, "bad domain"), NX_SMTP_INVALID_PARAM);
     assert_eq!(c.create_with(25, 3, "user\r\n", PASS, ADDR, DOMAIN), NX_SMTP_INVALID_PARAM);
@@ -249,10 +191,10 @@ fn create_checks_its_arguments() {
 #[test]
 fn tls_is_refused_not_ignored() {
     let server = Server::start(vec![Silence(200)]);
-    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
+    let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_PLAIN);
     // SAFETY: a created client; NULL name.
     assert_eq!(unsafe { nx_smtp_client_tls_set(c.ptr(), NX_SMTP_CLIENT_TLS_STARTTLS, std::ptr::null_mut()) }, NX_SUCCESS);
-    assert_eq!(c.netx_send(), NX_SMTP_TLS_NOT_SUPPORTED);
+    assert_eq!(netx_send(&mut c), NX_SMTP_TLS_NOT_SUPPORTED);
     assert!(server.finish().received.is_empty());
 }
 
@@ -263,8 +205,8 @@ fn a_link_that_dies_after_the_dot_is_outcome_unknown() {
     let mut steps = vec![send("220 x\r\n"), Expect("EHLO"), send("250 x\r\n")];
     steps.extend([Expect("MAIL"), send("250 ok\r\n"), Expect("RCPT"), send("250 ok\r\n"), Expect("DATA"), send("354 go\r\n"), ExpectData, Close]);
     let server = Server::start(steps);
-    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
-    assert_eq!(c.netx_send(), NX_SMTP_OUTCOME_UNKNOWN);
+    let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    assert_eq!(netx_send(&mut c), NX_SMTP_OUTCOME_UNKNOWN);
     server.finish().assert_ok();
 }
 
@@ -273,15 +215,15 @@ fn a_trickled_reply_within_the_timeout_succeeds_and_a_silent_greeting_times_out(
     let mut steps = vec![Trickle(b"220 slowly but surely\r\n".to_vec(), 20), Expect("EHLO"), send("250 x\r\n")];
     steps.extend(lockstep_transaction());
     let server = Server::start(steps);
-    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
-    assert_eq!(c.netx_send(), NX_SUCCESS);
+    let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    assert_eq!(netx_send(&mut c), NX_SUCCESS);
     server.finish().assert_ok();
 
     let wait = u64::from(SMALL_TIMEOUTS.greeting_ms);
     let server = Server::start(vec![Silence(wait + 500)]);
-    let mut c = Small::create(server.port, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = created(server.port, NX_SMTP_CLIENT_AUTH_NONE);
     let started = Instant::now();
-    assert_eq!(c.netx_send(), NX_NO_PACKET);
+    assert_eq!(netx_send(&mut c), NX_NO_PACKET);
     assert!(started.elapsed() < Duration::from_millis(wait + 1500));
     assert!(server.finish().received.is_empty());
 }
@@ -292,15 +234,15 @@ fn nothing_is_listening_is_not_connected() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut c = Small::create(port, NX_SMTP_CLIENT_AUTH_NONE);
-    assert_eq!(c.netx_send(), NX_NOT_CONNECTED);
+    let mut c = created(port, NX_SMTP_CLIENT_AUTH_NONE);
+    assert_eq!(netx_send(&mut c), NX_NOT_CONNECTED);
 }
 
 /// The send writes the client's buffers: a recipient, subject or body inside them would change
 /// under the send, so it is refused before anything happens.
 #[test]
 fn arguments_inside_the_client_are_refused() {
-    let mut c = Small::create(1, NX_SMTP_CLIENT_AUTH_NONE);
+    let mut c = created(1, NX_SMTP_CLIENT_AUTH_NONE);
     let p = c.ptr();
     let (to, subject) = (cs(ADDR), cs(SUBJECT));
     // SAFETY: a created client; the pointers point into it (its buffers), valid for the lengths.

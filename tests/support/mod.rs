@@ -3,12 +3,14 @@
 //!   (plain or TLS) saw;
 //! - [`tls_server`]: the same over TLS (rustls), for STARTTLS and implicit TLS;
 //! - [`pki`]: test certificates (rcgen) and the server configurations built on them;
+//! - [`capi`]: a NetX C API client from a test (create, send, last reply, delete);
 //! - [`faults`]: the fault table (every phase x every fault), generic over what it drives;
 //! - [`netx`]: NetX Duo's regression fixture;
 //! - [`live`]: the real servers of the live suites (tests/live_*.rs): where their mail lands;
 //! - [`io`]: reading until a delimiter, base64, descriptor counts.
 #![allow(dead_code)] // Each test binary uses a part of this.
 
+pub mod capi;
 pub mod faults;
 pub mod io;
 pub mod live;
