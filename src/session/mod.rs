@@ -116,11 +116,11 @@ pub fn send_on<T: Transport, K: Clock, B: BodySource>(
     check::mail(mail)?;
     let body_size = body.check()?;
     session.begin();
-    let result = if session.ready { Ok(()) } else { session.open(config) }
+    let result = if session.is_ready() { Ok(()) } else { session.open(config) }
         .and_then(|()| session.transaction(config, mail, &mut body, body_size, sequence, false));
     if let Err(fault) = &result {
-        if session.ready && session.orderly(fault) {
-            session.needs_reset = true;
+        if session.is_ready() && session.orderly(fault) {
+            session.state = State::Ready { reset: true };
         } else {
             session.abandon(fault);
         }
@@ -128,24 +128,34 @@ pub fn send_on<T: Transport, K: Clock, B: BodySource>(
     session.conclude(result, last_reply)
 }
 
+/// Where a session stands: `Closed` -> `Opening` -> `Ready` -> (DATA took) `InData` -> (the
+/// terminator left) `Ready`, or `QuitSent` when QUIT left with it; closing leads to `Closed`.
+/// Between sends it is `Closed` or `Ready`. Only in `Opening` and `Ready` does the server
+/// still listen after a refusal: every other failure closes without a word.
+enum State {
+    /// No connection: the next send connects.
+    Closed,
+    /// Connecting, then greeting, EHLO, STARTTLS, AUTH (`encrypted`: TLS protects the link).
+    Opening { encrypted: bool },
+    /// Greeted, EHLO done and authenticated: the server takes commands (`reset`: the last
+    /// transaction was refused, RSET goes before the next MAIL).
+    Ready { reset: bool },
+    /// The server took DATA (354) and has not seen the terminator: any byte is content.
+    InData,
+    /// QUIT has left (with the terminator, or alone): the server takes nothing more.
+    QuitSent,
+    /// Replies of a pipelined flight never came: the connection cannot be reused.
+    OutOfStep,
+}
+
 /// One SMTP session over a [`Transport`], borrowing a client's buffers.
 pub struct Session<'p, T: Transport, K: Clock> {
     link: Link<'p, T, K>,
     rx: Rx<'p>,
     caps: Capabilities,
-    /// Connected, greeted, EHLO done and authenticated: ready for MAIL.
-    ready: bool,
-    /// The last transaction failed in an orderly way: RSET before the next MAIL.
-    needs_reset: bool,
-    /// The server took DATA (354) and has not seen the terminator: any byte is content.
-    in_data: bool,
-    quit_sent: bool,
+    state: State,
     /// The server reply that decides a failure (kept when later replies arrive).
     decisive: Option<ServerReply>,
-    /// TLS protects the connection (implicit, or after STARTTLS).
-    encrypted: bool,
-    /// Replies of a pipelined flight never came: the connection cannot be reused.
-    out_of_step: bool,
 }
 
 impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
@@ -154,13 +164,8 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             link: Link::new(transport, clock, tx, timeouts),
             rx: Rx::new(rx),
             caps: Capabilities::NONE,
-            ready: false,
-            needs_reset: false,
-            in_data: false,
-            quit_sent: false,
+            state: State::Closed,
             decisive: None,
-            encrypted: false,
-            out_of_step: false,
         }
     }
 
@@ -177,14 +182,13 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
 
     /// Whether the session is connected and ready for the next mail.
     pub fn is_ready(&self) -> bool {
-        self.ready
+        matches!(self.state, State::Ready { .. })
     }
 
     /// Starts a send: a fresh overall deadline, no decisive reply yet.
     fn begin(&mut self) {
         self.link.restart_deadline();
         self.decisive = None;
-        self.in_data = false;
     }
 
     /// Connect (implicit TLS: and handshake), greeting, EHLO (or HELO), STARTTLS and EHLO
@@ -192,13 +196,10 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     fn open(&mut self, config: &Config<'_>) -> Result<(), Fault> {
         self.link.phase = Phase::Connect;
         self.rx.clear();
-        self.quit_sent = false;
-        self.needs_reset = false;
-        self.encrypted = false;
-        self.out_of_step = false;
+        self.state = State::Opening { encrypted: false };
         if config.tls == TlsMode::Implicit {
             self.link.connect_tls(config.server, config.port)?;
-            self.encrypted = true;
+            self.state = State::Opening { encrypted: true };
         } else {
             self.link.connect(config.server, config.port)?;
         }
@@ -218,12 +219,12 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
 
         if config.auth != Auth::None {
             self.link.phase = Phase::Auth;
-            if !self.encrypted && !config.allow_plaintext_auth {
+            if matches!(self.state, State::Opening { encrypted: false }) && !config.allow_plaintext_auth {
                 return Err(Fault::new(ErrorKind::PlaintextAuthRefused, Phase::Auth));
             }
             self.authenticate(config)?;
         }
-        self.ready = true;
+        self.state = State::Ready { reset: false };
         Ok(())
     }
 
@@ -246,7 +247,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         }
         self.rx.clear();
         self.link.start_tls(config.server)?;
-        self.encrypted = true;
+        self.state = State::Opening { encrypted: true };
         self.caps = Capabilities::NONE;
         self.link.phase = Phase::Hello;
         self.hello(config.domain)
@@ -361,7 +362,8 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
 
         // After a refused transaction on a kept connection: RSET, in the same flight as
         // the envelope when pipelining.
-        let reset = core::mem::take(&mut self.needs_reset);
+        let reset = matches!(self.state, State::Ready { reset: true });
+        self.state = State::Ready { reset: false };
         if reset {
             self.put_command(format_args!("RSET"), |l| l.put(command::RSET))?;
             if !pipelined {
@@ -390,8 +392,9 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
                 // take them for its own. If they never come, the refusal is still the
                 // answer, but the connection is out of step and must not be reused.
                 match self.drain_flight(count) {
-                    Ok(in_data) => self.in_data = in_data,
-                    Err(_) => self.out_of_step = true,
+                    Ok(true) => self.state = State::InData,
+                    Ok(false) => {}
+                    Err(_) => self.state = State::OutOfStep,
                 }
             }
             return Err(refusal);
@@ -430,11 +433,13 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             self.link.flush()?;
         }
         let data_reply = self.command_reply()?;
-        self.in_data = data_reply == 354;
+        if data_reply == 354 {
+            self.state = State::InData;
+        }
         if mask != 0 && (all_refused || !mail.allow_partial) {
             return Err(rcpt_refused);
         }
-        if !self.in_data {
+        if data_reply != 354 {
             return Err(self.refuse());
         }
         if self.rx.has_unread() {
@@ -507,7 +512,6 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         encoder.finish(&mut self.link).map_err(Fault::of_body)?;
         if quit_with_dot {
             self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT))?;
-            self.quit_sent = true;
         }
         match self.link.flush_tracked() {
             Ok(()) => {}
@@ -519,7 +523,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             Err((fault, _)) => return Err(fault),
         }
         dialogue!("C: <message> .");
-        self.in_data = false;
+        self.state = if quit_with_dot { State::QuitSent } else { State::Ready { reset: false } };
         Ok(())
     }
 
@@ -556,17 +560,20 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     /// Ends a sound session: QUIT (unless it left with the content) and its 221, so the
     /// connection ends with a clean close. Failures here change nothing.
     pub fn quit(&mut self) {
-        if self.ready && !self.quit_sent {
+        if self.is_ready() {
             let _ = self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT));
-            self.quit_sent = self.link.flush().is_ok();
+            if self.link.flush().is_ok() {
+                self.state = State::QuitSent;
+            }
         }
-        if self.quit_sent {
+        if matches!(self.state, State::QuitSent) {
             let _ = self.command_reply();
         }
         self.disconnect();
     }
 
-    /// Whether the server still listens after `fault`: an orderly refusal outside DATA.
+    /// Whether the server still listens after `fault`: an orderly refusal while `Opening` or
+    /// `Ready` (not inside DATA, after QUIT or out of step).
     fn orderly(&self, fault: &Fault) -> bool {
         let orderly = match fault.kind {
             ErrorKind::Rejected => self.decisive.as_ref().is_some_and(|r| r.code != 421),
@@ -577,7 +584,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             ErrorKind::InvalidInput(..) => fault.phase != Phase::Validate && fault.phase != Phase::Message,
             _ => false,
         };
-        orderly && !self.in_data && !self.quit_sent && !self.out_of_step
+        orderly && matches!(self.state, State::Opening { .. } | State::Ready { .. })
     }
 
     /// Ends the session after `fault`. After an orderly refusal the server still listens,
@@ -594,8 +601,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
     fn disconnect(&mut self) {
         self.link.discard_unsent();
         self.link.close();
-        self.ready = false;
-        self.needs_reset = false;
+        self.state = State::Closed;
     }
 }
 
