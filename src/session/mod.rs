@@ -8,22 +8,26 @@
 //! (not after 421, not inside DATA, not after a broken or silent link). Once the final
 //! dot has left, a dead link is reported as [`ErrorKind::OutcomeUnknown`], never as a
 //! plain failure: the server may have taken the mail.
+//!
+//! One `impl Session` spread over files by job: this one opens and closes the connection
+//! and holds the session's `State`; `auth.rs` authenticates, `envelope.rs` sends MAIL,
+//! RCPT and DATA, `content.rs` the message and its final reply; `body.rs` has the body sources.
 
 mod auth;
+mod body;
 mod check;
+mod content;
+mod envelope;
 mod fault;
 pub mod link;
 mod request;
 
-use crate::error::{Error, ErrorKind, Field, Invalid, Phase, ServerReply};
+use crate::error::{Error, ErrorKind, Phase, ServerReply};
 use crate::transport::{Clock, Transport};
-use crate::wire::body::BodyEncoder;
-use crate::wire::command::{self, MailParams};
+use crate::wire::command::{self, Auth};
 use crate::wire::ehlo::Capabilities;
-use crate::wire::header::{self, Headers};
 use crate::wire::out::Sink;
-use crate::wire::syntax;
-use crate::wire::command::Auth;
+pub use body::{BodySource, ReaderBody};
 pub use check::{body_bytes, config as check_config, mail as check_mail};
 pub use fault::Fault;
 pub(crate) use link::{is_positive, Link, Rx};
@@ -45,39 +49,6 @@ pub struct Parts<'p, T: Transport, K: Clock> {
     pub last_reply: &'p mut Option<ServerReply>,
     /// A per-client counter that makes Message-IDs unique.
     pub sequence: u32,
-}
-
-/// Where a mail's body comes from.
-pub trait BodySource {
-    /// Checks the body before anything is sent; its size on the wire when known.
-    fn check(&self) -> Result<Option<u64>, Fault>;
-    /// The next chunk of text (empty at the end); `scratch` is free memory to read into.
-    fn next_chunk<'s>(&'s mut self, scratch: &'s mut [u8]) -> Result<&'s [u8], Fault>;
-}
-
-/// A body in memory: checked whole before sending, encoded without copying.
-impl BodySource for &[u8] {
-    fn check(&self) -> Result<Option<u64>, Fault> {
-        check::body_bytes(self).map(Some)
-    }
-
-    fn next_chunk<'s>(&'s mut self, _scratch: &'s mut [u8]) -> Result<&'s [u8], Fault> {
-        Ok(core::mem::take(self))
-    }
-}
-
-/// A body streamed from a reader, checked line by line as it goes.
-pub struct ReaderBody<R>(pub R);
-
-impl<R: embedded_io::Read> BodySource for ReaderBody<R> {
-    fn check(&self) -> Result<Option<u64>, Fault> {
-        Ok(None)
-    }
-
-    fn next_chunk<'s>(&'s mut self, scratch: &'s mut [u8]) -> Result<&'s [u8], Fault> {
-        let n = self.0.read(scratch).map_err(|_| Fault::new(ErrorKind::BodyRead, Phase::Message))?;
-        Ok(scratch.get(..n).unwrap_or(&[]))
-    }
 }
 
 /// Sends one mail over a new connection and closes it, whatever happens.
@@ -334,227 +305,6 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         }
         self.caps = Capabilities::NONE;
         Ok(())
-    }
-
-    /// MAIL, RCPT for every recipient, DATA: in one flight when pipelining. Returns the
-    /// refused-recipient mask and whether pipelining is in use.
-    fn envelope(&mut self, config: &Config<'_>, mail: &Mail<'_>, body_size: Option<u64>) -> Result<(u64, bool), Fault> {
-        self.link.phase = Phase::Mail;
-        let from = syntax::address(config.from).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::From, why), Phase::Validate))?;
-        let needs_utf8 = !from.is_ascii() || mail.recipients().any(|r| !r.is_ascii());
-        if needs_utf8 && !self.caps.smtputf8 {
-            return Err(Fault::new(ErrorKind::InvalidInput(Field::Recipient, Invalid::NotSupportedByServer), Phase::Mail));
-        }
-        let size = match (self.caps.size, body_size) {
-            (Some(limit), Some(body)) => {
-                let total = body + self.header_size(config, mail);
-                if limit > 0 && total > limit {
-                    return Err(Fault::new(ErrorKind::TooLarge, Phase::Mail));
-                }
-                // Declaring the size is optional: past 4 GiB it is left out (32-bit numbers only).
-                u32::try_from(total).ok()
-            }
-            _ => None,
-        };
-        let params = MailParams { size, eight_bit_mime: self.caps.eight_bit_mime, smtputf8: needs_utf8 };
-        let pipelined = config.pipelining && self.caps.pipelining;
-        let count = mail.recipient_count();
-
-        // After a refused transaction on a kept connection: RSET, in the same flight as
-        // the envelope when pipelining.
-        let reset = matches!(self.state, State::Ready { reset: true });
-        self.state = State::Ready { reset: false };
-        if reset {
-            self.put_command(format_args!("RSET"), |l| l.put(command::RSET))?;
-            if !pipelined {
-                self.link.flush()?;
-                self.expect_positive()?;
-            }
-        }
-        self.put_command(format_args!("MAIL FROM:<{}>", from), |l| command::mail_from(l, from, params))?;
-        if pipelined {
-            for rcpt in mail.recipients() {
-                self.put_rcpt(rcpt)?;
-            }
-            self.put_command(format_args!("DATA"), |l| l.put(command::DATA))?;
-        }
-        self.link.flush()?;
-        if reset && pipelined {
-            self.expect_positive()?;
-        }
-        let reply = self.command_reply()?;
-        if !is_positive(reply) {
-            let refusal = self.refuse();
-            // 421: the server is closing; no further reply will come.
-            if pipelined && reply != 421 {
-                // The flight's RCPTs and DATA were sent too: their replies must be read
-                // before this connection carries anything else, or the next mail would
-                // take them for its own. If they never come, the refusal is still the
-                // answer, but the connection is out of step and must not be reused.
-                match self.drain_flight(count) {
-                    Ok(true) => self.state = State::InData,
-                    Ok(false) => {}
-                    Err(_) => self.state = State::OutOfStep,
-                }
-            }
-            return Err(refusal);
-        }
-
-        self.link.phase = Phase::Rcpt;
-        let mut mask = 0u64;
-        for (i, rcpt) in mail.recipients().enumerate() {
-            if !pipelined {
-                self.put_rcpt(rcpt)?;
-                self.link.flush()?;
-            }
-            let reply = self.command_reply()?;
-            if !is_positive(reply) {
-                // 421 ends the session at once (no further reply will come); in lockstep
-                // any refusal ends the mail unless partial delivery is allowed.
-                if reply == 421 || (!pipelined && !mail.allow_partial) {
-                    return Err(self.refuse());
-                }
-                if mask == 0 {
-                    // The first refusal is the one reported, whatever arrives after it.
-                    self.decisive = Some(self.rx.last.clone());
-                }
-                mask |= 1 << i;
-            }
-        }
-        let all_refused = mask.count_ones() as usize == count;
-        let rcpt_refused = Fault::new(ErrorKind::Rejected, Phase::Rcpt);
-
-        self.link.phase = Phase::Data;
-        if !pipelined {
-            if all_refused {
-                return Err(rcpt_refused);
-            }
-            self.put_command(format_args!("DATA"), |l| l.put(command::DATA))?;
-            self.link.flush()?;
-        }
-        let data_reply = self.command_reply()?;
-        if data_reply == 354 {
-            self.state = State::InData;
-        }
-        if mask != 0 && (all_refused || !mail.allow_partial) {
-            return Err(rcpt_refused);
-        }
-        if data_reply != 354 {
-            return Err(self.refuse());
-        }
-        if self.rx.has_unread() {
-            // Nothing may follow 354 before our content: a confused or hostile server.
-            return Err(Fault::new(ErrorKind::Malformed, Phase::Data));
-        }
-        Ok((mask, pipelined))
-    }
-
-    fn put_rcpt(&mut self, rcpt: &str) -> Result<(), Fault> {
-        let bare = syntax::address(rcpt).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::Recipient, why), Phase::Validate))?;
-        self.put_command(format_args!("RCPT TO:<{}>", bare), |l| command::rcpt_to(l, bare))
-    }
-
-    fn headers<'m>(&self, config: &'m Config<'_>, mail: &'m Mail<'_>, sequence: u32, entropy: u32) -> Headers<'m> {
-        let unix_time = self.link.clock.unix_time();
-        Headers {
-            from: syntax::address(config.from).unwrap_or(config.from),
-            to: mail.to,
-            cc: mail.cc,
-            subject: mail.subject,
-            priority: mail.priority,
-            // Past 2106 no Date header (the server adds one): the date stays 32-bit arithmetic.
-            date: unix_time.and_then(|s| u32::try_from(s).ok()),
-            message_id: (unix_time.unwrap_or_else(|| self.link.clock.now_ms()), sequence, entropy),
-        }
-    }
-
-    /// The header block's size, for SIZE=: written to a counter, never sent.
-    fn header_size(&self, config: &Config<'_>, mail: &Mail<'_>) -> u64 {
-        /// Counts bytes; a `Sink` with the link's error type, so that both calls of
-        /// `header::write` are one function (`dyn Sink`) in the image, not two.
-        struct Count(u64);
-        impl Sink for Count {
-            type Error = Fault;
-            fn put(&mut self, bytes: &[u8]) -> Result<(), Fault> {
-                self.0 += bytes.len() as u64;
-                Ok(())
-            }
-        }
-        let mut count = Count(0);
-        let widest_id = Headers { message_id: (u64::MAX, u32::MAX, u32::MAX), ..self.headers(config, mail, 0, 0) };
-        let _ = header::write::<dyn Sink<Error = Fault>>(&mut count, &widest_id);
-        count.0
-    }
-
-    /// Headers, body and terminator (and QUIT when `quit_with_dot`), the end in one write.
-    fn content<B: BodySource>(
-        &mut self,
-        config: &Config<'_>,
-        mail: &Mail<'_>,
-        body: &mut B,
-        sequence: u32,
-        quit_with_dot: bool,
-    ) -> Result<(), Fault> {
-        self.rx.clear();
-        let entropy = self.link.clock.entropy();
-        let headers = self.headers(config, mail, sequence, entropy);
-        header::write::<dyn Sink<Error = Fault>>(&mut self.link, &headers)?;
-        let mut encoder = BodyEncoder::new();
-        loop {
-            let chunk = body.next_chunk(self.rx.buf)?;
-            if chunk.is_empty() {
-                break;
-            }
-            encoder.encode(chunk, &mut self.link).map_err(Fault::of_body)?;
-        }
-        let tail: &[u8] = if quit_with_dot { b"\r\n.\r\nQUIT\r\n" } else { b"\r\n.\r\n" };
-        self.link.reserve_with_tail(tail.len())?;
-        encoder.finish(&mut self.link).map_err(Fault::of_body)?;
-        if quit_with_dot {
-            self.put_command(format_args!("QUIT"), |l| l.put(command::QUIT))?;
-        }
-        match self.link.flush_tracked() {
-            Ok(()) => {}
-            // Only QUIT was left unsent: the terminator went out whole, so the server may
-            // take the mail. Reporting a plain failure would invite a duplicating retry.
-            Err((fault, unsent)) if quit_with_dot && unsent <= command::QUIT.len() => {
-                return Err(Fault { kind: ErrorKind::OutcomeUnknown, ..fault });
-            }
-            Err((fault, _)) => return Err(fault),
-        }
-        dialogue!("C: <message> .");
-        self.state = if quit_with_dot { State::QuitSent } else { State::Ready { reset: false } };
-        Ok(())
-    }
-
-    /// The reply to the final dot. A link that dies or goes silent now leaves the outcome
-    /// unknown: the server may have accepted the mail.
-    fn final_reply(&mut self) -> Result<u16, Fault> {
-        let timeout = self.link.timeouts.final_reply_ms;
-        self.reply(timeout).map_err(|e| match e.kind {
-            ErrorKind::Timeout | ErrorKind::NotConnected | ErrorKind::Malformed | ErrorKind::ReplyTooLong => {
-                Fault { kind: ErrorKind::OutcomeUnknown, ..e }
-            }
-            _ => e,
-        })
-    }
-
-    /// Reads the replies to `rcpts` RCPTs and DATA; whether DATA got 354.
-    fn drain_flight(&mut self, rcpts: usize) -> Result<bool, Fault> {
-        for _ in 0..rcpts {
-            self.command_reply()?;
-        }
-        Ok(self.command_reply()? == 354)
-    }
-
-    /// A command reply that must be positive (RSET).
-    fn expect_positive(&mut self) -> Result<(), Fault> {
-        let reply = self.command_reply()?;
-        if is_positive(reply) {
-            Ok(())
-        } else {
-            Err(self.refuse())
-        }
     }
 
     /// Ends a sound session: QUIT (unless it left with the content) and its 221, so the
