@@ -102,7 +102,7 @@ pub fn send_on<T: Transport, K: Clock, B: BodySource>(
 /// Where a session stands: `Closed` -> `Opening` -> `Ready` -> (DATA took) `InData` -> (the
 /// terminator left) `Ready`, or `QuitSent` when QUIT left with it; closing leads to `Closed`.
 /// Between sends it is `Closed` or `Ready`. Only in `Opening` and `Ready` does the server
-/// still listen after a refusal: every other failure closes without a word.
+/// still listen after a refusal; in the other states any failure closes without a word.
 enum State {
     /// No connection: the next send connects.
     Closed,
