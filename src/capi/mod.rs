@@ -24,7 +24,7 @@
 //! `_nx_smtp_client_layout_offset`).
 //!
 //! # Platform
-//! [`crate::platform::netx`]: with feature `zsock` (Zephyr) sockets, clock and a `k_mutex`
+//! `platform::netx`: with feature `zsock` (Zephyr) sockets, clock and a `k_mutex`
 //! through the module's C shim (calls from an ISR return `NX_CALLER_ERROR`); with feature
 //! `std` (host) std sockets and clock and a `std::sync::Mutex` in the lock words.
 //!

@@ -162,7 +162,7 @@ impl core::fmt::Debug for Config<'_> {
 /// Most recipients (To + Cc + Bcc) in one mail.
 pub const MAX_RECIPIENTS: usize = 64;
 
-/// One mail: recipients, subject, priority and (for [`Client::send`]) the body.
+/// One mail: recipients, subject, priority and (for [`Client::send`](crate::Client::send)) the body.
 #[derive(Debug, Clone, Copy)]
 pub struct Mail<'a> {
     pub(crate) to: &'a [&'a str],

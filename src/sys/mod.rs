@@ -2,8 +2,8 @@
 //!
 //! - `ffi`: the header's declarations and C enum values, written once and checked against
 //!   the header by a unit test;
-//! - [`ShimSocket`] and `ShimTls`: one TCP connection, plain or with TLS, closed on drop;
-//! - [`ShimClock`], [`uptime_ms32`], [`in_isr`]: time, entropy and the caller's context;
+//! - `ShimSocket` and `ShimTls`: one TCP connection, plain or with TLS, closed on drop;
+//! - [`ShimClock`], `uptime_ms32`, [`in_isr`]: time, entropy and the caller's context;
 //! - [`ShimMutex`]: a mutex in storage the caller owns (the C API's lock words);
 //! - the run-time configuration store and the log sink, as the shim offers them.
 //!
