@@ -228,3 +228,15 @@ impl Locked<'_> {
         }
     }
 }
+
+/// What `nxd_smtp_client_create` stores, read and bounded, for the profile's checks.
+pub(super) struct Identity<'a> {
+    pub user: &'a [u8],
+    pub pass: &'a [u8],
+    pub domain: &'a [u8],
+    pub from: &'a [u8],
+    /// Normalised (`normalise_auth_type`).
+    pub auth: c_uint,
+    pub address: NxdAddress,
+    pub port: u16,
+}

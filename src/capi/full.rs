@@ -2,10 +2,8 @@
 //! arguments, checked and stored by `args`, sent by the engine (`session`) with the
 //! configured timeouts, pipelining and TLS.
 
-use core::ffi::{c_char, c_uint, c_void};
-use core::mem::{offset_of, size_of};
-use core::ptr::{self, addr_of, addr_of_mut};
-use core::sync::atomic::Ordering;
+use core::ffi::{c_char, c_uint};
+use core::mem::offset_of;
 
 use crate::client::{Auth, Config, Mail, Priority};
 use crate::error::{status, ServerReply};
@@ -99,144 +97,16 @@ impl Transport for Named<'_> {
     }
 }
 
-/// `nxd_smtp_client_create`: checks the arguments as NetX Duo does, then copies every string
-/// into `client_ptr`, sets the id and initialises the lock.
-///
-/// # Safety
-/// Each non-null pointer is valid: `client_ptr` for writes of a whole `NX_SMTP_CLIENT` not in
-/// use by another thread; the strings NUL-terminated; `server_address` readable. `ip_ptr`
-/// and `client_packet_pool_ptr` are never dereferenced.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)] // NetX Duo's prototype.
-pub unsafe extern "C" fn nxd_smtp_client_create(
-    client_ptr: *mut NxSmtpClient,
-    ip_ptr: *mut c_void,
-    client_packet_pool_ptr: *mut c_void,
-    username: *mut c_char,
-    password: *mut c_char,
-    from_address: *mut c_char,
-    client_domain: *mut c_char,
-    authentication_type: c_uint,
-    server_address: *mut NxdAddress,
-    port: c_uint,
-) -> c_uint {
-    if client_ptr.is_null()
-        || ip_ptr.is_null()
-        || client_packet_pool_ptr.is_null()
-        || username.is_null()
-        || password.is_null()
-        || from_address.is_null()
-        || client_domain.is_null()
-        || server_address.is_null()
-    {
-        return status::NX_PTR_ERROR;
-    }
-    // SAFETY: all pointers are non-null and valid per this function's contract.
-    match unsafe {
-        create(
-            client_ptr,
-            username,
-            password,
-            from_address,
-            client_domain,
-            authentication_type,
-            server_address,
-            port,
-        )
-    } {
-        Ok(()) => status::NX_SUCCESS,
-        Err(code) => code,
-    }
-}
-
-/// # Safety
-/// As [`nxd_smtp_client_create`], all pointers non-null.
-#[allow(clippy::too_many_arguments)]
-unsafe fn create(
-    client: *mut NxSmtpClient,
-    username: *const c_char,
-    password: *const c_char,
-    from_address: *const c_char,
-    client_domain: *const c_char,
-    authentication_type: c_uint,
-    server_address: *const NxdAddress,
-    port: c_uint,
-) -> Result<(), u32> {
-    // SAFETY: `server_address` is non-null and readable (contract). Only the words the
-    // version uses are read: an IPv4 caller may leave v6[1..3] uninitialised.
-    let version = unsafe { addr_of!((*server_address).nxd_ip_version).read() };
-    let mut address = NxdAddress { nxd_ip_version: version, nxd_ip_address: [0; 4] };
-    match version {
-        NX_IP_VERSION_V4 => {
-            // SAFETY: as above.
-            address.nxd_ip_address[0] = unsafe { addr_of!((*server_address).nxd_ip_address[0]).read() };
-        }
-        NX_IP_VERSION_V6 => {
-            // SAFETY: as above; an IPv6 caller sets all four words.
-            address.nxd_ip_address = unsafe { addr_of!((*server_address).nxd_ip_address).read() };
-        }
-        _ => return Err(status::NX_IP_ADDRESS_ERROR),
-    }
-
-    // Sizes first (NX_SIZE_ERROR, as NetX's string length checks), then contents.
-    // SAFETY: the strings are non-null and NUL-terminated (contract); each read stops at
-    // its NUL or one byte past its limit.
-    let (user, pass, domain, from) = unsafe {
-        let size = |_| status::NX_SIZE_ERROR;
-        (
-            bounded_cstr(username, MAX_USERNAME).map_err(size)?,
-            bounded_cstr(password, MAX_PASSWORD).map_err(size)?,
-            bounded_cstr(client_domain, MAX_DOMAIN).map_err(size)?,
-            bounded_cstr(from_address, MAX_ADDRESS).map_err(size)?,
-        )
+/// The full profile's checks of what create stores: UTF-8 credentials without control
+/// characters, the EHLO name and sender address by the wire layer's syntax, and the library's
+/// own configuration check (AUTH PLAIN's line must fit the transmit buffer).
+pub(super) fn accepts(id: &Identity<'_>) -> bool {
+    let (Ok(user), Ok(pass), Ok(domain), Ok(from)) = (check_credential(id.user), check_credential(id.pass), check_domain(id.domain), check_address(id.from)) else {
+        return false;
     };
-    // A string inside the control block would be overwritten while it is copied.
-    let block = Region::of(client.cast_const(), 0);
-    if [user, pass, domain, from].iter().any(|s| block.overlaps(s, 1)) {
-        return Err(status::NX_SMTP_INVALID_PARAM);
-    }
-    let user_str = check_credential(user)?;
-    let pass_str = check_credential(pass)?;
-    let domain_str = check_domain(domain)?;
-    let bare_from = check_address(from)?;
-    let port = (port & 0xFFFF) as u16;
-    if port == 0 {
-        return Err(status::NX_SMTP_INVALID_PARAM);
-    }
-    let auth_type = normalise_auth_type(authentication_type);
-
-    // The library's own configuration checks (nothing is sent).
     let mut ip_buf = [0u8; IP_TEXT_MAX];
-    let server = server_text(&address, &mut ip_buf)?;
-    let config = Config::new(server, port, domain_str, bare_from).auth(auth_of(auth_type), user_str, pass_str);
-    config.validate(TX_BUFFER_SIZE).map_err(|e| e.status())?;
-
-    // All checks passed: initialise the control block (as NetX: zero it, then fill it in).
-    // SAFETY: `client` is valid for writes of a whole NX_SMTP_CLIENT and not in use by
-    // another thread (contract); an all-zero NX_SMTP_CLIENT is a valid value.
-    unsafe { ptr::write_bytes(client, 0, 1) };
-    // SAFETY: as above; the lock is initialised before the id makes the client visible.
-    let locked = unsafe {
-        let c = &mut *client;
-        store(&mut c.nx_smtp_username, user);
-        store(&mut c.nx_smtp_password, pass);
-        store(&mut c.nx_smtp_client_domain, domain);
-        store(&mut c.nx_smtp_client_mail_from_address, from);
-        c.nx_smtp_client_authentication_type = auth_type;
-        c.nx_smtp_server_address = address;
-        c.nx_smtp_server_port = port;
-        c.nx_smtp_client_tls_mode = tls_mode_value(limits::TLS_MODE);
-        platform::lock_init(addr_of_mut!(c.nx_smtp_client_lock))
-    };
-    if !locked {
-        // Not created: leave no credentials behind.
-        // SAFETY: valid for writes (contract); the lock words hold no live mutex.
-        unsafe { wipe(client.cast::<u8>(), size_of::<NxSmtpClient>()) };
-        return Err(status::NX_SMTP_INTERNAL_ERROR);
-    }
-    // SAFETY: `client` is valid (contract).
-    unsafe { id_of(client) }.store(NX_SMTP_CLIENT_ID, Ordering::Release);
-    Ok(())
+    let Ok(server) = server_text(&id.address, &mut ip_buf) else { return false };
+    Config::new(server, id.port, domain, from).auth(auth_of(id.auth), user, pass).validate(TX_BUFFER_SIZE).is_ok()
 }
 
 /// `nx_smtp_mail_send`: one mail to one recipient over a new connection.

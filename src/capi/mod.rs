@@ -46,13 +46,17 @@ mod small;
 pub use abi::*;
 pub use args::{check_address, check_credential, check_domain, check_subject, normalise_auth_type, priority_from, tls_mode_from, tls_mode_value};
 #[cfg(not(feature = "small"))]
-pub use full::{nx_smtp_mail_send, nxd_smtp_client_create};
+use full as profile;
+#[cfg(not(feature = "small"))]
+pub use full::nx_smtp_mail_send;
 #[cfg(feature = "small")]
-pub use small::{nx_smtp_mail_send, nxd_smtp_client_create};
+use small as profile;
+#[cfg(feature = "small")]
+pub use small::nx_smtp_mail_send;
 
 pub use crate::limits;
 
-use core::ffi::{c_char, c_uint};
+use core::ffi::{c_char, c_uint, c_void};
 use core::mem::size_of;
 use core::ptr::{self, addr_of, addr_of_mut};
 use core::sync::atomic::Ordering;
@@ -62,6 +66,111 @@ use crate::wire::syntax;
 use crate::platform::netx as platform;
 use crate::limits::*;
 use args::*;
+
+/// `nxd_smtp_client_create`: checks the arguments as NetX Duo does (the profile judges the
+/// strings' contents), then copies every string into `client_ptr`, initialises the lock and
+/// sets the id.
+///
+/// # Safety
+/// Each non-null pointer is valid: `client_ptr` for writes of a whole `NX_SMTP_CLIENT` not in
+/// use by another thread; the strings NUL-terminated; `server_address` readable. `ip_ptr`
+/// and `client_packet_pool_ptr` are never dereferenced.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)] // NetX Duo's prototype.
+pub unsafe extern "C" fn nxd_smtp_client_create(
+    client_ptr: *mut NxSmtpClient,
+    ip_ptr: *mut c_void,
+    client_packet_pool_ptr: *mut c_void,
+    username: *mut c_char,
+    password: *mut c_char,
+    from_address: *mut c_char,
+    client_domain: *mut c_char,
+    authentication_type: c_uint,
+    server_address: *mut NxdAddress,
+    port: c_uint,
+) -> c_uint {
+    if client_ptr.is_null()
+        || ip_ptr.is_null()
+        || client_packet_pool_ptr.is_null()
+        || username.is_null()
+        || password.is_null()
+        || from_address.is_null()
+        || client_domain.is_null()
+        || server_address.is_null()
+    {
+        return status::NX_PTR_ERROR;
+    }
+    // SAFETY: non-null and readable (contract). Only the words the version uses are read: an
+    // IPv4 caller may leave the other three uninitialised.
+    let version = unsafe { addr_of!((*server_address).nxd_ip_version).read() };
+    let words = match version {
+        // SAFETY: as above.
+        NX_IP_VERSION_V4 => [unsafe { addr_of!((*server_address).nxd_ip_address[0]).read() }, 0, 0, 0],
+        // SAFETY: as above; an IPv6 caller sets all four words.
+        NX_IP_VERSION_V6 => unsafe { addr_of!((*server_address).nxd_ip_address).read() },
+        _ => return status::NX_IP_ADDRESS_ERROR,
+    };
+    // Sizes first (NX_SIZE_ERROR, as NetX's string length checks), then contents.
+    // SAFETY: non-null, NUL-terminated strings (contract); each read stops at its NUL or one
+    // byte past its limit.
+    let strings = unsafe {
+        (
+            bounded_cstr(username, MAX_USERNAME),
+            bounded_cstr(password, MAX_PASSWORD),
+            bounded_cstr(client_domain, MAX_DOMAIN),
+            bounded_cstr(from_address, MAX_ADDRESS),
+        )
+    };
+    let (Ok(user), Ok(pass), Ok(domain), Ok(from)) = strings else {
+        return status::NX_SIZE_ERROR;
+    };
+    let id = Identity {
+        user,
+        pass,
+        domain,
+        from,
+        auth: normalise_auth_type(authentication_type),
+        address: NxdAddress { nxd_ip_version: version, nxd_ip_address: words },
+        port: (port & 0xFFFF) as u16,
+    };
+    // A string inside the control block would be overwritten while it is copied.
+    let block = Region::of(client_ptr.cast_const(), 0);
+    if [user, pass, domain, from].iter().any(|s| block.overlaps(s, 1)) || id.port == 0 {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
+    if !profile::accepts(&id) {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
+    // All checks passed: initialise the control block (as NetX: zero it, then fill it in).
+    // SAFETY: valid for writes of a whole NX_SMTP_CLIENT, not in use by another thread
+    // (contract); an all-zero NX_SMTP_CLIENT is a valid value; no string lives inside it.
+    unsafe {
+        // The wipe loop, not a memset: the small profile links no memset.
+        wipe(client_ptr.cast::<u8>(), size_of::<NxSmtpClient>());
+        let c = &mut *client_ptr;
+        store(&mut c.nx_smtp_username, user);
+        store(&mut c.nx_smtp_password, pass);
+        store(&mut c.nx_smtp_client_domain, domain);
+        store(&mut c.nx_smtp_client_mail_from_address, from);
+        c.nx_smtp_client_authentication_type = id.auth;
+        c.nx_smtp_server_address = id.address;
+        c.nx_smtp_server_port = id.port;
+        // (Zero is NX_SMTP_CLIENT_TLS_NONE: a store only when Kconfig chose TLS.)
+        if !matches!(limits::TLS_MODE, crate::session::TlsMode::None) {
+            c.nx_smtp_client_tls_mode = tls_mode_value(limits::TLS_MODE);
+        }
+    }
+    // SAFETY: the lock words of the client just zeroed; nobody else uses them yet.
+    if !unsafe { platform::lock_init(lock_of(client_ptr)) } {
+        // Not created: leave no credentials behind.
+        // SAFETY: valid for writes (contract); the lock words hold no live mutex.
+        unsafe { wipe(client_ptr.cast::<u8>(), size_of::<NxSmtpClient>()) };
+        return status::NX_SMTP_INTERNAL_ERROR;
+    }
+    // SAFETY: `client_ptr` is valid (contract).
+    unsafe { id_of(client_ptr) }.store(NX_SMTP_CLIENT_ID, Ordering::Release);
+    status::NX_SUCCESS
+}
 
 /// `nx_smtp_client_delete`: wipes the credentials and the buffers, clears the id.
 /// `NX_PTR_ERROR` for NULL or a client that is not created (a second delete).

@@ -37,16 +37,15 @@
 //! most 998 bytes); dot-stuffing after CR/LF normalisation; a timeout for every whole reply;
 //! one send at a time per client; the credentials' traces wiped from the transmit buffer.
 
-use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
+use core::ffi::{c_char, c_int, c_uint, CStr};
 use core::mem::offset_of;
 use core::ptr::addr_of;
-use core::sync::atomic::Ordering;
 
 use super::abi::*;
-use super::args::{bounded_cstr, field_bytes, id_of, is_created, lock_of, low32, normalise_auth_type, store, wipe, Locked, Region};
+use super::args::{Identity, bounded_cstr, field_bytes, is_created, lock_of, low32, wipe, Locked, Region};
 use crate::platform::netx as platform;
 use crate::error::status;
-use crate::limits::{MAX_ADDRESS, MAX_DOMAIN, MAX_PASSWORD, MAX_USERNAME, SMALL_TIMEOUTS};
+use crate::limits::{MAX_ADDRESS, SMALL_TIMEOUTS};
 use crate::sys::{self, ShimSocket};
 use crate::wire::command::{self, choose_auth, Auth};
 use crate::wire::body::MAX_LINE;
@@ -112,90 +111,10 @@ fn body_ok(body: &[u8]) -> bool {
     true
 }
 
-/// `nxd_smtp_client_create` of the small profile: NetX's checks, the strings copied in (printable
-/// ASCII; a valid domain name and sender address), the lock initialised.
-///
-/// # Safety
-/// As the full C API's: each non-null pointer is valid, `client_ptr` for writes of a whole
-/// `NX_SMTP_CLIENT` not in use by another thread, the strings NUL-terminated, `server_address`
-/// readable. `ip_ptr` and `client_packet_pool_ptr` are never dereferenced.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)] // NetX Duo's prototype.
-pub unsafe extern "C" fn nxd_smtp_client_create(
-    client_ptr: *mut NxSmtpClient,
-    ip_ptr: *mut c_void,
-    client_packet_pool_ptr: *mut c_void,
-    username: *mut c_char,
-    password: *mut c_char,
-    from_address: *mut c_char,
-    client_domain: *mut c_char,
-    authentication_type: c_uint,
-    server_address: *mut NxdAddress,
-    port: c_uint,
-) -> c_uint {
-    if client_ptr.is_null()
-        || ip_ptr.is_null()
-        || client_packet_pool_ptr.is_null()
-        || username.is_null()
-        || password.is_null()
-        || from_address.is_null()
-        || client_domain.is_null()
-        || server_address.is_null()
-    {
-        return status::NX_PTR_ERROR;
-    }
-    // SAFETY: non-null and readable (contract); only the words the version uses are read.
-    let version = unsafe { addr_of!((*server_address).nxd_ip_version).read() };
-    let words = match version {
-        // SAFETY: as above.
-        NX_IP_VERSION_V4 => [unsafe { addr_of!((*server_address).nxd_ip_address[0]).read() }, 0, 0, 0],
-        // SAFETY: as above; an IPv6 caller sets all four words.
-        NX_IP_VERSION_V6 => unsafe { addr_of!((*server_address).nxd_ip_address).read() },
-        _ => return status::NX_IP_ADDRESS_ERROR,
-    };
-    // SAFETY: non-null, NUL-terminated strings (contract); each read stops at its NUL or one
-    // byte past its limit.
-    let strings = unsafe {
-        (
-            bounded_cstr(username, MAX_USERNAME),
-            bounded_cstr(password, MAX_PASSWORD),
-            bounded_cstr(client_domain, MAX_DOMAIN),
-            bounded_cstr(from_address, MAX_ADDRESS),
-        )
-    };
-    let (Ok(user), Ok(pass), Ok(domain), Ok(from)) = strings else {
-        return status::NX_SIZE_ERROR;
-    };
-    let port = (port & 0xFFFF) as u16;
-    // A string inside the control block would be overwritten while it is copied.
-    let block = Region::of(client_ptr.cast_const(), 0);
-    let inside = [user, pass, domain, from].iter().any(|s| block.overlaps(s, 1));
-    if inside || !printable(user) || !printable(pass) || !domain_name(domain) || address(from).is_err() || port == 0 {
-        return status::NX_SMTP_INVALID_PARAM;
-    }
-    // SAFETY: valid for writes of a whole NX_SMTP_CLIENT, not in use by another thread
-    // (contract); an all-zero NX_SMTP_CLIENT is a valid value; no string lives inside it.
-    unsafe {
-        // Zeroed as NetX does (with the wipe loop already in the image, not a memset).
-        wipe(client_ptr.cast::<u8>(), core::mem::size_of::<NxSmtpClient>());
-        let c = &mut *client_ptr;
-        store(&mut c.nx_smtp_username, user);
-        store(&mut c.nx_smtp_password, pass);
-        store(&mut c.nx_smtp_client_domain, domain);
-        store(&mut c.nx_smtp_client_mail_from_address, from);
-        c.nx_smtp_client_authentication_type = normalise_auth_type(authentication_type);
-        c.nx_smtp_server_address = NxdAddress { nxd_ip_version: version, nxd_ip_address: words };
-        c.nx_smtp_server_port = port;
-    }
-    // SAFETY: the lock words of the client just zeroed; nobody else uses them yet.
-    if !unsafe { platform::lock_init(lock_of(client_ptr)) } {
-        // SAFETY: valid for writes (contract): leave no credentials behind.
-        unsafe { wipe(client_ptr.cast::<u8>(), core::mem::size_of::<NxSmtpClient>()) };
-        return status::NX_SMTP_INTERNAL_ERROR;
-    }
-    // SAFETY: `client_ptr` is valid (contract).
-    unsafe { id_of(client_ptr) }.store(NX_SMTP_CLIENT_ID, Ordering::Release);
-    status::NX_SUCCESS
+/// The small profile's checks of what create stores: printable ASCII credentials, a domain
+/// name, a dot-atom sender address (its scope; the full profile's are wider).
+pub(super) fn accepts(id: &Identity<'_>) -> bool {
+    printable(id.user) && printable(id.pass) && domain_name(id.domain) && address(id.from).is_ok()
 }
 
 /// The connection of one send: the shim's socket and the client's buffers.
@@ -460,7 +379,7 @@ unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &[u8], subject: &[u8
 fn converse(
     server: &NxdAddress,
     port: u16,
-    identity: Identity<'_>,
+    identity: Credentials<'_>,
     recipient: &[u8],
     subject: &[u8],
     body: &[u8],
@@ -505,10 +424,10 @@ fn converse(
 }
 
 /// The client's identity and credentials for one dialogue.
-type Identity<'a> = (&'a [u8], &'a [u8], &'a [u8], &'a [u8], c_uint);
+type Credentials<'a> = (&'a [u8], &'a [u8], &'a [u8], &'a [u8], c_uint);
 
 /// Greeting, EHLO, AUTH, MAIL, RCPT, DATA, headers, body, terminator, final reply, QUIT.
-fn dialogue(link: &mut Link<'_>, (user, pass, domain, from, auth): Identity<'_>, recipient: &[u8], subject: &[u8], body: &[u8]) -> Result<(), u32> {
+fn dialogue(link: &mut Link<'_>, (user, pass, domain, from, auth): Credentials<'_>, recipient: &[u8], subject: &[u8], body: &[u8]) -> Result<(), u32> {
     let t = SMALL_TIMEOUTS;
     // The greeting may be slow; then EHLO and its capabilities (AUTH mechanisms by token).
     if link.step(status::NX_SMTP_GREET_REPLY_ERROR, t.greeting_ms, 220)? != 220 {
