@@ -2,8 +2,7 @@
 //! arguments, checked and stored by `args`, sent by the engine (`session`) with the
 //! configured timeouts, pipelining and TLS.
 
-use core::ffi::{c_char, c_uint};
-use core::mem::offset_of;
+use core::ffi::c_uint;
 
 use crate::client::{Auth, Config, Mail, Priority};
 use crate::error::{status, ServerReply};
@@ -109,81 +108,31 @@ pub(super) fn accepts(id: &Identity<'_>) -> bool {
     Config::new(server, id.port, domain, from).auth(auth_of(id.auth), user, pass).validate(TX_BUFFER_SIZE).is_ok()
 }
 
-/// `nx_smtp_mail_send`: one mail to one recipient over a new connection.
-///
-/// # Safety
-/// `client_ptr` is null or points to an `NX_SMTP_CLIENT` (created or not, but initialised
-/// memory); `recipient_address` and `subject` are null or NUL-terminated; `mail_body` is null
-/// or valid for `mail_body_length` byte reads. No other thread deletes or re-creates the
-/// client during the call.
-#[no_mangle]
-pub unsafe extern "C" fn nx_smtp_mail_send(
-    client_ptr: *mut NxSmtpClient,
-    recipient_address: *mut c_char,
-    priority: c_uint,
-    subject: *mut c_char,
-    mail_body: *mut c_char,
-    mail_body_length: c_uint,
-) -> c_uint {
-    if client_ptr.is_null() || recipient_address.is_null() || subject.is_null() || mail_body.is_null() {
-        return status::NX_PTR_ERROR;
-    }
-    if mail_body_length == 0 {
-        return status::NX_SMTP_INVALID_PARAM;
-    }
-    if platform::in_isr() {
-        return status::NX_CALLER_ERROR;
-    }
-    // SAFETY: non-null and valid (contract).
-    if !unsafe { is_created(client_ptr) } {
-        return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
-    }
-    let priority = match priority_from(priority) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    // SAFETY: non-null and NUL-terminated (contract); bounded at the address limit.
-    let recipient = match unsafe { bounded_cstr(recipient_address, MAX_ADDRESS) } {
-        Ok(r) => r,
-        Err(()) => return status::NX_SMTP_INVALID_PARAM,
-    };
-    let recipient = match check_address(recipient) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    // SAFETY: non-null and NUL-terminated (contract); unchanged during the call.
-    let subject = unsafe { core::ffi::CStr::from_ptr(subject) }.to_bytes();
-    let subject = match check_subject(subject) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    // SAFETY: non-null and valid for `mail_body_length` bytes (contract), unchanged during
-    // the call; a c_uint length always fits in usize on supported targets.
-    let body = unsafe { core::slice::from_raw_parts(mail_body.cast::<u8>(), mail_body_length as usize) };
-
-    let send = || {
-        // SAFETY: valid client (contract); re-checked under the lock.
-        if !unsafe { is_created(client_ptr) } {
-            return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
-        }
-        // SAFETY: a created client whose lock we hold.
-        unsafe { send_locked(client_ptr, recipient, priority, subject, body) }
-    };
-    // The send writes the engine's fields: no argument may live there. (The public fields,
-    // e.g. the stored sender address, are only read and may be passed.)
-    let engine = Region::of(client_ptr.cast_const(), offset_of!(NxSmtpClient, nx_smtp_client_mail_sequence));
-    if engine.overlaps(recipient.as_bytes(), 1) || engine.overlaps(subject.as_bytes(), 1) || engine.overlaps(body, 0) {
-        return status::NX_SMTP_INVALID_PARAM;
-    }
-    // SAFETY: a created client: its lock is initialised; valid memory (contract).
-    unsafe { platform::with_lock(lock_of(client_ptr), send) }
+/// A mail's arguments as the full profile checked them.
+pub(super) struct Args<'a> {
+    recipient: &'a str,
+    priority: Priority,
+    subject: &'a str,
+    body: &'a [u8],
 }
+
+/// The full profile's checks of a mail's arguments (`nx_smtp_mail_send` made the reads): a
+/// NetX priority, a recipient by the wire layer's syntax (returned bare), a UTF-8 subject
+/// without control characters but TAB. `None`: `NX_SMTP_INVALID_PARAM`.
+pub(super) fn mail_args<'a>(recipient: &'a [u8], priority: c_uint, subject: &'a [u8], body: &'a [u8]) -> Option<Args<'a>> {
+    Some(Args { recipient: check_address(recipient).ok()?, priority: priority_from(priority).ok()?, subject: check_subject(subject).ok()?, body })
+}
+
+/// The longest subject the full profile takes (bytes of UTF-8; it is folded into encoded
+/// words as needed).
+pub(super) const MAX_SUBJECT: usize = crate::wire::syntax::MAX_SUBJECT;
 
 /// The send itself, under the client's lock.
 ///
 /// # Safety
 /// `client` is a created client whose lock the caller holds.
-unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &str, priority: Priority, subject: &str, body: &[u8]) -> c_uint {
+pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> c_uint {
+    let Args { recipient, priority, subject, body } = *args;
     // SAFETY: a created client whose lock we hold until we return (contract).
     let Locked { username, password, domain, from, auth_type, address, port, tls_mode, tls_name, sequence, reply_code, reply_text, rx, tx } =
         unsafe { Locked::new(client) };

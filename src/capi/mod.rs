@@ -47,17 +47,13 @@ pub use abi::*;
 pub use args::{check_address, check_credential, check_domain, check_subject, normalise_auth_type, priority_from, tls_mode_from, tls_mode_value};
 #[cfg(not(feature = "small"))]
 use full as profile;
-#[cfg(not(feature = "small"))]
-pub use full::nx_smtp_mail_send;
 #[cfg(feature = "small")]
 use small as profile;
-#[cfg(feature = "small")]
-pub use small::nx_smtp_mail_send;
 
 pub use crate::limits;
 
 use core::ffi::{c_char, c_uint, c_void};
-use core::mem::size_of;
+use core::mem::{offset_of, size_of};
 use core::ptr::{self, addr_of, addr_of_mut};
 use core::sync::atomic::Ordering;
 
@@ -170,6 +166,66 @@ pub unsafe extern "C" fn nxd_smtp_client_create(
     // SAFETY: `client_ptr` is valid (contract).
     unsafe { id_of(client_ptr) }.store(NX_SMTP_CLIENT_ID, Ordering::Release);
     status::NX_SUCCESS
+}
+
+/// `nx_smtp_mail_send`: one mail to one recipient over a new connection. The arguments are
+/// read here, judged by the profile, and sent by the profile's driver under the client's lock.
+///
+/// # Safety
+/// `client_ptr` is null or points to an `NX_SMTP_CLIENT` (created or not, but initialised
+/// memory); `recipient_address` and `subject` are null or NUL-terminated; `mail_body` is null
+/// or valid for `mail_body_length` byte reads. No other thread deletes or re-creates the client
+/// during the call.
+#[no_mangle]
+pub unsafe extern "C" fn nx_smtp_mail_send(
+    client_ptr: *mut NxSmtpClient,
+    recipient_address: *mut c_char,
+    priority: c_uint,
+    subject: *mut c_char,
+    mail_body: *mut c_char,
+    mail_body_length: c_uint,
+) -> c_uint {
+    if client_ptr.is_null() || recipient_address.is_null() || subject.is_null() || mail_body.is_null() {
+        return status::NX_PTR_ERROR;
+    }
+    if mail_body_length == 0 {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
+    if platform::in_isr() {
+        return status::NX_CALLER_ERROR;
+    }
+    // SAFETY: non-null and initialised (contract).
+    if !unsafe { is_created(client_ptr) } {
+        return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
+    }
+    // SAFETY: non-null, NUL-terminated (contract); each read stops at its NUL or one byte past
+    // its limit.
+    let (recipient, subject) = unsafe { (bounded_cstr(recipient_address, MAX_ADDRESS), bounded_cstr(subject, profile::MAX_SUBJECT)) };
+    // SAFETY: valid for `mail_body_length` bytes (contract), unchanged during the call; a
+    // c_uint length always fits in usize on supported targets.
+    let body = unsafe { core::slice::from_raw_parts(mail_body.cast::<u8>(), mail_body_length as usize) };
+    let (Ok(recipient), Ok(subject)) = (recipient, subject) else {
+        return status::NX_SMTP_INVALID_PARAM;
+    };
+    // The send writes the client's buffers: no argument may live there. (The public fields,
+    // e.g. the stored sender address, are only read and may be passed.)
+    let engine = Region::of(client_ptr.cast_const(), offset_of!(NxSmtpClient, nx_smtp_client_mail_sequence));
+    if engine.overlaps(recipient, 1) || engine.overlaps(subject, 1) || engine.overlaps(body, 0) {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
+    let Some(args) = profile::mail_args(recipient, priority, subject, body) else {
+        return status::NX_SMTP_INVALID_PARAM;
+    };
+    let send = || {
+        // SAFETY: valid client (contract); re-checked under the lock.
+        if !unsafe { is_created(client_ptr) } {
+            return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
+        }
+        // SAFETY: a created client whose lock we hold.
+        unsafe { profile::send_locked(client_ptr, &args) }
+    };
+    // SAFETY: a created client: its lock is initialised; valid memory (contract).
+    unsafe { platform::with_lock(lock_of(client_ptr), send) }
 }
 
 /// `nx_smtp_client_delete`: wipes the credentials and the buffers, clears the id.

@@ -37,13 +37,10 @@
 //! most 998 bytes); dot-stuffing after CR/LF normalisation; a timeout for every whole reply;
 //! one send at a time per client; the credentials' traces wiped from the transmit buffer.
 
-use core::ffi::{c_char, c_int, c_uint, CStr};
-use core::mem::offset_of;
-use core::ptr::addr_of;
+use core::ffi::{c_int, c_uint, CStr};
 
 use super::abi::*;
-use super::args::{Identity, bounded_cstr, field_bytes, is_created, lock_of, low32, wipe, Locked, Region};
-use crate::platform::netx as platform;
+use super::args::{Identity, field_bytes, low32, wipe, Locked};
 use crate::error::status;
 use crate::limits::{MAX_ADDRESS, SMALL_TIMEOUTS};
 use crate::sys::{self, ShimSocket};
@@ -290,70 +287,25 @@ fn server_text(address: &NxdAddress, out: &mut [u8; 48]) {
     push(0);
 }
 
-/// `nx_smtp_mail_send` of the small profile: one mail to one recipient over a new connection,
-/// lockstep, at NetX's scope (see the module's documentation).
-///
-/// # Safety
-/// As the full C API's: `client_ptr` is null or points to an `NX_SMTP_CLIENT` (created or
-/// not, but initialised memory); `recipient_address` and `subject` are null or NUL-terminated;
-/// `mail_body` is null or valid for `mail_body_length` byte reads. No other thread deletes or
-/// re-creates the client during the call.
-#[no_mangle]
-pub unsafe extern "C" fn nx_smtp_mail_send(
-    client_ptr: *mut NxSmtpClient,
-    recipient_address: *mut c_char,
-    priority: c_uint,
-    subject: *mut c_char,
-    mail_body: *mut c_char,
-    mail_body_length: c_uint,
-) -> c_uint {
-    if client_ptr.is_null() || recipient_address.is_null() || subject.is_null() || mail_body.is_null() {
-        return status::NX_PTR_ERROR;
-    }
-    if mail_body_length == 0 {
-        return status::NX_SMTP_INVALID_PARAM;
-    }
-    if platform::in_isr() {
-        return status::NX_CALLER_ERROR;
-    }
-    // SAFETY: non-null and initialised (contract).
-    if !unsafe { is_created(client_ptr) } {
-        return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
-    }
-    // SAFETY: non-null, NUL-terminated (contract); bounded reads.
-    let (recipient, subject) = unsafe { (bounded_cstr(recipient_address, MAX_ADDRESS), bounded_cstr(subject, MAX_LINE - 9)) };
-    // SAFETY: valid for `mail_body_length` bytes (contract); a c_uint fits in usize here.
-    let body = unsafe { core::slice::from_raw_parts(mail_body.cast::<u8>(), mail_body_length as usize) };
-    let (Ok(recipient), Ok(subject)) = (recipient, subject) else {
-        return status::NX_SMTP_INVALID_PARAM;
-    };
-    let Ok(recipient) = address(recipient) else {
-        return status::NX_SMTP_INVALID_PARAM;
-    };
-    if !matches!(priority, 1 | 2 | 4) || !printable(subject) || !body_ok(body) {
-        return status::NX_SMTP_INVALID_PARAM;
-    }
-    // The send writes the client's buffers: no argument may live there.
-    let engine = Region::of(client_ptr.cast_const(), offset_of!(NxSmtpClient, nx_smtp_client_mail_sequence));
-    if engine.overlaps(recipient, 1) || engine.overlaps(subject, 1) || engine.overlaps(body, 0) {
-        return status::NX_SMTP_INVALID_PARAM;
-    }
-    let send = || {
-        // SAFETY: valid client (contract); re-checked under the lock.
-        if !unsafe { is_created(client_ptr) } {
-            return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
-        }
-        // SAFETY: a created client whose lock we hold.
-        if unsafe { addr_of!((*client_ptr).nx_smtp_client_tls_mode).read() } != NX_SMTP_CLIENT_TLS_NONE {
-            return status::NX_SMTP_TLS_NOT_SUPPORTED;
-        }
-        // SAFETY: as above.
-        unsafe { send_locked(client_ptr, recipient, subject, body) }
-    };
-    // SAFETY: a created client: its lock is initialised; valid memory (contract). The
-    // recipient, subject and body are not inside the client (NetX callers pass their own).
-    unsafe { platform::with_lock(lock_of(client_ptr), send) }
+/// A mail's arguments as the small profile checked them.
+pub(super) struct Args<'a> {
+    recipient: &'a [u8],
+    subject: &'a [u8],
+    body: &'a [u8],
 }
+
+/// The small profile's checks of a mail's arguments (`nx_smtp_mail_send` made the reads): a
+/// NetX priority (written nowhere: the small profile has no priority headers), a dot-atom
+/// recipient (returned bare), a printable ASCII subject, a body its encoder can send (no NUL,
+/// lines of at most 998 bytes). `None`: `NX_SMTP_INVALID_PARAM`.
+pub(super) fn mail_args<'a>(recipient: &'a [u8], priority: c_uint, subject: &'a [u8], body: &'a [u8]) -> Option<Args<'a>> {
+    let recipient = address(recipient).ok()?;
+    (matches!(priority, 1 | 2 | 4) && printable(subject) && body_ok(body)).then_some(Args { recipient, subject, body })
+}
+
+/// The longest subject the small profile takes: its header line ("Subject: " and the text)
+/// within RFC 5321's 998 bytes.
+pub(super) const MAX_SUBJECT: usize = MAX_LINE - 9;
 
 /// The send itself, under the client's lock; the transmit buffer is wiped afterwards (it held
 /// the credentials' base64).
@@ -361,9 +313,13 @@ pub unsafe extern "C" fn nx_smtp_mail_send(
 /// # Safety
 /// `client` is a created client whose lock the caller holds. Only fields other than the lock
 /// words are touched (the lock is using those).
-unsafe fn send_locked(client: *mut NxSmtpClient, recipient: &[u8], subject: &[u8], body: &[u8]) -> c_uint {
+pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> c_uint {
+    let Args { recipient, subject, body } = *args;
     // SAFETY: a created client whose lock the caller holds until we return (contract).
     let c = unsafe { Locked::new(client) };
+    if c.tls_mode != NX_SMTP_CLIENT_TLS_NONE {
+        return status::NX_SMTP_TLS_NOT_SUPPORTED;
+    }
     let (user, pass, domain, from, auth, address, port, last_code, rx, tx) =
         (field_bytes(c.username), field_bytes(c.password), field_bytes(c.domain), field_bytes(c.from), c.auth_type, c.address, c.port, c.reply_code, c.rx, c.tx);
     *last_code = 0;
