@@ -17,7 +17,8 @@ mod support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use support::tls_server::{Handshake, Plan, TlsServer, TlsStep as Step};
+use support::tls_server::{Handshake, Plan, TlsServer};
+use support::Step;
 use support::{b64, open_fds, pki};
 use zsmtp::error::status::*;
 use zsmtp::transport::host::{StdClock, StdTransport};
@@ -104,7 +105,7 @@ struct Exchange {
 
 /// The encrypted dialogue. After STARTTLS there is no greeting: the client starts with EHLO.
 fn dialogue(starttls: bool, pipelined: bool) -> Vec<Exchange> {
-    let e = |at, reads: Vec<&str>, reply| Exchange { at, reads: reads.into_iter().map(|r| Step::Expect(r.to_string())).collect(), reply };
+    let e = |at, reads: Vec<&'static str>, reply| Exchange { at, reads: reads.into_iter().map(Step::Expect).collect(), reply };
     let plain = format!("AUTH PLAIN {}", b64(format!("\0{USER}\0{PASS}").as_bytes()));
     let mut d = vec![
         e(At::Greeting, vec![], "220 tls.fault.test ESMTP\r\n"),
@@ -113,13 +114,13 @@ fn dialogue(starttls: bool, pipelined: bool) -> Vec<Exchange> {
             vec!["EHLO client.test"],
             if pipelined { "250-tls.fault.test\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n" } else { "250-tls.fault.test\r\n250 AUTH PLAIN LOGIN\r\n" },
         ),
-        Exchange { at: At::Auth, reads: vec![Step::Expect(plain)], reply: "235 2.7.0 Authentication successful\r\n" },
+        Exchange { at: At::Auth, reads: vec![Step::Expect(Box::leak(plain.into_boxed_str()))], reply: "235 2.7.0 Authentication successful\r\n" },
     ];
     if pipelined {
         d.push(e(At::Mail, vec!["MAIL FROM:<sender@fault.test>", "RCPT TO:<a@fault.test>", "DATA"], "250 2.1.0 Ok\r\n"));
         d.push(e(At::Rcpt, vec![], "250 2.1.5 Ok\r\n"));
         d.push(e(At::Data, vec![], "354 go ahead\r\n"));
-        d.push(Exchange { at: At::Final, reads: vec![Step::ExpectData, Step::Expect("QUIT".into())], reply: "250 2.0.0 Ok: queued\r\n" });
+        d.push(Exchange { at: At::Final, reads: vec![Step::ExpectData, Step::Expect("QUIT")], reply: "250 2.0.0 Ok: queued\r\n" });
         d.push(e(At::Quit, vec![], "221 2.0.0 Bye\r\n"));
     } else {
         d.push(e(At::Mail, vec!["MAIL FROM:<sender@fault.test>"], "250 2.1.0 Ok\r\n"));
@@ -147,19 +148,19 @@ fn fault_steps(case: &Case) -> Vec<Step> {
             continue;
         }
         if case.fault == Fault::Trickle {
-            steps.push(Step::Trickle(ex.reply.as_bytes().to_vec()));
+            steps.push(Step::Trickle(ex.reply.as_bytes().to_vec(), 1));
             continue;
         }
         steps.push(Step::Mark);
         steps.extend(match case.fault {
-            Fault::Truncate => vec![Step::Truncate],
+            Fault::Truncate => vec![Step::Close],
             Fault::CloseNotify => vec![Step::CloseNotify],
             Fault::Reset => vec![Step::Reset],
-            Fault::Stall => vec![Step::Hold],
+            Fault::Stall => vec![Step::Hold(10_000)],
             // After a pause, so that the reply before it (the final reply, when QUIT was
             // pipelined) has been read on its own: the same-segment case has its own test.
-            Fault::NotTls => vec![Step::Pause(100), Step::Raw(b"250 in clear, outside TLS\r\n".to_vec()), Step::Hold],
-            Fault::Garbage => vec![Step::Send(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()), Step::Hold],
+            Fault::NotTls => vec![Step::Pause(100), Step::OutsideTls(b"250 in clear, outside TLS\r\n".to_vec()), Step::Hold(10_000)],
+            Fault::Garbage => vec![Step::Send(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()), Step::Hold(10_000)],
             Fault::Permanent => {
                 let mut refusal = format!("{} 5.7.1 refused over TLS\r\n", if ex.at == At::Auth { 535 } else { 554 });
                 // A pipelining server answers the rest of the flight (as Postfix does).
@@ -169,7 +170,7 @@ fn fault_steps(case: &Case) -> Vec<Step> {
                 if case.pipelined && ex.at == At::Rcpt {
                     refusal.push_str("554 5.5.1 Error: no valid recipients\r\n");
                 }
-                vec![Step::Send(refusal.into_bytes()), Step::Hold]
+                vec![Step::Send(refusal.into_bytes()), Step::Hold(10_000)]
             }
             Fault::Trickle => unreachable!(),
         });
@@ -405,7 +406,7 @@ fn reply_before_non_tls_bytes<S: TlsStack>() {
             steps.extend(ex.reads);
             if ex.at == At::Final {
                 steps.push(Step::RecordThenRaw(ex.reply.as_bytes().to_vec(), b"\x00\x01 not a TLS record\r\n".to_vec()));
-                steps.push(Step::Hold);
+                steps.push(Step::Hold(10_000));
                 break;
             }
             steps.push(Step::Send(ex.reply.as_bytes().to_vec()));
