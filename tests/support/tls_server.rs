@@ -85,13 +85,23 @@ impl TlsServer {
         Self::start_all("127.0.0.1:0", plans)
     }
 
+    /// As [`TlsServer::start_sequence`], waiting up to `accept_wait` for each connection (a
+    /// client reconnects only once the timeouts of its first send have expired).
+    pub fn start_patient(plans: Vec<Plan>, accept_wait: Duration) -> TlsServer {
+        Self::start_within("127.0.0.1:0", plans, accept_wait)
+    }
+
     fn start_all(addr: &str, plans: Vec<Plan>) -> TlsServer {
+        Self::start_within(addr, plans, SERVER_WAIT)
+    }
+
+    fn start_within(addr: &str, plans: Vec<Plan>, accept_wait: Duration) -> TlsServer {
         let listener = TcpListener::bind(addr).expect("bind");
         let port = listener.local_addr().unwrap().port();
         let handle = std::thread::spawn(move || {
             let mut connections = Vec::new();
             for plan in plans {
-                let Some(tcp) = accept(&listener) else { break };
+                let Some(tcp) = accept_within(&listener, accept_wait) else { break };
                 connections.push(std::thread::spawn(move || serve(tcp, plan)));
             }
             connections.into_iter().map(|c| c.join().expect("TLS connection thread")).collect()
@@ -113,8 +123,13 @@ impl TlsServer {
 
 /// Accepts one connection within [`SERVER_WAIT`], blocking with that timeout.
 pub fn accept(listener: &TcpListener) -> Option<TcpStream> {
+    accept_within(listener, SERVER_WAIT)
+}
+
+/// Accepts one connection within `wait`; its reads and writes block for [`SERVER_WAIT`].
+fn accept_within(listener: &TcpListener, wait: Duration) -> Option<TcpStream> {
     listener.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + SERVER_WAIT;
+    let deadline = Instant::now() + wait;
     loop {
         match listener.accept() {
             Ok((s, _)) => {
