@@ -1,27 +1,36 @@
-//! The fault table, written once: for every (mode, phase, fault) the script of a broken
-//! server and the outcome the client promises; and a runner that plays each case against a
-//! [`Driver`] (the Rust engine over either transport, tests/faults.rs; the C API in whichever
-//! profile the test binary is built with, tests/capi_profiles.rs) and checks
+//! The fault table, written once: for every (security, mode, phase, fault) the script of a
+//! broken server and the outcome the client promises; and a runner that plays each case
+//! against a [`Driver`] (the Rust engine over either transport, plain or TLS, tests/faults.rs;
+//! the C API in whichever profile the test binary is built with, tests/capi_profiles.rs) and
+//! checks
 //! - the exact NetX status (or success, for the faults a client must survive), and the
 //!   phase and the server reply of the error where the driver reports them;
 //! - that the send returned within its deadline (the timeouts that had to expire, plus a
 //!   generous margin: a bound, not a speed goal);
 //! - what the client sent after the fault: only QUIT after an orderly refusal (4xx/5xx other
 //!   than 421, outside DATA), nothing at all after 421, garbage, a silent or broken link, or
-//!   inside DATA;
+//!   inside DATA (over TLS: in the decrypted stream);
+//! - over TLS, that the handshake completed, and after STARTTLS that only EHLO and STARTTLS
+//!   went in clear;
 //! - that the same client then sends a mail to a good server on the same port;
 //! - that no file descriptor leaked over the whole table (/proc/self/fd).
 //!
+//! A [`Table`] picks the dimensions; a case's scripts are the plain server's [`Step`]s, played
+//! by tests/support/server.rs, or inside TLS by tests/support/tls_server.rs.
+//! Security: plain TCP, implicit TLS, STARTTLS (the greeting and a first EHLO in clear, the
+//! table's dialogue from the encrypted EHLO on). The handshake's own faults are in tests/tls.rs.
 //! Modes: pipelined (the server offers PIPELINING) and lockstep (it does not).
 //! Phases: greeting, EHLO, AUTH PLAIN, the three AUTH LOGIN steps, MAIL, each RCPT (one or
 //! two recipients), DATA, the body (the server resets, closes, stalls, refuses early or reads
-//! slowly while the client writes an 8 MiB body), the reply to the final dot, and the reply
-//! to QUIT.
-//! Faults: disconnect (FIN), reset (RST), stall past the timeout, garbage, a continuation
-//! line with another code, a line longer than the receive buffer, 4xx, 421, 5xx, an odd
-//! reply (a code outside 2xx-5xx, a four-digit code, ...); and the ones that must succeed:
-//! the reply trickled one byte at a time, coalesced with its neighbour in one segment, or
-//! spread over several lines.
+//! slowly while the client writes an 8 MiB body; plain TCP only), the reply to the final dot,
+//! and the reply to QUIT.
+//! Faults: disconnect (FIN; over TLS without close_notify, a truncation), reset (RST), stall
+//! past the timeout, garbage, a continuation line with another code, a line longer than the
+//! receive buffer, 4xx, 421, 5xx, an odd reply (a code outside 2xx-5xx, a four-digit code,
+//! ...); over TLS only: close_notify, bytes outside TLS; and the ones that must succeed: the
+//! reply trickled one byte at a time (over TLS one record per byte), coalesced with its
+//! neighbour in one segment, spread over several lines, or (TLS) a final reply whose record
+//! is followed by non-TLS bytes in the same segment.
 //!
 //! Cases run in parallel worker threads; `ZSMTP_FAULT_THREADS` sets how many (default 12),
 //! `ZSMTP_FAULT_SEED` the seed of the binary garbage (printed), `ZSMTP_FAULT_FILTER` runs

@@ -3,7 +3,8 @@
 //!   (plain or TLS) saw;
 //! - [`tls_server`]: the same over TLS (rustls), for STARTTLS and implicit TLS;
 //! - [`pki`]: test certificates (rcgen) and the server configurations built on them;
-//! - [`faults`]: the fault table (every phase x every fault), generic over what it drives;
+//! - [`faults`]: the fault table (every security x mode x phase x fault), generic over what it
+//!   drives;
 //! - [`netx`]: NetX Duo's regression fixture;
 //! - [`live`]: the real servers of the live suites (tests/live_*.rs): where their mail lands;
 //! - [`io`]: reading until a delimiter, base64, descriptor counts.
