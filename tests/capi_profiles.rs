@@ -35,7 +35,7 @@ use zsmtp::capi::{
     NX_SMTP_CLIENT_TLS_STARTTLS,
 };
 use zsmtp::error::status::*;
-use zsmtp::{Auth, Timeouts};
+use zsmtp::{Auth, Timeouts, TlsMode};
 
 /// The profile this binary drives.
 const PROFILE: &str = if cfg!(feature = "small") { "capi-small" } else { "capi-full" };
@@ -108,6 +108,7 @@ impl Driver for CApi {
 
     fn run(case: &Case, port: u16, mail: Letter<'_>, next: Letter<'_>) -> Run {
         assert!(!case.kept && case.recipients == 1, "the C API sends one mail to one recipient per connection");
+        assert!(!case.tls(), "the parity table is plain TCP");
         let mut client = created(port, auth_type(case.auth()));
         let started = Instant::now();
         let first = client.send(mail.to[0], mail.subject, mail.body);
@@ -135,8 +136,10 @@ fn parity_phases() -> Vec<At> {
 /// odd reply at every phase.
 fn parity_cases() -> Vec<Case> {
     let odd: Vec<Fault> = (0..ODD_REPLIES.len() as u8).map(Fault::Odd).collect();
-    let mut all = cases(&[false], &[Mode::Lockstep], &parity_phases(), &FAULTS, 1);
-    all.extend(cases(&[false], &[Mode::Lockstep], &parity_phases(), &odd, 1));
+    let phases = parity_phases();
+    let table = Table { security: &[TlsMode::None], kept: &[false], modes: &[Mode::Lockstep], phases: &phases, faults: &FAULTS, recipients: 1 };
+    let mut all = table.cases();
+    all.extend(Table { faults: &odd, ..table }.cases());
     all
 }
 

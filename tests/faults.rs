@@ -1,12 +1,22 @@
 //! Fault injection over real loopback sockets, table-driven: the table of
-//! tests/support/faults.rs (every mode, phase and fault, each with the outcome the client
-//! promises) run over the Rust engine, with the host's std transport and with the Zephyr
-//! transport over the shim's POSIX twin (feature `zsock`). The C API runs the same table
-//! in tests/capi_profiles.rs.
+//! tests/support/faults.rs (every security, mode, phase and fault, each with the outcome the
+//! client promises) run over the Rust engine, with the host's std transport (rustls over
+//! TLS) and with the Zephyr transport over the shim's POSIX twin (feature `zsock`; mbedTLS
+//! over TLS, the device's TLS client code). The C API runs the same table in
+//! tests/capi_profiles.rs.
 //!
-//! The engine's table: one-shot sends and kept connections, pipelined and lockstep, two
-//! recipients, AUTH PLAIN and LOGIN; the timeouts are set per case (short ones for the
-//! failing cases, longer ones where a reply trickles in).
+//! Two tables of the one generator:
+//! - plain TCP: one-shot sends and kept connections, pipelined and lockstep, two recipients,
+//!   AUTH PLAIN and LOGIN, every phase (the body included) x every fault;
+//! - over TLS: implicit TLS and STARTTLS (after STARTTLS the table starts at the encrypted
+//!   EHLO), pipelined and lockstep, one-shot, one recipient, AUTH PLAIN; every phase of the
+//!   encrypted dialogue x the faults TLS has its own way (truncation without close_notify,
+//!   close_notify, reset, bytes outside TLS, a final reply followed by non-TLS bytes in its
+//!   segment) and the ones inside TLS (stall, garbage, 5xx, a reply one record per byte).
+//!   The handshake's own faults are in tests/tls.rs.
+//!
+//! The timeouts are set per case (short ones for the failing cases, longer ones where a reply
+//! trickles in).
 //!
 //! Cases run in parallel worker threads; `ZSMTP_FAULT_THREADS` sets how many (default 12),
 //! `ZSMTP_FAULT_SEED` the seed of the binary garbage (printed), `ZSMTP_FAULT_FILTER` runs
@@ -22,7 +32,7 @@ use support::faults::*;
 use support::*;
 use zsmtp::error::status::*;
 use zsmtp::transport::host::{StdClock, StdTransport};
-use zsmtp::{Client, Config, Error, Mail, Phase, Sent, Timeouts};
+use zsmtp::{Client, Config, Error, Mail, Phase, Sent, Timeouts, TlsMode};
 
 /// Reply and send timeout of the failing cases (ms).
 const T: u32 = 500;
@@ -33,26 +43,36 @@ const HOLD_MS: u64 = 10_000;
 /// The overall deadline of a send whose body meets a stalled reader (ms).
 const BODY_STALL_TOTAL: u32 = 2500;
 
+/// Reply timeout of the TLS table's failing cases, and of its trickled replies (ms).
+const TLS_T: u32 = 600;
+const TLS_T_TRICKLE: u32 = 5000;
+
 /// Every test of this file that opens sockets holds this lock, so that the descriptor count
 /// of the table is not disturbed by another test of the same binary.
 static SOCKETS: Mutex<()> = Mutex::new(());
 
-/// The engine's table: every case with two recipients, one-shot and kept.
-fn all_cases() -> Vec<Case> {
-    cases(&[false, true], &MODES, &PHASES, &FAULTS, 2)
-}
+/// The engine's table over plain TCP: two recipients, one-shot and kept.
+const PLAIN: Table<'static> = Table { security: &[TlsMode::None], kept: &[false, true], modes: &MODES, phases: &PHASES, faults: &FAULTS, recipients: 2 };
+
+/// The engine's table over TLS: one-shot, one recipient.
+const OVER_TLS: Table<'static> =
+    Table { security: &[TlsMode::Implicit, TlsMode::StartTls], kept: &[false], modes: &MODES, phases: &TLS_PHASES, faults: &TLS_FAULTS, recipients: 1 };
 
 // ---- The engine as the table's driver ----
 
 type TestClient = Client<'static, StdTransport, StdClock>;
 
-/// The transport and clock a table runs with: the host's std sockets, or (feature `zsock`)
-/// the C shim's POSIX twin, which is the code path of the device.
+/// The transport and clock a table runs with: the host's std sockets (rustls over TLS), or
+/// (feature `zsock`) the C shim's POSIX twin, which is the code path of the device (its
+/// mbedTLS client over TLS).
 trait Stack {
     type T: zsmtp::Transport + std::marker::Send + 'static;
     type K: zsmtp::Clock + std::marker::Send + 'static;
     const NAME: &'static str;
-    fn parts() -> (Self::T, Self::K);
+    /// The server name the client connects to (and, over TLS, verifies).
+    fn host(case: &Case) -> &'static str;
+    /// A transport (over TLS: trusting the test CA of tests/support/pki.rs) and a clock.
+    fn parts(case: &Case) -> (Self::T, Self::K);
 }
 
 struct StdStack;
@@ -61,8 +81,12 @@ impl Stack for StdStack {
     type T = StdTransport;
     type K = StdClock;
     const NAME: &'static str = "std";
-    fn parts() -> (StdTransport, StdClock) {
-        (StdTransport::new(), StdClock::new())
+    fn host(_: &Case) -> &'static str {
+        "127.0.0.1"
+    }
+    fn parts(case: &Case) -> (StdTransport, StdClock) {
+        let transport = if case.tls() { pki::shared().ca.transport() } else { StdTransport::new() };
+        (transport, StdClock::new())
     }
 }
 
@@ -74,8 +98,21 @@ impl Stack for ZsockStack {
     type T = zsmtp::transport::shim::ShimTransport;
     type K = zsmtp::transport::shim::ShimClock;
     const NAME: &'static str = "zsock";
-    fn parts() -> (Self::T, Self::K) {
-        (zsmtp::transport::shim::ShimTransport::new(), zsmtp::transport::shim::ShimClock::new())
+    fn host(case: &Case) -> &'static str {
+        // The device's TLS client verifies a DNS name.
+        if case.tls() {
+            "localhost"
+        } else {
+            "127.0.0.1"
+        }
+    }
+    fn parts(case: &Case) -> (Self::T, Self::K) {
+        static CA_FILE: std::sync::OnceLock<&'static std::ffi::CStr> = std::sync::OnceLock::new();
+        let mut transport = zsmtp::transport::shim::ShimTransport::new();
+        if case.tls() {
+            transport = transport.with_ca_file(CA_FILE.get_or_init(|| pki::shared().ca.pem_file()));
+        }
+        (transport, zsmtp::transport::shim::ShimClock::new())
     }
 }
 
@@ -86,6 +123,11 @@ impl<S: Stack> Driver for Engine<S> {
     const NAME: &'static str = S::NAME;
 
     fn timeouts(case: &Case) -> Timeouts {
+        if case.tls() {
+            // The TLS table: one-shot sends of a small body, each opened by a handshake.
+            let reply = if case.fault == Fault::Trickle { TLS_T_TRICKLE } else { TLS_T };
+            return Timeouts { connect_ms: 3000, greeting_ms: reply, reply_ms: reply, send_ms: 3000, final_reply_ms: reply, total_ms: 20_000 };
+        }
         let reply = if case.fault == Fault::Trickle && case.at != At::Body { T_TRICKLE } else { T };
         // A slow reader of a large body still has megabytes in the socket buffers when the
         // client's last write returns: its final reply comes only after it has read them all.
@@ -110,8 +152,12 @@ impl<S: Stack> Driver for Engine<S> {
     }
 
     fn run(case: &Case, port: u16, mail: Letter<'_>, next: Letter<'_>) -> Run {
-        let config = Config::new("127.0.0.1", port, DOMAIN, FROM).auth(case.auth(), USER, PASS).allow_plaintext_auth(true).timeouts(Self::timeouts(case));
-        let (transport, clock) = S::parts();
+        let config = Config::new(S::host(case), port, DOMAIN, FROM)
+            .auth(case.auth(), USER, PASS)
+            .allow_plaintext_auth(true)
+            .tls(case.security)
+            .timeouts(Self::timeouts(case));
+        let (transport, clock) = S::parts(case);
         let mut client = Client::new(config, transport, clock).expect("valid configuration");
         let mail = Mail::new(mail.subject, mail.body).to(mail.to);
         let next = Mail::new(next.subject, next.body).to(next.to);
@@ -195,41 +241,40 @@ fn run_kept<T: zsmtp::Transport, K: zsmtp::Clock>(case: &Case, client: &mut Clie
 /// cases are back in the table and keep a named regression test below.
 const KNOWN_SRC_BUGS: &[&str] = &[];
 
-fn run_named(names: &[&str]) {
+/// Runs the cases of `table` with these names (whatever `ZSMTP_FAULT_FILTER` says).
+fn run_named<D: Driver>(table: &Table<'_>, names: &[&str]) {
     let _sockets = SOCKETS.lock().unwrap_or_else(|e| e.into_inner());
-    let all = cases_unfiltered();
+    let _ = pki::shared();
+    let all = table.every_case();
     let cases: Vec<Case> = names.iter().map(|n| *all.iter().find(|c| c.name() == *n).expect("case name")).collect();
-    let failures = run_table::<Engine<StdStack>>(&cases, workers());
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
-}
-
-/// Every case of the engine's table, whatever `ZSMTP_FAULT_FILTER` says.
-fn cases_unfiltered() -> Vec<Case> {
-    let mut all = Vec::new();
-    for kept in [false, true] {
-        for mode in MODES {
-            for at in PHASES {
-                for fault in FAULTS {
-                    all.push(Case { mode, kept, at, fault, recipients: 2 });
-                }
-            }
-        }
-    }
-    all
-}
-
-fn every_phase_every_fault_with<D: Driver>() {
-    let _sockets = SOCKETS.lock().unwrap_or_else(|e| e.into_inner());
-    let cases: Vec<Case> = all_cases().into_iter().filter(|c| !KNOWN_SRC_BUGS.contains(&c.name().as_str())).collect();
-    assert!(!cases.is_empty(), "no case selected");
     let failures = run_table::<D>(&cases, workers());
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
-/// The table over the host's std transport.
+/// Runs `table` (filtered by `ZSMTP_FAULT_FILTER`) on `workers` threads.
+fn every_phase_every_fault_with<D: Driver>(table: &Table<'_>, workers: usize) {
+    let _sockets = SOCKETS.lock().unwrap_or_else(|e| e.into_inner());
+    // The test CA (and its file) first: the descriptor count is taken around the cases.
+    let _ = pki::shared();
+    let cases: Vec<Case> = table.cases().into_iter().filter(|c| !KNOWN_SRC_BUGS.contains(&c.name().as_str())).collect();
+    assert!(!cases.is_empty(), "no case selected");
+    let failures = run_table::<D>(&cases, workers);
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+/// The sizes of the two tables, so that a change of the generator that drops cases shows.
+#[test]
+fn table_sizes() {
+    assert_eq!(PLAIN.every_case().len(), 596);
+    // Implicit: 2 modes x 8 phases x 8 faults; STARTTLS: 2 x 7 (no greeting inside TLS) x 8;
+    // and the final reply followed by non-TLS bytes, 2 x 2.
+    assert_eq!(OVER_TLS.every_case().len(), 2 * 8 * 8 + 2 * 7 * 8 + 4);
+}
+
+/// The plain table over the host's std transport.
 #[test]
 fn every_phase_every_fault() {
-    every_phase_every_fault_with::<Engine<StdStack>>();
+    every_phase_every_fault_with::<Engine<StdStack>>(&PLAIN, workers());
 }
 
 /// The same table over the Zephyr transport's code path: the Rust transport over the C
@@ -237,25 +282,57 @@ fn every_phase_every_fault() {
 #[cfg(feature = "zsock")]
 #[test]
 fn every_phase_every_fault_zsock() {
-    every_phase_every_fault_with::<Engine<ZsockStack>>();
+    every_phase_every_fault_with::<Engine<ZsockStack>>(&PLAIN, workers());
+}
+
+/// The TLS table over the host transport (rustls). Fewer threads: each case's handshakes
+/// take CPU, and every case is timed.
+#[test]
+fn every_phase_every_fault_over_tls() {
+    every_phase_every_fault_with::<Engine<StdStack>>(&OVER_TLS, workers_or(8));
+}
+
+/// The TLS table over the Zephyr transport: the shim's POSIX twin runs the device's mbedTLS
+/// client (shim/common/smtp_shim_tls_mbedtls.c) and socket code.
+#[cfg(feature = "zsock")]
+#[test]
+fn every_phase_every_fault_over_tls_zsock() {
+    every_phase_every_fault_with::<Engine<ZsockStack>>(&OVER_TLS, workers_or(8));
+}
+
+/// Regression (fixed in ff5b7a5): a final reply that arrived whole in an authenticated TLS
+/// record is the server's answer, even when bytes that are not TLS follow it in the same
+/// segment: the mail was accepted. The host transport used to return the error of
+/// `process_new_packets` before the plaintext of the record, and the send reported
+/// "outcome unknown" (pipelined: the final reply was lost; lockstep: the QUIT reply).
+#[test]
+fn tls_reply_before_non_tls_bytes_in_one_segment_is_kept() {
+    run_named::<Engine<StdStack>>(&OVER_TLS, &["Implicit/Pipelined/Final/RecordThenNotTls", "Implicit/Lockstep/Final/RecordThenNotTls"]);
+}
+
+/// The same through the device's mbedTLS client.
+#[cfg(feature = "zsock")]
+#[test]
+fn tls_reply_before_non_tls_bytes_in_one_segment_is_kept_zsock() {
+    run_named::<Engine<ZsockStack>>(&OVER_TLS, &["Implicit/Pipelined/Final/RecordThenNotTls", "Implicit/Lockstep/Final/RecordThenNotTls"]);
 }
 
 /// Regression: 421 in a pipelined RCPT reply ends the session at once.
 #[test]
 fn pipelined_rcpt_421_ends_the_session_at_once() {
-    run_named(&["Pipelined/Rcpt(0)/Shutdown421", "Pipelined/Rcpt(1)/Shutdown421", "KeptPipelined/Rcpt(0)/Shutdown421", "KeptPipelined/Rcpt(1)/Shutdown421"]);
+    run_named::<Engine<StdStack>>(&PLAIN, &["Pipelined/Rcpt(0)/Shutdown421", "Pipelined/Rcpt(1)/Shutdown421", "KeptPipelined/Rcpt(0)/Shutdown421", "KeptPipelined/Rcpt(1)/Shutdown421"]);
 }
 
 /// Regression: a refused pipelined MAIL on a kept connection reads the rest of its flight.
 #[test]
 fn kept_pipelined_mail_refusal_reads_the_whole_flight() {
-    run_named(&["KeptPipelined/Mail/Temporary", "KeptPipelined/Mail/Permanent"]);
+    run_named::<Engine<StdStack>>(&PLAIN, &["KeptPipelined/Mail/Temporary", "KeptPipelined/Mail/Permanent"]);
 }
 
 /// Regression: the send timeout bounds each step of progress, not a whole large body.
 #[test]
 fn slow_but_progressing_body_write_does_not_time_out() {
-    run_named(&["Lockstep/Body/Trickle", "Pipelined/Body/Trickle", "KeptLockstep/Body/Trickle", "KeptPipelined/Body/Trickle"]);
+    run_named::<Engine<StdStack>>(&PLAIN, &["Lockstep/Body/Trickle", "Pipelined/Body/Trickle", "KeptLockstep/Body/Trickle", "KeptPipelined/Body/Trickle"]);
 }
 
 // ---- A link that breaks in the middle of a write ----

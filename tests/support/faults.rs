@@ -1,27 +1,36 @@
-//! The fault table, written once: for every (mode, phase, fault) the script of a broken
-//! server and the outcome the client promises; and a runner that plays each case against a
-//! [`Driver`] (the Rust engine over either transport, tests/faults.rs; the C API in whichever
-//! profile the test binary is built with, tests/capi_profiles.rs) and checks
+//! The fault table, written once: for every (security, mode, phase, fault) the script of a
+//! broken server and the outcome the client promises; and a runner that plays each case
+//! against a [`Driver`] (the Rust engine over either transport, plain or TLS, tests/faults.rs;
+//! the C API in whichever profile the test binary is built with, tests/capi_profiles.rs) and
+//! checks
 //! - the exact NetX status (or success, for the faults a client must survive), and the
 //!   phase and the server reply of the error where the driver reports them;
 //! - that the send returned within its deadline (the timeouts that had to expire, plus a
 //!   generous margin: a bound, not a speed goal);
 //! - what the client sent after the fault: only QUIT after an orderly refusal (4xx/5xx other
 //!   than 421, outside DATA), nothing at all after 421, garbage, a silent or broken link, or
-//!   inside DATA;
+//!   inside DATA (over TLS: in the decrypted stream);
+//! - over TLS, that the handshake completed, and after STARTTLS that only EHLO and STARTTLS
+//!   went in clear;
 //! - that the same client then sends a mail to a good server on the same port;
 //! - that no file descriptor leaked over the whole table (/proc/self/fd).
 //!
+//! A [`Table`] picks the dimensions; a case's scripts are the plain server's [`Step`]s, played
+//! by tests/support/server.rs, or inside TLS by tests/support/tls_server.rs.
+//! Security: plain TCP, implicit TLS, STARTTLS (the greeting and a first EHLO in clear, the
+//! table's dialogue from the encrypted EHLO on). The handshake's own faults are in tests/tls.rs.
 //! Modes: pipelined (the server offers PIPELINING) and lockstep (it does not).
 //! Phases: greeting, EHLO, AUTH PLAIN, the three AUTH LOGIN steps, MAIL, each RCPT (one or
 //! two recipients), DATA, the body (the server resets, closes, stalls, refuses early or reads
-//! slowly while the client writes an 8 MiB body), the reply to the final dot, and the reply
-//! to QUIT.
-//! Faults: disconnect (FIN), reset (RST), stall past the timeout, garbage, a continuation
-//! line with another code, a line longer than the receive buffer, 4xx, 421, 5xx, an odd
-//! reply (a code outside 2xx-5xx, a four-digit code, ...); and the ones that must succeed:
-//! the reply trickled one byte at a time, coalesced with its neighbour in one segment, or
-//! spread over several lines.
+//! slowly while the client writes an 8 MiB body; plain TCP only), the reply to the final dot,
+//! and the reply to QUIT.
+//! Faults: disconnect (FIN; over TLS without close_notify, a truncation), reset (RST), stall
+//! past the timeout, garbage, a continuation line with another code, a line longer than the
+//! receive buffer, 4xx, 421, 5xx, an odd reply (a code outside 2xx-5xx, a four-digit code,
+//! ...); over TLS only: close_notify, bytes outside TLS; and the ones that must succeed: the
+//! reply trickled one byte at a time (over TLS one record per byte), coalesced with its
+//! neighbour in one segment, spread over several lines, or (TLS) a final reply whose record
+//! is followed by non-TLS bytes in the same segment.
 //!
 //! Cases run in parallel worker threads; `ZSMTP_FAULT_THREADS` sets how many (default 12),
 //! `ZSMTP_FAULT_SEED` the seed of the binary garbage (printed), `ZSMTP_FAULT_FILTER` runs
@@ -32,7 +41,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use zsmtp::error::status::*;
-use zsmtp::{Auth, Phase, Timeouts};
+use zsmtp::{Auth, Phase, Timeouts, TlsMode};
 
 pub const USER: &str = "device-7@fault.test";
 pub const PASS: &str = "Fault-Pa55:w0rd";
@@ -44,6 +53,8 @@ pub const SMALL_BODY: &[u8] = b"Line one.\n.line two starts with a dot\r\nline t
 
 /// Slack on top of the timeouts that had to expire (parallel threads on a small machine).
 pub const MARGIN: Duration = Duration::from_millis(1500);
+/// The same over TLS.
+pub const TLS_MARGIN: Duration = Duration::from_millis(2000);
 /// The body of the body-phase cases: larger than any socket buffer, so the client is still
 /// writing when the server acts.
 pub const BIG_BODY: usize = 8 << 20;
@@ -74,6 +85,7 @@ pub enum At {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
+    /// FIN (over TLS: without close_notify, a truncated TLS stream).
     Disconnect,
     Reset,
     Stall,
@@ -88,6 +100,13 @@ pub enum Fault {
     Trickle,
     Coalesced,
     MultiLine,
+    /// TLS only: close_notify, then FIN (a clean end of TLS where a reply was due).
+    CloseNotify,
+    /// TLS only: bytes that are not a TLS record, written onto the socket outside TLS.
+    NotTls,
+    /// TLS only, final reply only: the reply in a valid TLS record, then bytes that are not
+    /// TLS in the same TCP segment. The reply counts: the mail was accepted.
+    RecordThenNotTls,
 }
 
 pub const MODES: [Mode; 2] = [Mode::Pipelined, Mode::Lockstep];
@@ -122,6 +141,24 @@ pub const FAULTS: [Fault; 12] = [
     Fault::MultiLine,
 ];
 
+/// The phases of the TLS table: the encrypted dialogue of a one-shot send to one recipient
+/// with AUTH PLAIN (the body phase needs a server reading TLS slowly: not built).
+pub const TLS_PHASES: [At; 8] = [At::Greeting, At::Ehlo, At::AuthPlain, At::Mail, At::Rcpt(0), At::Data, At::Final, At::Quit];
+/// The faults of the TLS table: the link's ends as TLS has them (truncation, close_notify,
+/// reset, bytes outside TLS), a stall, garbage and a refusal inside TLS, a reply trickled one
+/// record per byte, and a final reply followed by non-TLS bytes in its segment.
+pub const TLS_FAULTS: [Fault; 9] = [
+    Fault::Disconnect,
+    Fault::CloseNotify,
+    Fault::Reset,
+    Fault::Stall,
+    Fault::NotTls,
+    Fault::Garbage,
+    Fault::Permanent,
+    Fault::Trickle,
+    Fault::RecordThenNotTls,
+];
+
 /// Replies that look like SMTP but are not: a first digit outside 2-5, a code of two or four
 /// digits, a bad separator, a line that ends before its code. Each must count as a malformed
 /// reply: the step's refusal status, or "outcome unknown" after the final dot.
@@ -138,6 +175,10 @@ pub const ODD_REPLIES: [&str; 8] = [
 
 #[derive(Debug, Clone, Copy)]
 pub struct Case {
+    /// Plain TCP, implicit TLS, or STARTTLS (greeting and EHLO in clear, then the handshake,
+    /// then the dialogue inside TLS from EHLO on): over TLS the server plays the same script
+    /// inside TLS (tests/support/tls_server.rs).
+    pub security: TlsMode,
     pub mode: Mode,
     /// A kept connection (`Client::connect`, `Connection::send`) instead of one-shot sends.
     pub kept: bool,
@@ -153,7 +194,13 @@ impl Case {
             Fault::Odd(i) => format!("Odd({:?})", ODD_REPLIES[usize::from(i)].trim_end()),
             f => format!("{f:?}"),
         };
-        format!("{}{:?}/{:?}/{fault}", if self.kept { "Kept" } else { "" }, self.mode, self.at)
+        let security = if self.tls() { format!("{:?}/", self.security) } else { String::new() };
+        format!("{security}{}{:?}/{:?}/{fault}", if self.kept { "Kept" } else { "" }, self.mode, self.at)
+    }
+
+    /// Over TLS (implicit or STARTTLS).
+    pub fn tls(&self) -> bool {
+        self.security != TlsMode::None
     }
 
     pub fn applies(&self) -> bool {
@@ -161,6 +208,20 @@ impl Case {
             if n >= self.recipients {
                 return false;
             }
+        }
+        let tls_only = matches!(self.fault, Fault::CloseNotify | Fault::NotTls | Fault::RecordThenNotTls);
+        if tls_only && !self.tls() {
+            return false;
+        }
+        match (self.security, self.at) {
+            // After STARTTLS the dialogue starts again with EHLO: no greeting inside TLS.
+            (TlsMode::StartTls, At::Greeting) => return false,
+            // The TLS server has no fixed receive buffer nor slow reader of the body.
+            (TlsMode::StartTls | TlsMode::Implicit, At::Body) => return false,
+            _ => {}
+        }
+        if self.fault == Fault::RecordThenNotTls && self.at != At::Final {
+            return false;
         }
         match self.at {
             // The client only writes during the body: the server can go away, stall, refuse
@@ -183,7 +244,17 @@ impl Case {
     }
 
     pub fn succeeds(&self) -> bool {
-        matches!(self.fault, Fault::Trickle | Fault::Coalesced | Fault::MultiLine)
+        matches!(self.fault, Fault::Trickle | Fault::Coalesced | Fault::MultiLine | Fault::RecordThenNotTls)
+    }
+
+    /// The slack on top of the timeouts that had to expire: more over TLS (a handshake on a
+    /// loaded machine).
+    pub fn margin(&self) -> Duration {
+        if self.tls() {
+            TLS_MARGIN
+        } else {
+            MARGIN
+        }
     }
 
     /// The recipients of each mail of the case.
@@ -192,24 +263,46 @@ impl Case {
     }
 }
 
-/// Every applicable case of `kept` x `modes` x `phases` x `faults`, with `recipients`,
-/// filtered by `ZSMTP_FAULT_FILTER`.
-pub fn cases(kept: &[bool], modes: &[Mode], phases: &[At], faults: &[Fault], recipients: u8) -> Vec<Case> {
-    let filter = std::env::var("ZSMTP_FAULT_FILTER").unwrap_or_default();
-    let mut cases = Vec::new();
-    for &kept in kept {
-        for &mode in modes {
-            for &at in phases {
-                for &fault in faults {
-                    let case = Case { mode, kept, at, fault, recipients };
-                    if case.applies() && case.name().contains(&filter) {
-                        cases.push(case);
+/// A table: every applicable case of `security` x `kept` x `modes` x `phases` x `faults`, each
+/// mail to `recipients` recipients.
+#[derive(Debug, Clone, Copy)]
+pub struct Table<'a> {
+    pub security: &'a [TlsMode],
+    /// One-shot sends (false), kept connections (true).
+    pub kept: &'a [bool],
+    pub modes: &'a [Mode],
+    pub phases: &'a [At],
+    pub faults: &'a [Fault],
+    /// 2 (the engine's table), or 1 (the C API sends to one; the TLS table).
+    pub recipients: u8,
+}
+
+impl Table<'_> {
+    /// Every applicable case.
+    pub fn every_case(&self) -> Vec<Case> {
+        let mut cases = Vec::new();
+        for &security in self.security {
+            for &kept in self.kept {
+                for &mode in self.modes {
+                    for &at in self.phases {
+                        for &fault in self.faults {
+                            let case = Case { security, mode, kept, at, fault, recipients: self.recipients };
+                            if case.applies() {
+                                cases.push(case);
+                            }
+                        }
                     }
                 }
             }
         }
+        cases
     }
-    cases
+
+    /// The applicable cases whose name contains `ZSMTP_FAULT_FILTER`.
+    pub fn cases(&self) -> Vec<Case> {
+        let filter = std::env::var("ZSMTP_FAULT_FILTER").unwrap_or_default();
+        self.every_case().into_iter().filter(|c| c.name().contains(&filter)).collect()
+    }
 }
 
 // ---- The dialogue of a good server, exchange by exchange ----
@@ -231,10 +324,14 @@ fn expect_owned(line: String) -> Step {
     Expect(Box::leak(line.into_boxed_str()))
 }
 
-/// Greeting, EHLO and AUTH.
-pub fn opening(mode: Mode, auth: Auth) -> Vec<Exchange> {
+/// Greeting, EHLO and AUTH. After STARTTLS there is no greeting: the greeting and a first
+/// EHLO were in clear (the TLS server's own), the dialogue inside TLS starts with EHLO.
+pub fn opening(security: TlsMode, mode: Mode, auth: Auth) -> Vec<Exchange> {
     let piped = mode == Mode::Pipelined;
-    let mut d = vec![exchange(At::Greeting, vec![], "220 mx.fault.test ESMTP ready\r\n")];
+    let mut d = Vec::new();
+    if security != TlsMode::StartTls {
+        d.push(exchange(At::Greeting, vec![], "220 mx.fault.test ESMTP ready\r\n"));
+    }
     let ehlo = format!(
         "250-mx.fault.test greets client.test\r\n250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n{}250 SIZE 100000000\r\n",
         if piped { "250-PIPELINING\r\n" } else { "" }
@@ -308,9 +405,9 @@ fn play(steps: &mut Vec<Step>, exchanges: Vec<Exchange>) {
 }
 
 /// A whole good connection: one mail (one-shot or kept), QUIT.
-pub fn good_script(mode: Mode, kept: bool, auth: Auth, to: &[&str]) -> Vec<Step> {
+pub fn good_script(security: TlsMode, mode: Mode, kept: bool, auth: Auth, to: &[&str]) -> Vec<Step> {
     let mut steps = Vec::new();
-    play(&mut steps, opening(mode, auth).into_iter().chain(transaction(mode, kept, false, to)).chain([quit(mode, kept)]).collect());
+    play(&mut steps, opening(security, mode, auth).into_iter().chain(transaction(mode, kept, false, to)).chain([quit(mode, kept)]).collect());
     steps
 }
 
@@ -349,6 +446,12 @@ pub fn permanent(at: At) -> &'static str {
 }
 
 pub const SHUTDOWN: &str = "421 4.3.2 Service shutting down, closing transmission channel\r\n";
+/// A pipelining server's reply to DATA when no recipient was accepted (as Postfix does).
+pub const NO_VALID_RECIPIENTS: &str = "554 5.5.1 Error: no valid recipients\r\n";
+/// What [`Fault::NotTls`] writes outside TLS: a reply, in clear, where a record was due.
+pub const IN_CLEAR: &[u8] = b"250 in clear, outside TLS\r\n";
+/// What [`Fault::RecordThenNotTls`] writes outside TLS after the reply's record.
+pub const NOT_A_RECORD: &[u8] = b"\x00\x01 not a TLS record\r\n";
 
 /// Garbage of several kinds, chosen by the case; one kind is seeded binary noise.
 pub fn garbage(index: usize, seed: u64) -> Vec<u8> {
@@ -466,27 +569,29 @@ pub fn expected(case: &Case) -> Expected {
             // A one-shot pipelined send had QUIT leave with the dot: nothing more to send.
             let after = if mode == Mode::Pipelined && !kept { After::Nothing } else { orderly };
             match fault {
-                Disconnect | Reset | Garbage | CodeMismatch | LongLine | Odd(_) => fail(NX_SMTP_OUTCOME_UNKNOWN, After::Nothing),
+                Disconnect | Reset | CloseNotify | NotTls | Garbage | CodeMismatch | LongLine | Odd(_) => fail(NX_SMTP_OUTCOME_UNKNOWN, After::Nothing),
                 Stall => Expected { waits: Wait::Reply, ..fail(NX_SMTP_OUTCOME_UNKNOWN, After::Nothing) },
                 Temporary => refusal(temporary(at), after),
                 Permanent => refusal(permanent(at), after),
                 Shutdown421 => refusal(SHUTDOWN, After::Nothing),
-                Trickle | Coalesced | MultiLine => unreachable!(),
+                Trickle | Coalesced | MultiLine | RecordThenNotTls => unreachable!(),
             }
         }
         _ => {
-            // A pipelined RCPT refusal is seen after DATA was sent; the server's 354 means
-            // the client is inside DATA, where nothing may be sent (not even QUIT).
-            let orderly = if mode == Mode::Pipelined && matches!(at, At::Rcpt(_)) { After::Nothing } else { orderly };
+            // A pipelined RCPT refusal is seen after DATA was sent. When another recipient was
+            // accepted, the server's 354 means the client is inside DATA, where nothing may be
+            // sent (not even QUIT); with no recipient left DATA is refused and QUIT is orderly.
+            let in_data = mode == Mode::Pipelined && matches!(at, At::Rcpt(_)) && case.recipients > 1;
+            let orderly = if in_data { After::Nothing } else { orderly };
             match fault {
-                Disconnect | Reset => fail(NX_NOT_CONNECTED, After::Nothing),
+                Disconnect | Reset | CloseNotify | NotTls => fail(NX_NOT_CONNECTED, After::Nothing),
                 Stall => Expected { waits: Wait::Reply, ..fail(NX_NO_PACKET, After::Nothing) },
                 Garbage | CodeMismatch | Odd(_) => fail(phase_of(at).reply_status(), After::Nothing),
                 LongLine => fail(NX_SMTP_OVERSIZE_SERVER_REPLY, After::Nothing),
                 Temporary => refusal(temporary(at), orderly),
                 Permanent => refusal(permanent(at), orderly),
                 Shutdown421 => refusal(SHUTDOWN, After::Nothing),
-                Trickle | Coalesced | MultiLine => unreachable!(),
+                Trickle | Coalesced | MultiLine | RecordThenNotTls => unreachable!(),
             }
         }
     }
@@ -513,14 +618,14 @@ pub fn fault_scripts(case: &Case, index: usize, seed: u64, pace: &Pace) -> Vec<V
     let want = expected(case);
     // The exchanges of the first connection when all goes well: one mail (one-shot, or a
     // fault while a kept connection opens), or two mails and QUIT on a kept connection.
-    let mut d = opening(mode, auth);
+    let mut d = opening(case.security, mode, auth);
     d.extend(transaction(mode, kept, false, to));
     let two_mails = kept && !case.opening();
     if two_mails {
         d.extend(transaction(mode, kept, false, to));
     }
     d.push(quit(mode, kept));
-    let good = good_script(mode, kept, auth, to);
+    let good = good_script(case.security, mode, kept, auth, to);
     // The client connects again after the fault, except at QUIT of a kept connection: its
     // mails are done by then.
     let reconnects = !(kept && case.at == At::Quit);
@@ -531,7 +636,7 @@ pub fn fault_scripts(case: &Case, index: usize, seed: u64, pace: &Pace) -> Vec<V
     let quit_idx = d.len() - 1;
     // Coalesced: the reply of exchange `merged` leaves in one write with the one before it.
     let merged = (case.fault == Coalesced).then_some(match case.at {
-        At::Greeting => 1,
+        _ if idx == 0 => 1,
         At::Final | At::Quit => quit_idx.min(idx + 1),
         _ => idx,
     });
@@ -574,6 +679,13 @@ pub fn fault_scripts(case: &Case, index: usize, seed: u64, pace: &Pace) -> Vec<V
                     steps.push(Step::Reset);
                     return then_good(steps);
                 }
+                CloseNotify => {
+                    steps.push(Step::CloseNotify);
+                    return then_good(steps);
+                }
+                // After a pause, so that the reply before it (the final reply, when QUIT was
+                // pipelined) has been read on its own: RecordThenNotTls is the same segment.
+                NotTls => steps.extend([Pause(100), OutsideTls(IN_CLEAR.to_vec())]),
                 Stall => {}
                 Garbage => steps.push(Send(garbage(index, seed))),
                 Odd(i) => steps.push(send(ODD_REPLIES[usize::from(i)])),
@@ -582,7 +694,7 @@ pub fn fault_scripts(case: &Case, index: usize, seed: u64, pace: &Pace) -> Vec<V
                 Temporary => orderly = Some(temporary(case.at)),
                 Permanent => orderly = Some(permanent(case.at)),
                 Shutdown421 => steps.push(send(SHUTDOWN)),
-                Trickle | Coalesced | MultiLine => unreachable!(),
+                Trickle | Coalesced | MultiLine | RecordThenNotTls => unreachable!(),
             }
             if let Some(reply) = orderly {
                 steps.push(send(reply));
@@ -591,13 +703,15 @@ pub fn fault_scripts(case: &Case, index: usize, seed: u64, pace: &Pace) -> Vec<V
                     match case.at {
                         At::Mail => {
                             let mut rest = "503 5.5.1 Error: need MAIL command\r\n".repeat(to.len());
-                            rest.push_str("554 5.5.1 Error: no valid recipients\r\n");
+                            rest.push_str(NO_VALID_RECIPIENTS);
                             steps.push(send(&rest));
                         }
                         At::Rcpt(_) => {
-                            // The replies of the rest of the flight: the other RCPTs and DATA.
+                            // The replies of the rest of the flight: the other RCPTs, and DATA's
+                            // 354 (or its refusal when the refused recipient was the only one).
                             let data = idx + d[idx..].iter().position(|x| x.at == At::Data).expect("DATA after RCPT");
-                            let rest: String = d[idx + 1..=data].iter().map(|x| x.reply.as_str()).collect();
+                            let mut rest: String = d[idx + 1..data].iter().map(|x| x.reply.as_str()).collect();
+                            rest.push_str(if to.len() == 1 { NO_VALID_RECIPIENTS } else { &d[data].reply });
                             steps.push(send(&rest));
                         }
                         _ => {}
@@ -627,6 +741,10 @@ pub fn fault_scripts(case: &Case, index: usize, seed: u64, pace: &Pace) -> Vec<V
                     continue;
                 }
                 MultiLine => reply = multi_line(&reply),
+                RecordThenNotTls => {
+                    steps.extend([RecordThenRaw(reply.into_bytes(), NOT_A_RECORD.to_vec()), Hold(pace.hold_ms)]);
+                    return then_good(steps);
+                }
                 _ => {}
             }
         }
@@ -752,6 +870,49 @@ fn wait_ms<D: Driver>(case: &Case, wait: Wait) -> u32 {
     }
 }
 
+/// The broken server of a case (then the good one, when the client reconnects): the plain
+/// scripted server, or the TLS one playing the same scripts inside TLS.
+enum Broken {
+    Plain(Servers),
+    Tls(super::tls_server::TlsServer),
+}
+
+impl Broken {
+    fn start(case: &Case, scripts: Vec<Vec<Step>>, rcvbuf: Option<usize>, patience: Duration) -> Broken {
+        use super::tls_server::{Handshake, Plan, TlsServer};
+        let plan = |steps| {
+            let handshake = Handshake::Script(super::pki::shared().server.clone(), steps);
+            if case.security == TlsMode::StartTls {
+                Plan::starttls(handshake)
+            } else {
+                Plan::implicit(handshake)
+            }
+        };
+        if case.tls() {
+            assert!(rcvbuf.is_none(), "no fixed receive buffer over TLS");
+            Broken::Tls(TlsServer::start_patient(scripts.into_iter().map(plan).collect(), patience))
+        } else {
+            Broken::Plain(Servers::start_patient(scripts, rcvbuf, patience))
+        }
+    }
+
+    fn port(&self) -> u16 {
+        match self {
+            Broken::Plain(s) => s.port,
+            Broken::Tls(s) => s.port,
+        }
+    }
+
+    /// One `Seen` per connection that came; the plain server adds a not-connected one when
+    /// a connection never came, the TLS server does not (either way the count differs).
+    fn finish(self) -> Vec<Seen> {
+        match self {
+            Broken::Plain(s) => s.finish(),
+            Broken::Tls(s) => s.finish_all(),
+        }
+    }
+}
+
 /// Runs one case; the verdict, and the client (still alive) for the descriptor check.
 pub fn run_case<D: Driver>(case: &Case, index: usize, seed: u64) -> (Result<(), String>, Option<Box<dyn std::marker::Send>>) {
     let want = expected(case);
@@ -761,12 +922,12 @@ pub fn run_case<D: Driver>(case: &Case, index: usize, seed: u64) -> (Result<(), 
     let waits = wait_ms::<D>(case, want.waits);
     // The follow-up connects only once the first send has waited out its timeouts.
     let patience = Duration::from_millis(u64::from(waits)) + Duration::from_secs(10);
-    let servers = Servers::start_patient(scripts, rcvbuf, patience);
+    let servers = Broken::start(case, scripts, rcvbuf, patience);
     let body: &[u8] = if case.at == At::Body { big_body() } else { SMALL_BODY };
     let mail = Letter { subject: SUBJECT, body, to: case.to() };
     let next = Letter { subject: "after the fault", body: SMALL_BODY, to: case.to() };
 
-    let mut run = D::run(case, servers.port, mail, next);
+    let mut run = D::run(case, servers.port(), mail, next);
     let seen = servers.finish();
 
     let mut problems = Vec::new();
@@ -793,12 +954,12 @@ pub fn run_case<D: Driver>(case: &Case, index: usize, seed: u64) -> (Result<(), 
         (Ok(()), Err(status)) => problems.push(format!("succeeded, expected 0x{status:02X} {}", name(status))),
         (Err(got), Ok(())) => problems.push(format!("failed with 0x{got:02X} {}, expected success", name(*got))),
     }
-    let bound = Duration::from_millis(u64::from(waits)) + MARGIN;
+    let bound = Duration::from_millis(u64::from(waits)) + case.margin();
     if run.elapsed > bound {
         problems.push(format!("took {:?}, bound {bound:?}", run.elapsed));
     }
     let quit_wait = if case.at == At::Quit && case.fault == Fault::Stall { D::timeouts(case).reply_ms } else { 0 };
-    let close_bound = Duration::from_millis(u64::from(quit_wait)) + MARGIN;
+    let close_bound = Duration::from_millis(u64::from(quit_wait)) + case.margin();
     if run.closing > close_bound {
         problems.push(format!("closing the connection took {:?}, bound {close_bound:?}", run.closing));
     }
@@ -810,6 +971,12 @@ pub fn run_case<D: Driver>(case: &Case, index: usize, seed: u64) -> (Result<(), 
         Some(s) => {
             if !s.failures.is_empty() {
                 problems.push(format!("script: {:?}", s.failures));
+            }
+            if case.tls() && s.version.is_none() {
+                problems.push(format!("the handshake did not complete: {:?}", s.tls_error));
+            }
+            if case.security == TlsMode::StartTls && s.clear_lines() != [format!("EHLO {DOMAIN}"), "STARTTLS".to_string()] {
+                problems.push(format!("in clear: {:?}, expected EHLO and STARTTLS", s.clear_lines()));
             }
             let after = s.after_mark(0);
             let shown = String::from_utf8_lossy(&after[..after.len().min(80)]).to_string();
@@ -860,8 +1027,14 @@ pub fn run_case<D: Driver>(case: &Case, index: usize, seed: u64) -> (Result<(), 
     (verdict, run.client.take())
 }
 
+/// `ZSMTP_FAULT_THREADS`, else 12.
 pub fn workers() -> usize {
-    std::env::var("ZSMTP_FAULT_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(12).max(1)
+    workers_or(12)
+}
+
+/// `ZSMTP_FAULT_THREADS`, else `default`.
+pub fn workers_or(default: usize) -> usize {
+    std::env::var("ZSMTP_FAULT_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(default).max(1)
 }
 
 pub fn seed() -> u64 {

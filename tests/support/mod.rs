@@ -4,7 +4,8 @@
 //! - [`tls_server`]: the same over TLS (rustls), for STARTTLS and implicit TLS;
 //! - [`pki`]: test certificates (rcgen) and the server configurations built on them;
 //! - [`capi`]: a NetX C API client from a test (create, send, last reply, delete);
-//! - [`faults`]: the fault table (every phase x every fault), generic over what it drives;
+//! - [`faults`]: the fault table (every security x mode x phase x fault), generic over what it
+//!   drives;
 //! - [`netx`]: NetX Duo's regression fixture;
 //! - [`live`]: the real servers of the live suites (tests/live_*.rs): where their mail lands;
 //! - [`io`]: reading until a delimiter, base64, descriptor counts.

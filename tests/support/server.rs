@@ -2,6 +2,9 @@
 //! produce (split replies, garbage, stalls, disconnects at exact points). It follows a
 //! script, records every byte the client sent, and reports any deviation.
 //!
+//! [`Step`] is the language of every script, plain or over TLS: the TLS server
+//! (`super::tls_server`) plays the same steps inside TLS, plus the few that only TLS has.
+//!
 //! [`Seen`] is what a scripted server saw; the TLS server (`super::tls_server`) fills it too.
 
 use super::io::{linger_zero, read_until};
@@ -23,7 +26,7 @@ pub enum Step {
     Silence(u64),
     /// Wait this many milliseconds.
     Pause(u64),
-    /// Close the connection.
+    /// Close the connection (over TLS: a FIN without close_notify, a truncated TLS stream).
     Close,
     /// Record where the script stands in the client's byte stream (see [`Seen::marks`]), so
     /// that a test can check exactly what the client sent after this point.
@@ -33,13 +36,21 @@ pub enum Step {
     /// Keep the connection open without writing, recording what the client sends, until the
     /// client closes it or this many milliseconds pass (a stalled server).
     Hold(u64),
-    /// Write these bytes one at a time, pausing this many milliseconds after each.
+    /// Write these bytes one at a time (over TLS: each in a record of its own), pausing this
+    /// many milliseconds after each.
     Trickle(Vec<u8>, u64),
     /// Read (and record) at least this many bytes of whatever the client sends.
     Drain(usize),
     /// As [`ExpectData`], but a slow reader: at most `chunk` bytes per read, pausing
     /// `pause_ms` after each read.
     ExpectDataSlowly { chunk: usize, pause_ms: u64 },
+    /// TLS only (`super::tls_server`; the plain server reports a deviation): close_notify,
+    /// then FIN, a clean end of TLS.
+    CloseNotify,
+    /// TLS only: write these bytes onto the socket outside TLS (they are not a TLS record).
+    OutsideTls(Vec<u8>),
+    /// TLS only: this text in a TLS record and these bytes outside TLS, in one TCP write.
+    RecordThenRaw(Vec<u8>, Vec<u8>),
 }
 
 pub use Step::*;
@@ -311,6 +322,7 @@ fn serve(mut stream: TcpStream, steps: Vec<Step>) -> Seen {
                     None => seen.failures.push(format!("step {i}: no message content (slow reader)")),
                 }
             }
+            CloseNotify | OutsideTls(_) | RecordThenRaw(..) => seen.failures.push(format!("step {i}: a TLS step on a plain connection")),
         }
     }
     if !closed {

@@ -5,10 +5,11 @@
 //!
 //! A [`Plan`] says what happens in clear and at the handshake; after a completed handshake the
 //! server either answers every command as a small mail server ([`Handshake::Serve`]) or plays
-//! a script of [`TlsStep`]s ([`Handshake::Script`]).
+//! a script ([`Handshake::Script`]) of the plain server's [`Step`]s (`super::server`), inside
+//! TLS: the fault table (`super::faults`) writes one script for both servers.
 
 use super::io::{linger_zero, read_more, read_until};
-use super::Seen;
+use super::{Seen, Step};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -26,43 +27,14 @@ pub enum Handshake {
     /// Complete it with this configuration, then answer every command as a small mail server
     /// (AUTH PLAIN and LOGIN accepted, mail queued, QUIT answered and close_notify awaited).
     Serve(Arc<ServerConfig>),
-    /// Complete it with this configuration, then play these steps.
-    Script(Arc<ServerConfig>, Vec<TlsStep>),
+    /// Complete it with this configuration, then play these steps inside TLS.
+    Script(Arc<ServerConfig>, Vec<Step>),
     /// Read the client's first bytes (its ClientHello), then close the connection.
     CloseAfterHello,
     /// Read the ClientHello, then answer with bytes that are not TLS.
     GarbageAfterHello,
     /// Read the ClientHello and never answer (until the client gives up).
     Stall,
-}
-
-/// One step of a scripted dialogue over TLS.
-#[derive(Debug, Clone)]
-pub enum TlsStep {
-    /// Write these bytes (in one TLS record).
-    Send(Vec<u8>),
-    /// Write these bytes, each in its own TLS record.
-    Trickle(Vec<u8>),
-    /// Read one line; it must start with this text.
-    Expect(String),
-    /// Read the message content up to and including "\r\n.\r\n".
-    ExpectData,
-    /// Record where the script stands in the decrypted bytes (see [`Seen::after_mark`]).
-    Mark,
-    /// TCP FIN without close_notify: a truncated TLS stream.
-    Truncate,
-    /// close_notify, then FIN: a clean end of TLS.
-    CloseNotify,
-    /// RST.
-    Reset,
-    /// Bytes written onto the socket outside TLS (not a TLS record).
-    Raw(Vec<u8>),
-    /// Silent, recording what the client sends, until it closes (bounded).
-    Hold,
-    /// Wait this many milliseconds.
-    Pause(u64),
-    /// This text in a TLS record and these bytes outside TLS, in one TCP write.
-    RecordThenRaw(Vec<u8>, Vec<u8>),
 }
 
 /// What the server does on one connection.
@@ -113,13 +85,23 @@ impl TlsServer {
         Self::start_all("127.0.0.1:0", plans)
     }
 
+    /// As [`TlsServer::start_sequence`], waiting up to `accept_wait` for each connection (a
+    /// client reconnects only once the timeouts of its first send have expired).
+    pub fn start_patient(plans: Vec<Plan>, accept_wait: Duration) -> TlsServer {
+        Self::start_within("127.0.0.1:0", plans, accept_wait)
+    }
+
     fn start_all(addr: &str, plans: Vec<Plan>) -> TlsServer {
+        Self::start_within(addr, plans, SERVER_WAIT)
+    }
+
+    fn start_within(addr: &str, plans: Vec<Plan>, accept_wait: Duration) -> TlsServer {
         let listener = TcpListener::bind(addr).expect("bind");
         let port = listener.local_addr().unwrap().port();
         let handle = std::thread::spawn(move || {
             let mut connections = Vec::new();
             for plan in plans {
-                let Some(tcp) = accept(&listener) else { break };
+                let Some(tcp) = accept_within(&listener, accept_wait) else { break };
                 connections.push(std::thread::spawn(move || serve(tcp, plan)));
             }
             connections.into_iter().map(|c| c.join().expect("TLS connection thread")).collect()
@@ -141,8 +123,13 @@ impl TlsServer {
 
 /// Accepts one connection within [`SERVER_WAIT`], blocking with that timeout.
 pub fn accept(listener: &TcpListener) -> Option<TcpStream> {
+    accept_within(listener, SERVER_WAIT)
+}
+
+/// Accepts one connection within `wait`; its reads and writes block for [`SERVER_WAIT`].
+fn accept_within(listener: &TcpListener, wait: Duration) -> Option<TcpStream> {
     listener.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + SERVER_WAIT;
+    let deadline = Instant::now() + wait;
     loop {
         match listener.accept() {
             Ok((s, _)) => {
@@ -332,62 +319,74 @@ fn answer(seen: &mut Seen, mut tls: Tls, implicit: bool) {
 }
 
 /// Plays `steps` over TLS, recording what it decrypts.
-fn play(seen: &mut Seen, mut tls: Tls, steps: Vec<TlsStep>) {
+fn play(seen: &mut Seen, mut tls: Tls, steps: Vec<Step>) {
     // Short reads, so that every wait keeps its own deadline.
     tls.sock.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
     let mut pending = Vec::new();
     let mut ended = false;
     for (i, step) in steps.into_iter().enumerate() {
         match step {
-            TlsStep::Send(b) => {
+            Step::Send(b) => {
                 if tls.write_all(&b).and_then(|()| tls.flush()).is_err() {
                     seen.failures.push(format!("step {i}: write failed"));
                 }
             }
-            TlsStep::Trickle(b) => {
+            Step::Trickle(b, pause_ms) => {
                 for x in b {
                     if tls.write_all(&[x]).and_then(|()| tls.flush()).is_err() {
                         seen.failures.push(format!("step {i}: write failed"));
                         break;
                     }
-                    std::thread::sleep(Duration::from_millis(1));
+                    std::thread::sleep(Duration::from_millis(pause_ms));
                 }
             }
-            TlsStep::Expect(prefix) => match read_until(&mut tls, &mut pending, &mut seen.received, b"\r\n", Instant::now() + SERVER_WAIT) {
+            Step::Expect(prefix) => match read_until(&mut tls, &mut pending, &mut seen.received, b"\r\n", Instant::now() + SERVER_WAIT) {
                 Some(line) if line.starts_with(prefix.as_bytes()) => {}
                 Some(line) => seen.failures.push(format!("step {i}: expected {prefix:?}, got {:?}", String::from_utf8_lossy(&line))),
                 None => seen.failures.push(format!("step {i}: expected {prefix:?}, got nothing")),
             },
-            TlsStep::ExpectData => match read_until(&mut tls, &mut pending, &mut seen.received, b"\r\n.\r\n", Instant::now() + SERVER_WAIT) {
+            Step::ExpectData => match read_until(&mut tls, &mut pending, &mut seen.received, b"\r\n.\r\n", Instant::now() + SERVER_WAIT) {
                 Some(m) => {
                     seen.messages.push(m.clone());
                     seen.message = Some(m);
                 }
                 None => seen.failures.push(format!("step {i}: no message content")),
             },
-            TlsStep::Mark => seen.marks.push(seen.received.len() - pending.len()),
-            TlsStep::Truncate => {
+            Step::Silence(ms) => {
+                if !pending.is_empty() {
+                    seen.failures.push(format!("step {i}: client sent {:?} before silence", String::from_utf8_lossy(&pending)));
+                }
+                let heard = pending.len();
+                let deadline = Instant::now() + Duration::from_millis(ms);
+                while read_more(&mut tls, &mut pending, &mut seen.received, deadline) {}
+                if pending.len() > heard {
+                    seen.failures.push(format!("step {i}: client spoke during silence: {:?}", String::from_utf8_lossy(&pending[heard..])));
+                }
+            }
+            Step::Mark => seen.marks.push(seen.received.len() - pending.len()),
+            Step::Close => {
+                // FIN without close_notify: a truncated TLS stream.
                 let _ = tls.sock.shutdown(Shutdown::Both);
                 ended = true;
                 break;
             }
-            TlsStep::CloseNotify => {
+            Step::CloseNotify => {
                 tls.conn.send_close_notify();
                 let _ = tls.flush();
                 let _ = tls.sock.shutdown(Shutdown::Both);
                 ended = true;
                 break;
             }
-            TlsStep::Reset => {
+            Step::Reset => {
                 linger_zero(&tls.sock);
                 ended = true;
                 break;
             }
-            TlsStep::Raw(b) => {
+            Step::OutsideTls(b) => {
                 let _ = tls.sock.write_all(&b);
             }
-            TlsStep::Pause(ms) => std::thread::sleep(Duration::from_millis(ms)),
-            TlsStep::RecordThenRaw(text, raw) => {
+            Step::Pause(ms) => std::thread::sleep(Duration::from_millis(ms)),
+            Step::RecordThenRaw(text, raw) => {
                 let _ = tls.conn.writer().write_all(&text);
                 let mut out = Vec::new();
                 while tls.conn.wants_write() {
@@ -400,12 +399,15 @@ fn play(seen: &mut Seen, mut tls: Tls, steps: Vec<TlsStep>) {
                     seen.failures.push(format!("step {i}: write failed"));
                 }
             }
-            TlsStep::Hold => {
-                let deadline = Instant::now() + SERVER_WAIT;
+            Step::Hold(ms) => {
+                let deadline = Instant::now() + Duration::from_millis(ms);
                 while read_more(&mut tls, &mut pending, &mut seen.received, deadline) {}
                 ended = true;
                 break;
             }
+            // The body-phase faults need a fixed receive buffer and a slow reader of TLS
+            // records: not built (the fault table leaves the body phase out over TLS).
+            Step::Drain(_) | Step::ExpectDataSlowly { .. } => seen.failures.push(format!("step {i}: {step:?} is not played over TLS")),
         }
     }
     if !ended {
