@@ -13,13 +13,6 @@ use crate::wire::syntax;
 use super::abi::*;
 use crate::limits::{MAX_ADDRESS, MAX_DOMAIN, MAX_PASSWORD, MAX_USERNAME};
 
-/// The low 32 bits of a `ULONG` (32 bits on Zephyr's targets, 64 on LP64 hosts; NetX keeps
-/// 32-bit words in it).
-#[allow(clippy::unnecessary_cast)] // a no-op where c_ulong is u32
-pub(super) fn low32(value: c_ulong) -> u32 {
-    (value as u64 & 0xFFFF_FFFF) as u32
-}
-
 /// User names and passwords: UTF-8 without control characters (CR/LF in particular).
 pub fn check_credential(s: &[u8]) -> Result<&str, u32> {
     syntax::credential(s).map_err(|_| status::NX_SMTP_INVALID_PARAM)?;

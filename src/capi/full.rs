@@ -2,7 +2,7 @@
 //! arguments, checked and stored by `args`, sent by the engine (`session`) with the
 //! configured timeouts, pipelining and TLS.
 
-use core::ffi::c_uint;
+use core::ffi::{c_uint, c_ulong};
 
 use crate::client::{Auth, Config, Mail, Priority};
 use crate::error::{status, ServerReply};
@@ -10,22 +10,25 @@ use crate::session::{self, Parts};
 use crate::transport::{ConnectTlsError, TlsError, Transport};
 use crate::platform::netx as platform;
 use crate::limits::{self, *};
-use crate::wire::ip::{format_ipv4, format_ipv6, IP_TEXT_MAX};
-use crate::wire::out::{Full, Out};
+use crate::wire::ip::{address_text, ADDRESS_TEXT_LEN};
 use super::abi::*;
 use super::args::*;
 
+/// The low 32 bits of a `ULONG` (32 bits on Zephyr's targets, 64 on LP64 hosts; NetX keeps
+/// 32-bit words in it).
+#[allow(clippy::unnecessary_cast)] // a no-op where c_ulong is u32
+fn low32(value: c_ulong) -> u32 {
+    (value as u64 & 0xFFFF_FFFF) as u32
+}
+
 /// The server address as text, or `NX_IP_ADDRESS_ERROR` for an unknown version.
-pub(super) fn server_text<'b>(addr: &NxdAddress, buf: &'b mut [u8; IP_TEXT_MAX]) -> Result<&'b str, u32> {
-    let [w0, w1, w2, w3] = addr.nxd_ip_address;
-    let mut out = Out::new(buf);
-    let written = match addr.nxd_ip_version {
-        NX_IP_VERSION_V4 => format_ipv4(low32(w0), &mut out),
-        NX_IP_VERSION_V6 => format_ipv6([low32(w0), low32(w1), low32(w2), low32(w3)], &mut out),
+pub(super) fn server_text<'b>(addr: &NxdAddress, buf: &'b mut [u8; ADDRESS_TEXT_LEN]) -> Result<&'b str, u32> {
+    let v6 = match addr.nxd_ip_version {
+        NX_IP_VERSION_V4 => false,
+        NX_IP_VERSION_V6 => true,
         _ => return Err(status::NX_IP_ADDRESS_ERROR),
     };
-    let len = out.len();
-    written.map_err(|Full| status::NX_SMTP_INTERNAL_ERROR)?;
+    let len = address_text(v6, &addr.nxd_ip_address, buf);
     let text = buf.get(..len).ok_or(status::NX_SMTP_INTERNAL_ERROR)?;
     core::str::from_utf8(text).map_err(|_| status::NX_SMTP_INTERNAL_ERROR)
 }
@@ -103,7 +106,7 @@ pub(super) fn accepts(id: &Identity<'_>) -> bool {
     let (Ok(user), Ok(pass), Ok(domain), Ok(from)) = (check_credential(id.user), check_credential(id.pass), check_domain(id.domain), check_address(id.from)) else {
         return false;
     };
-    let mut ip_buf = [0u8; IP_TEXT_MAX];
+    let mut ip_buf = [0u8; ADDRESS_TEXT_LEN];
     let Ok(server) = server_text(&id.address, &mut ip_buf) else { return false };
     Config::new(server, id.port, domain, from).auth(auth_of(id.auth), user, pass).validate(TX_BUFFER_SIZE).is_ok()
 }
@@ -145,7 +148,7 @@ pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> 
         let pass = field_str(password)?;
         let domain = field_str(domain)?;
         let from = check_address(field_str(from)?.as_bytes())?;
-        let mut ip_buf = [0u8; IP_TEXT_MAX];
+        let mut ip_buf = [0u8; ADDRESS_TEXT_LEN];
         let server = server_text(address, &mut ip_buf)?;
         let (timeouts, pipelining) = platform::timing();
         let tls = tls_mode_from(tls_mode).ok_or(status::NX_SMTP_INTERNAL_ERROR)?;

@@ -414,13 +414,13 @@ mod tests {
     use {
         super::full::{auth_of, server_text},
         crate::client::{Auth, Priority},
-        crate::wire::ip::IP_TEXT_MAX,
+        crate::wire::ip::ADDRESS_TEXT_LEN,
     };
 
     #[test]
     #[cfg(not(feature = "small"))] // the full profile's helpers
     fn server_text_versions() {
-        let mut b = [0u8; IP_TEXT_MAX];
+        let mut b = [0u8; ADDRESS_TEXT_LEN];
         let a = NxdAddress { nxd_ip_version: 4, nxd_ip_address: [0x7F00_0001, 9, 9, 9] };
         assert_eq!(server_text(&a, &mut b), Ok("127.0.0.1"));
         let a = NxdAddress { nxd_ip_version: 6, nxd_ip_address: [0, 0, 0, 1] };

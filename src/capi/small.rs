@@ -6,8 +6,10 @@
 //!
 //! Shared with the full profile:
 //! - the wire layer's reply parser and tracker (`wire::reply`), AUTH choice and commands
-//!   (`wire::command`: `choose_auth`, `auth_plain`, `plain_response`, `base64_line`);
-//! - the memory helpers (`bounded_cstr`, `store`, `wipe`, `Region`) and the platform lock;
+//!   (`wire::command`: `choose_auth`, `auth_plain`, `plain_response`, `base64_line`), and the
+//!   server address as text (`wire::ip::address_text`, whose small body writes no "::");
+//! - `nxd_smtp_client_create` and the entry of `nx_smtp_mail_send` (capi/mod.rs), the memory
+//!   helpers (`bounded_cstr`, `store`, `wipe`, `Region`, `Locked`) and the platform lock;
 //! - the rules, checked by one table through both profiles (tests/capi_profiles.rs): a reply
 //!   that is not SMTP is refused as soon as it is visible; the AUTH exchange ends on any 2xx,
 //!   LOGIN answers by position, PLAIN's response is sent again after an empty 334; QUIT
@@ -16,9 +18,9 @@
 //!   not SMTP after the final dot.
 //!
 //! Its own, because the shared versions cost more code than NetX Duo's whole client allows
-//! (docs/PERFORMANCE.md, "The small profile"): create's checks (printable ASCII; dot-atom
-//! addresses and domain names), the EHLO scan (AUTH only, on every line of the reply, the
-//! server's name included), the body loop, the server address as text (no "::"), and the
+//! (docs/PERFORMANCE.md, "The small profile"): the checks of its scope (`accepts`,
+//! `mail_args`: printable ASCII; dot-atom addresses and domain names), the EHLO scan (AUTH
+//! only, on every line of the reply, the server's name included), the body loop, and the
 //! lockstep driver over the shim's socket.
 //!
 //! NetX's scope:
@@ -40,12 +42,13 @@
 use core::ffi::{c_int, c_uint, CStr};
 
 use super::abi::*;
-use super::args::{Identity, field_bytes, low32, wipe, Locked};
+use super::args::{Identity, field_bytes, wipe, Locked};
 use crate::error::status;
 use crate::limits::{MAX_ADDRESS, SMALL_TIMEOUTS};
 use crate::sys::{self, ShimSocket};
 use crate::wire::command::{self, choose_auth, Auth};
 use crate::wire::body::MAX_LINE;
+use crate::wire::ip::{address_text, ADDRESS_TEXT_LEN};
 use crate::wire::reply::{parse_line, ReplyTracker};
 
 /// Printable ASCII: the only bytes the small profile accepts in its text fields.
@@ -251,40 +254,10 @@ impl crate::wire::out::Sink for Link<'_> {
     }
 }
 
-/// The server address as NUL-terminated text: IPv4 as four decimal bytes, IPv6 as eight
-/// hexadecimal groups (without leading zeros; no "::"), in one loop for both.
-fn server_text(address: &NxdAddress, out: &mut [u8; 48]) {
-    let v4 = address.nxd_ip_version == NX_IP_VERSION_V4;
-    let (units, bits, base, separator) = if v4 { (4, 8, 10, b'.') } else { (8, 16, 16, b':') };
-    let mut at = 0;
-    let mut push = |b: u8| {
-        if let Some(slot) = out.get_mut(at) {
-            *slot = b;
-            at += 1;
-        }
-    };
-    for i in 0..units {
-        let word = address.nxd_ip_address.get(i * bits / 32).map_or(0, |&w| low32(w));
-        let unit = word >> (32 - bits - i * bits % 32) & ((1 << bits) - 1);
-        if i > 0 {
-            push(separator);
-        }
-        let mut digits = [0u8; 5];
-        let mut n = 0;
-        let mut rest = unit;
-        while let Some(d) = digits.get_mut(n) {
-            *d = (rest % base) as u8;
-            rest /= base;
-            n += 1;
-            if rest == 0 {
-                break;
-            }
-        }
-        for &d in digits.get(..n).unwrap_or_default().iter().rev() {
-            push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
-        }
-    }
-    push(0);
+/// The server address as NUL-terminated text (`wire::ip::address_text`: eight IPv6 groups, no
+/// "::", in the small profile).
+fn server_text(address: &NxdAddress, out: &mut [u8; ADDRESS_TEXT_LEN]) {
+    address_text(address.nxd_ip_version != NX_IP_VERSION_V4, &address.nxd_ip_address, out);
 }
 
 /// A mail's arguments as the small profile checked them.
@@ -343,10 +316,10 @@ fn converse(
     tx: &mut [u8],
     last_code: &mut c_uint,
 ) -> c_uint {
-    let mut host = [0u8; 48];
+    let mut host = [0u8; ADDRESS_TEXT_LEN];
     server_text(server, &mut host);
     let t = SMALL_TIMEOUTS;
-    // SAFETY: `host` holds a NUL: it was zeroed, and the text is at most 39 of its 48 bytes.
+    // SAFETY: `host` holds a NUL: address_text writes one after the text.
     let host = unsafe { CStr::from_ptr(host.as_ptr().cast()) };
     let Ok(socket) = ShimSocket::connect_c(host, port, t.connect_ms) else {
         // (The address is numeric: no name to resolve, so no "host not found".)
@@ -497,7 +470,7 @@ mod tests {
     use super::*;
 
     fn text(version: core::ffi::c_ulong, words: [core::ffi::c_ulong; 4]) -> String {
-        let mut out = [0u8; 48];
+        let mut out = [0u8; ADDRESS_TEXT_LEN];
         server_text(&NxdAddress { nxd_ip_version: version, nxd_ip_address: words }, &mut out);
         let end = out.iter().position(|&b| b == 0).unwrap();
         String::from_utf8(out[..end].to_vec()).unwrap()

@@ -64,6 +64,71 @@ pub fn format_ipv6(words: [u32; 4], out: &mut Out<'_>) -> Result<(), Full> {
     Ok(())
 }
 
+/// The low 32 bits of a word.
+fn low32<W: Into<u64>>(w: W) -> u32 {
+    (w.into() & 0xFFFF_FFFF) as u32
+}
+
+/// Room for the longest address text (IPv6, 39 bytes) and the NUL after it.
+pub const ADDRESS_TEXT_LEN: usize = 48;
+
+/// Writes an address as text with a NUL after it into `out`; its length without the NUL.
+/// `words`: IPv4 in `words[0]`, or IPv6 as four words, most significant first; of any
+/// unsigned type whose low 32 bits hold the word (C's `ULONG` is 32 or 64 bits wide).
+///
+/// One primitive for both C API profiles, with two bodies: the full profile's writes the
+/// RFC 5952 form ([`format_ipv4`], [`format_ipv6`]); the small profile's (feature `small`)
+/// writes IPv6 as eight groups without `::` (every resolver reads both) in one loop for IPv4
+/// and IPv6, which is less code.
+#[cfg(not(feature = "small"))]
+pub fn address_text<W: Copy + Into<u64>>(v6: bool, words: &[W; 4], out: &mut [u8; ADDRESS_TEXT_LEN]) -> usize {
+    let words = words.map(low32);
+    let mut text = Out::new(&mut out[..IP_TEXT_MAX]);
+    // IP_TEXT_MAX holds the longest form: neither write can run out of room.
+    let _ = if v6 { format_ipv6(words, &mut text) } else { format_ipv4(words[0], &mut text) };
+    let len = text.len();
+    if let Some(nul) = out.get_mut(len) {
+        *nul = 0;
+    }
+    len
+}
+
+/// The small profile's body of [`address_text`] (see there).
+#[cfg(feature = "small")]
+pub fn address_text<W: Copy + Into<u64>>(v6: bool, words: &[W; 4], out: &mut [u8; ADDRESS_TEXT_LEN]) -> usize {
+    let (units, bits, base, separator) = if v6 { (8, 16, 16, b':') } else { (4, 8, 10, b'.') };
+    let mut at = 0;
+    let mut push = |b: u8| {
+        if let Some(slot) = out.get_mut(at) {
+            *slot = b;
+            at += 1;
+        }
+    };
+    for i in 0..units {
+        let word = words.get(i * bits / 32).map_or(0, |&w| low32(w));
+        let unit = word >> (32 - bits - i * bits % 32) & ((1 << bits) - 1);
+        if i > 0 {
+            push(separator);
+        }
+        let mut digits = [0u8; 5];
+        let mut n = 0;
+        let mut rest = unit;
+        while let Some(d) = digits.get_mut(n) {
+            *d = (rest % base) as u8;
+            rest /= base;
+            n += 1;
+            if rest == 0 {
+                break;
+            }
+        }
+        for &d in digits.get(..n).unwrap_or_default().iter().rev() {
+            push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+        }
+    }
+    push(0);
+    at - 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +192,32 @@ mod tests {
             if parsed.to_ipv4_mapped().is_none() {
                 assert_eq!(text, parsed.to_string(), "RFC 5952 form");
             }
+        }
+    }
+
+    fn text(v6: bool, words: [u32; 4]) -> String {
+        let mut out = [0xAAu8; ADDRESS_TEXT_LEN];
+        let len = address_text(v6, &words, &mut out);
+        assert_eq!(out[len], 0, "a NUL after the text");
+        String::from_utf8(out[..len].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn address_text_of_either_profile() {
+        assert_eq!(text(false, [0xC000_0219, 9, 9, 9]), "192.0.2.25");
+        assert_eq!(text(false, [0xFFFF_FFFF, 0, 0, 0]), "255.255.255.255");
+        assert_eq!(text(false, [0, 0, 0, 0]), "0.0.0.0");
+        let longest = text(true, [0xffff_ffff; 4]);
+        assert_eq!(longest, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+        // Whatever the body, the text reads back as the same address.
+        for w in [[0x2001_0db8, 0, 0, 1], [0, 0, 0, 1], [0x2001_0db8, 0xf101, 0, 0x106]] {
+            let parsed: std::net::Ipv6Addr = text(true, w).parse().unwrap();
+            assert_eq!(parsed.octets(), std::net::Ipv6Addr::from(((w[0] as u128) << 96) | ((w[1] as u128) << 64) | ((w[2] as u128) << 32) | w[3] as u128).octets());
+        }
+        if cfg!(feature = "small") {
+            assert_eq!(text(true, [0x2001_0db8, 0, 0, 1]), "2001:db8:0:0:0:0:0:1");
+        } else {
+            assert_eq!(text(true, [0x2001_0db8, 0, 0, 1]), "2001:db8::1");
         }
     }
 
