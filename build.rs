@@ -111,8 +111,10 @@ fn main() {
     let kconfig = Kconfig::read(&root.join("Kconfig"));
     let config = BuildConfig::load(&kconfig);
     fs::write(out.join("build_config.rs"), config.rust(&kconfig)).expect("write build_config.rs");
+    // The POSIX twin is for hosts: never in a Zephyr build (which names its .config), whatever
+    // the triple zephyr-lang-rust maps the board to.
     #[cfg(feature = "zsock")]
-    if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("none") {
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("none") && env::var_os("DOTCONFIG").is_none() {
         build_posix_shim(&root, &out, &config);
     }
 }

@@ -3,7 +3,7 @@
 //! `nx_smtp_client_delete`) of whichever profile this test binary is built with, over the
 //! shim's POSIX twin, against scripted servers on loopback:
 //!
-//! - `cargo test --features capi,zsock --test capi_profiles`: the full profile (src/capi.rs);
+//! - `cargo test --features capi,zsock --test capi_profiles`: the full profile (src/capi/full.rs);
 //! - `cargo test --features small --test capi_profiles`: the small profile (src/capi/small.rs).
 //!
 //! Both builds assert the same NetX status (and the same bytes on the wire) for

@@ -80,8 +80,8 @@ int smtp_shim_tls_connect(const char *host, uint16_t port, const char *verify_na
 	if (tls_error != NULL) {
 		*tls_error = SMTP_SHIM_TLS_UNSUPPORTED;
 	}
-	LOG_ERR("TLS: implicit TLS is not in this build (CONFIG_SMTP_CLIENT_TLS_MBEDTLS or "
-		"CONFIG_NET_SOCKETS_SOCKOPT_TLS)");
+	LOG_ERR("TLS: implicit TLS is not in this build (CONFIG_SMTP_CLIENT_TLS_MBEDTLS, or "
+		"CONFIG_NET_SOCKETS_SOCKOPT_TLS with CONFIG_TLS_CREDENTIALS)");
 	return -ENOTSUP;
 }
 
