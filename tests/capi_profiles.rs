@@ -317,8 +317,9 @@ fn netx_regression_scenarios_same_status_in_both_profiles() {
 
 /// The AUTH exchanges a server may answer differently from the usual 334/235 (RFC 4954): a
 /// PLAIN initial response ignored (an empty 334 asks for it again), any 2xx as success, a 334
-/// more than the mechanism has answers for. The same status, and the same bytes, from both
-/// profiles.
+/// more than the mechanism has answers for; and an EHLO that separates mechanisms with TAB or
+/// glues the first to "AUTH=" (LOGIN configured, only PLAIN offered: PLAIN is used). The same
+/// status, and the same bytes, from both profiles.
 #[test]
 fn auth_exchanges_same_in_both_profiles() {
     use support::netx::{lockstep_transaction, script, ADDR, DOMAIN as NETX_DOMAIN, EHLO, PASS as NETX_PASS, USER as NETX_USER};
@@ -326,17 +327,30 @@ fn auth_exchanges_same_in_both_profiles() {
     let plain = format!("AUTH PLAIN {}", b64(format!("\0{NETX_USER}\0{NETX_PASS}").as_bytes()));
     let response = b64(format!("\0{NETX_USER}\0{NETX_PASS}").as_bytes());
     let (user, pass) = (b64(NETX_USER.as_bytes()), b64(NETX_PASS.as_bytes()));
-    let head = |auth: Vec<Step>| {
-        let mut steps = vec![send("220 ok\r\n"), Expect("EHLO"), send(EHLO)];
+    let head_with = |ehlo: &'static str, auth: Vec<Step>| {
+        let mut steps = vec![send("220 ok\r\n"), Expect("EHLO"), send(ehlo)];
         steps.extend(auth);
         steps
     };
+    let head = |auth: Vec<Step>| head_with(EHLO, auth);
     let leak = |v: String| -> &'static str { Box::leak(v.into_boxed_str()) };
     let cases: Vec<(&str, u32, Vec<Step>, u32)> = vec![
         (
             "PLAIN, the initial response ignored",
             NX_SMTP_CLIENT_AUTH_PLAIN,
             script(head(vec![Expect(leak(plain.clone())), send("334 \r\n"), Expect(leak(response.clone())), send("235 ok\r\n")]), lockstep_transaction()),
+            NX_SUCCESS,
+        ),
+        (
+            "AUTH with TAB between the mechanisms",
+            NX_SMTP_CLIENT_AUTH_LOGIN,
+            script(head_with("250-x\r\n250 AUTH\tPLAIN\r\n", vec![Expect(leak(plain.clone())), send("235 ok\r\n")]), lockstep_transaction()),
+            NX_SUCCESS,
+        ),
+        (
+            "the old AUTH=",
+            NX_SMTP_CLIENT_AUTH_LOGIN,
+            script(head_with("250-x\r\n250 AUTH=PLAIN\r\n", vec![Expect(leak(plain.clone())), send("235 ok\r\n")]), lockstep_transaction()),
             NX_SUCCESS,
         ),
         ("PLAIN answered with 250", NX_SMTP_CLIENT_AUTH_PLAIN, script(head(vec![Expect(leak(plain.clone())), send("250 fine\r\n")]), lockstep_transaction()), NX_SUCCESS),

@@ -42,7 +42,7 @@
 use core::ffi::{c_int, c_uint, CStr};
 
 use super::abi::*;
-use super::args::{Identity, field_bytes, wipe, Locked};
+use super::args::{field_bytes, priority_from, wipe, Identity, Locked};
 use crate::error::status;
 use crate::limits::{MAX_ADDRESS, SMALL_TIMEOUTS};
 use crate::sys::{self, ShimSocket};
@@ -273,7 +273,7 @@ pub(super) struct Args<'a> {
 /// lines of at most 998 bytes). `None`: `NX_SMTP_INVALID_PARAM`.
 pub(super) fn mail_args<'a>(recipient: &'a [u8], priority: c_uint, subject: &'a [u8], body: &'a [u8]) -> Option<Args<'a>> {
     let recipient = address(recipient).ok()?;
-    (matches!(priority, 1 | 2 | 4) && printable(subject) && body_ok(body)).then_some(Args { recipient, subject, body })
+    (priority_from(priority).is_ok() && printable(subject) && body_ok(body)).then_some(Args { recipient, subject, body })
 }
 
 /// The longest subject the small profile takes: its header line ("Subject: " and the text)
@@ -370,13 +370,23 @@ fn dialogue(link: &mut Link<'_>, (user, pass, domain, from, auth): Credentials<'
     let code = link.reply(t.reply_ms, &mut |text| {
         // "AUTH PLAIN LOGIN" or the old "AUTH=LOGIN PLAIN" (on any line, the first one, which
         // names the server, included: skipping it costs code).
-        let mut words = text.split(|&b| b == b' ' || b == b'=');
-        if words.next().is_some_and(|w| w.eq_ignore_ascii_case(b"AUTH")) {
-            offered = true;
-            for w in words {
-                plain |= w.eq_ignore_ascii_case(b"PLAIN");
-                login |= w.eq_ignore_ascii_case(b"LOGIN");
+        // Words end at SP, TAB or '=' (the full profile's separators, and AUTH='s).
+        let mut rest = text;
+        let mut first = true;
+        while !rest.is_empty() {
+            let end = rest.iter().position(|&b| matches!(b, b' ' | b'\t' | b'=')).unwrap_or(rest.len());
+            let (word, after) = rest.split_at_checked(end).unwrap_or((rest, &[]));
+            if first {
+                if !word.eq_ignore_ascii_case(b"AUTH") {
+                    return;
+                }
+                offered = true;
+                first = false;
+            } else {
+                plain |= word.eq_ignore_ascii_case(b"PLAIN");
+                login |= word.eq_ignore_ascii_case(b"LOGIN");
             }
+            rest = after.get(1..).unwrap_or_default();
         }
     })?;
     if !(200..300).contains(&code) {
