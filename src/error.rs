@@ -287,8 +287,9 @@ impl Error {
     }
 }
 
-/// The NetX Duo status value of an error of `kind` in `phase`: the one rule both C API
-/// profiles and the Rust API's [`Error::status`] follow.
+/// The NetX Duo status value of an error of `kind` in `phase` ([`Error::status`]; the full C
+/// API profile returns it, and the small profile's statuses are held to it by
+/// tests/capi_profiles.rs).
 pub fn status_of(kind: ErrorKind, phase: Phase) -> u32 {
     match kind {
         ErrorKind::InvalidInput(..) => status::NX_SMTP_INVALID_PARAM,

@@ -3,7 +3,7 @@
 //!
 //! `wire ← session ← client ← {capi, platform}`, with `transport ← session`; `error` is the
 //! vocabulary of session and client and sits on `wire` and `transport`; `limits` is the
-//! generated build configuration every layer may read. `sys` (the shim's raw functions and
+//! generated build configuration the layers above `wire` and `transport` may read. `sys` (the shim's raw functions and
 //! their safe wrappers) is a leaf under `transport` and `platform`; `capi` may use `platform`,
 //! not the other way round.
 
@@ -73,7 +73,7 @@ fn violations(layer: &str, allowed: &[&str]) -> Vec<String> {
 
 #[test]
 fn wire_is_a_leaf() {
-    assert_eq!(violations("wire", &["wire", "limits"]), Vec::<String>::new());
+    assert_eq!(violations("wire", &["wire"]), Vec::<String>::new());
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn sys_is_a_leaf() {
 
 #[test]
 fn transports_stay_below_session() {
-    assert_eq!(violations("transport", &["transport", "error", "wire", "limits", "sys"]), Vec::<String>::new());
+    assert_eq!(violations("transport", &["transport", "sys"]), Vec::<String>::new());
 }
 
 #[test]

@@ -147,7 +147,8 @@ pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> 
         let user = field_str(username)?;
         let pass = field_str(password)?;
         let domain = field_str(domain)?;
-        let from = check_address(field_str(from)?.as_bytes())?;
+        // Stored as create checked it; the engine takes it bare or in brackets.
+        let from = field_str(from)?;
         let mut ip_buf = [0u8; ADDRESS_TEXT_LEN];
         let server = server_text(address, &mut ip_buf)?;
         let (timeouts, pipelining) = platform::timing();

@@ -418,7 +418,7 @@ mod tests {
     };
 
     #[test]
-    #[cfg(not(feature = "small"))] // the full profile's helpers
+    #[cfg(not(feature = "small"))] // server_text is the full profile's
     fn server_text_versions() {
         let mut b = [0u8; ADDRESS_TEXT_LEN];
         let a = NxdAddress { nxd_ip_version: 4, nxd_ip_address: [0x7F00_0001, 9, 9, 9] };
@@ -478,7 +478,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg(not(feature = "small"))] // the full profile's helpers
+    #[cfg(not(feature = "small"))] // auth_of is the full profile's
     fn priorities_and_auth() {
         assert_eq!(priority_from(1), Ok(Priority::Low));
         assert_eq!(priority_from(2), Ok(Priority::Normal));

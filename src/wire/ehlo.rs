@@ -14,8 +14,7 @@ pub struct AuthMechanisms {
 
 impl AuthMechanisms {
     /// Takes the mechanisms of an AUTH line, given its first word and the words after it;
-    /// false when the line is not an AUTH line. (The small C API profile reads EHLO with this
-    /// alone: AUTH is the only extension it uses.)
+    /// false when the line is not an AUTH line.
     pub fn add_line<'t>(&mut self, keyword: &'t [u8], mut words: impl Iterator<Item = &'t [u8]>) -> bool {
         // Old servers write "AUTH=LOGIN PLAIN": the first mechanism is glued to the keyword.
         let (head, tail) = keyword.split_at_checked(4).unwrap_or((keyword, &[]));
@@ -36,14 +35,6 @@ impl AuthMechanisms {
             }
             let Some(next) = words.next() else { return true };
             mechanism = next;
-        }
-    }
-
-    /// [`AuthMechanisms::add_line`] of a whole capability line.
-    pub fn add_text(&mut self, text: &[u8]) {
-        let mut words = Words(text);
-        if let Some(keyword) = words.next() {
-            self.add_line(keyword, words);
         }
     }
 }
@@ -205,12 +196,12 @@ mod tests {
     #[test]
     fn auth_mechanisms_alone() {
         let mut auth = AuthMechanisms::default();
-        for line in [&b"PIPELINING"[..], b"SIZE 1000", b"auth\tlogin  Plain", b"X-AUTH-PLAIN"] {
-            auth.add_text(line);
-        }
+        assert!(!auth.add_line(b"PIPELINING", Words(b"")));
+        assert!(!auth.add_line(b"X-AUTH-PLAIN", Words(b"")));
+        assert!(auth.add_line(b"auth", Words(b"\tlogin  Plain")));
         assert_eq!(auth, AuthMechanisms { advertised: true, plain: true, login: true });
         let mut auth = AuthMechanisms::default();
-        auth.add_text(b"AUTH=LOGIN");
+        assert!(auth.add_line(b"AUTH=LOGIN", Words(b"")));
         assert_eq!(auth, AuthMechanisms { advertised: true, plain: false, login: true });
         assert_eq!(caps(&[b"AUTH=LOGIN PLAIN"]).auth, AuthMechanisms { advertised: true, plain: true, login: true });
     }
