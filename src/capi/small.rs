@@ -6,8 +6,10 @@
 //!
 //! Shared with the full profile:
 //! - the wire layer's reply parser and tracker (`wire::reply`), AUTH choice and commands
-//!   (`wire::command`: `choose_auth`, `auth_plain`, `plain_response`, `base64_line`), and the
-//!   server address as text (`wire::ip::address_text`, whose small body writes no "::");
+//!   (`wire::command`: `choose_auth`, `auth_plain`, `plain_response`, `base64_line`), and two
+//!   primitives whose body in this build is the small one: the EHLO's AUTH lines
+//!   (`wire::ehlo::AuthMechanisms::add_text`) and the server address as text
+//!   (`wire::ip::address_text`, no "::");
 //! - `nxd_smtp_client_create` and the entry of `nx_smtp_mail_send` (capi/mod.rs), the memory
 //!   helpers (`bounded_cstr`, `store`, `wipe`, `Region`, `Locked`) and the platform lock;
 //! - the rules, checked by one table through both profiles (tests/capi_profiles.rs): a reply
@@ -19,9 +21,9 @@
 //!
 //! Its own, because the shared versions cost more code than NetX Duo's whole client allows
 //! (docs/PERFORMANCE.md, "The small profile"): the checks of its scope (`accepts`,
-//! `mail_args`: printable ASCII; dot-atom addresses and domain names), the EHLO scan (AUTH
-//! only, on every line of the reply, the server's name included), the body loop, and the
-//! lockstep driver over the shim's socket.
+//! `mail_args`: printable ASCII; dot-atom addresses and domain names), the body loop, and the
+//! lockstep driver over the shim's socket. It reads AUTH on every line of the EHLO reply, the
+//! server's name included (skipping it costs code).
 //!
 //! NetX's scope:
 //! - one recipient; lockstep (no pipelining); From, To, Subject and MIME headers (no Date or
@@ -48,6 +50,7 @@ use crate::limits::{MAX_ADDRESS, SMALL_TIMEOUTS};
 use crate::sys::{self, ShimSocket};
 use crate::wire::command::{self, choose_auth, Auth};
 use crate::wire::body::MAX_LINE;
+use crate::wire::ehlo::AuthMechanisms;
 use crate::wire::ip::{address_text, ADDRESS_TEXT_LEN};
 use crate::wire::reply::{parse_line, ReplyTracker};
 
@@ -366,29 +369,10 @@ fn dialogue(link: &mut Link<'_>, (user, pass, domain, from, auth): Credentials<'
     link.put(domain)?;
     link.put(b"\r\n")?;
     link.refusal = status::NX_SMTP_HELLO_REPLY_ERROR;
-    let (mut offered, mut plain, mut login) = (false, false, false);
-    let code = link.reply(t.reply_ms, &mut |text| {
-        // "AUTH PLAIN LOGIN" or the old "AUTH=LOGIN PLAIN" (on any line, the first one, which
-        // names the server, included: skipping it costs code).
-        // Words end at SP, TAB or '=' (the full profile's separators, and AUTH='s).
-        let mut rest = text;
-        let mut first = true;
-        while !rest.is_empty() {
-            let end = rest.iter().position(|&b| matches!(b, b' ' | b'\t' | b'=')).unwrap_or(rest.len());
-            let (word, after) = rest.split_at_checked(end).unwrap_or((rest, &[]));
-            if first {
-                if !word.eq_ignore_ascii_case(b"AUTH") {
-                    return;
-                }
-                offered = true;
-                first = false;
-            } else {
-                plain |= word.eq_ignore_ascii_case(b"PLAIN");
-                login |= word.eq_ignore_ascii_case(b"LOGIN");
-            }
-            rest = after.get(1..).unwrap_or_default();
-        }
-    })?;
+    // AUTH lines on any line of the reply, the first one (the server's name) included:
+    // skipping it costs code.
+    let mut offered = AuthMechanisms::default();
+    let code = link.reply(t.reply_ms, &mut |text| offered.add_text(text))?;
     if !(200..300).contains(&code) {
         return Err(link.refuse());
     }
@@ -397,7 +381,7 @@ fn dialogue(link: &mut Link<'_>, (user, pass, domain, from, auth): Credentials<'
         if !crate::limits::ALLOW_PLAINTEXT_AUTH {
             return Err(status::NX_SMTP_PLAINTEXT_AUTH_REFUSED);
         }
-        if !offered {
+        if !offered.advertised {
             return Err(status::NX_SMTP_AUTHENTICATION_ERROR);
         }
         // As the engine: the configured mechanism if offered, else the other one if offered,
@@ -406,7 +390,7 @@ fn dialogue(link: &mut Link<'_>, (user, pass, domain, from, auth): Credentials<'
         // empty 334; any 2xx ends the exchange.
         let configured = if auth == NX_SMTP_CLIENT_AUTH_LOGIN { Auth::Login } else { Auth::Plain };
         let plain_response = command::plain_response(user, pass);
-        let answers: &[&[&[u8]]] = if choose_auth(configured, plain, login) == Auth::Login {
+        let answers: &[&[&[u8]]] = if choose_auth(configured, offered.plain, offered.login) == Auth::Login {
             link.put(command::AUTH_LOGIN)?;
             &[&[user], &[pass]]
         } else {

@@ -39,6 +39,41 @@ impl AuthMechanisms {
     }
 }
 
+impl AuthMechanisms {
+    /// Takes one capability line (the text after "250-" / "250 "): the mechanisms if it is an
+    /// AUTH line ("AUTH PLAIN LOGIN", or the old "AUTH=LOGIN PLAIN"), nothing otherwise.
+    #[cfg(not(feature = "small"))]
+    pub fn add_text(&mut self, text: &[u8]) {
+        let mut words = Words(text);
+        if let Some(keyword) = words.next() {
+            self.add_line(keyword, words);
+        }
+    }
+
+    /// The small profile's body of `add_text`: one loop over words that end at SP, TAB or '='
+    /// (no iterator, less code; a '=' after another word than AUTH also ends it).
+    #[cfg(feature = "small")]
+    pub fn add_text(&mut self, text: &[u8]) {
+        let mut rest = text;
+        let mut first = true;
+        while !rest.is_empty() {
+            let end = rest.iter().position(|&b| matches!(b, b' ' | b'\t' | b'=')).unwrap_or(rest.len());
+            let (word, after) = rest.split_at_checked(end).unwrap_or((rest, &[]));
+            if first {
+                if !word.eq_ignore_ascii_case(b"AUTH") {
+                    return;
+                }
+                self.advertised = true;
+                first = false;
+            } else {
+                self.plain |= word.eq_ignore_ascii_case(b"PLAIN");
+                self.login |= word.eq_ignore_ascii_case(b"LOGIN");
+            }
+            rest = after.get(1..).unwrap_or_default();
+        }
+    }
+}
+
 /// What the server says it supports.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
@@ -204,6 +239,32 @@ mod tests {
         assert!(auth.add_line(b"AUTH=LOGIN", Words(b"")));
         assert_eq!(auth, AuthMechanisms { advertised: true, plain: false, login: true });
         assert_eq!(caps(&[b"AUTH=LOGIN PLAIN"]).auth, AuthMechanisms { advertised: true, plain: true, login: true });
+    }
+
+    /// `AuthMechanisms::add_text`, whichever body this build has (the small profile's or the
+    /// full one's), against the same expectations as the capability parser.
+    #[test]
+    fn auth_lines_alone() {
+        let auth = |lines: &[&[u8]]| {
+            let mut a = AuthMechanisms::default();
+            for l in lines {
+                a.add_text(l);
+            }
+            a
+        };
+        let all: [&[&[u8]]; 4] = [&[b"ETRN", b"AUTH LOGIN CRAM-MD5 PLAIN", b"8BITMIME", b"SIZE"], &[b"auth\tlogin  Plain"], &[b"AUTH=LOGIN PLAIN"], &[b"AUTH=PLAIN", b"AUTH LOGIN"]];
+        for lines in all {
+            assert_eq!(auth(lines), AuthMechanisms { advertised: true, plain: true, login: true }, "{lines:?}");
+            assert_eq!(auth(lines), caps(lines).auth, "{lines:?}");
+        }
+        let none_known: [&[&[u8]]; 3] = [&[b"AUTH MOGIN CRAM-MD5 QLAIN"], &[b"AUTH XOAUTH2 PLAINX LOGINPLAIN"], &[b"AUTH="]];
+        for lines in none_known {
+            assert_eq!(auth(lines), AuthMechanisms { advertised: true, plain: false, login: false }, "{lines:?}");
+        }
+        let not_auth: [&[&[u8]]; 5] = [&[b"X-AUTH-PLAIN LOGIN"], &[b"AUTHPLAIN"], &[b""], &[b" "], &[b"PIPELINING", b"SIZE 10"]];
+        for lines in not_auth {
+            assert_eq!(auth(lines), AuthMechanisms::default(), "{lines:?}");
+        }
     }
 
     #[test]
