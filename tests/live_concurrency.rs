@@ -237,9 +237,8 @@ fn eight_clients_in_parallel() {
 #[cfg(feature = "capi")]
 mod capi {
     use super::*;
-    use std::ffi::{c_char, c_uint, c_void, CString};
-    use std::mem::MaybeUninit;
-    use zsmtp::capi::{nx_smtp_client_delete, nx_smtp_client_last_reply_get, nx_smtp_mail_send, nxd_smtp_client_create, NxSmtpClient, NxdAddress};
+    use std::ffi::{c_char, c_uint, CString};
+    use zsmtp::capi::{nx_smtp_client_delete, nx_smtp_client_last_reply_get, nx_smtp_mail_send, NxSmtpClient};
 
     /// The one control block, shared by the threads as C code would share it.
     struct Shared(*mut NxSmtpClient);
@@ -253,31 +252,10 @@ mod capi {
     fn eight_threads_share_one_c_client() {
         let run = run_id("c");
         let per = mails_per_thread();
-        let mut block: Box<MaybeUninit<NxSmtpClient>> = Box::new(MaybeUninit::zeroed());
-        let cp = block.as_mut_ptr();
-        let (mut ip, mut pool) = (0u64, 0u64);
-        let user = CString::new("alice").unwrap();
-        let pass = CString::new("secret123").unwrap();
-        let from = CString::new("<alice@example.test>").unwrap();
-        let domain = CString::new("conc-c.example.test").unwrap();
-        let mut server = NxdAddress { nxd_ip_version: 4, nxd_ip_address: [0x7F00_0001, 0, 0, 0] };
-        // SAFETY: the block is writable memory of its size; the strings are NUL-terminated
-        // and live; ip and pool are never read.
-        let created = unsafe {
-            nxd_smtp_client_create(
-                cp,
-                (&mut ip as *mut u64).cast::<c_void>(),
-                (&mut pool as *mut u64).cast::<c_void>(),
-                user.as_ptr().cast_mut(),
-                pass.as_ptr().cast_mut(),
-                from.as_ptr().cast_mut(),
-                domain.as_ptr().cast_mut(),
-                3, // NX_SMTP_CLIENT_AUTH_PLAIN
-                &mut server,
-                2525,
-            )
-        };
+        let mut client = support::capi::CClient::default();
+        let created = client.create_with(2525, 3 /* NX_SMTP_CLIENT_AUTH_PLAIN */, "alice", "secret123", "<alice@example.test>", "conc-c.example.test");
         assert_eq!(created, 0, "nxd_smtp_client_create");
+        let cp = client.ptr();
         let shared = Shared(cp);
         let results = Mutex::new(HashMap::new());
         let started = Instant::now();

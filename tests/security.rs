@@ -213,62 +213,27 @@ fn credentials_never_reach_the_log_or_errors() {
 #[cfg(feature = "capi")]
 mod capi {
     use super::*;
-    use std::ffi::{c_char, c_void, CString};
-    use std::mem::{size_of, MaybeUninit};
-    use zsmtp::capi::{nx_smtp_client_delete, nx_smtp_mail_send, nxd_smtp_client_create, NxSmtpClient, NxdAddress};
+    use support::capi::CClient;
+    use zsmtp::capi::nx_smtp_client_delete;
 
     fn contains(hay: &[u8], needle: &[u8]) -> bool {
         hay.windows(needle.len()).any(|w| w == needle)
     }
 
     /// The bytes of the control block.
-    fn bytes_of(client: &MaybeUninit<NxSmtpClient>) -> Vec<u8> {
-        // SAFETY: the block was fully initialised by nxd_smtp_client_create (it zeroes the
-        // whole block first); reading it as bytes is reading initialised memory.
-        unsafe { std::slice::from_raw_parts(client.as_ptr().cast::<u8>(), size_of::<NxSmtpClient>()) }.to_vec()
-    }
-
     #[test]
     fn delete_wipes_the_password_and_user_name() {
         let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         for (auth_type, steps) in [(3u32, plain_ok()), (1u32, login_ok())] {
             let server = Server::start(steps);
-            let mut client: Box<MaybeUninit<NxSmtpClient>> = Box::new(MaybeUninit::zeroed());
-            let cp = client.as_mut_ptr();
-            let (mut ip, mut pool) = (0u64, 0u64);
-            let user = CString::new(USER).unwrap();
-            let pass = CString::new(PASS).unwrap();
-            let from = CString::new("<device-9@sec.test>").unwrap();
-            let domain = CString::new("device.sec.test").unwrap();
-            let to = CString::new("<ops@sec.test>").unwrap();
-            let subject = CString::new("wipe test").unwrap();
-            let body = b"body line\r\n".to_vec();
-            let mut address = NxdAddress { nxd_ip_version: 4, nxd_ip_address: [0x7F00_0001, 0, 0, 0] };
-            // SAFETY: every pointer is valid for the call: the block is writable memory of
-            // its size, the strings are NUL-terminated and live, ip/pool are never read.
-            let created = unsafe {
-                nxd_smtp_client_create(
-                    cp,
-                    (&mut ip as *mut u64).cast::<c_void>(),
-                    (&mut pool as *mut u64).cast::<c_void>(),
-                    user.as_ptr().cast_mut(),
-                    pass.as_ptr().cast_mut(),
-                    from.as_ptr().cast_mut(),
-                    domain.as_ptr().cast_mut(),
-                    auth_type,
-                    &mut address,
-                    u32::from(server.port),
-                )
-            };
-            assert_eq!(created, 0, "create");
-            assert!(contains(&bytes_of(&client), PASS.as_bytes()), "the password is stored at create (the test reads the right memory)");
-            // SAFETY: a created client; the strings and the body are live and unchanged.
-            let sent = unsafe { nx_smtp_mail_send(cp, to.as_ptr().cast_mut(), 2, subject.as_ptr().cast_mut(), body.as_ptr().cast::<c_char>().cast_mut(), body.len() as u32) };
-            assert_eq!(sent, 0, "send (auth type {auth_type})");
+            let mut client = CClient::default();
+            assert_eq!(client.create_with(server.port, auth_type, USER, PASS, "<device-9@sec.test>", "device.sec.test"), 0, "create");
+            assert!(contains(&client.bytes(), PASS.as_bytes()), "the password is stored at create (the test reads the right memory)");
+            assert_eq!(client.send("<ops@sec.test>", "wipe test", b"body line\r\n"), 0, "send (auth type {auth_type})");
             server.finish().assert_ok();
             // SAFETY: a created client, used by no other thread.
-            assert_eq!(unsafe { nx_smtp_client_delete(cp) }, 0, "delete");
-            let after = bytes_of(&client);
+            assert_eq!(unsafe { nx_smtp_client_delete(client.ptr()) }, 0, "delete");
+            let after = client.bytes();
             for form in secret_forms() {
                 assert!(!contains(&after, form.as_bytes()), "a form of the password survives delete (auth type {auth_type})");
             }

@@ -63,6 +63,13 @@ impl CClient {
         self.0.as_mut_ptr()
     }
 
+    /// The control block's bytes (what a wipe must have cleared).
+    pub fn bytes(&self) -> Vec<u8> {
+        // SAFETY: the block is initialised memory of its size (zeroed when made, written only
+        // by the C API).
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast::<u8>(), std::mem::size_of::<NxSmtpClient>()) }.to_vec()
+    }
+
     /// `nx_smtp_mail_send` with normal priority: its status.
     pub fn send(&mut self, to: &str, subject: &str, body: &[u8]) -> u32 {
         let (to, subject) = (cs(to), cs(subject));
