@@ -22,7 +22,7 @@ pub fn check_credential(s: &[u8]) -> Result<&str, u32> {
 /// The EHLO name: the library's check (a host name, an IP address or an address literal).
 pub fn check_domain(s: &[u8]) -> Result<&str, u32> {
     let text = core::str::from_utf8(s).map_err(|_| status::NX_SMTP_INVALID_PARAM)?;
-    syntax::client_domain(text).map_err(|_| status::NX_SMTP_INVALID_PARAM)?;
+    syntax::client_domain(s).map_err(|_| status::NX_SMTP_INVALID_PARAM)?;
     Ok(text)
 }
 
@@ -30,13 +30,13 @@ pub fn check_domain(s: &[u8]) -> Result<&str, u32> {
 /// without brackets.
 pub fn check_address(s: &[u8]) -> Result<&str, u32> {
     let text = core::str::from_utf8(s).map_err(|_| status::NX_SMTP_INVALID_PARAM)?;
-    syntax::address(text).map_err(|_| status::NX_SMTP_INVALID_PARAM)
+    syntax::address_str(text).map_err(|_| status::NX_SMTP_INVALID_PARAM)
 }
 
 /// The subject: the library's check (UTF-8, no control character but TAB, at most 998 bytes).
 pub fn check_subject(s: &[u8]) -> Result<&str, u32> {
     let text = core::str::from_utf8(s).map_err(|_| status::NX_SMTP_INVALID_PARAM)?;
-    syntax::subject(text).map_err(|_| status::NX_SMTP_INVALID_PARAM)?;
+    syntax::subject(s).map_err(|_| status::NX_SMTP_INVALID_PARAM)?;
     Ok(text)
 }
 

@@ -6,10 +6,14 @@
 //!
 //! Shared with the full profile:
 //! - the wire layer's reply parser and tracker (`wire::reply`), AUTH choice and commands
-//!   (`wire::command`: `choose_auth`, `auth_plain`, `plain_response`, `base64_line`), and two
-//!   primitives whose body in this build is the small one: the EHLO's AUTH lines
-//!   (`wire::ehlo::AuthMechanisms::add_text`) and the server address as text
-//!   (`wire::ip::address_text`, no "::");
+//!   (`wire::command`: `choose_auth`, `auth_plain`, `plain_response`, `base64_line`), the body
+//!   encoder (`wire::body::BodyEncoder`: the body's check is the encoder run into a sink that
+//!   takes nothing), and the argument checks (`wire::syntax`: `credential`, `client_domain`,
+//!   `address`, `subject`). Some of these primitives have a smaller body in this build, inside
+//!   the primitive, tested by its one unit-test suite: the EHLO's AUTH lines
+//!   (`AuthMechanisms::add_text`), the server address as text (`address_text`, no "::"), the
+//!   encoder (byte by byte), and the syntax checks (this profile's scope, below; every refusal
+//!   `Invalid::Syntax`);
 //! - `nxd_smtp_client_create` and the entry of `nx_smtp_mail_send` (capi/mod.rs), the memory
 //!   helpers (`bounded_cstr`, `store`, `wipe`, `Region`, `Locked`) and the platform lock;
 //! - the rules, checked by one table through both profiles (tests/capi_profiles.rs): a reply
@@ -19,10 +23,8 @@
 //!   authenticate, nothing else; `NX_SMTP_OUTCOME_UNKNOWN` when the link fails or the reply is
 //!   not SMTP after the final dot.
 //!
-//! Its own, because the shared versions cost more code than NetX Duo's whole client allows
-//! (docs/PERFORMANCE.md, "The small profile"): the checks of its scope (`accepts`,
-//! `mail_args`: printable ASCII; dot-atom addresses and domain names), the body loop, and the
-//! lockstep driver over the shim's socket. It reads AUTH on every line of the EHLO reply, the
+//! Its own: the lockstep driver over the shim's socket (one recipient, no pipelining, no
+//! TLS) and NetX's status for each step. It reads AUTH on every line of the EHLO reply, the
 //! server's name included (skipping it costs code).
 //!
 //! NetX's scope:
@@ -46,78 +48,30 @@ use core::ffi::{c_int, c_uint, CStr};
 use super::abi::*;
 use super::args::{field_bytes, priority_from, wipe, Identity, Locked};
 use crate::error::status;
-use crate::limits::{MAX_ADDRESS, SMALL_TIMEOUTS};
+use crate::limits::SMALL_TIMEOUTS;
 use crate::sys::{self, ShimSocket};
 use crate::wire::command::{self, choose_auth, Auth};
-use crate::wire::body::MAX_LINE;
+use crate::wire::body::{BodyEncoder, BodyError, MAX_LINE};
+use crate::wire::out::Sink;
+use crate::wire::syntax;
+
+/// A sink that takes nothing: the body's check is its encoder run without output.
+struct Discard;
+
+impl Sink for Discard {
+    type Error = u32;
+    fn put(&mut self, _: &[u8]) -> Result<(), u32> {
+        Ok(())
+    }
+}
 use crate::wire::ehlo::AuthMechanisms;
 use crate::wire::ip::{address_text, ADDRESS_TEXT_LEN};
 use crate::wire::reply::{parse_line, ReplyTracker};
 
-/// Printable ASCII: the only bytes the small profile accepts in its text fields.
-fn printable(bytes: &[u8]) -> bool {
-    bytes.iter().all(|&b| (b' '..0x7f).contains(&b))
-}
-
-/// A domain name: dot-separated labels of letters, digits and hyphens (at most 63 each).
-fn domain_name(name: &[u8]) -> bool {
-    let mut label = 0;
-    for &b in name {
-        if b == b'.' && label > 0 {
-            label = 0;
-        } else if (b.is_ascii_alphanumeric() || b == b'-') && label < 63 {
-            label += 1;
-        } else {
-            return false;
-        }
-    }
-    label > 0 && name.len() <= 255
-}
-
-/// `local@domain` or `<local@domain>` with a dot-atom local part (RFC 5321 atext); the
-/// address without brackets.
-fn address(text: &[u8]) -> Result<&[u8], u32> {
-    let bare = match text {
-        [b'<', inner @ .., b'>'] => inner,
-        _ => text,
-    };
-    let at = bare.iter().rposition(|&b| b == b'@').ok_or(status::NX_SMTP_INVALID_PARAM)?;
-    let (local, domain) = bare.split_at_checked(at).ok_or(status::NX_SMTP_INVALID_PARAM)?;
-    // RFC 5322 atext (ranges, not a table search: smaller code).
-    let atext = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'/' | b'=' | b'?' | b'^'..=b'`' | b'{'..=b'~');
-    // Dot-separated atoms, none empty.
-    let mut previous = b'.';
-    for &b in local {
-        if (b == b'.' && previous == b'.') || (b != b'.' && !atext(b)) {
-            return Err(status::NX_SMTP_INVALID_PARAM);
-        }
-        previous = b;
-    }
-    let local_ok = previous != b'.' && local.len() <= 64;
-    if !local_ok || !domain_name(domain.get(1..).unwrap_or(&[])) || bare.len() > MAX_ADDRESS {
-        return Err(status::NX_SMTP_INVALID_PARAM);
-    }
-    Ok(bare)
-}
-
-/// A body the encoder can send: no NUL, lines of at most 998 bytes (CR, LF or CRLF end them).
-fn body_ok(body: &[u8]) -> bool {
-    let mut line = 0;
-    for &b in body {
-        match b {
-            0 => return false,
-            b'\r' | b'\n' => line = 0,
-            _ if line == MAX_LINE => return false,
-            _ => line += 1,
-        }
-    }
-    true
-}
-
 /// The small profile's checks of what create stores: printable ASCII credentials, a domain
 /// name, a dot-atom sender address (its scope; the full profile's are wider).
 pub(super) fn accepts(id: &Identity<'_>) -> bool {
-    printable(id.user) && printable(id.pass) && domain_name(id.domain) && address(id.from).is_ok()
+    syntax::credential(id.user).is_ok() && syntax::credential(id.pass).is_ok() && syntax::client_domain(id.domain).is_ok() && syntax::address(id.from).is_ok()
 }
 
 /// The connection of one send: the shim's socket and the client's buffers.
@@ -275,8 +229,9 @@ pub(super) struct Args<'a> {
 /// recipient (returned bare), a printable ASCII subject, a body its encoder can send (no NUL,
 /// lines of at most 998 bytes). `None`: `NX_SMTP_INVALID_PARAM`.
 pub(super) fn mail_args<'a>(recipient: &'a [u8], priority: c_uint, subject: &'a [u8], body: &'a [u8]) -> Option<Args<'a>> {
-    let recipient = address(recipient).ok()?;
-    (priority_from(priority).is_ok() && printable(subject) && body_ok(body)).then_some(Args { recipient, subject, body })
+    let recipient = syntax::address(recipient).ok()?;
+    let body_ok = || BodyEncoder::new().encode(body, &mut Discard).is_ok();
+    (priority_from(priority).is_ok() && syntax::subject(subject).is_ok() && body_ok()).then_some(Args { recipient, subject, body })
 }
 
 /// The longest subject the small profile takes: its header line ("Subject: " and the text)
@@ -329,7 +284,7 @@ fn converse(
         return status::NX_NOT_CONNECTED;
     };
     let (user, pass, domain, from, auth) = identity;
-    let from = address(from).unwrap_or(from);
+    let from = syntax::address(from).unwrap_or(from);
     let mut link = Link { socket, tx, tx_len: 0, rx, rx_len: 0, refusal: 0, last: 0, past_dot: false, refused: false };
     let result = dialogue(&mut link, (user, pass, domain, from, auth), recipient, subject, body);
     *last_code = c_uint::from(link.last);
@@ -427,26 +382,14 @@ fn dialogue(link: &mut Link<'_>, (user, pass, domain, from, auth): Credentials<'
         link.put(b"\r\n")?;
     }
     link.put(b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")?;
-    // CR, LF and CRLF become CRLF; a line that starts with a dot gets another (RFC 5321 4.5.2).
-    let (mut line_start, mut after_cr) = (true, false);
-    for &b in body {
-        if after_cr && b == b'\n' {
-            after_cr = false;
-            continue;
-        }
-        after_cr = b == b'\r';
-        if b == b'\r' || b == b'\n' {
-            link.put(b"\r\n")?;
-            line_start = true;
-            continue;
-        }
-        if line_start && b == b'.' {
-            link.put(b".")?;
-        }
-        link.put(&[b])?;
-        line_start = false;
-    }
-    link.put(if line_start { b".\r\n" } else { b"\r\n.\r\n" })?;
+    let mut encoder = BodyEncoder::new();
+    // The body was checked: only the link can fail here.
+    let link_error = |e| match e {
+        BodyError::Sink(e) => e,
+        _ => status::NX_SMTP_INVALID_PARAM,
+    };
+    encoder.encode(body, link).map_err(link_error)?;
+    encoder.finish(link).map_err(link_error)?;
     // Once the terminator has left whole, the server may take the mail.
     link.flush()?;
     link.past_dot = true;
@@ -479,20 +422,5 @@ mod tests {
         assert_eq!(text(NX_IP_VERSION_V6, [0x2001_0DB8, 0, 0, 1]), "2001:db8:0:0:0:0:0:1");
         assert_eq!(text(NX_IP_VERSION_V6, [0, 0, 0, 1]), "0:0:0:0:0:0:0:1");
         assert_eq!(text(NX_IP_VERSION_V6, [0xFFFF_FFFF; 4]), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
-    }
-
-    #[test]
-    fn addresses_and_domains() {
-        for good in ["a@b.example", "<a@b.example>", "first.last+tag@sub.example.co", "x!#$%&'*+-/=?^_`{|}~@d"] {
-            assert!(address(good.as_bytes()).is_ok(), "{good}");
-        }
-        assert_eq!(address(b"<a@b.example>"), Ok(&b"a@b.example"[..]));
-        for bad in ["", "@b", "a@", "a@b.", "a@.b", "a@b..c", ".a@b", "a.@b", "a..b@c", "a b@c", "<a@b", "a@b>", "\"q\"@b", "a@[192.0.2.1]", "a@b_c", "\r\n@b"] {
-            assert!(address(bad.as_bytes()).is_err(), "{bad:?}");
-        }
-        assert!(domain_name(b"device17.example.com") && domain_name(b"a-b") && domain_name(&[b'a'; 63]));
-        assert!(!domain_name(&[b'a'; 64]) && !domain_name(b"") && !domain_name(b"a..b") && !domain_name(b"a b"));
-        assert!(body_ok(&[b'x'; 998]) && !body_ok(&[b'x'; 999]) && !body_ok(b"a\0b"));
-        assert!(body_ok(&[[b'x'; 998].as_slice(), b"\r\n", &[b'y'; 998]].concat()));
     }
 }

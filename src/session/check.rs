@@ -21,8 +21,8 @@ pub fn config(c: &Config<'_>, tx_capacity: usize) -> Result<(), Fault> {
     if c.port == 0 {
         return Err(invalid(Field::Port, Invalid::Empty));
     }
-    client_domain(c.domain).map_err(field(Field::Domain))?;
-    address(c.from).map_err(field(Field::From))?;
+    client_domain(c.domain.as_bytes()).map_err(field(Field::Domain))?;
+    address(c.from.as_bytes()).map_err(field(Field::From))?;
     if c.auth != Auth::None {
         credential(c.username.as_bytes()).map_err(field(Field::Username))?;
         credential(c.password.as_bytes()).map_err(field(Field::Password))?;
@@ -54,9 +54,9 @@ pub fn mail(m: &Mail<'_>) -> Result<(), Fault> {
         return Err(invalid(Field::Recipient, Invalid::TooLong));
     }
     for r in m.recipients() {
-        address(r).map_err(|why| invalid(Field::Recipient, why))?;
+        address(r.as_bytes()).map_err(|why| invalid(Field::Recipient, why))?;
     }
-    subject(m.subject).map_err(|why| invalid(Field::Subject, why))
+    subject(m.subject.as_bytes()).map_err(|why| invalid(Field::Subject, why))
 }
 
 /// Checks a whole body: not empty, no NUL, no line over 998 bytes. Returns its size on the
@@ -77,6 +77,7 @@ mod tests {
 
     #[test]
     fn configs() {
+        use crate::wire::syntax::reported as why;
         let good = Config::new("127.0.0.1", 25, "device.example", "<dev@example.com>");
         assert_eq!(config(&good, 512), Ok(()));
         let bad = |c: Config<'_>| config(&c, 512).unwrap_err().kind;
@@ -84,9 +85,9 @@ mod tests {
         assert_eq!(bad(Config { port: 0, ..good }), InvalidInput(Field::Port, Invalid::Empty));
         assert_eq!(bad(Config { server: "", ..good }), InvalidInput(Field::Server, Invalid::Empty));
         assert_eq!(bad(Config { from: "x", ..good }), InvalidInput(Field::From, Invalid::Syntax));
-        assert_eq!(bad(Config { domain: "a\rb", ..good }), InvalidInput(Field::Domain, Invalid::ControlCharacter));
+        assert_eq!(bad(Config { domain: "a\rb", ..good }), InvalidInput(Field::Domain, why(Invalid::ControlCharacter)));
         let auth = good.auth(Auth::Plain, "user", "pass\r\nword");
-        assert_eq!(bad(auth), InvalidInput(Field::Password, Invalid::ControlCharacter));
+        assert_eq!(bad(auth), InvalidInput(Field::Password, why(Invalid::ControlCharacter)));
         let auth = good.auth(Auth::Login, "", "p");
         assert_eq!(bad(auth), InvalidInput(Field::Username, Invalid::Empty));
         let key = "k".repeat(69);
@@ -100,16 +101,17 @@ mod tests {
 
     #[test]
     fn mails() {
+        use crate::wire::syntax::reported as why;
         use crate::error::ErrorKind::InvalidInput;
         let none = Mail::new("s", b"b");
         assert_eq!(mail(&none).unwrap_err().kind, InvalidInput(Field::Recipient, Invalid::Empty));
         let to = ["a@b.example"];
         assert_eq!(mail(&Mail::new("s", b"b").to(&to)), Ok(()));
         let bad = ["a@b.example", "c@d\r\n"];
-        assert_eq!(mail(&Mail::new("s", b"b").bcc(&bad)).unwrap_err().kind, InvalidInput(Field::Recipient, Invalid::ControlCharacter));
+        assert_eq!(mail(&Mail::new("s", b"b").bcc(&bad)).unwrap_err().kind, InvalidInput(Field::Recipient, why(Invalid::ControlCharacter)));
         let many = ["a@b.example"; MAX_RECIPIENTS + 1];
         assert_eq!(mail(&Mail::new("s", b"b").to(&many)).unwrap_err().kind, InvalidInput(Field::Recipient, Invalid::TooLong));
-        assert_eq!(mail(&Mail::new("s\n", b"b").to(&to)).unwrap_err().kind, InvalidInput(Field::Subject, Invalid::ControlCharacter));
+        assert_eq!(mail(&Mail::new("s\n", b"b").to(&to)).unwrap_err().kind, InvalidInput(Field::Subject, why(Invalid::ControlCharacter)));
     }
 
     #[test]

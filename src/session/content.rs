@@ -14,7 +14,7 @@ impl<T: Transport, K: Clock> Session<'_, T, K> {
     fn headers<'m>(&self, config: &'m Config<'_>, mail: &'m Mail<'_>, sequence: u32, entropy: u32) -> Headers<'m> {
         let unix_time = self.link.clock.unix_time();
         Headers {
-            from: syntax::address(config.from).unwrap_or(config.from),
+            from: syntax::address_str(config.from).unwrap_or(config.from),
             to: mail.to,
             cc: mail.cc,
             subject: mail.subject,

@@ -15,7 +15,7 @@ impl<T: Transport, K: Clock> Session<'_, T, K> {
     /// refused-recipient mask and whether pipelining is in use.
     pub(super) fn envelope(&mut self, config: &Config<'_>, mail: &Mail<'_>, body_size: Option<u64>) -> Result<(u64, bool), Fault> {
         self.link.phase = Phase::Mail;
-        let from = syntax::address(config.from).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::From, why), Phase::Validate))?;
+        let from = syntax::address_str(config.from).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::From, why), Phase::Validate))?;
         let needs_utf8 = !from.is_ascii() || mail.recipients().any(|r| !r.is_ascii());
         if needs_utf8 && !self.caps.smtputf8 {
             return Err(Fault::new(ErrorKind::InvalidInput(Field::Recipient, Invalid::NotSupportedByServer), Phase::Mail));
@@ -125,7 +125,7 @@ impl<T: Transport, K: Clock> Session<'_, T, K> {
     }
 
     fn put_rcpt(&mut self, rcpt: &str) -> Result<(), Fault> {
-        let bare = syntax::address(rcpt).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::Recipient, why), Phase::Validate))?;
+        let bare = syntax::address_str(rcpt).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::Recipient, why), Phase::Validate))?;
         self.put_command(format_args!("RCPT TO:<{}>", bare), |l| command::rcpt_to(l, bare))
     }
 

@@ -34,8 +34,9 @@ impl<E> From<E> for BodyError<E> {
 /// Encoder state between chunks: a chunk may end anywhere, even between CR and LF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyEncoder {
-    line_start: bool,
-    pending_cr: bool,
+    /// The last byte was a CR, whose line is already ended: a LF right after it belongs to it.
+    skip_lf: bool,
+    /// Bytes of the current line so far (0: at the start of a line).
     line_len: usize,
 }
 
@@ -47,49 +48,64 @@ impl Default for BodyEncoder {
 
 impl BodyEncoder {
     pub const fn new() -> Self {
-        BodyEncoder { line_start: true, pending_cr: false, line_len: 0 }
+        BodyEncoder { skip_lf: false, line_len: 0 }
     }
 
     /// Encodes the next chunk of message text.
-    pub fn encode<S: Sink>(&mut self, input: &[u8], out: &mut S) -> Result<(), BodyError<S::Error>> {
-        let mut rest = input;
-        while let Some((&b, after_b)) = rest.split_first() {
-            if self.pending_cr {
-                self.pending_cr = false;
-                self.end_line(out)?;
-                if b == b'\n' {
-                    rest = after_b;
-                    continue;
+    ///
+    /// Two bodies, one behaviour (one test suite runs on whichever is compiled): text runs
+    /// written whole, or (the small profile) byte by byte in less code.
+    #[cfg_attr(feature = "small", inline(always))]
+    pub fn encode<S: Sink + ?Sized>(&mut self, input: &[u8], out: &mut S) -> Result<(), BodyError<S::Error>> {
+        #[cfg(not(feature = "small"))]
+        {
+            let mut rest = input;
+            while let Some((&b, after_b)) = rest.split_first() {
+                let skip_lf = core::mem::replace(&mut self.skip_lf, false);
+                match b {
+                    b'\n' if skip_lf => rest = after_b,
+                    b'\r' | b'\n' => {
+                        self.end_line(out)?;
+                        self.skip_lf = b == b'\r';
+                        rest = after_b;
+                    }
+                    0 => return Err(BodyError::Nul),
+                    _ => {
+                        // The run of text up to the next CR, LF or NUL (or the end): one
+                        // bounds check per run. A position always splits, so the fallback is
+                        // never taken.
+                        let (run, after_run) = match rest.iter().position(|&c| matches!(c, b'\r' | b'\n' | 0)) {
+                            Some(end) => rest.split_at_checked(end).unwrap_or((rest, &[])),
+                            None => (rest, &[][..]),
+                        };
+                        let stuff = self.line_len == 0 && b == b'.';
+                        self.line_len += run.len();
+                        if self.line_len > MAX_LINE {
+                            return Err(BodyError::LineTooLong);
+                        }
+                        if stuff {
+                            out.put(b".")?;
+                        }
+                        out.put(run)?;
+                        rest = after_run;
+                    }
                 }
             }
+        }
+        #[cfg(feature = "small")]
+        for &b in input {
+            let skip_lf = core::mem::replace(&mut self.skip_lf, b == b'\r');
             match b {
-                b'\r' => {
-                    self.pending_cr = true;
-                    rest = after_b;
-                }
-                b'\n' => {
-                    self.end_line(out)?;
-                    rest = after_b;
-                }
+                b'\n' if skip_lf => {}
+                b'\r' | b'\n' => self.end_line(out)?,
                 0 => return Err(BodyError::Nul),
+                _ if self.line_len == MAX_LINE => return Err(BodyError::LineTooLong),
                 _ => {
-                    // The run of text up to the next CR, LF or NUL (or the end): one bounds
-                    // check per run. A position always splits, so the fallback is never taken.
-                    let (run, after_run) = match rest.iter().position(|&c| matches!(c, b'\r' | b'\n' | 0)) {
-                        Some(end) => rest.split_at_checked(end).unwrap_or((rest, &[])),
-                        None => (rest, &[][..]),
-                    };
-                    let stuff = self.line_start && b == b'.';
-                    self.line_len += run.len();
-                    if self.line_len > MAX_LINE {
-                        return Err(BodyError::LineTooLong);
-                    }
-                    if stuff {
+                    if self.line_len == 0 && b == b'.' {
                         out.put(b".")?;
                     }
-                    out.put(run)?;
-                    self.line_start = false;
-                    rest = after_run;
+                    out.put(&[b])?;
+                    self.line_len += 1;
                 }
             }
         }
@@ -97,18 +113,17 @@ impl BodyEncoder {
     }
 
     /// Ends the text: closes an open line and writes the end-of-data line ".\r\n".
-    pub fn finish<S: Sink>(&mut self, out: &mut S) -> Result<(), BodyError<S::Error>> {
-        if self.pending_cr || !self.line_start {
-            self.pending_cr = false;
+    pub fn finish<S: Sink + ?Sized>(&mut self, out: &mut S) -> Result<(), BodyError<S::Error>> {
+        if self.line_len > 0 {
             self.end_line(out)?;
         }
         out.put(b".\r\n")?;
         Ok(())
     }
 
-    fn end_line<S: Sink>(&mut self, out: &mut S) -> Result<(), BodyError<S::Error>> {
+    #[cfg_attr(feature = "small", inline(always))]
+    fn end_line<S: Sink + ?Sized>(&mut self, out: &mut S) -> Result<(), BodyError<S::Error>> {
         out.put(b"\r\n")?;
-        self.line_start = true;
         self.line_len = 0;
         Ok(())
     }
