@@ -171,6 +171,8 @@ pub enum Field {
     Timeouts,
     /// The pipelining switch (a configuration store's `pipelining`).
     Pipelining,
+    /// The name the server's certificate is verified for.
+    TlsName,
 }
 
 /// What went wrong.

@@ -21,8 +21,8 @@ use support::io::read_transport_until;
 use support::live::{delivered_one, env, token, with_token};
 use support::pki::Ca;
 
-use embedded_io::{ErrorKind, ErrorType, Read, Write};
-use zsmtp::transport::shim::{ShimClock, ShimError, ShimTransport};
+use embedded_io::{ErrorKind, Read, Write};
+use zsmtp::transport::shim::{ShimClock, ShimTransport};
 use zsmtp::transport::{ConnectTlsError, TlsError};
 use zsmtp::{status, Auth, Client, Config, Mail, TlsMode, Transport};
 
@@ -261,62 +261,14 @@ fn implicit_tls_with_an_unknown_ca_fails_before_anything_is_sent() {
     assert_no_secrets(&seen);
 }
 
-/// A transport that verifies the certificate for another name than the one connected to: what a
-/// server under a wrong name (a typo, a hijacked DNS record) looks like to the client.
-struct VerifyAs {
-    inner: ShimTransport,
-    name: &'static str,
-}
-
-impl ErrorType for VerifyAs {
-    type Error = ShimError;
-}
-
-impl Read for VerifyAs {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ShimError> {
-        self.inner.read(buf)
-    }
-}
-
-impl Write for VerifyAs {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, ShimError> {
-        self.inner.write(buf)
-    }
-
-    fn flush(&mut self) -> Result<(), ShimError> {
-        self.inner.flush()
-    }
-}
-
-impl Transport for VerifyAs {
-    fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ShimError> {
-        self.inner.connect(host, port, timeout_ms)
-    }
-
-    fn set_timeout(&mut self, timeout_ms: u32) {
-        self.inner.set_timeout(timeout_ms)
-    }
-
-    fn close(&mut self) {
-        self.inner.close()
-    }
-
-    fn start_tls(&mut self, _host: &str, timeout_ms: u32) -> Result<(), TlsError> {
-        self.inner.start_tls(self.name, timeout_ms)
-    }
-
-    fn connect_tls(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ConnectTlsError<ShimError>> {
-        self.inner.connect_tls_verifying(host, port, self.name, timeout_ms)
-    }
-}
-
 #[test]
 fn starttls_with_a_wrong_host_name_fails_before_anything_is_sent() {
     let tag = token("zsock-wrong-name");
     let relay = relay_to(STARTTLS_PORT);
-    let transport = VerifyAs { inner: transport(ca()), name: "mail.wrong-name.test" };
-    let mut client: Client<'_, _, _> =
-        Client::new(config(relay.port, Auth::Login, TlsMode::StartTls), transport, ShimClock::new()).unwrap();
+    // Verified for another name than the one connected to: what a server under a wrong name
+    // (a typo, a hijacked DNS record) looks like to the client.
+    let config = config(relay.port, Auth::Login, TlsMode::StartTls).tls_name("mail.wrong-name.test");
+    let mut client: Client<'_, _, _> = Client::new(config, transport(ca()), ShimClock::new()).unwrap();
     let recipients = ["bob@example.test"];
     let e = client.send(&Mail::new(&tag, b"must not arrive\n").to(&recipients)).expect_err("a wrong name must be refused");
     assert_eq!(e.status(), status::NX_SMTP_TLS_NAME_MISMATCH, "{e}");
@@ -334,9 +286,8 @@ fn implicit_tls_with_a_wrong_host_name_fails() {
 
 /// The error of an implicit-TLS send that verifies the server's certificate against `name`.
 fn implicit_send_verifying_as(name: &'static str) -> zsmtp::Error {
-    let transport = VerifyAs { inner: transport(ca()), name };
-    let mut client: Client<'_, _, _> =
-        Client::new(config(IMPLICIT_PORT, Auth::Plain, TlsMode::Implicit), transport, ShimClock::new()).unwrap();
+    let config = config(IMPLICIT_PORT, Auth::Plain, TlsMode::Implicit).tls_name(name);
+    let mut client: Client<'_, _, _> = Client::new(config, transport(ca()), ShimClock::new()).unwrap();
     let recipients = ["bob@example.test"];
     client.send(&Mail::new("verified as", b"x\n").to(&recipients)).expect_err("the certificate does not name it")
 }
@@ -397,27 +348,27 @@ fn failed_starttls_closes_the_connection() {
 fn implicit_tls_errors_are_classified() {
     let mut t = transport(ca());
     assert_eq!(
-        t.connect_tls_verifying(SERVER, IMPLICIT_PORT, "mail.wrong-name.test", 10_000).err(),
+        t.connect_tls(SERVER, IMPLICIT_PORT, "mail.wrong-name.test", 10_000).err(),
         Some(ConnectTlsError::Tls(TlsError::NameMismatch))
     );
     let mut t = transport(unknown_ca());
-    assert_eq!(t.connect_tls(SERVER, IMPLICIT_PORT, 10_000).err(), Some(ConnectTlsError::Tls(TlsError::UntrustedCertificate)));
+    assert_eq!(t.connect_tls(SERVER, IMPLICIT_PORT, SERVER, 10_000).err(), Some(ConnectTlsError::Tls(TlsError::UntrustedCertificate)));
     // No CA at all: nothing to verify against.
     static MISSING: &CStr = c"/nonexistent/zsmtp-ca.pem";
     let mut t = ShimTransport::new().with_ca_file(MISSING);
-    assert_eq!(t.connect_tls(SERVER, IMPLICIT_PORT, 10_000).err(), Some(ConnectTlsError::Tls(TlsError::NoTrustAnchors)));
+    assert_eq!(t.connect_tls(SERVER, IMPLICIT_PORT, SERVER, 10_000).err(), Some(ConnectTlsError::Tls(TlsError::NoTrustAnchors)));
     // A refused TCP connect is a connect error, not a TLS one.
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let mut t = transport(ca());
-    match t.connect_tls("127.0.0.1", port, 5_000) {
+    match t.connect_tls("127.0.0.1", port, "127.0.0.1", 5_000) {
         Err(ConnectTlsError::Connect(e)) => assert_eq!(embedded_io::Error::kind(&e), ErrorKind::ConnectionRefused),
         other => panic!("expected a refused connect, got {other:?}"),
     }
     // A plain SMTP port answering a ClientHello with a text greeting: a handshake failure.
     let mut t = transport(ca());
-    assert_eq!(t.connect_tls(SERVER, STARTTLS_PORT, 10_000).err(), Some(ConnectTlsError::Tls(TlsError::Handshake)));
+    assert_eq!(t.connect_tls(SERVER, STARTTLS_PORT, SERVER, 10_000).err(), Some(ConnectTlsError::Tls(TlsError::Handshake)));
 }
 
 /// A server given by address (NetX's API gives addresses): the certificate must carry that
@@ -426,7 +377,7 @@ fn implicit_tls_errors_are_classified() {
 fn implicit_tls_to_an_address_verifies_the_address() {
     let mut t = transport(ca());
     t.set_timeout(10_000);
-    t.connect_tls("127.0.0.1", IMPLICIT_PORT, 10_000).expect("the leaf names 127.0.0.1");
+    t.connect_tls("127.0.0.1", IMPLICIT_PORT, "127.0.0.1", 10_000).expect("the leaf names 127.0.0.1");
     assert!(t.is_encrypted());
     read_transport_until(&mut t, b"220 ", LIMIT);
     assert_eq!(implicit_send_verifying_as("192.0.2.1").status(), 0xC5);
@@ -436,7 +387,7 @@ fn implicit_tls_to_an_address_verifies_the_address() {
 fn implicit_tls_by_hand() {
     let mut t = transport(ca());
     t.set_timeout(10_000);
-    t.connect_tls(SERVER, IMPLICIT_PORT, 10_000).expect("implicit TLS");
+    t.connect_tls(SERVER, IMPLICIT_PORT, SERVER, 10_000).expect("implicit TLS");
     assert!(t.is_encrypted());
     read_transport_until(&mut t, b"220 ", LIMIT);
     write_all(&mut t, b"EHLO device.example.test\r\n");

@@ -147,6 +147,7 @@ fn describe(e: &Error) -> String {
         Field::Auth => "the authentication mechanism",
         Field::Timeouts => "a timeout",
         Field::Pipelining => "the pipelining switch",
+        Field::TlsName => "the TLS server name",
     };
     let phase = match e.phase {
         Phase::Validate => "before sending",

@@ -7,7 +7,6 @@ use core::ffi::{c_uint, c_ulong};
 use crate::client::{Auth, Config, Mail, Priority};
 use crate::error::{status, ServerReply};
 use crate::session::{self, Parts};
-use crate::transport::{ConnectTlsError, TlsError, Transport};
 use crate::platform::netx as platform;
 use crate::limits::{self, *};
 use crate::wire::ip::{address_text, ADDRESS_TEXT_LEN};
@@ -44,59 +43,6 @@ pub(super) fn auth_of(value: c_uint) -> Auth {
 /// The string stored in a NUL-terminated field (up to its first NUL).
 pub(super) fn field_str(field: &[u8]) -> Result<&str, u32> {
     core::str::from_utf8(field_bytes(field)).map_err(|_| status::NX_SMTP_INTERNAL_ERROR)
-}
-
-/// The platform transport, verifying TLS certificates for the client's TLS server name (when
-/// one was set) instead of the address it connects to: NetX gives the server as an address,
-/// certificates name it by host name.
-struct Named<'n> {
-    inner: platform::PlatformTransport,
-    name: Option<&'n str>,
-}
-
-impl embedded_io::ErrorType for Named<'_> {
-    type Error = <platform::PlatformTransport as embedded_io::ErrorType>::Error;
-}
-
-impl embedded_io::Read for Named<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        self.inner.read(buf)
-    }
-}
-
-impl embedded_io::Write for Named<'_> {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        self.inner.write(buf)
-    }
-
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        self.inner.flush()
-    }
-}
-
-impl Transport for Named<'_> {
-    fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), Self::Error> {
-        self.inner.connect(host, port, timeout_ms)
-    }
-
-    fn set_timeout(&mut self, timeout_ms: u32) {
-        self.inner.set_timeout(timeout_ms)
-    }
-
-    fn close(&mut self) {
-        self.inner.close()
-    }
-
-    fn start_tls(&mut self, host: &str, timeout_ms: u32) -> Result<(), TlsError> {
-        self.inner.start_tls(self.name.unwrap_or(host), timeout_ms)
-    }
-
-    fn connect_tls(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ConnectTlsError<Self::Error>> {
-        match self.name {
-            Some(name) => platform::connect_tls_as(&mut self.inner, host, port, name, timeout_ms),
-            None => self.inner.connect_tls(host, port, timeout_ms),
-        }
-    }
 }
 
 /// The full profile's checks of what create stores: UTF-8 credentials without control
@@ -159,12 +105,14 @@ pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> 
             .timeouts(timeouts)
             .pipelining(pipelining)
             .tls(tls)
+            // NetX gives the server as an address; certificates name it by host name.
+            .tls_name(tls_name)
             .allow_plaintext_auth(limits::ALLOW_PLAINTEXT_AUTH);
         let to = [recipient];
         let mail = Mail::new(subject, body).to(&to).priority(priority);
 
         *sequence = sequence.wrapping_add(1);
-        let mut transport = Named { inner: platform::transport(), name: (!tls_name.is_empty()).then_some(tls_name) };
+        let mut transport = platform::transport();
         let mut clock = platform::clock();
         let parts = Parts {
             transport: &mut transport,

@@ -32,9 +32,8 @@ mod shim {
     use crate::sys::ShimClock;
     use crate::sys::ShimMutex;
     #[cfg(not(feature = "small"))]
-    use crate::transport::shim::{ShimError, ShimTransport};
+    use crate::transport::shim::ShimTransport;
     #[cfg(not(feature = "small"))]
-    use crate::transport::ConnectTlsError;
     use core::mem::size_of;
 
     pub use crate::sys::in_isr;
@@ -57,18 +56,6 @@ mod shim {
     #[cfg(not(feature = "small"))] // the full profile's
     pub fn clock() -> PlatformClock {
         ShimClock::new()
-    }
-
-    #[cfg(not(feature = "small"))] // the full profile's
-    /// Implicit TLS to `host` (the address), verifying the certificate for `name`.
-    pub fn connect_tls_as(
-        t: &mut PlatformTransport,
-        host: &str,
-        port: u16,
-        name: &str,
-        timeout_ms: u32,
-    ) -> Result<(), ConnectTlsError<ShimError>> {
-        t.connect_tls_verifying(host, port, name, timeout_ms)
     }
 
     #[cfg(not(feature = "small"))] // the full profile's
@@ -113,7 +100,6 @@ mod shim {
 mod host {
     use super::LockWords;
     use crate::client::Timeouts;
-    use crate::transport::ConnectTlsError;
     use core::mem::{align_of, size_of};
     use std::sync::{Mutex, PoisonError};
 
@@ -148,20 +134,6 @@ mod host {
     /// The library's default timeouts, with pipelining.
     pub fn timing() -> (Timeouts, bool) {
         (Timeouts::DEFAULT, true)
-    }
-
-    /// Implicit TLS to `host` (the address), verifying the certificate for `name`: a TCP
-    /// connect, then the handshake at once (TLS from the first byte).
-    pub fn connect_tls_as(
-        t: &mut PlatformTransport,
-        host: &str,
-        port: u16,
-        name: &str,
-        timeout_ms: u32,
-    ) -> Result<(), ConnectTlsError<<PlatformTransport as embedded_io::ErrorType>::Error>> {
-        use crate::transport::Transport;
-        t.connect(host, port, timeout_ms).map_err(ConnectTlsError::Connect)?;
-        t.start_tls(name, timeout_ms).map_err(ConnectTlsError::Tls)
     }
 
     /// # Safety

@@ -21,6 +21,9 @@ pub fn config(c: &Config<'_>, tx_capacity: usize) -> Result<(), Fault> {
     if c.port == 0 {
         return Err(invalid(Field::Port, Invalid::Empty));
     }
+    if !c.tls_name.is_empty() {
+        server(c.tls_name).map_err(field(Field::TlsName))?;
+    }
     client_domain(c.domain.as_bytes()).map_err(field(Field::Domain))?;
     address(c.from.as_bytes()).map_err(field(Field::From))?;
     if c.auth != Auth::None {
@@ -85,6 +88,11 @@ mod tests {
         assert_eq!(bad(Config { port: 0, ..good }), InvalidInput(Field::Port, Invalid::Empty));
         assert_eq!(bad(Config { server: "", ..good }), InvalidInput(Field::Server, Invalid::Empty));
         assert_eq!(bad(Config { from: "x", ..good }), InvalidInput(Field::From, Invalid::Syntax));
+        assert_eq!(bad(Config { tls_name: "mail example", ..good }), InvalidInput(Field::TlsName, Invalid::Syntax));
+        assert_eq!(config(&good.tls_name("mail.example.com"), 512), Ok(()));
+        assert_eq!(good.certificate_name(), "127.0.0.1");
+        assert_eq!(Config { server: "[::1]", ..good }.certificate_name(), "::1");
+        assert_eq!(good.tls_name("mail.example.com").certificate_name(), "mail.example.com");
         assert_eq!(bad(Config { domain: "a\rb", ..good }), InvalidInput(Field::Domain, why(Invalid::ControlCharacter)));
         let auth = good.auth(Auth::Plain, "user", "pass\r\nword");
         assert_eq!(bad(auth), InvalidInput(Field::Password, why(Invalid::ControlCharacter)));

@@ -130,14 +130,15 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
         })
     }
 
-    /// Implicit TLS: connect and handshake within the connect timeout.
-    pub fn connect_tls(&mut self, server: &str, port: u16) -> Result<(), Fault> {
+    /// Implicit TLS: connect and handshake (the certificate verified for `name`) within the
+    /// connect timeout.
+    pub fn connect_tls(&mut self, server: &str, port: u16, name: &str) -> Result<(), Fault> {
         let host = strip_brackets(server);
         let budget = self.left(self.wait_until(self.timeouts.connect_ms))?;
         // A new connection (and a handshake that may set its own timeouts): set ours afresh.
         self.armed_ms = 0;
         dialogue!("connecting to {}:{} (implicit TLS)", host, port);
-        self.transport.connect_tls(host, port, budget).map_err(|e| match e {
+        self.transport.connect_tls(host, port, name, budget).map_err(|e| match e {
             ConnectTlsError::Connect(e) => self.error(match e.kind() {
                 IoKind::NotFound => ErrorKind::HostNotFound,
                 _ => ErrorKind::NotConnected,
@@ -146,13 +147,14 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
         })
     }
 
-    /// STARTTLS handshake over the open connection, within the reply timeout.
-    pub fn start_tls(&mut self, server: &str) -> Result<(), Fault> {
+    /// STARTTLS handshake over the open connection (the certificate verified for `name`),
+    /// within the reply timeout.
+    pub fn start_tls(&mut self, name: &str) -> Result<(), Fault> {
         let budget = self.left(self.wait_until(self.timeouts.reply_ms))?;
         // The handshake may leave other socket timeouts behind: set ours again afterwards.
         self.armed_ms = 0;
-        dialogue!("TLS handshake with {}", strip_brackets(server));
-        self.transport.start_tls(strip_brackets(server), budget).map_err(|t| Fault::new(ErrorKind::Tls(t), Phase::Tls))
+        dialogue!("TLS handshake with {}", name);
+        self.transport.start_tls(name, budget).map_err(|t| Fault::new(ErrorKind::Tls(t), Phase::Tls))
     }
 
     /// Throws away whatever is buffered and not yet sent.

@@ -169,7 +169,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         self.rx.clear();
         self.state = State::Opening { encrypted: false };
         if config.tls == TlsMode::Implicit {
-            self.link.connect_tls(config.server, config.port)?;
+            self.link.connect_tls(config.server, config.port, config.certificate_name())?;
             self.state = State::Opening { encrypted: true };
         } else {
             self.link.connect(config.server, config.port)?;
@@ -217,7 +217,7 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
             return Err(Fault::new(ErrorKind::TlsUnexpectedData, Phase::Tls));
         }
         self.rx.clear();
-        self.link.start_tls(config.server)?;
+        self.link.start_tls(config.certificate_name())?;
         self.state = State::Opening { encrypted: true };
         self.caps = Capabilities::NONE;
         self.link.phase = Phase::Hello;

@@ -80,6 +80,9 @@ pub struct Config<'a> {
     pub pipelining: bool,
     /// How the connection is secured (default none).
     pub tls: TlsMode,
+    /// The host name the server's certificate must carry, when `server` is not that name (a
+    /// server given by address). Empty (default): `server` itself.
+    pub tls_name: &'a str,
     /// Send credentials over a connection that is not encrypted (default false: such a
     /// send fails with `PlaintextAuthRefused` and nothing is sent).
     pub allow_plaintext_auth: bool,
@@ -99,6 +102,7 @@ impl<'a> Config<'a> {
             timeouts: Timeouts::DEFAULT,
             pipelining: true,
             tls: TlsMode::None,
+            tls_name: "",
             allow_plaintext_auth: false,
         }
     }
@@ -128,6 +132,25 @@ impl<'a> Config<'a> {
     }
 
     /// Allows credentials over an unencrypted connection (a trusted network, a local relay).
+    /// Verifies the server's certificate for `name` instead of `server`: for a server given
+    /// by address whose certificate names it by host name.
+    pub const fn tls_name(mut self, name: &'a str) -> Self {
+        self.tls_name = name;
+        self
+    }
+
+    /// The name the server's certificate is verified for: [`Config::tls_name`], or the
+    /// server without brackets.
+    pub fn certificate_name(&self) -> &'a str {
+        match self.tls_name {
+            "" => {
+                let s = self.server;
+                s.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(s)
+            }
+            name => name,
+        }
+    }
+
     pub const fn allow_plaintext_auth(mut self, allow: bool) -> Self {
         self.allow_plaintext_auth = allow;
         self
@@ -154,6 +177,7 @@ impl core::fmt::Debug for Config<'_> {
             .field("timeouts", &self.timeouts)
             .field("pipelining", &self.pipelining)
             .field("tls", &self.tls)
+            .field("tls_name", &self.tls_name)
             .field("allow_plaintext_auth", &self.allow_plaintext_auth)
             .finish()
     }

@@ -431,10 +431,10 @@ impl Transport for StdTransport {
     }
 
     /// Connect and handshake within the one `timeout_ms`.
-    fn connect_tls(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ConnectTlsError<StdError>> {
+    fn connect_tls(&mut self, host: &str, port: u16, name: &str, timeout_ms: u32) -> Result<(), ConnectTlsError<StdError>> {
         let deadline = Instant::now() + Duration::from_millis(u64::from(timeout_ms.max(1)));
         self.connect(host, port, timeout_ms).map_err(ConnectTlsError::Connect)?;
-        self.start_tls_until(host, deadline).map_err(ConnectTlsError::Tls)
+        self.start_tls_until(name, deadline).map_err(ConnectTlsError::Tls)
     }
 }
 

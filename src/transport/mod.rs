@@ -57,7 +57,8 @@ pub trait Transport: embedded_io::Read + embedded_io::Write {
     fn close(&mut self);
 
     /// STARTTLS: runs a TLS handshake over the open connection, verifying the server's
-    /// certificate chain against the configured CAs and its name against `host`, within
+    /// certificate chain against the configured CAs and its name against `host` (the
+    /// server's host name, or the name configured for its certificate), within
     /// `timeout_ms`. From then on `read` and `write` carry TLS. The engine has already
     /// discarded (refused) any byte that arrived before the handshake.
     fn start_tls(&mut self, host: &str, timeout_ms: u32) -> Result<(), TlsError> {
@@ -65,13 +66,14 @@ pub trait Transport: embedded_io::Read + embedded_io::Write {
         Err(TlsError::Unsupported)
     }
 
-    /// Implicit TLS (SMTPS, port 465): a connection that is TLS from its first byte,
-    /// verified as for [`Transport::start_tls`]. By default a TCP connect and then
-    /// `start_tls`; a transport whose sockets do the handshake themselves (Zephyr's TLS
-    /// sockets) overrides it.
-    fn connect_tls(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ConnectTlsError<Self::Error>> {
+    /// Implicit TLS (SMTPS, port 465): a connection to `host` that is TLS from its first
+    /// byte, verified as for [`Transport::start_tls`] with `name` (the host name the
+    /// certificate must carry; `host` itself unless the caller connects by address). By
+    /// default a TCP connect and then `start_tls`; a transport whose sockets do the handshake
+    /// themselves (Zephyr's TLS sockets) overrides it.
+    fn connect_tls(&mut self, host: &str, port: u16, name: &str, timeout_ms: u32) -> Result<(), ConnectTlsError<Self::Error>> {
         self.connect(host, port, timeout_ms).map_err(ConnectTlsError::Connect)?;
-        self.start_tls(host, timeout_ms).map_err(ConnectTlsError::Tls)
+        self.start_tls(name, timeout_ms).map_err(ConnectTlsError::Tls)
     }
 }
 

@@ -169,29 +169,6 @@ impl ShimTransport {
     pub const fn is_encrypted(&self) -> bool {
         matches!(self.conn, Conn::Tls(_))
     }
-
-    /// Implicit TLS to `host`:`port`, verifying the certificate for `verify_name` instead of
-    /// `host`: for a server given by address (the NetX C API) whose certificate names it by
-    /// host name.
-    pub fn connect_tls_verifying(
-        &mut self,
-        host: &str,
-        port: u16,
-        verify_name: &str,
-        timeout_ms: u32,
-    ) -> Result<(), ConnectTlsError<ShimError>> {
-        self.close();
-        let name = c_host(host).ok_or(ConnectTlsError::Connect(ShimError::local(ErrorKind::InvalidInput)))?;
-        let verify = c_host(verify_name).ok_or(ConnectTlsError::Tls(TlsError::NameMismatch))?;
-        match ShimTls::connect(&name, port, &verify, self.trust, timeout_ms) {
-            Ok(tls) => {
-                self.conn = Conn::Tls(tls);
-                Ok(())
-            }
-            Err(TlsFailure { rc, tls_error: sys::TLS_CONNECT }) => Err(ConnectTlsError::Connect(ShimError::from_shim(rc))),
-            Err(TlsFailure { tls_error, .. }) => Err(ConnectTlsError::Tls(self::tls_error(tls_error))),
-        }
-    }
 }
 
 impl Default for ShimTransport {
@@ -279,8 +256,19 @@ impl Transport for ShimTransport {
         Ok(())
     }
 
-    fn connect_tls(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ConnectTlsError<ShimError>> {
-        self.connect_tls_verifying(host, port, host, timeout_ms)
+    /// The shim's TLS socket connects and handshakes in one call.
+    fn connect_tls(&mut self, host: &str, port: u16, name: &str, timeout_ms: u32) -> Result<(), ConnectTlsError<ShimError>> {
+        self.close();
+        let host = c_host(host).ok_or(ConnectTlsError::Connect(ShimError::local(ErrorKind::InvalidInput)))?;
+        let verify = c_host(name).ok_or(ConnectTlsError::Tls(TlsError::NameMismatch))?;
+        match ShimTls::connect(&host, port, &verify, self.trust, timeout_ms) {
+            Ok(tls) => {
+                self.conn = Conn::Tls(tls);
+                Ok(())
+            }
+            Err(TlsFailure { rc, tls_error: sys::TLS_CONNECT }) => Err(ConnectTlsError::Connect(ShimError::from_shim(rc))),
+            Err(TlsFailure { tls_error, .. }) => Err(ConnectTlsError::Tls(self::tls_error(tls_error))),
+        }
     }
 }
 
