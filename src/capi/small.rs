@@ -279,7 +279,7 @@ fn converse(
     let t = SMALL_TIMEOUTS;
     // SAFETY: `host` holds a NUL: address_text writes one after the text.
     let host = unsafe { CStr::from_ptr(host.as_ptr().cast()) };
-    let Ok(socket) = ShimSocket::connect_c(host, port, t.connect_ms) else {
+    let Ok(socket) = ShimSocket::connect(host, port, t.connect_ms) else {
         // (The address is numeric: no name to resolve, so no "host not found".)
         return status::NX_NOT_CONNECTED;
     };

@@ -6,11 +6,6 @@ use core::ptr::{self, NonNull};
 
 use super::ffi;
 
-/// Whether `text` ends in a NUL, so C reading it as a string stays inside the slice.
-fn terminated(text: &[u8]) -> bool {
-    text.last() == Some(&0)
-}
-
 /// The shim takes and returns `int` counts: never hand it more than it can count.
 fn int_len(len: usize) -> usize {
     len.min(i32::MAX as usize)
@@ -29,22 +24,9 @@ pub(crate) struct ShimSocket {
 }
 
 impl ShimSocket {
-    /// Resolves and connects to `host` (text ending in its NUL; C reads up to the first NUL)
-    /// and `port` within `timeout_ms`. `Err(0)` when `host` does not end in a NUL, else the shim's
-    /// negative errno (classified by [`super::error_class`]).
-    pub(crate) fn connect(host: &[u8], port: u16, timeout_ms: u32) -> Result<ShimSocket, c_int> {
-        if !terminated(host) {
-            return Err(0);
-        }
-        // SAFETY: `host` ends in a NUL (checked above), so the shim reads only inside it; it
-        // does not keep the pointer.
-        Self::opened(unsafe { ffi::smtp_shim_connect(host.as_ptr().cast::<c_char>(), port, timeout_ms) })
-    }
-
-    /// [`ShimSocket::connect`] to a host given as a C string: for a caller that proves the NUL
-    /// where it writes the text (the small profile; docs/PERFORMANCE.md has what the check above costs it).
-    #[cfg_attr(not(feature = "small"), allow(dead_code))]
-    pub(crate) fn connect_c(host: &CStr, port: u16, timeout_ms: u32) -> Result<ShimSocket, c_int> {
+    /// Resolves and connects to `host` and `port` within `timeout_ms`; else the shim's negative
+    /// errno (classified by [`super::error_class`]).
+    pub(crate) fn connect(host: &CStr, port: u16, timeout_ms: u32) -> Result<ShimSocket, c_int> {
         // SAFETY: `host` is NUL-terminated and outlives the call; the shim does not keep it.
         Self::opened(unsafe { ffi::smtp_shim_connect(host.as_ptr(), port, timeout_ms) })
     }
@@ -129,21 +111,17 @@ impl ShimTls {
     pub(crate) const DROP_CLOSE_NOTIFY_MS: u32 = 1000;
 
     /// STARTTLS: a handshake over `socket` within `timeout_ms`, verifying the certificate for
-    /// `host` (text ending in its NUL). On failure the socket is closed: nothing can go out in
-    /// clear on it afterwards.
-    pub(crate) fn start(socket: ShimSocket, host: &[u8], trust: Trust, timeout_ms: u32) -> Result<ShimTls, TlsFailure> {
-        if !terminated(host) {
-            return Err(TlsFailure { rc: 0, tls_error: ffi::TLS_NAME_MISMATCH });
-        }
+    /// `host`. On failure the socket is closed: nothing can go out in clear on it afterwards.
+    pub(crate) fn start(socket: ShimSocket, host: &CStr, trust: Trust, timeout_ms: u32) -> Result<ShimTls, TlsFailure> {
         let mut state: *mut ffi::ShimTlsState = ptr::null_mut();
         let mut tls_error: c_int = 0;
-        // SAFETY: `socket.fd` is open; `host` ends in a NUL (checked above); `ca_file_ptr` is null
+        // SAFETY: `socket.fd` is open; `host` is NUL-terminated; `ca_file_ptr` is null
         // or a 'static C string; `state` and `tls_error` are valid for writes. The shim keeps
         // none of these pointers and hands over ownership of the state it writes to `state`.
         let rc = unsafe {
             ffi::smtp_shim_tls_start(
                 socket.fd,
-                host.as_ptr().cast::<c_char>(),
+                host.as_ptr(),
                 trust.sec_tag,
                 trust.ca_file_ptr(),
                 timeout_ms,
@@ -158,25 +136,19 @@ impl ShimTls {
     }
 
     /// Implicit TLS: connects to `host`:`port` and runs the handshake, verifying the
-    /// certificate for `verify_name` (both text ending in their NUL).
-    pub(crate) fn connect(host: &[u8], port: u16, verify_name: &[u8], trust: Trust, timeout_ms: u32) -> Result<ShimTls, TlsFailure> {
-        if !terminated(host) {
-            return Err(TlsFailure { rc: 0, tls_error: ffi::TLS_CONNECT });
-        }
-        if !terminated(verify_name) {
-            return Err(TlsFailure { rc: 0, tls_error: ffi::TLS_NAME_MISMATCH });
-        }
+    /// certificate for `verify_name`.
+    pub(crate) fn connect(host: &CStr, port: u16, verify_name: &CStr, trust: Trust, timeout_ms: u32) -> Result<ShimTls, TlsFailure> {
         let mut state: *mut ffi::ShimTlsState = ptr::null_mut();
         let mut tls_error: c_int = 0;
-        // SAFETY: `host` and `verify_name` end in a NUL (checked above) and outlive the call;
+        // SAFETY: `host` and `verify_name` are NUL-terminated and outlive the call;
         // `ca_file_ptr` is null or a 'static C string; `state` and `tls_error` are valid for
         // writes. The shim keeps none of the pointers it is given; it hands over ownership of
         // the socket it returns and of the state it writes to `state`.
         let rc = unsafe {
             ffi::smtp_shim_tls_connect(
-                host.as_ptr().cast::<c_char>(),
+                host.as_ptr(),
                 port,
-                verify_name.as_ptr().cast::<c_char>(),
+                verify_name.as_ptr(),
                 trust.sec_tag,
                 trust.ca_file_ptr(),
                 timeout_ms,

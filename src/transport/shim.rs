@@ -36,16 +36,20 @@ fn tls_error(class: c_int) -> TlsError {
 /// Longest host name accepted by [`ShimTransport::connect`] (RFC 1035: 255 octets).
 pub const MAX_HOST: usize = 255;
 
-/// `host` as a NUL-terminated C string in a fixed buffer; `None` when it is empty, longer than
-/// [`MAX_HOST`] or contains a NUL.
-fn c_host(host: &str) -> Option<[u8; MAX_HOST + 1]> {
+/// Room for a host name and its NUL.
+type HostBuf = [u8; MAX_HOST + 1];
+
+/// `host` as a C string written into `buf`; `None` when it is empty, longer than [`MAX_HOST`]
+/// or contains a NUL.
+fn c_host<'b>(host: &str, buf: &'b mut HostBuf) -> Option<&'b CStr> {
     let bytes = host.as_bytes();
     if bytes.is_empty() || bytes.len() > MAX_HOST || bytes.contains(&0) {
         return None;
     }
-    let mut name = [0u8; MAX_HOST + 1];
-    name.get_mut(..bytes.len())?.copy_from_slice(bytes);
-    Some(name)
+    let (text, rest) = buf.split_at_mut_checked(bytes.len())?;
+    text.copy_from_slice(bytes);
+    *rest.first_mut()? = 0;
+    CStr::from_bytes_until_nul(buf).ok()
 }
 
 /// Longest wait for the peer to take our close_notify when a TLS connection is closed.
@@ -220,8 +224,9 @@ impl Write for ShimTransport {
 impl Transport for ShimTransport {
     fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<(), ShimError> {
         self.close();
-        let name = c_host(host).ok_or(ShimError::local(ErrorKind::InvalidInput))?;
-        let socket = ShimSocket::connect(&name, port, timeout_ms).map_err(ShimError::from_shim)?;
+        let mut buf: HostBuf = [0; MAX_HOST + 1];
+        let name = c_host(host, &mut buf).ok_or(ShimError::local(ErrorKind::InvalidInput))?;
+        let socket = ShimSocket::connect(name, port, timeout_ms).map_err(ShimError::from_shim)?;
         self.conn = Conn::Plain(socket);
         Ok(())
     }
@@ -249,9 +254,10 @@ impl Transport for ShimTransport {
             }
         };
         // Without a usable name the socket is dropped here, which closes it.
-        let name = c_host(host).ok_or(TlsError::NameMismatch)?;
+        let mut buf: HostBuf = [0; MAX_HOST + 1];
+        let name = c_host(host, &mut buf).ok_or(TlsError::NameMismatch)?;
         // On failure `start` has closed the socket.
-        let tls = ShimTls::start(socket, &name, self.trust, timeout_ms).map_err(|f| tls_error(f.tls_error))?;
+        let tls = ShimTls::start(socket, name, self.trust, timeout_ms).map_err(|f| tls_error(f.tls_error))?;
         self.conn = Conn::Tls(tls);
         Ok(())
     }
@@ -259,9 +265,10 @@ impl Transport for ShimTransport {
     /// The shim's TLS socket connects and handshakes in one call.
     fn connect_tls(&mut self, host: &str, port: u16, name: &str, timeout_ms: u32) -> Result<(), ConnectTlsError<ShimError>> {
         self.close();
-        let host = c_host(host).ok_or(ConnectTlsError::Connect(ShimError::local(ErrorKind::InvalidInput)))?;
-        let verify = c_host(name).ok_or(ConnectTlsError::Tls(TlsError::NameMismatch))?;
-        match ShimTls::connect(&host, port, &verify, self.trust, timeout_ms) {
+        let (mut host_buf, mut name_buf): (HostBuf, HostBuf) = ([0; MAX_HOST + 1], [0; MAX_HOST + 1]);
+        let host = c_host(host, &mut host_buf).ok_or(ConnectTlsError::Connect(ShimError::local(ErrorKind::InvalidInput)))?;
+        let verify = c_host(name, &mut name_buf).ok_or(ConnectTlsError::Tls(TlsError::NameMismatch))?;
+        match ShimTls::connect(host, port, verify, self.trust, timeout_ms) {
             Ok(tls) => {
                 self.conn = Conn::Tls(tls);
                 Ok(())
