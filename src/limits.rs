@@ -40,20 +40,4 @@ mod tests {
         }
         assert_eq!(seen, 8, "the header's eight limits");
     }
-
-    /// `Timeouts::DEFAULT`, the library's own defaults, are Kconfig's.
-    #[test]
-    fn timeout_defaults_are_kconfig_defaults() {
-        let d = crate::session::Timeouts::DEFAULT;
-        for (ms, name) in [
-            (d.connect_ms, "CONNECT"),
-            (d.greeting_ms, "GREETING"),
-            (d.reply_ms, "REPLY"),
-            (d.send_ms, "SEND"),
-            (d.final_reply_ms, "FINAL_REPLY"),
-            (d.total_ms, "TOTAL"),
-        ] {
-            assert_eq!(ms.to_string(), kconfig_default(&format!("SMTP_CLIENT_{name}_TIMEOUT_MS")), "{name}");
-        }
-    }
 }

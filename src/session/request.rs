@@ -36,14 +36,20 @@ pub struct Timeouts {
     pub total_ms: u32,
 }
 
+/// Kconfig's default timeouts (`CONFIG_SMTP_CLIENT_*_TIMEOUT_MS`), written by build.rs.
+mod kconfig {
+    include!(concat!(env!("OUT_DIR"), "/kconfig_defaults.rs"));
+}
+
 impl Timeouts {
+    /// The module's Kconfig defaults, the one place they are written.
     pub const DEFAULT: Timeouts = Timeouts {
-        connect_ms: 10_000,
-        greeting_ms: 30_000,
-        reply_ms: 30_000,
-        send_ms: 30_000,
-        final_reply_ms: 60_000,
-        total_ms: 300_000,
+        connect_ms: kconfig::CONNECT_MS,
+        greeting_ms: kconfig::GREETING_MS,
+        reply_ms: kconfig::REPLY_MS,
+        send_ms: kconfig::SEND_MS,
+        final_reply_ms: kconfig::FINAL_REPLY_MS,
+        total_ms: kconfig::TOTAL_MS,
     };
 
     /// Sets every reply wait (greeting, command replies, final reply) to `ms`.
