@@ -13,7 +13,8 @@ use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Auth, Client, Config, Error, Mail, Priority, Timeouts, TlsError, TlsMode};
 
 const USAGE: &str = "\
-usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U] [--password P]
+usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U]
+                 [--password P | --password-file PATH]
                  --from ADDR [--domain NAME] --to ADDR [--to ADDR ...] [--cc ADDR ...] [--bcc ADDR ...]
                  [--subject TEXT] [--priority low|normal|high] [--body-file PATH]
                  [--tls none|starttls|implicit] [--ca-file PEM] [--reply-timeout SECS]
@@ -22,6 +23,9 @@ usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U] [
   --port N             server port (default 25; 587 with starttls, 465 with implicit)
   --auth MECH          none, plain or login (default: plain with --user, else none)
   --user U, --password P   credentials (never printed)
+  --password-file PATH the password: the file's first line (its line end not included).
+                       Without --password or --password-file, the environment variable
+                       SMTP_SEND_PASSWORD gives it
   --from ADDR          envelope sender and From header
   --domain NAME        name given in EHLO (default localhost)
   --to/--cc/--bcc ADDR recipients (each repeatable); Bcc appears in no header
@@ -34,8 +38,13 @@ usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U] [
                        system's CA store; SSL_CERT_FILE/SSL_CERT_DIR select another one).
                        The server's certificate chain and name are always verified
   --reply-timeout SECS bound on every reply wait (default 30; final reply 60)
+  --version            print the version and exit
 
-environment: SMTP_SEND_LOG=debug logs the SMTP dialogue on stderr (credentials redacted)";
+environment: SMTP_SEND_LOG=debug logs the SMTP dialogue on stderr (credentials redacted);
+             SMTP_SEND_PASSWORD is the password when no --password(-file) is given
+
+exit status: 0 delivered; otherwise the NetX Duo status (0xA5 NX_SMTP_INVALID_PARAM for a
+usage error or a file that cannot be read, and nothing is sent)";
 
 /// A command-line problem: explained on one line, reported as NX_SMTP_INVALID_PARAM.
 struct Usage(String);
@@ -47,6 +56,7 @@ struct Args {
     auth: Option<Auth>,
     user: Option<String>,
     password: Option<String>,
+    password_file: Option<String>,
     from: Option<String>,
     domain: Option<String>,
     to: Vec<String>,
@@ -60,11 +70,21 @@ struct Args {
     reply_timeout_ms: Option<u32>,
 }
 
-fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, Usage> {
+/// What the command line asks for.
+enum Command {
+    Help,
+    Version,
+    Send(Box<Args>),
+}
+
+fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Command, Usage> {
     let mut a = Args::default();
     while let Some(flag) = argv.next() {
         if flag == "-h" || flag == "--help" {
-            return Ok(None);
+            return Ok(Command::Help);
+        }
+        if flag == "--version" {
+            return Ok(Command::Version);
         }
         // Both "--flag value" and "--flag=value".
         let (name, inline) = match flag.split_once('=') {
@@ -72,7 +92,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, Us
             _ => (flag.clone(), None),
         };
         let known = [
-            "--server", "--port", "--auth", "--user", "--password", "--from", "--domain", "--to", "--cc", "--bcc",
+            "--server", "--port", "--auth", "--user", "--password", "--password-file", "--from", "--domain", "--to", "--cc", "--bcc",
             "--subject", "--priority", "--body-file", "--tls", "--ca-file", "--reply-timeout",
         ];
         if !known.contains(&name.as_str()) {
@@ -98,6 +118,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, Us
             }
             "--user" => a.user = Some(value),
             "--password" => a.password = Some(value),
+            "--password-file" => a.password_file = Some(value),
             "--from" => a.from = Some(value),
             "--domain" => a.domain = Some(value),
             "--to" => a.to.push(value),
@@ -128,7 +149,23 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, Us
             _ => unreachable!("checked against the known flags"),
         }
     }
-    Ok(Some(a))
+    Ok(Command::Send(Box::new(a)))
+}
+
+/// The password: `--password`, else the first line of `--password-file` (without its line
+/// end), else `SMTP_SEND_PASSWORD`. Errors name the file, never its content.
+fn password(args: &Args) -> Result<Option<String>, String> {
+    match (&args.password, &args.password_file) {
+        (Some(_), Some(_)) => Err("give --password or --password-file, not both".into()),
+        (Some(p), None) => Ok(Some(p.clone())),
+        (None, Some(path)) => {
+            let text = std::fs::read(path).map_err(|e| format!("--password-file {path}: {e}"))?;
+            let line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            String::from_utf8(line.to_vec()).map(Some).map_err(|_| format!("--password-file {path}: not UTF-8 text"))
+        }
+        (None, None) => Ok(std::env::var("SMTP_SEND_PASSWORD").ok()),
+    }
 }
 
 /// One line that says what went wrong, in words (never with a credential's value).
@@ -260,9 +297,13 @@ fn transport_for(ca_file: Option<&str>) -> Result<StdTransport, String> {
 fn main() -> ExitCode {
     init_logging();
     let args = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
+        Ok(Command::Send(a)) => a,
+        Ok(Command::Help) => {
             println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("smtp-send {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
         Err(Usage(message)) => return usage_error(&message),
@@ -285,6 +326,10 @@ fn main() -> ExitCode {
         return usage_error("--auth plain/login needs --user and --password");
     }
 
+    let password = match password(&args) {
+        Ok(p) => p,
+        Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
+    };
     // A bad --ca-file is reported before waiting for a body on standard input.
     let transport = match transport_for(args.ca_file.as_deref()) {
         Ok(t) => t,
@@ -296,7 +341,8 @@ fn main() -> ExitCode {
         None => std::io::stdin().read_to_end(&mut body),
     };
     if let Err(e) = read {
-        return fail(status::NX_SMTP_INVALID_PARAM, &format!("cannot read the body: {e}"), None);
+        let source = args.body_file.as_deref().map_or("standard input".to_string(), |path| format!("--body-file {path}"));
+        return fail(status::NX_SMTP_INVALID_PARAM, &format!("{source}: cannot read the body: {e}"), None);
     }
 
     let mut timeouts = Timeouts::DEFAULT;
@@ -310,7 +356,7 @@ fn main() -> ExitCode {
         TlsMode::Implicit => 465,
     };
     let config = Config::new(server, args.port.unwrap_or(default_port), args.domain.as_deref().unwrap_or("localhost"), from)
-        .auth(auth, args.user.as_deref().unwrap_or(""), args.password.as_deref().unwrap_or(""))
+        .auth(auth, args.user.as_deref().unwrap_or(""), password.as_deref().unwrap_or(""))
         .timeouts(timeouts)
         .tls(tls)
         // `--tls none` (the default) is the user's explicit choice of a cleartext session.
