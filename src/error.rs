@@ -171,6 +171,8 @@ pub enum Field {
     Timeouts,
     /// The pipelining switch (a configuration store's `pipelining`).
     Pipelining,
+    /// An attachment's file name or content type.
+    Attachment,
 }
 
 /// What went wrong.

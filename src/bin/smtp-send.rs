@@ -147,6 +147,7 @@ fn describe(e: &Error) -> String {
         Field::Auth => "the authentication mechanism",
         Field::Timeouts => "a timeout",
         Field::Pipelining => "the pipelining switch",
+        Field::Attachment => "an attachment's file name or content type",
     };
     let phase = match e.phase {
         Phase::Validate => "before sending",

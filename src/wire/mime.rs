@@ -76,25 +76,28 @@ pub fn text_encoding(text: &[u8], eight_bit_mime: bool) -> TransferEncoding {
     }
 }
 
-/// The message's `MIME-Version` and `Content-Type` header lines for a multipart body
-/// (`ALTERNATIVE` or `MIXED`).
-pub fn put_multipart_headers<S: Sink + ?Sized>(out: &mut S, boundary: &[u8]) -> Result<(), S::Error> {
-    out.put(b"MIME-Version: 1.0\r\n")?;
-    put_multipart_type(out, boundary)
+/// The message's MIME header lines (`MIME-Version`, `Content-Type` and, for one text part,
+/// `Content-Transfer-Encoding`): multipart/mixed with attachments, else multipart/alternative
+/// with an HTML part, else text/plain sent with `text`.
+pub const fn message_headers(html: bool, attachments: bool, text: TransferEncoding) -> &'static [u8] {
+    match (attachments, html, text) {
+        (true, _, _) => b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"=_zsmtp_mixed\"\r\n",
+        (false, true, _) => b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"=_zsmtp_alternative\"\r\n",
+        (false, false, TransferEncoding::SevenBit) => {
+            b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n"
+        }
+        (false, false, TransferEncoding::EightBit) => {
+            b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+        }
+        (false, false, TransferEncoding::QuotedPrintable) => {
+            b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+        }
+    }
 }
 
-/// `Content-Type: multipart/...; boundary="..."` CRLF.
-fn put_multipart_type<S: Sink + ?Sized>(out: &mut S, boundary: &[u8]) -> Result<(), S::Error> {
-    out.put(if boundary == ALTERNATIVE { b"Content-Type: multipart/alternative;" } else { b"Content-Type: multipart/mixed;" })?;
-    out.put(b" boundary=\"")?;
-    out.put(boundary)?;
-    out.put(b"\"\r\n")
-}
-
-/// The message's MIME header lines for a body of one text/plain part.
-pub fn put_text_message_headers<S: Sink + ?Sized>(out: &mut S, encoding: TransferEncoding) -> Result<(), S::Error> {
-    out.put(b"MIME-Version: 1.0\r\n")?;
-    put_text_type(out, b"plain", encoding)
+/// The headers of a part that is itself multipart/alternative, and the blank line.
+pub fn put_alternative_part_headers<S: Sink + ?Sized>(out: &mut S) -> Result<(), S::Error> {
+    out.put(b"Content-Type: multipart/alternative; boundary=\"=_zsmtp_alternative\"\r\n\r\n")
 }
 
 /// `Content-Type: text/<subtype>; charset=utf-8` and its transfer encoding.
@@ -118,12 +121,6 @@ pub fn put_close_delimiter<S: Sink + ?Sized>(out: &mut S, boundary: &[u8]) -> Re
     out.put(b"\r\n--")?;
     out.put(boundary)?;
     out.put(b"--\r\n")
-}
-
-/// The headers of a part that is itself multipart/alternative, and the blank line.
-pub fn put_alternative_part_headers<S: Sink + ?Sized>(out: &mut S) -> Result<(), S::Error> {
-    put_multipart_type(out, ALTERNATIVE)?;
-    out.put(b"\r\n")
 }
 
 /// The headers of a text part (`plain` or `html`) and the blank line.
@@ -382,10 +379,11 @@ mod tests {
 
     #[test]
     fn structure_lines() {
-        assert_eq!(
-            text(|o| put_multipart_headers(o, MIXED).unwrap()),
-            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"=_zsmtp_mixed\"\r\n"
-        );
+        let mixed = message_headers(true, true, TransferEncoding::EightBit);
+        assert_eq!(mixed, b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"=_zsmtp_mixed\"\r\n");
+        assert!(message_headers(true, false, TransferEncoding::SevenBit).ends_with(b"multipart/alternative; boundary=\"=_zsmtp_alternative\"\r\n"));
+        assert!(message_headers(false, false, TransferEncoding::QuotedPrintable).ends_with(b"Content-Transfer-Encoding: quoted-printable\r\n"));
+        assert_eq!(message_headers(false, false, TransferEncoding::EightBit), crate::wire::header::TEXT_PLAIN);
         assert_eq!(text(|o| put_alternative_part_headers(o).unwrap()), "Content-Type: multipart/alternative; boundary=\"=_zsmtp_alternative\"\r\n\r\n");
         assert_eq!(
             text(|o| put_text_part_headers(o, b"html", TransferEncoding::QuotedPrintable).unwrap()),
