@@ -21,6 +21,8 @@
 use crate::error::{Error, ServerReply};
 use crate::session;
 pub use crate::session::{Config, Mail, Sent, Timeouts, TlsMode, MAX_RECIPIENTS};
+#[cfg(feature = "mime")]
+pub use crate::session::{Attachment, AttachmentSource};
 use crate::transport::{Clock, Transport};
 pub use crate::wire::command::Auth;
 pub use crate::wire::header::Priority;
@@ -59,12 +61,58 @@ impl<'a, T: Transport, K: Clock, const RX: usize, const TX: usize> Client<'a, T,
         })
     }
 
-    /// Sends `mail` (with its body) over a new connection, then closes it.
+    /// Sends `mail` (with its body) over a new connection, then closes it. A mail with an
+    /// HTML alternative ([`Mail::html`], feature `mime`) goes as [`Client::send_mime`] sends it.
     pub fn send(&mut self, mail: &Mail<'_>) -> Result<Sent, Error> {
+        #[cfg(feature = "mime")]
+        if !mail.html.is_empty() {
+            return self.send_mime(mail, &mut []);
+        }
         self.send_body(mail, mail.body)
     }
 
-    /// Sends `mail` with its body streamed from `body` (the mail's own body is ignored).
+    /// Sends `mail` as a MIME message (feature `mime`) over a new connection, then closes it:
+    /// its body as the text part, its HTML alternative ([`Mail::html`]) if it has one, and
+    /// `attachments`, each streamed from its reader as base64.
+    ///
+    /// - The text (and HTML) go as they are when the server takes them (7bit; 8bit with
+    ///   8BITMIME), else quoted-printable: a mail to a server without 8BITMIME is 7-bit
+    ///   clean, and no line is ever too long.
+    /// - Memory stays the same whatever the attachments' size: each is read into the
+    ///   client's receive buffer one piece at a time. No heap.
+    /// - SIZE= is declared only when every attachment's [`size`](Attachment::size) is given.
+    /// - A reader that fails, or ends before its given size, aborts the mail before its end
+    ///   ([`ErrorKind::BodyRead`](crate::ErrorKind::BodyRead)): the connection is closed
+    ///   without the final dot, so the server never takes a truncated mail.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "std")] {
+    /// use zsmtp::{Attachment, Client, Config, Mail};
+    /// use zsmtp::transport::host::{StdClock, StdTransport};
+    ///
+    /// let config = Config::new("mail.example.com", 25, "device-17.example.com", "device@example.com");
+    /// let mut client: Client<'_, _, _> = Client::new(config, StdTransport::new(), StdClock::new())?;
+    /// let readings = b"time,temperature\n0,21.5\n60,21.7\n";
+    /// let snapshot: &[u8] = &[0x89, b'P', b'N', b'G'];
+    /// let (mut csv, mut png) = (&readings[..], snapshot);
+    /// let mut attachments = [
+    ///     Attachment::new("Messwerte-Kühlhaus.csv", &mut csv).size(readings.len() as u64),
+    ///     Attachment::new("snapshot.png", &mut png),
+    /// ];
+    /// let mail = Mail::new("Daily report", b"Readings and a snapshot attached.\n")
+    ///     .html(b"<p>Readings and a snapshot <b>attached</b>.</p>")
+    ///     .to(&["ops@example.com"]);
+    /// client.send_mime(&mail, &mut attachments)?;
+    /// # }
+    /// # Ok::<(), zsmtp::Error>(())
+    /// ```
+    #[cfg(feature = "mime")]
+    pub fn send_mime(&mut self, mail: &Mail<'_>, attachments: &mut [Attachment<'_>]) -> Result<Sent, Error> {
+        self.send_body(mail, session::MimeBody::new(mail.body, mail.html, attachments))
+    }
+
+    /// Sends `mail` with its body streamed from `body` (the mail's own body, and its HTML
+    /// alternative, are ignored).
     /// Memory stays bounded whatever the body's size. A body line longer than 998 bytes or
     /// a NUL byte found while streaming aborts the mail before its end: nothing is delivered.
     pub fn send_from_reader<R: embedded_io::Read>(&mut self, mail: &Mail<'_>, body: R) -> Result<Sent, Error> {
@@ -120,9 +168,21 @@ pub struct Connection<'c, 'a, T: Transport, K: Clock> {
 }
 
 impl<T: Transport, K: Clock> Connection<'_, '_, T, K> {
-    /// Sends `mail` (with its body) on this connection.
+    /// Sends `mail` (with its body) on this connection (see [`Client::send`]).
     pub fn send(&mut self, mail: &Mail<'_>) -> Result<Sent, Error> {
+        #[cfg(feature = "mime")]
+        if !mail.html.is_empty() {
+            return self.send_mime(mail, &mut []);
+        }
         self.send_body(mail, mail.body)
+    }
+
+    /// Sends `mail` as a MIME message with `attachments` on this connection (see
+    /// [`Client::send_mime`]). After a reader failed, the connection is closed; the next mail
+    /// reconnects.
+    #[cfg(feature = "mime")]
+    pub fn send_mime(&mut self, mail: &Mail<'_>, attachments: &mut [Attachment<'_>]) -> Result<Sent, Error> {
+        self.send_body(mail, session::MimeBody::new(mail.body, mail.html, attachments))
     }
 
     /// Sends `mail` with its body streamed from `body` (see [`Client::send_from_reader`]).

@@ -173,6 +173,8 @@ pub enum Field {
     Pipelining,
     /// The name the server's certificate is verified for.
     TlsName,
+    /// An attachment's file name or content type.
+    Attachment,
 }
 
 /// What went wrong.

@@ -48,5 +48,7 @@ pub mod platform;
 pub mod capi;
 
 pub use client::{Auth, Client, Config, Connection, Mail, Priority, Sent, Timeouts, TlsMode};
+#[cfg(feature = "mime")]
+pub use client::{Attachment, AttachmentSource};
 pub use error::{status, Error, ErrorKind, Field, Invalid, Phase, ServerReply};
 pub use transport::{Clock, TlsError, Transport};

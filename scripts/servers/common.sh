@@ -6,14 +6,15 @@
 #   $SMTP_TEST_DIR/aiosmtpd/  aiosmtpd's pid file, log, and out/ (NNNNNN.eml + NNNNNN.json)
 #
 # Loopback only. Ports: Postfix 2525 (plain, AUTH in clear), 2587 (STARTTLS + AUTH
-# required), 2465 (implicit TLS); aiosmtpd 2625 (plain/STARTTLS), 2665 (implicit TLS).
+# required), 2465 (implicit TLS), 2526 (as 2525 without 8BITMIME); aiosmtpd 2625
+# (plain/STARTTLS), 2665 (implicit TLS).
 SERVERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export SMTP_TEST_DIR=${SMTP_TEST_DIR:-/tmp/zsmtp-test}
 export ZSMTP_VENV=${ZSMTP_VENV:-$HOME/.cache/zsmtp-venv}
 CERT_DIR=$SMTP_TEST_DIR/certs
 PF=$SMTP_TEST_DIR/pf
 AIO_DIR=$SMTP_TEST_DIR/aiosmtpd
-POSTFIX_PORTS=(2525 2587 2465)
+POSTFIX_PORTS=(2525 2587 2465 2526)
 AIOSMTPD_PORTS=(2625 2665)
 SASL_USER=alice
 SASL_PASS=secret123

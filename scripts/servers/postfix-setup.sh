@@ -8,6 +8,8 @@
 #   127.0.0.1:2525 plain, STARTTLS offered, AUTH allowed in clear
 #   127.0.0.1:2587 STARTTLS required, AUTH only after TLS and required
 #   127.0.0.1:2465 implicit TLS (wrapper mode), AUTH required
+#   127.0.0.1:2526 as 2525 but without 8BITMIME in its EHLO (a 7-bit server, for MIME tests)
+# Messages up to 100 MiB (a 50 MiB attachment is about 68 MiB in base64).
 # Postfix logs to pf/maillog (smtpd writes sasl_method=PLAIN|LOGIN per queued mail there).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -57,7 +59,7 @@ alias_maps =
 alias_database =
 biff = no
 smtputf8_enable = yes
-message_size_limit = 52428800
+message_size_limit = 104857600
 # do not rewrite or add headers for SMTP clients (keeps the message verbatim)
 local_header_rewrite_clients =
 always_add_missing_headers = no
@@ -108,6 +110,8 @@ cat > master.cf <<'EOT'
 127.0.0.1:2465 inet n   -       n       -       -       smtpd
   -o smtpd_tls_wrappermode=yes
   -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+127.0.0.1:2526 inet n   -       n       -       -       smtpd
+  -o smtpd_discard_ehlo_keywords=silent-discard,8bitmime
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the Postfix instance made by postfix-setup.sh and waits (bounded, 15 s) until 2525,
-# 2587 and 2465 accept connections. Prints the master PID.
+# 2587, 2465 and 2526 accept connections. Prints the master PID.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 [ -f "$PF/etc/main.cf" ] || { echo "postfix-start: run postfix-setup.sh first" >&2; exit 1; }

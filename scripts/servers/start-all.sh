@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stops whatever a previous run of these scripts left, then starts a fresh Postfix instance
 # (empty Maildirs) and aiosmtpd (empty out/), and waits (bounded) until every port accepts:
-#   Postfix 127.0.0.1:2525 2587 2465, aiosmtpd 127.0.0.1:2625 2665.
+#   Postfix 127.0.0.1:2525 2587 2465 2526, aiosmtpd 127.0.0.1:2625 2665.
 # On failure everything started here is stopped again. Prints the environment the tests read.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"

@@ -185,6 +185,7 @@ fn describe(e: &Error) -> String {
         Field::Timeouts => "a timeout",
         Field::Pipelining => "the pipelining switch",
         Field::TlsName => "the TLS server name",
+        Field::Attachment => "an attachment's file name or content type",
     };
     let phase = match e.phase {
         Phase::Validate => "before sending",

@@ -1,7 +1,7 @@
 //! The content: headers, body and terminator (and QUIT, when pipelining a one-shot send),
 //! the body's end and the terminator in one write; then the reply to the final dot.
 
-use super::{BodySource, Config, Fault, Mail, Session, State};
+use super::{BodySource, Config, Fault, Link, Mail, Session, State};
 use crate::error::ErrorKind;
 use crate::transport::{Clock, Transport};
 use crate::wire::body::BodyEncoder;
@@ -11,7 +11,7 @@ use crate::wire::out::Sink;
 use crate::wire::syntax;
 
 impl<T: Transport, K: Clock> Session<'_, T, K> {
-    fn headers<'m>(&self, config: &'m Config<'_>, mail: &'m Mail<'_>, sequence: u32, entropy: u32) -> Headers<'m> {
+    fn headers<'m>(&self, config: &'m Config<'_>, mail: &'m Mail<'_>, content: &'m [u8], sequence: u32, entropy: u32) -> Headers<'m> {
         let unix_time = self.link.clock.unix_time();
         Headers {
             from: syntax::address_str(config.from).unwrap_or(config.from),
@@ -22,11 +22,12 @@ impl<T: Transport, K: Clock> Session<'_, T, K> {
             // Past 2106 no Date header (the server adds one): the date stays 32-bit arithmetic.
             date: unix_time.and_then(|s| u32::try_from(s).ok()),
             message_id: (unix_time.unwrap_or_else(|| self.link.clock.now_ms()), sequence, entropy),
+            content,
         }
     }
 
     /// The header block's size, for SIZE=: written to a counter, never sent.
-    pub(super) fn header_size(&self, config: &Config<'_>, mail: &Mail<'_>) -> u64 {
+    pub(super) fn header_size(&self, config: &Config<'_>, mail: &Mail<'_>, content: &[u8]) -> u64 {
         /// Counts bytes; a `Sink` with the link's error type, so that both calls of
         /// `header::write` are one function (`dyn Sink`) in the image, not two.
         struct Count(u64);
@@ -38,7 +39,7 @@ impl<T: Transport, K: Clock> Session<'_, T, K> {
             }
         }
         let mut count = Count(0);
-        let widest_id = Headers { message_id: (u64::MAX, u32::MAX, u32::MAX), ..self.headers(config, mail, 0, 0) };
+        let widest_id = Headers { message_id: (u64::MAX, u32::MAX, u32::MAX), ..self.headers(config, mail, content, 0, 0) };
         let _ = header::write::<dyn Sink<Error = Fault>>(&mut count, &widest_id);
         count.0
     }
@@ -54,16 +55,11 @@ impl<T: Transport, K: Clock> Session<'_, T, K> {
     ) -> Result<(), Fault> {
         self.rx.clear();
         let entropy = self.link.clock.entropy();
-        let headers = self.headers(config, mail, sequence, entropy);
+        let headers = self.headers(config, mail, body.content_headers(), sequence, entropy);
         header::write::<dyn Sink<Error = Fault>>(&mut self.link, &headers)?;
-        let mut encoder = BodyEncoder::new();
-        loop {
-            let chunk = body.next_chunk(self.rx.buf)?;
-            if chunk.is_empty() {
-                break;
-            }
-            encoder.encode(chunk, &mut self.link).map_err(Fault::of_body)?;
-        }
+        let mut text = Text { encoder: BodyEncoder::new(), link: &mut self.link };
+        body.write_text(&mut text, self.rx.buf)?;
+        let mut encoder = text.encoder;
         let tail: &[u8] = if quit_with_dot { b"\r\n.\r\nQUIT\r\n" } else { b"\r\n.\r\n" };
         self.link.reserve_with_tail(tail.len())?;
         encoder.finish(&mut self.link).map_err(Fault::of_body)?;
@@ -94,5 +90,20 @@ impl<T: Transport, K: Clock> Session<'_, T, K> {
             }
             _ => e,
         })
+    }
+}
+
+/// The body's text on its way to the link: every byte goes through the body encoder (CRLF
+/// line ends, dot-stuffing, the line length limit), whoever writes it.
+struct Text<'l, 'p, T: Transport, K: Clock> {
+    encoder: BodyEncoder,
+    link: &'l mut Link<'p, T, K>,
+}
+
+impl<T: Transport, K: Clock> Sink for Text<'_, '_, T, K> {
+    type Error = Fault;
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Fault> {
+        self.encoder.encode(bytes, self.link).map_err(Fault::of_body)
     }
 }

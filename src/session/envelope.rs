@@ -13,7 +13,8 @@ use crate::wire::syntax;
 impl<T: Transport, K: Clock> Session<'_, T, K> {
     /// MAIL, RCPT for every recipient, DATA: in one flight when pipelining. Returns the
     /// refused-recipient mask and whether pipelining is in use.
-    pub(super) fn envelope(&mut self, config: &Config<'_>, mail: &Mail<'_>, body_size: Option<u64>) -> Result<(u64, bool), Fault> {
+    /// `content`: the body's MIME header lines, part of the size declared.
+    pub(super) fn envelope(&mut self, config: &Config<'_>, mail: &Mail<'_>, body_size: Option<u64>, content: &[u8]) -> Result<(u64, bool), Fault> {
         self.link.phase = Phase::Mail;
         let from = syntax::address_str(config.from).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::From, why), Phase::Validate))?;
         let needs_utf8 = !from.is_ascii() || mail.recipients().any(|r| !r.is_ascii());
@@ -22,7 +23,7 @@ impl<T: Transport, K: Clock> Session<'_, T, K> {
         }
         let size = match (self.caps.size, body_size) {
             (Some(limit), Some(body)) => {
-                let total = body + self.header_size(config, mail);
+                let total = body + self.header_size(config, mail, content);
                 if limit > 0 && total > limit {
                     return Err(Fault::new(ErrorKind::TooLarge, Phase::Mail));
                 }

@@ -11,7 +11,8 @@
 //!
 //! One `impl Session` spread over files by job: this one opens and closes the connection
 //! and holds the session's `State`; `auth.rs` authenticates, `envelope.rs` sends MAIL,
-//! RCPT and DATA, `content.rs` the message and its final reply; `body.rs` has the body sources.
+//! RCPT and DATA, `content.rs` the message and its final reply; `body.rs` has the body sources
+//! and `mime.rs` (feature `mime`) the MIME body: text, HTML alternative, attachments.
 
 mod auth;
 mod body;
@@ -20,6 +21,8 @@ mod content;
 mod envelope;
 mod fault;
 pub mod link;
+#[cfg(feature = "mime")]
+mod mime;
 mod request;
 
 use crate::error::{Error, ErrorKind, Phase, ServerReply};
@@ -30,6 +33,8 @@ use crate::wire::out::Sink;
 pub use body::{BodySource, ReaderBody};
 pub use check::{body_bytes, config as check_config, mail as check_mail};
 pub use fault::Fault;
+#[cfg(feature = "mime")]
+pub use mime::{Attachment, AttachmentSource, MimeBody};
 pub(crate) use link::{is_positive, Link, Rx};
 pub use request::{Config, Mail, Sent, Timeouts, TlsMode, MAX_RECIPIENTS};
 
@@ -235,7 +240,8 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
         sequence: u32,
         quit_with_dot: bool,
     ) -> Result<Sent, Fault> {
-        let (refused_mask, pipelined) = self.envelope(config, mail, body_size)?;
+        let body_size = body.fit(self.caps.eight_bit_mime, body_size);
+        let (refused_mask, pipelined) = self.envelope(config, mail, body_size, body.content_headers())?;
 
         self.link.phase = Phase::Message;
         self.content(config, mail, body, sequence, pipelined && quit_with_dot)?;

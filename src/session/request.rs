@@ -200,6 +200,9 @@ pub struct Mail<'a> {
     pub(crate) bcc: &'a [&'a str],
     pub(crate) subject: &'a str,
     pub(crate) body: &'a [u8],
+    /// The HTML alternative of the body (empty: none).
+    #[cfg(feature = "mime")]
+    pub(crate) html: &'a [u8],
     pub(crate) priority: Priority,
     pub(crate) allow_partial: bool,
 }
@@ -213,6 +216,8 @@ impl<'a> Mail<'a> {
             bcc: &[],
             subject,
             body,
+            #[cfg(feature = "mime")]
+            html: &[],
             priority: Priority::Normal,
             allow_partial: false,
         }
@@ -233,6 +238,16 @@ impl<'a> Mail<'a> {
     /// Recipients that receive the mail but appear in no header.
     pub const fn bcc(mut self, bcc: &'a [&'a str]) -> Self {
         self.bcc = bcc;
+        self
+    }
+
+    /// An HTML version of the body (feature `mime`): the mail is then multipart/alternative,
+    /// the text first and the HTML second, each sent as it is when the server takes it, else
+    /// quoted-printable. Sent by [`Client::send`](crate::Client::send) and
+    /// [`Client::send_mime`](crate::Client::send_mime); a body streamed from a reader goes without it.
+    #[cfg(feature = "mime")]
+    pub const fn html(mut self, html: &'a [u8]) -> Self {
+        self.html = html;
         self
     }
 

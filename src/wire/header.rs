@@ -28,7 +28,12 @@ pub struct Headers<'a> {
     pub date: Option<u32>,
     /// Makes the Message-ID unique: (time or uptime, per-client sequence, entropy).
     pub message_id: (u64, u32, u32),
+    /// The MIME header lines that say what the body is ([`TEXT_PLAIN`] for a text body).
+    pub content: &'a [u8],
 }
+
+/// The MIME header lines of a UTF-8 text body sent as it is.
+pub const TEXT_PLAIN: &[u8] = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n";
 
 /// Soft line length limit of RFC 5322 (78 characters before CRLF).
 const FOLD_AT: usize = 78;
@@ -50,7 +55,7 @@ pub fn write<S: Sink + ?Sized>(out: &mut S, h: &Headers<'_>) -> Result<(), S::Er
     put_address_list(out, b"Cc: ", h.cc)?;
     put_subject(out, h.subject)?;
     put_message_id(out, h)?;
-    out.put(b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n")?;
+    out.put(h.content)?;
     out.put(match h.priority {
         Priority::High => b"X-Priority: 1 (Highest)\r\nImportance: high\r\n".as_slice(),
         Priority::Normal => b"X-Priority: 3 (Normal)\r\nImportance: normal\r\n",
@@ -200,6 +205,7 @@ mod tests {
             priority: Priority::Normal,
             date: Some(1_795_884_420),
             message_id: (0x1234, 7, 0xabcdef),
+            content: TEXT_PLAIN,
         }
     }
 

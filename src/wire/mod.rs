@@ -8,13 +8,22 @@
 //! - [`body`]: streaming body encoder (CRLF normalisation, dot-stuffing, terminator);
 //! - [`syntax`]: field syntax checks (addresses, domains, subjects, credentials);
 //! - [`ip`]: IPv4 and IPv6 addresses as text;
-//! - [`out`]: the bounded output buffer all writers share.
+//! - [`out`]: the bounded output buffer all writers share;
+//! - [`mime`] (feature `mime`): boundaries, part headers, file names and content types;
+//! - [`base64_lines`] (feature `mime`): streaming base64 in 76-character lines;
+//! - [`quoted_printable`] (feature `mime`): streaming quoted-printable for text parts.
 
+#[cfg(feature = "mime")]
+pub mod base64_lines;
 pub mod body;
 pub mod command;
 pub mod ehlo;
 pub mod header;
 pub mod ip;
+#[cfg(feature = "mime")]
+pub mod mime;
 pub mod out;
+#[cfg(feature = "mime")]
+pub mod quoted_printable;
 pub mod reply;
 pub mod syntax;
