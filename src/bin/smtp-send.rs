@@ -10,13 +10,14 @@ use std::process::ExitCode;
 use zsmtp::client::MAX_RECIPIENTS;
 use zsmtp::error::{status, ErrorKind, Field, Invalid, Phase};
 use zsmtp::transport::host::{StdClock, StdTransport};
-use zsmtp::{Auth, Client, Config, Error, Mail, Priority, Timeouts, TlsError, TlsMode};
+use zsmtp::{Attachment, Auth, Client, Config, Error, Mail, Priority, Timeouts, TlsError, TlsMode};
 
 const USAGE: &str = "\
 usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U]
                  [--password P | --password-file PATH]
                  --from ADDR [--domain NAME] --to ADDR [--to ADDR ...] [--cc ADDR ...] [--bcc ADDR ...]
                  [--subject TEXT] [--priority low|normal|high] [--body-file PATH]
+                 [--html-file PATH] [--attach PATH ...]
                  [--tls none|starttls|implicit] [--ca-file PEM] [--reply-timeout SECS]
 
   --server HOST        server host name, IPv4 or IPv6 literal
@@ -32,6 +33,11 @@ usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U]
   --subject TEXT       subject (non-ASCII is RFC 2047 encoded)
   --priority P         low, normal (default) or high
   --body-file PATH     message body (default: standard input)
+  --html-file PATH     an HTML alternative of the body (multipart/alternative)
+  --attach PATH        attach this file (repeatable; streamed, never read whole). Its type
+                       by extension: .txt text/plain, .csv text/csv, .json application/json,
+                       .png image/png, .jpg/.jpeg image/jpeg, .pdf application/pdf,
+                       .gz application/gzip, else application/octet-stream
   --tls MODE           none (default; credentials then go in clear), starttls (required)
                        or implicit (TLS from the first byte)
   --ca-file PEM        trust only the CA certificate(s) in this PEM file (default: the
@@ -65,6 +71,8 @@ struct Args {
     subject: String,
     priority: Option<Priority>,
     body_file: Option<String>,
+    html_file: Option<String>,
+    attach: Vec<String>,
     tls: Option<String>,
     ca_file: Option<String>,
     reply_timeout_ms: Option<u32>,
@@ -93,7 +101,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Command, Usage> 
         };
         let known = [
             "--server", "--port", "--auth", "--user", "--password", "--password-file", "--from", "--domain", "--to", "--cc", "--bcc",
-            "--subject", "--priority", "--body-file", "--tls", "--ca-file", "--reply-timeout",
+            "--subject", "--priority", "--body-file", "--html-file", "--attach", "--tls", "--ca-file", "--reply-timeout",
         ];
         if !known.contains(&name.as_str()) {
             return Err(Usage(format!("unknown argument '{name}'")));
@@ -134,6 +142,8 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Command, Usage> 
                 })
             }
             "--body-file" => a.body_file = Some(value),
+            "--html-file" => a.html_file = Some(value),
+            "--attach" => a.attach.push(value),
             "--tls" => {
                 if !matches!(value.as_str(), "none" | "starttls" | "implicit") {
                     return Err(Usage(format!("--tls must be none, starttls or implicit, not '{value}'")));
@@ -165,6 +175,44 @@ fn password(args: &Args) -> Result<Option<String>, String> {
             String::from_utf8(line.to_vec()).map(Some).map_err(|_| format!("--password-file {path}: not UTF-8 text"))
         }
         (None, None) => Ok(std::env::var("SMTP_SEND_PASSWORD").ok()),
+    }
+}
+
+/// An attachment's file, opened before anything is sent.
+struct AttachedFile {
+    /// The file name the mail gives it (the path's last component).
+    name: String,
+    size: u64,
+    file: FileSource,
+}
+
+/// A file as the engine's reader.
+struct FileSource(std::fs::File);
+
+impl embedded_io::ErrorType for FileSource {
+    type Error = embedded_io::ErrorKind;
+}
+
+impl embedded_io::Read for FileSource {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        use std::io::Read as _;
+        self.0.read(buf).map_err(|e| e.kind().into())
+    }
+}
+
+impl AttachedFile {
+    /// Opens `path` for `--attach`; a file that cannot be opened or read, or whose name is
+    /// not UTF-8, is refused with a reason.
+    fn open(path: &str) -> Result<AttachedFile, String> {
+        let reason = |e: &dyn std::fmt::Display| format!("--attach {path}: {e}");
+        let file = std::fs::File::open(path).map_err(|e| reason(&e))?;
+        let meta = file.metadata().map_err(|e| reason(&e))?;
+        if !meta.is_file() {
+            return Err(reason(&"not a regular file"));
+        }
+        let name = std::path::Path::new(path).file_name().and_then(|n| n.to_str());
+        let name = name.ok_or_else(|| reason(&"the file name is not UTF-8"))?.to_string();
+        Ok(AttachedFile { name, size: meta.len(), file: FileSource(file) })
     }
 }
 
@@ -331,6 +379,21 @@ fn main() -> ExitCode {
         Ok(p) => p,
         Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
     };
+    // Files are opened (and the HTML read) before anything is sent or read from stdin.
+    let mut files = Vec::new();
+    for path in &args.attach {
+        match AttachedFile::open(path) {
+            Ok(f) => files.push(f),
+            Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
+        }
+    }
+    let html = match &args.html_file {
+        Some(path) => match std::fs::read(path) {
+            Ok(html) => html,
+            Err(e) => return fail(status::NX_SMTP_INVALID_PARAM, &format!("--html-file {path}: {e}"), None),
+        },
+        None => Vec::new(),
+    };
     // A bad --ca-file is reported before waiting for a body on standard input.
     let transport = match transport_for(args.ca_file.as_deref()) {
         Ok(t) => t,
@@ -370,11 +433,14 @@ fn main() -> ExitCode {
         .to(&to)
         .cc(&cc)
         .bcc(&bcc)
-        .priority(args.priority.unwrap_or(Priority::Normal));
+        .priority(args.priority.unwrap_or(Priority::Normal))
+        .html(&html);
+    let mut attachments: Vec<Attachment<'_>> =
+        files.iter_mut().map(|f| Attachment::new(&f.name, &mut f.file).size(f.size)).collect();
 
     // The host CLI can afford a generous transmit buffer: fewer, larger writes.
     let result = match Client::<_, _, 512, 16384>::new(config, transport, StdClock::new()) {
-        Ok(mut client) => client.send(&mail),
+        Ok(mut client) => client.send_mime(&mail, &mut attachments),
         Err(e) => Err(e),
     };
     match result {

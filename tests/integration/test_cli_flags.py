@@ -90,7 +90,7 @@ def usage_failure(r):
     return lines[0]
 
 
-@pytest.mark.parametrize("flag", ["--password-file", "--body-file", "--ca-file"])
+@pytest.mark.parametrize("flag", ["--password-file", "--body-file", "--ca-file", "--attach", "--html-file"])
 @pytest.mark.parametrize("problem", ["missing", "a directory"])
 def test_a_file_that_cannot_be_read_is_a_usage_error(listener, tmp_path, flag, problem):
     path = str(tmp_path / "absent") if problem == "missing" else str(tmp_path)
