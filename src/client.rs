@@ -21,6 +21,8 @@
 use crate::error::{Error, ServerReply};
 use crate::session;
 pub use crate::session::{Config, Mail, Sent, Timeouts, TlsMode, MAX_RECIPIENTS};
+#[cfg(feature = "oauth2")]
+pub use crate::session::{TokenSource, TokenUnavailable};
 use crate::transport::{Clock, Transport};
 pub use crate::wire::command::Auth;
 pub use crate::wire::header::Priority;

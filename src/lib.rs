@@ -48,5 +48,7 @@ pub mod platform;
 pub mod capi;
 
 pub use client::{Auth, Client, Config, Connection, Mail, Priority, Sent, Timeouts, TlsMode};
+#[cfg(feature = "oauth2")]
+pub use client::{TokenSource, TokenUnavailable};
 pub use error::{status, Error, ErrorKind, Field, Invalid, Phase, ServerReply};
 pub use transport::{Clock, TlsError, Transport};

@@ -8,6 +8,7 @@
 //! - [`body`]: streaming body encoder (CRLF normalisation, dot-stuffing, terminator);
 //! - [`syntax`]: field syntax checks (addresses, domains, subjects, credentials);
 //! - [`ip`]: IPv4 and IPv6 addresses as text;
+//! - `oauth` (feature `oauth2`): the XOAUTH2 and OAUTHBEARER responses and the error challenge;
 //! - [`out`]: the bounded output buffer all writers share.
 
 pub mod body;
@@ -15,6 +16,8 @@ pub mod command;
 pub mod ehlo;
 pub mod header;
 pub mod ip;
+#[cfg(feature = "oauth2")]
+pub mod oauth;
 pub mod out;
 pub mod reply;
 pub mod syntax;
