@@ -102,11 +102,11 @@ impl Drop for Aiosmtpd {
     }
 }
 
-fn config<'a>(port: u16, mechanism: Auth, token: &'a (dyn zsmtp::TokenSource + Sync)) -> Config<'a> {
+fn config(port: u16, mechanism: Auth, token: &(dyn zsmtp::TokenSource + Sync)) -> Config<'_> {
     Config::new("127.0.0.1", port, "device.example.test", FROM).tls(TlsMode::StartTls).oauth(mechanism, USER, token).timeouts(Timeouts { total_ms: 30_000, ..Timeouts::DEFAULT.every_reply(10_000) })
 }
 
-fn client<'a>(config: Config<'a>) -> Client<'a, StdTransport, StdClock> {
+fn client(config: Config<'_>) -> Client<'_, StdTransport, StdClock> {
     Client::new(config, StdTransport::with_ca_file(env("ZSMTP_CA")).expect("ZSMTP_CA"), StdClock::new()).unwrap()
 }
 

@@ -71,7 +71,7 @@ fn timeouts() -> Timeouts {
     Timeouts { connect_ms: 2000, total_ms: 10_000, ..Timeouts::DEFAULT.every_reply(3000) }
 }
 
-fn config<'a>(port: u16, mechanism: Auth, token: &'a (dyn zsmtp::TokenSource + Sync)) -> Config<'a> {
+fn config(port: u16, mechanism: Auth, token: &(dyn zsmtp::TokenSource + Sync)) -> Config<'_> {
     Config::new("127.0.0.1", port, "device.oauth.test", USER).oauth(mechanism, USER, token).allow_plaintext_auth(true).timeouts(timeouts())
 }
 

@@ -37,7 +37,7 @@ impl Auth {
 /// configured one if offered, else the other one if offered, else the configured one anyway
 /// (NetX Duo does the same for servers whose AUTH line names neither). A token mechanism
 /// (XOAUTH2, OAUTHBEARER) is returned as it is: whether the server offers it decides alone
-/// ([`super::ehlo::AuthMechanisms::offers`]), never a fallback to a password mechanism.
+/// (`AuthMechanisms::offers` of `super::ehlo`), never a fallback to a password mechanism.
 pub fn choose_auth(configured: Auth, offered_plain: bool, offered_login: bool) -> Auth {
     match configured {
         Auth::Plain if !offered_plain && offered_login => Auth::Login,
@@ -143,7 +143,9 @@ pub fn put_base64<S: Sink + ?Sized>(out: &mut S, parts: &[&[u8]]) -> Result<(), 
 }
 
 /// Base64 of a stream of bytes (see [`put_base64`]): the bytes are never gathered, so a
-/// response of any length streams through the sink.
+/// response of any length streams through the sink. (Inlined: [`put_base64`] compiles to the
+/// code it had as the only encoder.)
+#[inline(always)]
 pub fn put_base64_of<'b, S: Sink + ?Sized>(out: &mut S, bytes: impl Iterator<Item = &'b u8>) -> Result<(), S::Error> {
     let mut group = 0u32;
     let mut held = 0u32;
