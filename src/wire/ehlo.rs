@@ -189,6 +189,13 @@ fn parse_u64(token: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
 
+    /// The password mechanisms (whatever else a build's `AuthMechanisms` holds stays unset).
+    fn mechanisms(advertised: bool, plain: bool, login: bool) -> AuthMechanisms {
+        let mut m = AuthMechanisms::NONE;
+        (m.advertised, m.plain, m.login) = (advertised, plain, login);
+        m
+    }
+
     fn caps(lines: &[&[u8]]) -> Capabilities {
         let mut c = Capabilities::NONE;
         for l in lines {
@@ -215,7 +222,7 @@ mod tests {
         assert_eq!(
             c,
             Capabilities {
-                auth: AuthMechanisms { advertised: true, plain: true, login: true, ..AuthMechanisms::NONE },
+                auth: mechanisms(true, true, true),
                 pipelining: true,
                 size: Some(52_428_800),
                 eight_bit_mime: true,
@@ -237,11 +244,11 @@ mod tests {
     #[test]
     fn mechanisms_are_tokens_not_substrings() {
         let c = caps(&[b"AUTH MOGIN CRAM-MD5 QLAIN"]);
-        assert_eq!(c.auth, AuthMechanisms { advertised: true, plain: false, login: false, ..AuthMechanisms::NONE });
+        assert_eq!(c.auth, mechanisms(true, false, false));
         let c = caps(&[b"X-AUTH-PLAIN LOGIN", b"PIPELININGX", b"XSIZE 10", b"AUTHPLAIN"]);
         assert_eq!(c, Capabilities::NONE);
         let c = caps(&[b"AUTH XOAUTH PLAINX LOGINPLAIN"]);
-        assert_eq!(c.auth, AuthMechanisms { advertised: true, plain: false, login: false, ..AuthMechanisms::NONE });
+        assert_eq!(c.auth, mechanisms(true, false, false));
     }
 
     #[test]
@@ -250,7 +257,7 @@ mod tests {
         assert!(c.auth.plain && c.auth.login && c.pipelining);
         assert_eq!(c.size, Some(1000));
         let c = caps(&[b"AUTH="]);
-        assert_eq!(c.auth, AuthMechanisms { advertised: true, plain: false, login: false, ..AuthMechanisms::NONE });
+        assert_eq!(c.auth, mechanisms(true, false, false));
     }
 
     #[test]
@@ -268,11 +275,11 @@ mod tests {
         assert!(!auth.add_line(b"PIPELINING", Words(b"")));
         assert!(!auth.add_line(b"X-AUTH-PLAIN", Words(b"")));
         assert!(auth.add_line(b"auth", Words(b"\tlogin  Plain")));
-        assert_eq!(auth, AuthMechanisms { advertised: true, plain: true, login: true, ..AuthMechanisms::NONE });
+        assert_eq!(auth, mechanisms(true, true, true));
         let mut auth = AuthMechanisms::default();
         assert!(auth.add_line(b"AUTH=LOGIN", Words(b"")));
-        assert_eq!(auth, AuthMechanisms { advertised: true, plain: false, login: true, ..AuthMechanisms::NONE });
-        assert_eq!(caps(&[b"AUTH=LOGIN PLAIN"]).auth, AuthMechanisms { advertised: true, plain: true, login: true, ..AuthMechanisms::NONE });
+        assert_eq!(auth, mechanisms(true, false, true));
+        assert_eq!(caps(&[b"AUTH=LOGIN PLAIN"]).auth, mechanisms(true, true, true));
     }
 
     /// `AuthMechanisms::add_text`, whichever body this build has (the small profile's or the
@@ -288,12 +295,12 @@ mod tests {
         };
         let all: [&[&[u8]]; 4] = [&[b"ETRN", b"AUTH LOGIN CRAM-MD5 PLAIN", b"8BITMIME", b"SIZE"], &[b"auth\tlogin  Plain"], &[b"AUTH=LOGIN PLAIN"], &[b"AUTH=PLAIN", b"AUTH LOGIN"]];
         for lines in all {
-            assert_eq!(auth(lines), AuthMechanisms { advertised: true, plain: true, login: true, ..AuthMechanisms::NONE }, "{lines:?}");
+            assert_eq!(auth(lines), mechanisms(true, true, true), "{lines:?}");
             assert_eq!(auth(lines), caps(lines).auth, "{lines:?}");
         }
         let none_known: [&[&[u8]]; 3] = [&[b"AUTH MOGIN CRAM-MD5 QLAIN"], &[b"AUTH XOAUTH PLAINX LOGINPLAIN"], &[b"AUTH="]];
         for lines in none_known {
-            assert_eq!(auth(lines), AuthMechanisms { advertised: true, plain: false, login: false, ..AuthMechanisms::NONE }, "{lines:?}");
+            assert_eq!(auth(lines), mechanisms(true, false, false), "{lines:?}");
         }
         let not_auth: [&[&[u8]]; 5] = [&[b"X-AUTH-PLAIN LOGIN"], &[b"AUTHPLAIN"], &[b""], &[b" "], &[b"PIPELINING", b"SIZE 10"]];
         for lines in not_auth {
