@@ -48,6 +48,14 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
                 _ => Invalid::Syntax,
             }));
         }
+        let result = self.oauth_dialogue(config, mechanism, token);
+        // Whatever happened, no part of the token's base64 stays in the transmit buffer.
+        self.link.wipe_tx();
+        result
+    }
+
+    /// The AUTH command with the token, then the server's replies (see the module's text).
+    fn oauth_dialogue(&mut self, config: &Config<'_>, mechanism: Auth, token: &[u8]) -> Result<(), Fault> {
         let user = config.username.as_bytes();
         let endpoint = Endpoint { host: super::link::strip_brackets(config.server).as_bytes(), port: config.port };
         let bearer = mechanism == Auth::OAuthBearer;
