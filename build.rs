@@ -69,6 +69,7 @@ const SETTINGS: &[Setting] = &[
     int("SMTP_CLIENT_RX_BUFFER_SIZE", Some("ZSMTP_RX_BUFFER_SIZE")),
     int("SMTP_CLIENT_TX_BUFFER_SIZE", Some("ZSMTP_TX_BUFFER_SIZE")),
     int("SMTP_CLIENT_LOCK_WORDS", Some("ZSMTP_LOCK_WORDS")),
+    int("SMTP_CLIENT_OAUTH2_TOKEN_MAX", Some("ZSMTP_OAUTH2_TOKEN_MAX")),
     // Zephyr's level numbers (0 off, 1 ERR, 2 WRN, 3 INF, 4 DBG), from the log template.
     int("SMTP_CLIENT_LOG_LEVEL", Some("ZSMTP_LOG_LEVEL")),
     int("SMTP_CLIENT_CONNECT_TIMEOUT_MS", Some("ZSMTP_CONNECT_TIMEOUT_MS")),
@@ -287,6 +288,7 @@ impl BuildConfig {
             ("RX_BUFFER_SIZE", "`NX_SMTP_CLIENT_RX_BUFFER_SIZE`."),
             ("TX_BUFFER_SIZE", "`NX_SMTP_CLIENT_TX_BUFFER_SIZE`."),
             ("LOCK_WORDS", "`NX_SMTP_CLIENT_LOCK_WORDS`: lock storage in `ULONG` words."),
+            ("OAUTH2_TOKEN_MAX", "`NX_SMTP_CLIENT_OAUTH2_TOKEN_MAX`: longest OAuth 2.0 token the C API stores (feature `oauth2`)."),
             ("LOG_LEVEL", "`CONFIG_SMTP_CLIENT_LOG_LEVEL` (Zephyr's numbers: 0 off .. 4 DBG); see [`LOG_DIALOGUE`]."),
         ];
         for (name, doc) in limits {

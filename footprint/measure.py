@@ -132,13 +132,20 @@ def read_sizes(path):
 
 # ------------------------------------------------------------------ build and run
 
-def build(target, baseline, small=False):
-    tdir = os.path.join(HERE, "target", "baseline" if baseline else "small" if small else "full")
+# Optional features of the full profile measured as rows of their own on Cortex-M4 (the
+# footprint crate's feature of the same name turns zsmtp's on): name, what it adds.
+FEATURE_ROWS = [("oauth2", "OAuth 2.0: XOAUTH2, OAUTHBEARER")]
+
+
+def build(target, baseline, small=False, feature=None):
+    tdir = os.path.join(HERE, "target", "baseline" if baseline else "small" if small else feature or "full")
     argv = ["cargo", "build", "--release", "--quiet", "--target", target, "--target-dir", tdir]
     if baseline:
         argv += ["--features", "baseline"]
     if small:
         argv += ["--features", "small"]
+    if feature:
+        argv += ["--features", feature]
     # The footprint image authenticates with AUTH PLAIN against the scripted server on a
     # plain link, as CONFIG_SMTP_CLIENT_ALLOW_PLAINTEXT_AUTH=y allows.
     env = dict(os.environ, ZSMTP_ALLOW_PLAINTEXT_AUTH="1")
@@ -196,6 +203,14 @@ def measure(targets, stack):
                            "image": os.path.relpath(small, os.path.dirname(HERE))}
             if stack:
                 res["small"]["stack"] = run_qemu(small)
+            for feature, _ in FEATURE_ROWS:
+                log(f"building {t} with the feature {feature}")
+                image = build(t, False, feature=feature)
+                fa = section_sizes(image)
+                fdiff = {k: fa[k] - b[k] for k in fa}
+                code = fdiff["text"] + fdiff["rodata"]
+                res.setdefault("features", {})[feature] = {**fdiff, "code": code, "over_default": code - res["targets"][t]["code"],
+                                                           "image": os.path.relpath(image, os.path.dirname(HERE))}
     res["markdown"] = markdown(res)
     return res
 
@@ -206,6 +221,11 @@ def markdown(res):
     for t, r in res["targets"].items():
         L.append(f"| {t} | {r['text']:,} | {r['rodata']:,} | {r['data']} | {r['bss']} | {r['code']:,} | "
                  f"{r['code_without_clib']:,} | {r['code'] / NETX['text']:.2f}x | {r['code'] / LWIP['text']:.2f}x |")
+    for feature, what in FEATURE_ROWS:
+        f = res.get("features", {}).get(feature)
+        if f:
+            L.append(f"| {M4}, full profile + `{feature}` ({what}) | {f['text']:,} | {f['rodata']:,} | {f['data']} | "
+                     f"{f['bss']} | {f['code']:,} (+{f['over_default']:,}) | | | |")
     small = res.get("small")
     if small:
         L.append(f"| {M4}, small profile (`small`) | {small['text']:,} | {small['rodata']:,} | {small['data']} | "

@@ -235,6 +235,15 @@ typedef struct NXD_ADDRESS_STRUCT
 #ifndef NX_SMTP_CLIENT_AUTH_PLAIN
 #define NX_SMTP_CLIENT_AUTH_PLAIN    3
 #endif
+/* Ours, with NX_SMTP_CLIENT_OAUTH2: an OAuth 2.0 bearer token (nx_smtp_client_token_set)
+   instead of the password. Used only when the server offers the mechanism (no fallback to
+   PLAIN or LOGIN). Without NX_SMTP_CLIENT_OAUTH2 they become PLAIN, as any unknown type. */
+#ifndef NX_SMTP_CLIENT_AUTH_XOAUTH2
+#define NX_SMTP_CLIENT_AUTH_XOAUTH2      4
+#endif
+#ifndef NX_SMTP_CLIENT_AUTH_OAUTHBEARER
+#define NX_SMTP_CLIENT_AUTH_OAUTHBEARER  5
+#endif
 
 /* Transport security (ours, for nx_smtp_client_tls_set). */
 #ifndef NX_SMTP_CLIENT_TLS_NONE
@@ -271,7 +280,7 @@ typedef struct NXD_ADDRESS_STRUCT
  * Kconfig values at build time (build.rs: the .config of a Zephyr build, else the Kconfig
  * defaults), overridden by environment variables (ZSMTP_MAX_USERNAME, ZSMTP_MAX_PASSWORD,
  * ZSMTP_MAX_DOMAIN, ZSMTP_MAX_ADDRESS, ZSMTP_MAX_REPLY_TEXT, ZSMTP_RX_BUFFER_SIZE,
- * ZSMTP_TX_BUFFER_SIZE, ZSMTP_LOCK_WORDS). Outside Zephyr, override a value on both sides:
+ * ZSMTP_TX_BUFFER_SIZE, ZSMTP_LOCK_WORDS, ZSMTP_OAUTH2_TOKEN_MAX). Outside Zephyr, override a value on both sides:
  * -DNX_SMTP_CLIENT_... for C and ZSMTP_... for cargo. A mismatch changes
  * sizeof(NX_SMTP_CLIENT): tests/c checks it against _nx_smtp_client_layout_size().
  *
@@ -352,6 +361,25 @@ typedef struct NXD_ADDRESS_STRUCT
 #endif
 #endif
 
+/* OAuth 2.0 bearer tokens (XOAUTH2, OAUTHBEARER): NX_SMTP_CLIENT_OAUTH2 is 1 when the
+   library is built with them (Kconfig SMTP_CLIENT_AUTH_OAUTH2; on hosts the cargo feature
+   oauth2, and -DNX_SMTP_CLIENT_OAUTH2=1 here). It adds the token fields to NX_SMTP_CLIENT. */
+#if !defined(NX_SMTP_CLIENT_OAUTH2) && defined(CONFIG_SMTP_CLIENT_AUTH_OAUTH2)
+#define NX_SMTP_CLIENT_OAUTH2 1
+#endif
+#ifndef NX_SMTP_CLIENT_OAUTH2
+#define NX_SMTP_CLIENT_OAUTH2 0
+#endif
+
+/* Longest OAuth 2.0 access token (bytes; Microsoft's run to several KB). */
+#ifndef NX_SMTP_CLIENT_OAUTH2_TOKEN_MAX
+#if defined(CONFIG_SMTP_CLIENT_OAUTH2_TOKEN_MAX)
+#define NX_SMTP_CLIENT_OAUTH2_TOKEN_MAX CONFIG_SMTP_CLIENT_OAUTH2_TOKEN_MAX
+#else
+#define NX_SMTP_CLIENT_OAUTH2_TOKEN_MAX 4096
+#endif
+#endif
+
 /* Compile-time checks (C99: a negative array size is an error). */
 typedef char nx_smtp_client_rx_buffer_too_small[(NX_SMTP_CLIENT_RX_BUFFER_SIZE >= 512) ? 1 : -1];
 typedef char nx_smtp_client_tx_buffer_too_small[(NX_SMTP_CLIENT_TX_BUFFER_SIZE >= 512) ? 1 : -1];
@@ -366,6 +394,15 @@ typedef char nx_smtp_client_nxd_address_needs_v6[(sizeof(NXD_ADDRESS) == 5 * siz
  * are set by nx_smtp_client_tls_set; the fields after them are the engine's and must not be
  * touched.
  * ------------------------------------------------------------------------------------- */
+#if NX_SMTP_CLIENT_OAUTH2
+/* Called by nx_smtp_mail_send right before AUTH (nx_smtp_client_token_refresh_set), under
+   the client's lock: it must not call a service on the same client. `token` holds the
+   current token (*token_length bytes, no NUL); the callback may write a new one of up to
+   token_size bytes and set *token_length. Return NX_SUCCESS to send the token in `token`;
+   any other value ends the send before AUTH with NX_SMTP_INVALID_PARAM. */
+typedef UINT (*NX_SMTP_CLIENT_TOKEN_REFRESH)(void *context, CHAR *token, UINT token_size, UINT *token_length);
+#endif
+
 typedef struct NX_SMTP_CLIENT_STRUCT
 {
     ULONG       nx_smtp_client_id;                                          /* NX_SMTP_CLIENT_ID when created */
@@ -386,6 +423,13 @@ typedef struct NX_SMTP_CLIENT_STRUCT
     UCHAR       nx_smtp_client_rx_buffer[NX_SMTP_CLIENT_RX_BUFFER_SIZE];
     UCHAR       nx_smtp_client_tx_buffer[NX_SMTP_CLIENT_TX_BUFFER_SIZE];
     ULONG       nx_smtp_client_lock[NX_SMTP_CLIENT_LOCK_WORDS];
+#if NX_SMTP_CLIENT_OAUTH2
+    /* OAuth 2.0 (nx_smtp_client_token_set, nx_smtp_client_token_refresh_set). */
+    NX_SMTP_CLIENT_TOKEN_REFRESH nx_smtp_client_token_refresh;
+    void       *nx_smtp_client_token_refresh_context;
+    UINT        nx_smtp_client_token_length;
+    CHAR        nx_smtp_client_token[NX_SMTP_CLIENT_OAUTH2_TOKEN_MAX];       /* no NUL; wiped by delete */
+#endif
 } NX_SMTP_CLIENT;
 
 /* ---------------------------------------------------------------------------------------
@@ -445,9 +489,30 @@ UINT nx_smtp_client_last_reply_get(NX_SMTP_CLIENT *client_ptr, UINT *reply_code,
    failure nothing changes. Thread context; serialised with sends on the same client. */
 UINT nx_smtp_client_tls_set(NX_SMTP_CLIENT *client_ptr, UINT tls_mode, CHAR *server_name);
 
+#if NX_SMTP_CLIENT_OAUTH2
+/* Ours: the OAuth 2.0 access token of the client's following sends with
+   NX_SMTP_CLIENT_AUTH_XOAUTH2 or NX_SMTP_CLIENT_AUTH_OAUTHBEARER (the user name given to create
+   is the mailbox the token was issued for). Copied into the client (length bytes, no NUL
+   needed; length 0 removes it) and wiped by delete or the next token_set. Tokens expire: set a
+   fresh one before a send, or let a refresh callback do it. It is sent only under the rule of
+   passwords (TLS, or CONFIG_SMTP_CLIENT_ALLOW_PLAINTEXT_AUTH), never logged. A server that
+   refuses it answers with a JSON error, which nx_smtp_client_last_reply_get shows after the
+   535 text. Returns NX_SUCCESS, NX_PTR_ERROR (NULL client, or NULL token with a length),
+   NX_SMTP_CLIENT_NOT_INTIALIZED, NX_SIZE_ERROR (longer than NX_SMTP_CLIENT_OAUTH2_TOKEN_MAX),
+   NX_SMTP_INVALID_PARAM (a byte that is not visible ASCII: tokens are base64url-like text) or
+   NX_CALLER_ERROR (ISR). On failure nothing changes. Serialised with sends. */
+UINT nx_smtp_client_token_set(NX_SMTP_CLIENT *client_ptr, CHAR *token, UINT length);
+
+/* Ours: a callback called by each send right before AUTH, that may replace the token (see
+   NX_SMTP_CLIENT_TOKEN_REFRESH); NULL removes it. `context` is passed to it unchanged.
+   Returns NX_SUCCESS, NX_PTR_ERROR, NX_SMTP_CLIENT_NOT_INTIALIZED or NX_CALLER_ERROR. */
+UINT nx_smtp_client_token_refresh_set(NX_SMTP_CLIENT *client_ptr, NX_SMTP_CLIENT_TOKEN_REFRESH callback, void *context);
+#endif
+
 /* Layout check for tests: sizeof(NX_SMTP_CLIENT) as the library sees it, and the offset of
-   field number `field` (0 = nx_smtp_client_id ... 15 = nx_smtp_client_lock, in declaration
-   order; 0xFFFFFFFF past the last). */
+   field number `field` (0 = nx_smtp_client_id ... 15 = nx_smtp_client_lock, then with
+   NX_SMTP_CLIENT_OAUTH2 16 = nx_smtp_client_token_refresh ... 19 = nx_smtp_client_token, in
+   declaration order; 0xFFFFFFFF past the last). */
 UINT _nx_smtp_client_layout_size(void);
 UINT _nx_smtp_client_layout_offset(UINT field);
 

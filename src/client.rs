@@ -23,6 +23,8 @@ use crate::session;
 pub use crate::session::{Config, Mail, Sent, Timeouts, TlsMode, MAX_RECIPIENTS};
 #[cfg(feature = "mime")]
 pub use crate::session::{Attachment, AttachmentSource};
+#[cfg(feature = "oauth2")]
+pub use crate::session::{TokenSource, TokenUnavailable};
 use crate::transport::{Clock, Transport};
 pub use crate::wire::command::Auth;
 pub use crate::wire::header::Priority;

@@ -175,6 +175,9 @@ pub enum Field {
     TlsName,
     /// An attachment's file name or content type.
     Attachment,
+    /// The OAuth 2.0 bearer token (missing, refused by its source, or not visible ASCII).
+    #[cfg(feature = "oauth2")]
+    Token,
 }
 
 /// What went wrong.
@@ -196,7 +199,8 @@ pub enum ErrorKind {
     Malformed,
     /// A reply line did not fit in the receive buffer.
     ReplyTooLong,
-    /// The server offers no AUTH although authentication is configured; no credentials sent.
+    /// The server offers no AUTH although authentication is configured, or does not offer the
+    /// configured token mechanism (XOAUTH2, OAUTHBEARER); no credentials sent.
     AuthNotOffered,
     /// The message is larger than the server's advertised SIZE limit; nothing was sent.
     TooLarge,
@@ -234,6 +238,10 @@ pub struct ServerReply {
 
 const _: () = assert!(SERVER_REPLY_TEXT_LEN <= u8::MAX as usize);
 
+/// Bytes of the server's own text that [`ServerReply::with_detail`] always keeps.
+#[cfg(feature = "oauth2")]
+pub const DETAIL_KEEPS: usize = 48;
+
 impl ServerReply {
     /// Keeps `text` (cut to [`SERVER_REPLY_TEXT_LEN`]; control bytes become '?').
     pub fn new(code: u16, enhanced: Option<EnhancedCode>, text: &[u8]) -> Self {
@@ -245,6 +253,24 @@ impl ServerReply {
             len += 1;
         }
         ServerReply { code, enhanced, text: kept, len }
+    }
+
+    /// This reply with `detail` after its text (`"5.7.8 Bad credentials {...}"`): the decoded
+    /// JSON error of an OAuth 2.0 exchange. The server's text keeps at least its first
+    /// [`DETAIL_KEEPS`] bytes; the detail gets the rest of [`SERVER_REPLY_TEXT_LEN`].
+    #[cfg(feature = "oauth2")]
+    pub fn with_detail(&self, detail: &[u8]) -> ServerReply {
+        let own = self.text().as_bytes();
+        let room = SERVER_REPLY_TEXT_LEN.saturating_sub(detail.len() + 1);
+        let keep = own.len().min(room.max(DETAIL_KEEPS));
+        let mut joined = [0u8; SERVER_REPLY_TEXT_LEN];
+        let parts: [&[u8]; 3] = [own.get(..keep).unwrap_or_default(), b" ", detail];
+        let mut len = 0;
+        for (slot, &b) in joined.iter_mut().zip(parts.iter().flat_map(|p| p.iter())) {
+            *slot = b;
+            len += 1;
+        }
+        ServerReply::new(self.code, self.enhanced, joined.get(..len).unwrap_or_default())
     }
 
     /// The reply text after the code (enhanced code included as the server wrote it).
@@ -353,5 +379,23 @@ mod tests {
         // Equal texts compare equal, whatever was kept before (the unused bytes stay zero).
         assert_eq!(ServerReply::new(451, None, b"later"), ServerReply::new(451, None, b"later"));
         assert_ne!(ServerReply::new(451, None, b"later"), ServerReply::new(451, None, b"late"));
+    }
+
+    #[cfg(feature = "oauth2")]
+    #[test]
+    fn a_detail_joins_the_reply_text_bounded() {
+        let json = br#"{"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}"#;
+        let short = ServerReply::new(535, None, b"5.7.8 Bad credentials");
+        let joined = short.with_detail(json);
+        assert_eq!(joined.text(), std::format!("5.7.8 Bad credentials {}", core::str::from_utf8(json).unwrap()));
+        assert_eq!(joined.code, 535);
+        // A long server text keeps its first DETAIL_KEEPS bytes; the whole stays bounded.
+        let long = ServerReply::new(535, None, &[b'x'; SERVER_REPLY_TEXT_LEN]);
+        let joined = long.with_detail(json);
+        assert_eq!(joined.text().len(), SERVER_REPLY_TEXT_LEN);
+        assert!(joined.text().starts_with(&"x".repeat(super::DETAIL_KEEPS)));
+        assert!(joined.text().contains(r#" {"status":"401""#));
+        let huge = long.with_detail(&[b'j'; 400]);
+        assert_eq!(huge.text().len(), SERVER_REPLY_TEXT_LEN);
     }
 }

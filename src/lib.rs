@@ -50,5 +50,7 @@ pub mod capi;
 pub use client::{Auth, Client, Config, Connection, Mail, Priority, Sent, Timeouts, TlsMode};
 #[cfg(feature = "mime")]
 pub use client::{Attachment, AttachmentSource};
+#[cfg(feature = "oauth2")]
+pub use client::{TokenSource, TokenUnavailable};
 pub use error::{status, Error, ErrorKind, Field, Invalid, Phase, ServerReply};
 pub use transport::{Clock, TlsError, Transport};

@@ -10,6 +10,12 @@ CRLF kept) as OUT/<seq>.eml, plus OUT/<seq>.json with the envelope and session f
 Both are written to a temporary name and renamed, .eml first, so a reader that sees the
 .json sees a complete pair.
 
+With --oauth-token-file, AUTH XOAUTH2 and OAUTHBEARER (RFC 7628) are offered too: the token in
+that file (and only it) is accepted for any user; another token gets the error challenge (334
+with a base64 JSON error), and after the client's acknowledgement (XOAUTH2: an empty line;
+OAUTHBEARER: 0x01) the 535. auth_login is then {"mechanism", "user", "host", "port"}. AUTH
+lines up to 16 KB are read (RFC 4954 lets them exceed 512 bytes; tokens run to several KB).
+
 Test hook: a recipient whose local part starts with "reject" gets 550 at RCPT.
 Credentials are never logged. Prints "READY <port> <tls-port>" when listening and exits
 cleanly on SIGTERM/SIGINT.
@@ -23,8 +29,9 @@ import signal
 import ssl
 import sys
 import warnings
+from base64 import b64decode
 
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
 
 def parse():
@@ -45,7 +52,90 @@ def parse():
     p.add_argument("--require-starttls", action="store_true")
     p.add_argument("--hostname", default="aiosmtpd.test")
     p.add_argument("--pidfile")
+    p.add_argument("--oauth-token-file", help="offer XOAUTH2 and OAUTHBEARER, accepting this token")
     return p.parse_args()
+
+
+# The JSON error of a refused token, as Gmail sends it (base64 in a 334).
+OAUTH_ERROR = b'{"status":"401","schemes":"Bearer","scope":"https://mail.example.test/"}'
+OAUTH_REFUSED = "535 5.7.8 Username and Password not accepted"
+OAUTH_LINE_LIMIT = 16384
+
+
+class OAuthSMTP(SMTP):
+    """aiosmtpd with room for the long AUTH lines of bearer tokens."""
+    line_length_limit = OAUTH_LINE_LIMIT
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.command_size_limits["AUTH"] = OAUTH_LINE_LIMIT
+
+
+def add_oauth(handler_class, good_token):
+    """Adds auth_XOAUTH2 and auth_OAUTHBEARER to the handler: aiosmtpd offers every auth_*."""
+
+    async def exchange(server, args, parse, ack):
+        if len(args) == 1:
+            data = await server.challenge_auth("")  # no initial response: ask for it
+            if data is MISSING:
+                return AuthResult(success=False, handled=True)
+        else:
+            try:
+                data = b64decode(args[1].encode(), validate=True)
+            except ValueError:
+                await server.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        facts = parse(data)
+        if facts is None:
+            await server.push("501 5.5.2 Malformed response")
+            return AuthResult(success=False, handled=True)
+        token = facts.pop("token")
+        if token == good_token:
+            return AuthResult(success=True, handled=False, auth_data=facts)
+        answer = await server.challenge_auth(OAUTH_ERROR)
+        if answer is MISSING:
+            return AuthResult(success=False, handled=True)
+        if answer != ack:  # the client must acknowledge the error exactly
+            await server.push("501 5.5.2 Bad acknowledgement of the error challenge")
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False, message=OAUTH_REFUSED)
+
+    def bearer(field):
+        return field[len(b"auth=Bearer "):] if field.startswith(b"auth=Bearer ") else None
+
+    def parse_xoauth2(data):
+        # user=U ^A auth=Bearer T ^A ^A
+        if not data.endswith(b"\x01\x01"):
+            return None
+        fields = data[:-2].split(b"\x01")
+        if len(fields) != 2 or not fields[0].startswith(b"user=") or bearer(fields[1]) is None:
+            return None
+        return {"mechanism": "XOAUTH2", "user": fields[0][5:].decode(), "token": bearer(fields[1])}
+
+    def parse_oauthbearer(data):
+        # gs2-header ^A *(key=value ^A) ^A  (RFC 7628 3.1); gs2-header "n,a=U,"
+        if not data.endswith(b"\x01\x01"):
+            return None
+        head, *pairs = data[:-2].split(b"\x01")
+        if not head.startswith(b"n,") or not head.endswith(b","):
+            return None
+        authzid = head[2:-1]
+        user = authzid[2:].replace(b"=2C", b",").replace(b"=3D", b"=") if authzid.startswith(b"a=") else b""
+        kv = dict(p.split(b"=", 1) for p in pairs if b"=" in p)
+        token = bearer(b"auth=" + kv.get(b"auth", b""))
+        if token is None:
+            return None
+        return {"mechanism": "OAUTHBEARER", "user": user.decode(), "token": token,
+                "host": kv.get(b"host", b"").decode(), "port": kv.get(b"port", b"").decode()}
+
+    async def auth_XOAUTH2(self, server, args):
+        return await exchange(server, args, parse_xoauth2, b"")
+
+    async def auth_OAUTHBEARER(self, server, args):
+        return await exchange(server, args, parse_oauthbearer, b"\x01")
+
+    handler_class.auth_XOAUTH2 = auth_XOAUTH2
+    handler_class.auth_OAUTHBEARER = auth_OAUTHBEARER
 
 
 def main():
@@ -102,6 +192,9 @@ def main():
                 os.rename(base + ext + ".tmp", base + ext)
             return "250 2.0.0 OK queued as %06d" % n
 
+    if a.oauth_token_file:
+        with open(a.oauth_token_file, "rb") as f:
+            add_oauth(Handler, f.read().strip())
     handler = Handler()
 
     def factory(implicit_tls):
@@ -109,7 +202,7 @@ def main():
         if not a.no_auth:
             kw = dict(authenticator=authenticator, auth_required=a.auth_required,
                       auth_require_tls=a.auth_require_tls)
-        return lambda: SMTP(
+        return lambda: (OAuthSMTP if a.oauth_token_file else SMTP)(
             handler,
             hostname=a.hostname,
             enable_SMTPUTF8=True,

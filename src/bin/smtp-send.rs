@@ -230,6 +230,8 @@ fn describe(e: &Error) -> String {
         Field::Body => "the body",
         Field::Priority => "the priority",
         Field::Auth => "the authentication mechanism",
+        #[cfg(feature = "oauth2")]
+        Field::Token => "the OAuth 2.0 token",
         Field::Timeouts => "a timeout",
         Field::Pipelining => "the pipelining switch",
         Field::TlsName => "the TLS server name",

@@ -2,7 +2,7 @@
 //! header's constants, and the proof that both sides agree: at compile time here, and from C
 //! through `_nx_smtp_client_layout_size` / `_nx_smtp_client_layout_offset`.
 
-use core::ffi::{c_uint, c_ulong, c_ushort};
+use core::ffi::{c_char, c_uint, c_ulong, c_ushort, c_void};
 use core::mem::{align_of, offset_of, size_of};
 
 use crate::session::{self};
@@ -25,6 +25,13 @@ pub const NX_SMTP_CLIENT_AUTH_NONE: c_uint = 0xFFFF;
 pub const NX_SMTP_CLIENT_AUTH_LOGIN: c_uint = 1;
 pub const NX_SMTP_CLIENT_AUTH_CRAM_MD5: c_uint = 2;
 pub const NX_SMTP_CLIENT_AUTH_PLAIN: c_uint = 3;
+/// `NX_SMTP_CLIENT_AUTH_XOAUTH2` / `_OAUTHBEARER` (ours, feature `oauth2`).
+pub const NX_SMTP_CLIENT_AUTH_XOAUTH2: c_uint = 4;
+pub const NX_SMTP_CLIENT_AUTH_OAUTHBEARER: c_uint = 5;
+
+/// `NX_SMTP_CLIENT_TOKEN_REFRESH`: called right before AUTH with the context, the token
+/// buffer, its size and the token's length, which it may replace (feature `oauth2`).
+pub type TokenRefresh = unsafe extern "C" fn(context: *mut c_void, token: *mut c_char, token_size: c_uint, token_length: *mut c_uint) -> c_uint;
 
 /// `NX_SMTP_CLIENT_TLS_*`: the transport security of a client (`nx_smtp_client_tls_set`).
 pub const NX_SMTP_CLIENT_TLS_NONE: c_uint = 0;
@@ -69,10 +76,20 @@ pub struct NxSmtpClient {
     pub nx_smtp_client_rx_buffer: [u8; RX_BUFFER_SIZE],
     pub nx_smtp_client_tx_buffer: [u8; TX_BUFFER_SIZE],
     pub nx_smtp_client_lock: LockWords,
+    /// The OAuth 2.0 fields (after the lock, so that the fields above keep their numbers).
+    #[cfg(feature = "oauth2")]
+    pub nx_smtp_client_token_refresh: Option<TokenRefresh>,
+    #[cfg(feature = "oauth2")]
+    pub nx_smtp_client_token_refresh_context: *mut c_void,
+    #[cfg(feature = "oauth2")]
+    pub nx_smtp_client_token_length: c_uint,
+    /// The token (`nx_smtp_client_token_length` bytes, no NUL).
+    #[cfg(feature = "oauth2")]
+    pub nx_smtp_client_token: [u8; OAUTH2_TOKEN_MAX],
 }
 
 /// Number of fields of `NX_SMTP_CLIENT`.
-pub(super) const FIELDS: usize = 16;
+pub(super) const FIELDS: usize = 16 + if cfg!(feature = "oauth2") { 4 } else { 0 };
 
 /// Field offsets in declaration order (what `_nx_smtp_client_layout_offset` reports).
 pub(super) const FIELD_OFFSETS: [usize; FIELDS] = [
@@ -92,6 +109,14 @@ pub(super) const FIELD_OFFSETS: [usize; FIELDS] = [
     offset_of!(NxSmtpClient, nx_smtp_client_rx_buffer),
     offset_of!(NxSmtpClient, nx_smtp_client_tx_buffer),
     offset_of!(NxSmtpClient, nx_smtp_client_lock),
+    #[cfg(feature = "oauth2")]
+    offset_of!(NxSmtpClient, nx_smtp_client_token_refresh),
+    #[cfg(feature = "oauth2")]
+    offset_of!(NxSmtpClient, nx_smtp_client_token_refresh_context),
+    #[cfg(feature = "oauth2")]
+    offset_of!(NxSmtpClient, nx_smtp_client_token_length),
+    #[cfg(feature = "oauth2")]
+    offset_of!(NxSmtpClient, nx_smtp_client_token),
 ];
 
 /// The layout C computes for `NX_SMTP_CLIENT` from the same limits (C's rules: each field at
@@ -122,6 +147,14 @@ pub(super) const fn expected_layout() -> ([usize; FIELDS], usize) {
         (RX_BUFFER_SIZE, 1),
         (TX_BUFFER_SIZE, 1),
         (LOCK_WORDS * size_of::<c_ulong>(), ul),
+        #[cfg(feature = "oauth2")]
+        (size_of::<usize>(), align_of::<usize>()),
+        #[cfg(feature = "oauth2")]
+        (size_of::<usize>(), align_of::<usize>()),
+        #[cfg(feature = "oauth2")]
+        (size_of::<c_uint>(), ui),
+        #[cfg(feature = "oauth2")]
+        (OAUTH2_TOKEN_MAX, 1),
     ];
     let mut offsets = [0usize; FIELDS];
     let mut at = 0;

@@ -50,10 +50,13 @@ pub fn priority_from(value: c_uint) -> Result<Priority, u32> {
     }
 }
 
-/// As NetX Duo: LOGIN, PLAIN and NONE are kept, anything else (CRAM-MD5 included) is PLAIN.
+/// As NetX Duo: LOGIN, PLAIN and NONE are kept, anything else (CRAM-MD5 included) is PLAIN;
+/// with OAuth 2.0 (feature `oauth2`, full profile) XOAUTH2 and OAUTHBEARER are kept too.
 pub fn normalise_auth_type(value: c_uint) -> c_uint {
     match value {
         NX_SMTP_CLIENT_AUTH_LOGIN | NX_SMTP_CLIENT_AUTH_PLAIN | NX_SMTP_CLIENT_AUTH_NONE => value,
+        #[cfg(all(feature = "oauth2", not(feature = "small")))]
+        NX_SMTP_CLIENT_AUTH_XOAUTH2 | NX_SMTP_CLIENT_AUTH_OAUTHBEARER => value,
         _ => NX_SMTP_CLIENT_AUTH_PLAIN,
     }
 }
@@ -191,6 +194,14 @@ pub(super) struct Locked<'c> {
     pub reply_text: &'c mut [u8],
     pub rx: &'c mut [u8],
     pub tx: &'c mut [u8],
+    #[cfg(feature = "oauth2")]
+    pub token: &'c mut [u8; crate::limits::OAUTH2_TOKEN_MAX],
+    #[cfg(feature = "oauth2")]
+    pub token_length: &'c mut c_uint,
+    #[cfg(feature = "oauth2")]
+    pub refresh: Option<TokenRefresh>,
+    #[cfg(feature = "oauth2")]
+    pub refresh_context: *mut core::ffi::c_void,
 }
 
 impl Locked<'_> {
@@ -217,6 +228,14 @@ impl Locked<'_> {
                 reply_text: &mut *addr_of_mut!((*client).nx_smtp_client_last_reply_text),
                 rx: &mut *addr_of_mut!((*client).nx_smtp_client_rx_buffer),
                 tx: &mut *addr_of_mut!((*client).nx_smtp_client_tx_buffer),
+                #[cfg(feature = "oauth2")]
+                token: &mut *addr_of_mut!((*client).nx_smtp_client_token),
+                #[cfg(feature = "oauth2")]
+                token_length: &mut *addr_of_mut!((*client).nx_smtp_client_token_length),
+                #[cfg(feature = "oauth2")]
+                refresh: addr_of!((*client).nx_smtp_client_token_refresh).read(),
+                #[cfg(feature = "oauth2")]
+                refresh_context: addr_of!((*client).nx_smtp_client_token_refresh_context).read(),
             }
         }
     }

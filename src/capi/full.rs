@@ -36,6 +36,10 @@ pub(super) fn auth_of(value: c_uint) -> Auth {
     match value {
         NX_SMTP_CLIENT_AUTH_LOGIN => Auth::Login,
         NX_SMTP_CLIENT_AUTH_NONE => Auth::None,
+        #[cfg(feature = "oauth2")]
+        NX_SMTP_CLIENT_AUTH_XOAUTH2 => Auth::XOAuth2,
+        #[cfg(feature = "oauth2")]
+        NX_SMTP_CLIENT_AUTH_OAUTHBEARER => Auth::OAuthBearer,
         _ => Auth::Plain,
     }
 }
@@ -54,7 +58,15 @@ pub(super) fn accepts(id: &Identity<'_>) -> bool {
     };
     let mut ip_buf = [0u8; ADDRESS_TEXT_LEN];
     let Ok(server) = server_text(&id.address, &mut ip_buf) else { return false };
-    Config::new(server, id.port, domain, from).auth(auth_of(id.auth), user, pass).validate(TX_BUFFER_SIZE).is_ok()
+    let config = Config::new(server, id.port, domain, from);
+    #[cfg(feature = "oauth2")]
+    if auth_of(id.auth).is_oauth() {
+        // The token comes later (nx_smtp_client_token_set) and is checked when it is set: here
+        // the user name is what create checks.
+        let set_later: &str = "set-later";
+        return config.oauth(auth_of(id.auth), user, &set_later).validate(TX_BUFFER_SIZE).is_ok();
+    }
+    config.auth(auth_of(id.auth), user, pass).validate(TX_BUFFER_SIZE).is_ok()
 }
 
 /// A mail's arguments as the full profile checked them.
@@ -83,8 +95,10 @@ pub(super) const MAX_SUBJECT: usize = crate::wire::syntax::MAX_SUBJECT;
 pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> c_uint {
     let Args { recipient, priority, subject, body } = *args;
     // SAFETY: a created client whose lock we hold until we return (contract).
-    let Locked { username, password, domain, from, auth_type, address, port, tls_mode, tls_name, sequence, reply_code, reply_text, rx, tx } =
-        unsafe { Locked::new(client) };
+    let locked = unsafe { Locked::new(client) };
+    #[cfg(feature = "oauth2")]
+    let token_source = oauth::ClientToken::new(locked.token, locked.token_length, locked.refresh, locked.refresh_context);
+    let Locked { username, password, domain, from, auth_type, address, port, tls_mode, tls_name, sequence, reply_code, reply_text, rx, tx, .. } = locked;
     *reply_code = 0;
     store(reply_text, b"");
 
@@ -108,6 +122,11 @@ pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> 
             // NetX gives the server as an address; certificates name it by host name.
             .tls_name(tls_name)
             .allow_plaintext_auth(limits::ALLOW_PLAINTEXT_AUTH);
+        #[cfg(feature = "oauth2")]
+        let config = match config.auth {
+            mechanism if mechanism.is_oauth() => config.oauth(mechanism, user, &token_source),
+            _ => config,
+        };
         let to = [recipient];
         let mail = Mail::new(subject, body).to(&to).priority(priority);
 
@@ -147,3 +166,56 @@ pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> 
     }
 }
 
+
+/// The token of a client, for the engine (feature `oauth2`).
+#[cfg(feature = "oauth2")]
+mod oauth {
+    use core::cell::RefCell;
+    use core::ffi::{c_uint, c_void};
+
+    use crate::error::status;
+    use crate::limits::OAUTH2_TOKEN_MAX;
+    use crate::session::{TokenSource, TokenUnavailable};
+    use super::TokenRefresh;
+
+    /// The client's token field and its refresh callback as a [`TokenSource`]: the callback
+    /// (if any) runs when the engine asks for the token, right before AUTH, and may replace
+    /// the token in place.
+    pub(super) struct ClientToken<'c> {
+        token: RefCell<(&'c mut [u8; OAUTH2_TOKEN_MAX], &'c mut c_uint)>,
+        refresh: Option<TokenRefresh>,
+        context: *mut c_void,
+    }
+
+    // SAFETY: a `ClientToken` lives on the stack of the thread that sends, under the client's
+    // lock, and only that thread's engine reaches it: it is never used from two threads. (The
+    // engine's configuration asks `Sync` of token sources for the Rust API's shared clients.)
+    unsafe impl Sync for ClientToken<'_> {}
+
+    impl<'c> ClientToken<'c> {
+        pub(super) fn new(token: &'c mut [u8; OAUTH2_TOKEN_MAX], length: &'c mut c_uint, refresh: Option<TokenRefresh>, context: *mut c_void) -> Self {
+            ClientToken { token: RefCell::new((token, length)), refresh, context }
+        }
+    }
+
+    impl TokenSource for ClientToken<'_> {
+        fn lend_token(&self, use_token: &mut dyn FnMut(&[u8])) -> Result<(), TokenUnavailable> {
+            let mut held = self.token.try_borrow_mut().map_err(|_| TokenUnavailable)?;
+            let (token, length) = &mut *held;
+            if let Some(refresh) = self.refresh {
+                let mut new_length: c_uint = **length;
+                // SAFETY: the callback's contract (nxd_smtp_client.h, NX_SMTP_CLIENT_TOKEN_REFRESH):
+                // it writes at most `token_size` bytes at `token`, which is the client's token
+                // field of that size, borrowed exclusively here, and sets `*token_length`, a
+                // local. It runs on this thread.
+                let status = unsafe { refresh(self.context, token.as_mut_ptr().cast(), OAUTH2_TOKEN_MAX as c_uint, &mut new_length) };
+                if status != status::NX_SUCCESS || new_length as usize > OAUTH2_TOKEN_MAX {
+                    return Err(TokenUnavailable);
+                }
+                **length = new_length;
+            }
+            use_token(token.get(..**length as usize).ok_or(TokenUnavailable)?);
+            Ok(())
+        }
+    }
+}

@@ -14,7 +14,9 @@
 //! - this file: the services both profiles share (`nx_smtp_client_delete`,
 //!   `nx_smtp_client_tls_set`, `nx_smtp_client_last_reply_get`, the layout exports);
 //! - `full`: `nxd_smtp_client_create` and `nx_smtp_mail_send` over the engine (`session`);
-//! - `small`: the same two at NetX Duo's scope, the small profile (feature `small`).
+//! - `small`: the same two at NetX Duo's scope, the small profile (feature `small`);
+//! - `oauth`: `nx_smtp_client_token_set` and `nx_smtp_client_token_refresh_set` (feature
+//!   `oauth2`, full profile).
 //!
 //! # Limits: one source for C and Rust
 //! The array sizes of `NX_SMTP_CLIENT` come from Kconfig (`CONFIG_SMTP_CLIENT_*`), with the
@@ -38,12 +40,16 @@
 
 pub mod abi;
 mod args;
+#[cfg(feature = "oauth2")]
+mod oauth;
 #[cfg(not(feature = "small"))]
 mod full;
 #[cfg(feature = "small")]
 mod small;
 
 pub use abi::*;
+#[cfg(feature = "oauth2")]
+pub use oauth::{nx_smtp_client_token_refresh_set, nx_smtp_client_token_set};
 pub use args::{check_address, check_credential, check_domain, check_subject, normalise_auth_type, priority_from, tls_mode_from, tls_mode_value};
 #[cfg(not(feature = "small"))]
 use full as profile;
@@ -261,6 +267,14 @@ pub unsafe extern "C" fn nx_smtp_client_delete(client_ptr: *mut NxSmtpClient) ->
             let start = addr_of_mut!((*client_ptr).nx_smtp_username).cast::<u8>();
             let end = lock_of(client_ptr).cast::<u8>();
             wipe(start, end.offset_from(start).unsigned_abs());
+        }
+        // The OAuth 2.0 fields follow the lock words.
+        #[cfg(feature = "oauth2")]
+        // SAFETY: as above: plain fields of the client after its lock words.
+        unsafe {
+            oauth::wipe_token(client_ptr);
+            addr_of_mut!((*client_ptr).nx_smtp_client_token_refresh).write(None);
+            addr_of_mut!((*client_ptr).nx_smtp_client_token_refresh_context).write(ptr::null_mut());
         }
         true
     };

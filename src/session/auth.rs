@@ -1,4 +1,5 @@
-//! AUTH PLAIN (RFC 4616, with the RFC 4954 initial response) and AUTH LOGIN.
+//! AUTH PLAIN (RFC 4616, with the RFC 4954 initial response) and AUTH LOGIN (XOAUTH2 and
+//! OAUTHBEARER: `oauth.rs`).
 //!
 //! The mechanism: the configured one if offered, else the other one if offered, else the
 //! configured one anyway (NetX Duo does the same for servers whose AUTH line names neither).
@@ -43,6 +44,8 @@ impl<'p, T: Transport, K: Clock> Session<'p, T, K> {
                 })
             }
             Auth::None => Ok(()),
+            #[cfg(feature = "oauth2")]
+            token @ (Auth::XOAuth2 | Auth::OAuthBearer) => self.authenticate_oauth(config, token),
         }
     }
 

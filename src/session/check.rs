@@ -26,6 +26,9 @@ pub fn config(c: &Config<'_>, tx_capacity: usize) -> Result<(), Fault> {
     }
     client_domain(c.domain.as_bytes()).map_err(field(Field::Domain))?;
     address(c.from.as_bytes()).map_err(field(Field::From))?;
+    if c.auth.is_oauth() {
+        return oauth_config(c);
+    }
     if c.auth != Auth::None {
         credential(c.username.as_bytes()).map_err(field(Field::Username))?;
         credential(c.password.as_bytes()).map_err(field(Field::Password))?;
@@ -43,6 +46,29 @@ pub fn config(c: &Config<'_>, tx_capacity: usize) -> Result<(), Fault> {
             return Err(invalid(Field::Password, Invalid::TooLong));
         }
     }
+    Ok(())
+}
+
+/// The checks of a token mechanism: a user name and a token source. The token itself is checked
+/// when its source gives it, right before AUTH; the AUTH line streams through the transmit
+/// buffer, so neither has to fit in it.
+#[cfg(feature = "oauth2")]
+fn oauth_config(c: &Config<'_>) -> Result<(), Fault> {
+    credential(c.username.as_bytes()).map_err(|why| invalid(Field::Username, why))?;
+    if c.username.is_empty() {
+        return Err(invalid(Field::Username, Invalid::Empty));
+    }
+    if c.username.len() > MAX_CREDENTIAL {
+        return Err(invalid(Field::Username, Invalid::TooLong));
+    }
+    if c.token.is_none() {
+        return Err(invalid(Field::Token, Invalid::Empty));
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "oauth2"))]
+fn oauth_config(_: &Config<'_>) -> Result<(), Fault> {
     Ok(())
 }
 
@@ -129,5 +155,27 @@ mod tests {
         assert_eq!(body_bytes(b"").unwrap_err().kind, InvalidInput(Field::Body, Invalid::Empty));
         assert_eq!(body_bytes(b"a\0").unwrap_err().kind, InvalidInput(Field::Body, Invalid::ControlCharacter));
         assert_eq!(body_bytes(&[b'x'; 999]).unwrap_err().kind, InvalidInput(Field::Body, Invalid::TooLong));
+    }
+
+    #[cfg(feature = "oauth2")]
+    #[test]
+    fn oauth_configs() {
+        use crate::error::ErrorKind::InvalidInput;
+        let good = Config::new("127.0.0.1", 25, "device.example", "<dev@example.com>");
+        let token = "ya29.token";
+        // A token longer than the transmit buffer is fine: the AUTH line streams.
+        let long = "t".repeat(8192);
+        let long = long.as_str();
+        for mechanism in [Auth::XOAuth2, Auth::OAuthBearer] {
+            assert_eq!(config(&good.oauth(mechanism, "dev@example.com", &token), 512), Ok(()));
+            assert_eq!(config(&good.oauth(mechanism, "dev@example.com", &long), 512), Ok(()));
+            let bad = |c: Config<'_>| config(&c, 512).unwrap_err().kind;
+            assert_eq!(bad(good.oauth(mechanism, "", &token)), InvalidInput(Field::Username, Invalid::Empty));
+            assert_eq!(bad(good.oauth(mechanism, "a\nb", &token)), InvalidInput(Field::Username, Invalid::ControlCharacter));
+            assert_eq!(bad(good.auth(mechanism, "dev@example.com", "")), InvalidInput(Field::Token, Invalid::Empty));
+        }
+        // The token never shows in Debug output.
+        let shown = std::format!("{:?}", good.oauth(Auth::XOAuth2, "dev@example.com", &token));
+        assert!(!shown.contains("ya29") && shown.contains("<redacted>"), "{shown}");
     }
 }

@@ -62,7 +62,7 @@ impl<'p> Rx<'p> {
 }
 
 /// An IPv6 literal may come as `[::1]`; sockets and certificates want `::1`.
-fn strip_brackets(server: &str) -> &str {
+pub(super) fn strip_brackets(server: &str) -> &str {
     server.strip_prefix("[").and_then(|h| h.strip_suffix("]")).unwrap_or(server)
 }
 
@@ -155,6 +155,14 @@ impl<'p, T: Transport, K: Clock> Link<'p, T, K> {
         self.armed_ms = 0;
         dialogue!("TLS handshake with {}", name);
         self.transport.start_tls(name, budget).map_err(|t| Fault::new(ErrorKind::Tls(t), Phase::Tls))
+    }
+
+    /// Zeroes the transmit buffer, which held a credential (the caller sent or dropped it).
+    #[cfg(feature = "oauth2")]
+    pub fn wipe_tx(&mut self) {
+        self.tx_len = 0;
+        // A borrowed buffer that outlives the session: these stores cannot be elided.
+        self.tx.fill(0);
     }
 
     /// Throws away whatever is buffered and not yet sent.

@@ -10,7 +10,8 @@
 //! plain failure: the server may have taken the mail.
 //!
 //! One `impl Session` spread over files by job: this one opens and closes the connection
-//! and holds the session's `State`; `auth.rs` authenticates, `envelope.rs` sends MAIL,
+//! and holds the session's `State`; `auth.rs` authenticates (`oauth.rs` with a bearer token,
+//! feature `oauth2`), `envelope.rs` sends MAIL,
 //! RCPT and DATA, `content.rs` the message and its final reply; `body.rs` has the body sources
 //! and `mime.rs` (feature `mime`) the MIME body: text, HTML alternative, attachments.
 
@@ -23,7 +24,11 @@ mod fault;
 pub mod link;
 #[cfg(feature = "mime")]
 mod mime;
+#[cfg(feature = "oauth2")]
+mod oauth;
 mod request;
+#[cfg(feature = "oauth2")]
+mod token;
 
 use crate::error::{Error, ErrorKind, Phase, ServerReply};
 use crate::transport::{Clock, Transport};
@@ -37,6 +42,8 @@ pub use fault::Fault;
 pub use mime::{Attachment, AttachmentSource, MimeBody};
 pub(crate) use link::{is_positive, Link, Rx};
 pub use request::{Config, Mail, Sent, Timeouts, TlsMode, MAX_RECIPIENTS};
+#[cfg(feature = "oauth2")]
+pub use token::{TokenSource, TokenUnavailable};
 
 /// Smallest receive buffer: one RFC 5321 reply line (512 bytes).
 pub const MIN_RX: usize = 512;

@@ -90,8 +90,13 @@ pub struct Config<'a> {
     /// server given by address). Empty (default): `server` itself.
     pub tls_name: &'a str,
     /// Send credentials over a connection that is not encrypted (default false: such a
-    /// send fails with `PlaintextAuthRefused` and nothing is sent).
+    /// send fails with `PlaintextAuthRefused` and nothing is sent). Bearer tokens follow the
+    /// same rule.
     pub allow_plaintext_auth: bool,
+    /// Where the OAuth 2.0 bearer token of XOAUTH2 and OAUTHBEARER comes from (see
+    /// [`Config::oauth`]); asked right before each AUTH.
+    #[cfg(feature = "oauth2")]
+    pub token: Option<&'a (dyn super::TokenSource + Sync)>,
 }
 
 impl<'a> Config<'a> {
@@ -110,6 +115,8 @@ impl<'a> Config<'a> {
             tls: TlsMode::None,
             tls_name: "",
             allow_plaintext_auth: false,
+            #[cfg(feature = "oauth2")]
+            token: None,
         }
     }
 
@@ -118,6 +125,20 @@ impl<'a> Config<'a> {
         self.auth = mechanism;
         self.username = username;
         self.password = password;
+        self
+    }
+
+    /// Authenticate with an OAuth 2.0 bearer token: `mechanism` is [`Auth::XOAuth2`] or
+    /// [`Auth::OAuthBearer`], `username` the mailbox the token was issued for, `token` its
+    /// source (asked right before each AUTH, so a token replaced between sends is the one
+    /// used; see [`super::TokenSource`]). A server that does not offer `mechanism` fails the
+    /// send with `AuthNotOffered` before any credential is sent. The password is not used.
+    #[cfg(feature = "oauth2")]
+    pub const fn oauth(mut self, mechanism: Auth, username: &'a str, token: &'a (dyn super::TokenSource + Sync)) -> Self {
+        self.auth = mechanism;
+        self.username = username;
+        self.password = "";
+        self.token = Some(token);
         self
     }
 
@@ -170,9 +191,10 @@ impl<'a> Config<'a> {
 }
 
 impl core::fmt::Debug for Config<'_> {
-    // Written by hand so that the password can never reach a log.
+    // Written by hand so that the password and the token can never reach a log.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Config")
+        let mut d = f.debug_struct("Config");
+        d
             .field("server", &self.server)
             .field("port", &self.port)
             .field("domain", &self.domain)
@@ -184,8 +206,10 @@ impl core::fmt::Debug for Config<'_> {
             .field("pipelining", &self.pipelining)
             .field("tls", &self.tls)
             .field("tls_name", &self.tls_name)
-            .field("allow_plaintext_auth", &self.allow_plaintext_auth)
-            .finish()
+            .field("allow_plaintext_auth", &self.allow_plaintext_auth);
+        #[cfg(feature = "oauth2")]
+        d.field("token", &self.token.map(|_| "<redacted>"));
+        d.finish()
     }
 }
 

@@ -12,11 +12,32 @@ pub enum Auth {
     Plain,
     /// AUTH LOGIN (the server's prompt text is never relied on).
     Login,
+    /// AUTH XOAUTH2 with an OAuth 2.0 bearer token (Google, Microsoft 365). Used only when the
+    /// server offers it: never replaced by another mechanism.
+    #[cfg(feature = "oauth2")]
+    XOAuth2,
+    /// AUTH OAUTHBEARER (RFC 7628) with an OAuth 2.0 bearer token. Used only when the server
+    /// offers it: never replaced by another mechanism.
+    #[cfg(feature = "oauth2")]
+    OAuthBearer,
+}
+
+impl Auth {
+    /// Whether the mechanism sends an OAuth 2.0 bearer token (XOAUTH2, OAUTHBEARER).
+    pub const fn is_oauth(self) -> bool {
+        match self {
+            #[cfg(feature = "oauth2")]
+            Auth::XOAuth2 | Auth::OAuthBearer => true,
+            _ => false,
+        }
+    }
 }
 
 /// Which mechanism to use given the configured one and what the server offers: the
 /// configured one if offered, else the other one if offered, else the configured one anyway
-/// (NetX Duo does the same for servers whose AUTH line names neither).
+/// (NetX Duo does the same for servers whose AUTH line names neither). A token mechanism
+/// (XOAUTH2, OAUTHBEARER) is returned as it is: whether the server offers it decides alone
+/// (`AuthMechanisms::offers` of `super::ehlo`), never a fallback to a password mechanism.
 pub fn choose_auth(configured: Auth, offered_plain: bool, offered_login: bool) -> Auth {
     match configured {
         Auth::Plain if !offered_plain && offered_login => Auth::Login,
@@ -25,7 +46,7 @@ pub fn choose_auth(configured: Auth, offered_plain: bool, offered_login: bool) -
     }
 }
 
-const CRLF: &[u8] = b"\r\n";
+pub const CRLF: &[u8] = b"\r\n";
 
 pub const DATA: &[u8] = b"DATA\r\n";
 pub const QUIT: &[u8] = b"QUIT\r\n";
@@ -118,9 +139,17 @@ pub fn base64_line<S: Sink>(out: &mut S, parts: &[&[u8]]) -> Result<(), S::Error
 /// 3-byte group becomes 4 characters, computed arithmetically (no table, no crate: this is
 /// the one encoder of the send path and it must stay small).
 pub fn put_base64<S: Sink + ?Sized>(out: &mut S, parts: &[&[u8]]) -> Result<(), S::Error> {
+    put_base64_of(out, parts.iter().flat_map(|part| part.iter()))
+}
+
+/// Base64 of a stream of bytes (see [`put_base64`]): the bytes are never gathered, so a
+/// response of any length streams through the sink. (Inlined: [`put_base64`] compiles to the
+/// code it had as the only encoder.)
+#[inline(always)]
+pub fn put_base64_of<'b, S: Sink + ?Sized>(out: &mut S, bytes: impl Iterator<Item = &'b u8>) -> Result<(), S::Error> {
     let mut group = 0u32;
     let mut held = 0u32;
-    for &byte in parts.iter().flat_map(|part| part.iter()) {
+    for &byte in bytes {
         group = group << 8 | u32::from(byte);
         held += 1;
         if held == 3 {

@@ -10,6 +10,35 @@ pub struct AuthMechanisms {
     pub advertised: bool,
     pub plain: bool,
     pub login: bool,
+    #[cfg(feature = "oauth2")]
+    pub xoauth2: bool,
+    #[cfg(feature = "oauth2")]
+    pub oauthbearer: bool,
+}
+
+impl AuthMechanisms {
+    /// No AUTH line seen.
+    pub const NONE: AuthMechanisms = AuthMechanisms {
+        advertised: false,
+        plain: false,
+        login: false,
+        #[cfg(feature = "oauth2")]
+        xoauth2: false,
+        #[cfg(feature = "oauth2")]
+        oauthbearer: false,
+    };
+
+    /// Whether a token mechanism (XOAUTH2, OAUTHBEARER) is offered by name; a password
+    /// mechanism is always "offered" here (`choose_auth` decides between those).
+    #[cfg(feature = "oauth2")]
+    pub fn offers(&self, mechanism: super::command::Auth) -> bool {
+        use super::command::Auth;
+        match mechanism {
+            Auth::XOAuth2 => self.xoauth2,
+            Auth::OAuthBearer => self.oauthbearer,
+            Auth::None | Auth::Plain | Auth::Login => true,
+        }
+    }
 }
 
 impl AuthMechanisms {
@@ -32,6 +61,11 @@ impl AuthMechanisms {
                 self.plain = true;
             } else if mechanism.eq_ignore_ascii_case(b"LOGIN") {
                 self.login = true;
+            }
+            #[cfg(feature = "oauth2")]
+            {
+                self.xoauth2 |= mechanism.eq_ignore_ascii_case(b"XOAUTH2");
+                self.oauthbearer |= mechanism.eq_ignore_ascii_case(b"OAUTHBEARER");
             }
             let Some(next) = words.next() else { return true };
             mechanism = next;
@@ -89,7 +123,7 @@ pub struct Capabilities {
 
 impl Capabilities {
     pub const NONE: Capabilities = Capabilities {
-        auth: AuthMechanisms { advertised: false, plain: false, login: false },
+        auth: AuthMechanisms::NONE,
         pipelining: false,
         size: None,
         eight_bit_mime: false,
@@ -155,6 +189,13 @@ fn parse_u64(token: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
 
+    /// The password mechanisms (whatever else a build's `AuthMechanisms` holds stays unset).
+    fn mechanisms(advertised: bool, plain: bool, login: bool) -> AuthMechanisms {
+        let mut m = AuthMechanisms::NONE;
+        (m.advertised, m.plain, m.login) = (advertised, plain, login);
+        m
+    }
+
     fn caps(lines: &[&[u8]]) -> Capabilities {
         let mut c = Capabilities::NONE;
         for l in lines {
@@ -181,7 +222,7 @@ mod tests {
         assert_eq!(
             c,
             Capabilities {
-                auth: AuthMechanisms { advertised: true, plain: true, login: true },
+                auth: mechanisms(true, true, true),
                 pipelining: true,
                 size: Some(52_428_800),
                 eight_bit_mime: true,
@@ -203,11 +244,11 @@ mod tests {
     #[test]
     fn mechanisms_are_tokens_not_substrings() {
         let c = caps(&[b"AUTH MOGIN CRAM-MD5 QLAIN"]);
-        assert_eq!(c.auth, AuthMechanisms { advertised: true, plain: false, login: false });
+        assert_eq!(c.auth, mechanisms(true, false, false));
         let c = caps(&[b"X-AUTH-PLAIN LOGIN", b"PIPELININGX", b"XSIZE 10", b"AUTHPLAIN"]);
         assert_eq!(c, Capabilities::NONE);
-        let c = caps(&[b"AUTH XOAUTH2 PLAINX LOGINPLAIN"]);
-        assert_eq!(c.auth, AuthMechanisms { advertised: true, plain: false, login: false });
+        let c = caps(&[b"AUTH XOAUTH PLAINX LOGINPLAIN"]);
+        assert_eq!(c.auth, mechanisms(true, false, false));
     }
 
     #[test]
@@ -216,7 +257,7 @@ mod tests {
         assert!(c.auth.plain && c.auth.login && c.pipelining);
         assert_eq!(c.size, Some(1000));
         let c = caps(&[b"AUTH="]);
-        assert_eq!(c.auth, AuthMechanisms { advertised: true, plain: false, login: false });
+        assert_eq!(c.auth, mechanisms(true, false, false));
     }
 
     #[test]
@@ -234,11 +275,11 @@ mod tests {
         assert!(!auth.add_line(b"PIPELINING", Words(b"")));
         assert!(!auth.add_line(b"X-AUTH-PLAIN", Words(b"")));
         assert!(auth.add_line(b"auth", Words(b"\tlogin  Plain")));
-        assert_eq!(auth, AuthMechanisms { advertised: true, plain: true, login: true });
+        assert_eq!(auth, mechanisms(true, true, true));
         let mut auth = AuthMechanisms::default();
         assert!(auth.add_line(b"AUTH=LOGIN", Words(b"")));
-        assert_eq!(auth, AuthMechanisms { advertised: true, plain: false, login: true });
-        assert_eq!(caps(&[b"AUTH=LOGIN PLAIN"]).auth, AuthMechanisms { advertised: true, plain: true, login: true });
+        assert_eq!(auth, mechanisms(true, false, true));
+        assert_eq!(caps(&[b"AUTH=LOGIN PLAIN"]).auth, mechanisms(true, true, true));
     }
 
     /// `AuthMechanisms::add_text`, whichever body this build has (the small profile's or the
@@ -254,12 +295,12 @@ mod tests {
         };
         let all: [&[&[u8]]; 4] = [&[b"ETRN", b"AUTH LOGIN CRAM-MD5 PLAIN", b"8BITMIME", b"SIZE"], &[b"auth\tlogin  Plain"], &[b"AUTH=LOGIN PLAIN"], &[b"AUTH=PLAIN", b"AUTH LOGIN"]];
         for lines in all {
-            assert_eq!(auth(lines), AuthMechanisms { advertised: true, plain: true, login: true }, "{lines:?}");
+            assert_eq!(auth(lines), mechanisms(true, true, true), "{lines:?}");
             assert_eq!(auth(lines), caps(lines).auth, "{lines:?}");
         }
-        let none_known: [&[&[u8]]; 3] = [&[b"AUTH MOGIN CRAM-MD5 QLAIN"], &[b"AUTH XOAUTH2 PLAINX LOGINPLAIN"], &[b"AUTH="]];
+        let none_known: [&[&[u8]]; 3] = [&[b"AUTH MOGIN CRAM-MD5 QLAIN"], &[b"AUTH XOAUTH PLAINX LOGINPLAIN"], &[b"AUTH="]];
         for lines in none_known {
-            assert_eq!(auth(lines), AuthMechanisms { advertised: true, plain: false, login: false }, "{lines:?}");
+            assert_eq!(auth(lines), mechanisms(true, false, false), "{lines:?}");
         }
         let not_auth: [&[&[u8]]; 5] = [&[b"X-AUTH-PLAIN LOGIN"], &[b"AUTHPLAIN"], &[b""], &[b" "], &[b"PIPELINING", b"SIZE 10"]];
         for lines in not_auth {
@@ -270,5 +311,20 @@ mod tests {
     #[test]
     fn empty_and_binary_lines_are_ignored() {
         assert_eq!(caps(&[b"", b" ", b"\xff\xfe", b"\x00AUTH PLAIN"]), Capabilities::NONE);
+    }
+
+    #[cfg(feature = "oauth2")]
+    #[test]
+    fn token_mechanisms() {
+        use crate::wire::command::Auth;
+        let c = caps(&[b"AUTH PLAIN XOAUTH2 oauthbearer"]);
+        assert!(c.auth.xoauth2 && c.auth.oauthbearer && c.auth.plain && !c.auth.login);
+        assert!(c.auth.offers(Auth::XOAuth2) && c.auth.offers(Auth::OAuthBearer));
+        let c = caps(&[b"AUTH=XOAUTH2", b"AUTH LOGIN"]);
+        assert!(c.auth.xoauth2 && !c.auth.oauthbearer && c.auth.login);
+        // Tokens, not substrings.
+        let c = caps(&[b"AUTH XOAUTH XOAUTH2X OAUTHBEARER2 X-OAUTHBEARER PLAIN"]);
+        assert!(!c.auth.offers(Auth::XOAuth2) && !c.auth.offers(Auth::OAuthBearer) && c.auth.plain);
+        assert!(c.auth.offers(Auth::Plain));
     }
 }

@@ -8,6 +8,7 @@
 //! - [`body`]: streaming body encoder (CRLF normalisation, dot-stuffing, terminator);
 //! - [`syntax`]: field syntax checks (addresses, domains, subjects, credentials);
 //! - [`ip`]: IPv4 and IPv6 addresses as text;
+//! - `oauth` (feature `oauth2`): the XOAUTH2 and OAUTHBEARER responses and the error challenge;
 //! - [`out`]: the bounded output buffer all writers share;
 //! - [`mime`] (feature `mime`): boundaries, part headers, file names and content types;
 //! - [`base64_lines`] (feature `mime`): streaming base64 in 76-character lines;
@@ -22,6 +23,8 @@ pub mod header;
 pub mod ip;
 #[cfg(feature = "mime")]
 pub mod mime;
+#[cfg(feature = "oauth2")]
+pub mod oauth;
 pub mod out;
 #[cfg(feature = "mime")]
 pub mod quoted_printable;

@@ -166,6 +166,12 @@ static int layout_checks(void)
         offsetof(NX_SMTP_CLIENT, nx_smtp_client_rx_buffer),
         offsetof(NX_SMTP_CLIENT, nx_smtp_client_tx_buffer),
         offsetof(NX_SMTP_CLIENT, nx_smtp_client_lock),
+#if NX_SMTP_CLIENT_OAUTH2
+        offsetof(NX_SMTP_CLIENT, nx_smtp_client_token_refresh),
+        offsetof(NX_SMTP_CLIENT, nx_smtp_client_token_refresh_context),
+        offsetof(NX_SMTP_CLIENT, nx_smtp_client_token_length),
+        offsetof(NX_SMTP_CLIENT, nx_smtp_client_token),
+#endif
     };
     size_t i;
     int offsets_ok = 1;

@@ -104,6 +104,24 @@ impl CClient {
     }
 }
 
+#[cfg(feature = "oauth2")]
+impl CClient {
+    /// `nx_smtp_client_token_set`: its status.
+    pub fn token_set(&mut self, token: &[u8]) -> u32 {
+        // SAFETY: a client (created or not); the token valid for its length (only read).
+        unsafe { zsmtp::capi::nx_smtp_client_token_set(self.ptr(), token.as_ptr().cast::<i8>().cast_mut(), token.len() as u32) }
+    }
+
+    /// `nx_smtp_client_token_refresh_set`: its status.
+    ///
+    /// # Safety
+    /// `callback` keeps the contract of `NX_SMTP_CLIENT_TOKEN_REFRESH` with `context`.
+    pub unsafe fn token_refresh_set(&mut self, callback: Option<zsmtp::capi::TokenRefresh>, context: *mut std::ffi::c_void) -> u32 {
+        // SAFETY: a client (created or not); the callback's contract is the caller's.
+        unsafe { zsmtp::capi::nx_smtp_client_token_refresh_set(self.ptr(), callback, context) }
+    }
+}
+
 impl Drop for CClient {
     fn drop(&mut self) {
         // SAFETY: the client (created or not: a second delete answers NX_PTR_ERROR).
