@@ -13,8 +13,8 @@ use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Attachment, Auth, Client, Config, Error, Mail, Priority, Timeouts, TlsError, TlsMode};
 
 const USAGE: &str = "\
-usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U]
-                 [--password P | --password-file PATH]
+usage: smtp-send --server HOST [--port N] [--auth none|plain|login|xoauth2|oauthbearer] [--user U]
+                 [--password P | --password-file PATH | --token-file PATH]
                  --from ADDR [--domain NAME] --to ADDR [--to ADDR ...] [--cc ADDR ...] [--bcc ADDR ...]
                  [--subject TEXT] [--priority low|normal|high] [--body-file PATH]
                  [--html-file PATH] [--attach PATH ...]
@@ -22,11 +22,15 @@ usage: smtp-send --server HOST [--port N] [--auth none|plain|login] [--user U]
 
   --server HOST        server host name, IPv4 or IPv6 literal
   --port N             server port (default 25; 587 with starttls, 465 with implicit)
-  --auth MECH          none, plain or login (default: plain with --user, else none)
+  --auth MECH          none, plain, login, xoauth2 or oauthbearer (default: plain with
+                       --user, else none). xoauth2 and oauthbearer (OAuth 2.0) need --user
+                       and --token-file, and fail before any credential is sent when the
+                       server does not offer them
   --user U, --password P   credentials (never printed)
   --password-file PATH the password: the file's first line (its line end not included).
                        Without --password or --password-file, the environment variable
                        SMTP_SEND_PASSWORD gives it
+  --token-file PATH    the OAuth 2.0 access token: the file's first line (never printed)
   --from ADDR          envelope sender and From header
   --domain NAME        name given in EHLO (default localhost)
   --to/--cc/--bcc ADDR recipients (each repeatable); Bcc appears in no header
@@ -63,6 +67,7 @@ struct Args {
     user: Option<String>,
     password: Option<String>,
     password_file: Option<String>,
+    token_file: Option<String>,
     from: Option<String>,
     domain: Option<String>,
     to: Vec<String>,
@@ -100,7 +105,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Command, Usage> 
             _ => (flag.clone(), None),
         };
         let known = [
-            "--server", "--port", "--auth", "--user", "--password", "--password-file", "--from", "--domain", "--to", "--cc", "--bcc",
+            "--server", "--port", "--auth", "--user", "--password", "--password-file", "--token-file", "--from", "--domain", "--to", "--cc", "--bcc",
             "--subject", "--priority", "--body-file", "--html-file", "--attach", "--tls", "--ca-file", "--reply-timeout",
         ];
         if !known.contains(&name.as_str()) {
@@ -121,12 +126,15 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Command, Usage> 
                     "none" => Auth::None,
                     "plain" => Auth::Plain,
                     "login" => Auth::Login,
-                    _ => return Err(Usage(format!("--auth must be none, plain or login, not '{value}'"))),
+                    "xoauth2" => Auth::XOAuth2,
+                    "oauthbearer" => Auth::OAuthBearer,
+                    _ => return Err(Usage(format!("--auth must be none, plain, login, xoauth2 or oauthbearer, not '{value}'"))),
                 })
             }
             "--user" => a.user = Some(value),
             "--password" => a.password = Some(value),
             "--password-file" => a.password_file = Some(value),
+            "--token-file" => a.token_file = Some(value),
             "--from" => a.from = Some(value),
             "--domain" => a.domain = Some(value),
             "--to" => a.to.push(value),
@@ -168,14 +176,18 @@ fn password(args: &Args) -> Result<Option<String>, String> {
     match (&args.password, &args.password_file) {
         (Some(_), Some(_)) => Err("give --password or --password-file, not both".into()),
         (Some(p), None) => Ok(Some(p.clone())),
-        (None, Some(path)) => {
-            let text = std::fs::read(path).map_err(|e| format!("--password-file {path}: {e}"))?;
-            let line = text.split(|&b| b == b'\n').next().unwrap_or_default();
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            String::from_utf8(line.to_vec()).map(Some).map_err(|_| format!("--password-file {path}: not UTF-8 text"))
-        }
+        (None, Some(path)) => first_line("--password-file", path).map(Some),
         (None, None) => Ok(std::env::var("SMTP_SEND_PASSWORD").ok()),
     }
+}
+
+/// The first line of the file `path` given with `flag`, without its line end. Errors name the
+/// file, never its content.
+fn first_line(flag: &str, path: &str) -> Result<String, String> {
+    let text = std::fs::read(path).map_err(|e| format!("{flag} {path}: {e}"))?;
+    let line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    String::from_utf8(line.to_vec()).map_err(|_| format!("{flag} {path}: not UTF-8 text"))
 }
 
 /// An attachment's file, opened before anything is sent.
@@ -268,7 +280,9 @@ fn describe(e: &Error) -> String {
         ErrorKind::Rejected => format!("the server refused {phase}"),
         ErrorKind::Malformed => format!("the server sent an invalid reply {phase}"),
         ErrorKind::ReplyTooLong => format!("a reply line was longer than the receive buffer {phase}"),
-        ErrorKind::AuthNotOffered => "the server offers no AUTH; no credentials were sent".into(),
+        ErrorKind::AuthNotOffered => {
+            "the server does not offer the authentication mechanism asked for; no credentials were sent".into()
+        }
         ErrorKind::TooLarge => "the message is larger than the server's SIZE limit; nothing was sent".into(),
         ErrorKind::BodyRead => "reading the body failed; the mail was abandoned".into(),
         ErrorKind::StartTlsNotOffered => {
@@ -376,9 +390,20 @@ fn main() -> ExitCode {
     if auth != Auth::None && args.user.is_none() {
         return usage_error("--auth plain/login needs --user and --password");
     }
+    let oauth = matches!(auth, Auth::XOAuth2 | Auth::OAuthBearer);
+    if oauth != args.token_file.is_some() {
+        return usage_error("--token-file goes with --auth xoauth2 or oauthbearer (and --user), and they need it");
+    }
+    if oauth && (args.password.is_some() || args.password_file.is_some()) {
+        return usage_error("--auth xoauth2/oauthbearer takes --token-file, not a password");
+    }
 
     let password = match password(&args) {
         Ok(p) => p,
+        Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
+    };
+    let token = match args.token_file.as_deref().map(|path| first_line("--token-file", path)).transpose() {
+        Ok(t) => t,
         Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
     };
     // Files are opened (and the HTML read) before anything is sent or read from stdin.
@@ -421,8 +446,14 @@ fn main() -> ExitCode {
         TlsMode::StartTls => 587,
         TlsMode::Implicit => 465,
     };
-    let config = Config::new(server, args.port.unwrap_or(default_port), args.domain.as_deref().unwrap_or("localhost"), from)
-        .auth(auth, args.user.as_deref().unwrap_or(""), password.as_deref().unwrap_or(""))
+    let token_source: &str = token.as_deref().unwrap_or("");
+    let config = Config::new(server, args.port.unwrap_or(default_port), args.domain.as_deref().unwrap_or("localhost"), from);
+    let config = if oauth {
+        config.oauth(auth, args.user.as_deref().unwrap_or(""), &token_source)
+    } else {
+        config.auth(auth, args.user.as_deref().unwrap_or(""), password.as_deref().unwrap_or(""))
+    };
+    let config = config
         .timeouts(timeouts)
         .tls(tls)
         // `--tls none` (the default) is the user's explicit choice of a cleartext session.
@@ -442,6 +473,9 @@ fn main() -> ExitCode {
 
     // The host CLI can afford a generous transmit buffer: fewer, larger writes.
     let result = match Client::<_, _, 512, 16384>::new(config, transport, StdClock::new()) {
+        // Without attachments, `send` (which sends an HTML alternative as MIME too): a plain
+        // body keeps its one text/plain part, and its line rules.
+        Ok(mut client) if attachments.is_empty() => client.send(&mail),
         Ok(mut client) => client.send_mime(&mail, &mut attachments),
         Err(e) => Err(e),
     };
