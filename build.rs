@@ -133,6 +133,30 @@ struct Kconfig {
     choices: BTreeMap<String, Vec<String>>,
 }
 
+/// Kconfig switches that are also cargo features of this crate: (symbol, feature). A Zephyr
+/// build's `.config` and the features it builds with must agree (the C library's CMake passes
+/// them; a Rust application names them in its Cargo.toml): the feature `oauth2` changes the C
+/// layout of `NX_SMTP_CLIENT`, `mime` declares `nx_smtp_mail_send_extended`.
+const KCONFIG_FEATURES: &[(&str, &str)] =
+    &[("SMTP_CLIENT_AUTH_OAUTH2", "oauth2"), ("SMTP_CLIENT_ATTACHMENTS", "mime")];
+
+/// Stops a Zephyr build whose cargo features and `.config` disagree, naming the fix.
+fn features_match_kconfig(dotconfig: &BTreeMap<String, String>) {
+    for (symbol, feature) in KCONFIG_FEATURES {
+        let kconfig = dotconfig.get(*symbol).map(String::as_str) == Some("y");
+        let cargo = env::var_os(format!("CARGO_FEATURE_{}", feature.to_uppercase())).is_some();
+        if kconfig != cargo {
+            panic!(
+                "CONFIG_{symbol} is {} but zsmtp's cargo feature `{feature}` is {}: {} the feature in the \
+                 application's Cargo.toml (the module's C library does this itself), or change the Kconfig option",
+                if kconfig { "y" } else { "n" },
+                if cargo { "on" } else { "off" },
+                if kconfig { "enable" } else { "disable" },
+            );
+        }
+    }
+}
+
 impl Kconfig {
     /// `kconfig_defaults.rs`: Kconfig's own default timeouts, which `session::Timeouts::DEFAULT`
     /// `include!`s (the library's defaults whatever a build configures).
@@ -226,6 +250,9 @@ impl BuildConfig {
                 .map(|(k, v)| (k.to_string(), unquote(v.trim())))
                 .collect::<BTreeMap<String, String>>()
         });
+        if let Some(d) = &dotconfig {
+            features_match_kconfig(d);
+        }
         let host = env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("none");
         let default = |symbol: &str| -> Option<String> {
             let host_default = HOST_DEFAULTS.iter().find(|(s, _)| *s == symbol).filter(|_| host);

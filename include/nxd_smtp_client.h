@@ -509,6 +509,61 @@ UINT nx_smtp_client_token_set(NX_SMTP_CLIENT *client_ptr, CHAR *token, UINT leng
 UINT nx_smtp_client_token_refresh_set(NX_SMTP_CLIENT *client_ptr, NX_SMTP_CLIENT_TOKEN_REFRESH callback, void *context);
 #endif
 
+/* Attachments and HTML (nx_smtp_mail_send_extended): NX_SMTP_CLIENT_ATTACHMENTS is 1 when the
+   library is built with them (Kconfig SMTP_CLIENT_ATTACHMENTS; on hosts the cargo feature
+   mime, and -DNX_SMTP_CLIENT_ATTACHMENTS=1 here). Not in the small profile. */
+#if !defined(NX_SMTP_CLIENT_ATTACHMENTS) && defined(CONFIG_SMTP_CLIENT_ATTACHMENTS)
+#define NX_SMTP_CLIENT_ATTACHMENTS 1
+#endif
+#ifndef NX_SMTP_CLIENT_ATTACHMENTS
+#define NX_SMTP_CLIENT_ATTACHMENTS 0
+#endif
+
+#if NX_SMTP_CLIENT_ATTACHMENTS
+/* Most attachments in one nx_smtp_mail_send_extended (their descriptors live on the sending
+   thread's stack during the send: about 48 bytes each on a 32-bit target). */
+#define NX_SMTP_CLIENT_MAX_ATTACHMENTS 16
+/* nx_smtp_attachment_length of a callback attachment whose size is not known. */
+#define NX_SMTP_ATTACHMENT_SIZE_UNKNOWN ((ULONG)~0UL)
+
+/* Reads the next bytes of an attachment: writes at most buffer_size bytes to buffer, sets
+   *bytes_read (0 at the end) and returns NX_SUCCESS. Any other status ends the send: the
+   mail is abandoned without ending DATA (the server never takes it as complete) and
+   nx_smtp_mail_send_extended returns NX_SMTP_INTERNAL_ERROR. Called from the sending thread,
+   under the client's lock: it must not call a service on the same client. */
+typedef UINT (*NX_SMTP_ATTACHMENT_READ)(void *context, UCHAR *buffer, ULONG buffer_size, ULONG *bytes_read);
+
+/* One attachment: from nx_smtp_attachment_data (nx_smtp_attachment_length bytes; NULL when
+   0) when nx_smtp_attachment_read is NULL, else streamed through the callback
+   (nx_smtp_attachment_length its size when known, else NX_SMTP_ATTACHMENT_SIZE_UNKNOWN; a
+   given size is exact: a callback that ends sooner fails the send). Sent as base64. */
+typedef struct NX_SMTP_ATTACHMENT_STRUCT
+{
+    const CHAR *nx_smtp_attachment_name;          /* file name: UTF-8, no path, 1..255 bytes (non-ASCII per RFC 2231) */
+    const CHAR *nx_smtp_attachment_content_type;  /* "type/subtype"; NULL: by the name's extension */
+    const UCHAR *nx_smtp_attachment_data;
+    ULONG nx_smtp_attachment_length;
+    NX_SMTP_ATTACHMENT_READ nx_smtp_attachment_read;
+    void *nx_smtp_attachment_context;
+} NX_SMTP_ATTACHMENT;
+
+/* Ours: nx_smtp_mail_send with an HTML alternative of the body (html_body, html_body_length
+   bytes; NULL and 0 for none: multipart/alternative) and attachment_count attachments
+   (multipart/mixed; attachments may be NULL when the count is 0). The text and HTML parts go
+   as 8bit to a server that offers 8BITMIME, else as quoted-printable when they need it; the
+   mail is 7-bit clean then. RAM does not depend on the attachments' sizes: they are read
+   piece by piece into the client's receive buffer while the mail is sent. Every descriptor
+   is checked before anything is sent. Returns as nx_smtp_mail_send, and NX_PTR_ERROR (a NULL
+   name, data with a length, or html_body with a length), NX_SIZE_ERROR (more than
+   NX_SMTP_CLIENT_MAX_ATTACHMENTS), NX_SMTP_INVALID_PARAM (a name or content type that is not
+   valid; an argument inside the client's buffers), NX_SMTP_INTERNAL_ERROR (a read callback
+   failed, or a given size was not met). */
+UINT nx_smtp_mail_send_extended(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_address, UINT priority,
+                                CHAR *subject, CHAR *mail_body, UINT mail_body_length,
+                                CHAR *html_body, UINT html_body_length,
+                                NX_SMTP_ATTACHMENT *attachments, UINT attachment_count);
+#endif
+
 /* Layout check for tests: sizeof(NX_SMTP_CLIENT) as the library sees it, and the offset of
    field number `field` (0 = nx_smtp_client_id ... 15 = nx_smtp_client_lock, then with
    NX_SMTP_CLIENT_OAUTH2 16 = nx_smtp_client_token_refresh ... 19 = nx_smtp_client_token, in

@@ -220,3 +220,149 @@ fn a_failing_reader_leaves_no_mail_in_the_mailbox() {
         assert!(with_token("alice", &tag).is_empty(), "the abandoned mail was delivered");
     }
 }
+
+// ---- The C API: nx_smtp_mail_send_extended -----------------------------------------------------
+
+#[cfg(feature = "capi")]
+mod capi {
+    use super::*;
+    use core::ffi::{c_uint, c_ulong, c_void};
+    use std::ffi::CString;
+    use support::capi::{cs, CClient};
+    use zsmtp::capi::*;
+    use zsmtp::error::status;
+
+    /// The read callback of a C attachment: `context` is a `RandomBytes`, or a `FailingReader`
+    /// when `FAILING` (any failing status ends the send).
+    unsafe extern "C" fn read_random(context: *mut c_void, buffer: *mut u8, size: c_ulong, got: *mut c_ulong) -> c_uint {
+        // SAFETY: the test passes a live RandomBytes as the context and the library a buffer
+        // of `size` bytes and a valid `got`.
+        let (reader, buf) = unsafe { (&mut *context.cast::<RandomBytes>(), std::slice::from_raw_parts_mut(buffer, size as usize)) };
+        let n = embedded_io::Read::read(reader, buf).unwrap();
+        // SAFETY: valid for one write (above).
+        unsafe { *got = n as c_ulong };
+        status::NX_SUCCESS
+    }
+
+    unsafe extern "C" fn read_failing(context: *mut c_void, buffer: *mut u8, size: c_ulong, got: *mut c_ulong) -> c_uint {
+        // SAFETY: as read_random, with a FailingReader.
+        let (reader, buf) = unsafe { (&mut *context.cast::<FailingReader>(), std::slice::from_raw_parts_mut(buffer, size as usize)) };
+        match embedded_io::Read::read(reader, buf) {
+            Ok(n) => {
+                // SAFETY: valid for one write.
+                unsafe { *got = n as c_ulong };
+                status::NX_SUCCESS
+            }
+            Err(_) => 0x41, // an application's own failure status
+        }
+    }
+
+    fn attachment(name: &CString, data: &[u8]) -> NxSmtpAttachment {
+        NxSmtpAttachment {
+            nx_smtp_attachment_name: name.as_ptr(),
+            nx_smtp_attachment_content_type: std::ptr::null(),
+            nx_smtp_attachment_data: if data.is_empty() { std::ptr::null() } else { data.as_ptr() },
+            nx_smtp_attachment_length: data.len() as c_ulong,
+            nx_smtp_attachment_read: None,
+            nx_smtp_attachment_context: std::ptr::null_mut(),
+        }
+    }
+
+    fn send(c: &mut CClient, tag: &str, text: &str, html: &str, list: &mut [NxSmtpAttachment]) -> u32 {
+        let (to, subject) = (cs("<alice@example.test>"), cs(tag));
+        // SAFETY: a created client; every pointer lives until the call returns.
+        unsafe {
+            nx_smtp_mail_send_extended(
+                c.ptr(),
+                to.as_ptr().cast_mut(),
+                NX_SMTP_MAIL_PRIORITY_NORMAL,
+                subject.as_ptr().cast_mut(),
+                text.as_ptr().cast_mut().cast(),
+                text.len() as c_uint,
+                html.as_ptr().cast_mut().cast(),
+                html.len() as c_uint,
+                list.as_mut_ptr(),
+                list.len() as c_uint,
+            )
+        }
+    }
+
+    fn client(port: u16) -> CClient {
+        CClient::created(port, NX_SMTP_CLIENT_AUTH_LOGIN, "alice", "secret123", "<alice@example.test>", "device.example.test")
+    }
+
+    /// HTML and three attachments through the C API, one of each kind (an empty buffer, a
+    /// buffer with a given content type, a callback of unknown size), to Postfix with and
+    /// without 8BITMIME; read back byte for byte.
+    #[test]
+    fn c_attachments_from_buffers_and_callbacks_arrive_byte_for_byte() {
+        for port in [PORT_8BIT, PORT_7BIT] {
+            let tag = token(&format!("capi-mime-{port}"));
+            let text = format!("Grüße über die C-Schnittstelle ({tag}).\n");
+            let html = format!("<p>Grüße, <b>C</b> ({tag})</p>\n");
+            let planned = [
+                Planned { name: "empty.bin", content_type: "application/octet-stream", len: 0, seed: 11, size_given: true },
+                Planned { name: "Messwerte-Kühlhaus.dat", content_type: "text/csv", len: 57, seed: 12, size_given: true },
+                Planned { name: "log-1MiB.gz", content_type: "application/gzip", len: MIB, seed: 13, size_given: false },
+            ];
+            let names: Vec<CString> = planned.iter().map(|p| cs(p.name)).collect();
+            let csv = RandomBytes::all(12, 57);
+            let mut stream = RandomBytes::new(13, MIB);
+            let content_type = cs("text/csv");
+            let mut list = [attachment(&names[0], &[]), attachment(&names[1], &csv), attachment(&names[2], &[])];
+            list[1].nx_smtp_attachment_content_type = content_type.as_ptr();
+            list[2].nx_smtp_attachment_read = Some(read_random);
+            list[2].nx_smtp_attachment_context = (&mut stream as *mut RandomBytes).cast();
+            list[2].nx_smtp_attachment_length = NX_SMTP_ATTACHMENT_SIZE_UNKNOWN;
+            let mut c = client(port);
+            assert_eq!(send(&mut c, &tag, &text, &html, &mut list), status::NX_SUCCESS, "{:?}", c.last_reply());
+            let message = delivered("alice", &tag, 1).remove(0);
+            check_with_python(&scratch_dir(&tag), &message, &text, Some(&html), &planned, port == PORT_7BIT);
+        }
+    }
+
+    /// A callback that fails mid-attachment: its status ends the send, nothing is delivered.
+    #[test]
+    fn a_failing_c_callback_leaves_no_mail() {
+        let tag = token("capi-mime-fail");
+        let name = cs("failing.bin");
+        let mut failing = FailingReader { inner: RandomBytes::new(8, usize::MAX), good: 300_000 };
+        let mut list = [attachment(&name, &[])];
+        list[0].nx_smtp_attachment_read = Some(read_failing);
+        list[0].nx_smtp_attachment_context = (&mut failing as *mut FailingReader).cast();
+        list[0].nx_smtp_attachment_length = NX_SMTP_ATTACHMENT_SIZE_UNKNOWN;
+        let mut c = client(PORT_8BIT);
+        assert_eq!(send(&mut c, &tag, "never delivered\n", "", &mut list), status::NX_SMTP_INTERNAL_ERROR);
+        let after = token("capi-mime-after");
+        assert_eq!(c.send("<alice@example.test>", &after, b"sent after the failed one\n"), status::NX_SUCCESS);
+        delivered("alice", &after, 1);
+        std::thread::sleep(Duration::from_secs(1));
+        assert!(with_token("alice", &tag).is_empty(), "the abandoned mail was delivered");
+    }
+
+    /// Bad descriptors are refused before anything is sent (no server listens on port 1).
+    #[test]
+    fn bad_descriptors_are_refused_before_connecting() {
+        let mut c = client(1);
+        let good = cs("a.txt");
+        let bad_names = [cs(""), cs("a\r\nb.txt")];
+        for name in &bad_names {
+            let mut list = [attachment(name, b"x")];
+            assert_eq!(send(&mut c, "s", "b\n", "", &mut list), status::NX_SMTP_INVALID_PARAM);
+        }
+        let mut list = [attachment(&good, b"x")];
+        list[0].nx_smtp_attachment_name = std::ptr::null();
+        assert_eq!(send(&mut c, "s", "b\n", "", &mut list), status::NX_PTR_ERROR);
+        let mut list = [attachment(&good, b"x")];
+        list[0].nx_smtp_attachment_data = std::ptr::null();
+        assert_eq!(send(&mut c, "s", "b\n", "", &mut list), status::NX_PTR_ERROR);
+        let bad_type = cs("not a type");
+        let mut list = [attachment(&good, b"x")];
+        list[0].nx_smtp_attachment_content_type = bad_type.as_ptr();
+        assert_eq!(send(&mut c, "s", "b\n", "", &mut list), status::NX_SMTP_INVALID_PARAM);
+        let mut many = vec![attachment(&good, b"x"); NX_SMTP_CLIENT_MAX_ATTACHMENTS + 1];
+        assert_eq!(send(&mut c, "s", "b\n", "", &mut many), status::NX_SIZE_ERROR);
+        // Nothing was even tried: the last reply is still none.
+        assert_eq!(c.last_code(), 0);
+    }
+}

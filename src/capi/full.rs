@@ -75,13 +75,23 @@ pub(super) struct Args<'a> {
     priority: Priority,
     subject: &'a str,
     body: &'a [u8],
+    /// The HTML and attachments of `nx_smtp_mail_send_extended`.
+    #[cfg(feature = "mime")]
+    pub mime: Option<super::attach::MimeArgs<'a>>,
 }
 
 /// The full profile's checks of a mail's arguments (`nx_smtp_mail_send` made the reads): a
 /// NetX priority, a recipient by the wire layer's syntax (returned bare), a UTF-8 subject
 /// without control characters but TAB. `None`: `NX_SMTP_INVALID_PARAM`.
 pub(super) fn mail_args<'a>(recipient: &'a [u8], priority: c_uint, subject: &'a [u8], body: &'a [u8]) -> Option<Args<'a>> {
-    Some(Args { recipient: check_address(recipient).ok()?, priority: priority_from(priority).ok()?, subject: check_subject(subject).ok()?, body })
+    Some(Args {
+        recipient: check_address(recipient).ok()?,
+        priority: priority_from(priority).ok()?,
+        subject: check_subject(subject).ok()?,
+        body,
+        #[cfg(feature = "mime")]
+        mime: None,
+    })
 }
 
 /// The longest subject the full profile takes (bytes of UTF-8; it is folded into encoded
@@ -93,7 +103,7 @@ pub(super) const MAX_SUBJECT: usize = crate::wire::syntax::MAX_SUBJECT;
 /// # Safety
 /// `client` is a created client whose lock the caller holds.
 pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> c_uint {
-    let Args { recipient, priority, subject, body } = *args;
+    let Args { recipient, priority, subject, body, .. } = *args;
     // SAFETY: a created client whose lock we hold until we return (contract).
     let locked = unsafe { Locked::new(client) };
     #[cfg(feature = "oauth2")]
@@ -141,7 +151,19 @@ pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> 
             last_reply: &mut last_reply,
             sequence: low32(*sequence),
         };
-        match session::send(parts, &config, &mail, body) {
+        #[cfg(feature = "mime")]
+        let sent = match args.mime {
+            // SAFETY: made by mime_args, whose contract (the caller's) holds during the send.
+            Some(m) => unsafe {
+                super::attach::with_attachments(&m, |list| {
+                    session::send(parts, &config, &mail.html(m.html), session::MimeBody::new(body, m.html, list))
+                })
+            },
+            None => session::send(parts, &config, &mail, body),
+        };
+        #[cfg(not(feature = "mime"))]
+        let sent = session::send(parts, &config, &mail, body);
+        match sent {
             Ok(_) => Ok(()),
             Err(e) => {
                 if last_reply.is_none() {

@@ -40,6 +40,8 @@
 
 pub mod abi;
 mod args;
+#[cfg(all(feature = "mime", not(feature = "small")))]
+mod attach;
 #[cfg(feature = "oauth2")]
 mod oauth;
 #[cfg(not(feature = "small"))]
@@ -48,6 +50,8 @@ mod full;
 mod small;
 
 pub use abi::*;
+#[cfg(all(feature = "mime", not(feature = "small")))]
+pub use attach::{nx_smtp_mail_send_extended, NxSmtpAttachment, NxSmtpAttachmentRead, NX_SMTP_ATTACHMENT_SIZE_UNKNOWN, NX_SMTP_CLIENT_MAX_ATTACHMENTS};
 #[cfg(feature = "oauth2")]
 pub use oauth::{nx_smtp_client_token_refresh_set, nx_smtp_client_token_set};
 pub use args::{check_address, check_credential, check_domain, check_subject, normalise_auth_type, priority_from, tls_mode_from, tls_mode_value};
@@ -191,6 +195,26 @@ pub unsafe extern "C" fn nx_smtp_mail_send(
     mail_body: *mut c_char,
     mail_body_length: c_uint,
 ) -> c_uint {
+    // SAFETY: the caller's contract is mail_send's.
+    unsafe { mail_send(client_ptr, recipient_address, priority, subject, mail_body, mail_body_length, |_| Ok(())) }
+}
+
+/// The entry of `nx_smtp_mail_send` and its extended form: the reads and checks, then the
+/// profile's send under the client's lock. `extend` completes the profile's arguments before
+/// the lock is taken (the MIME parts of `nx_smtp_mail_send_extended`), or refuses them with
+/// a status.
+///
+/// # Safety
+/// As `nx_smtp_mail_send`.
+unsafe fn mail_send<'a>(
+    client_ptr: *mut NxSmtpClient,
+    recipient_address: *mut c_char,
+    priority: c_uint,
+    subject: *mut c_char,
+    mail_body: *mut c_char,
+    mail_body_length: c_uint,
+    extend: impl FnOnce(&mut profile::Args<'a>) -> Result<(), c_uint>,
+) -> c_uint {
     if client_ptr.is_null() || recipient_address.is_null() || subject.is_null() || mail_body.is_null() {
         return status::NX_PTR_ERROR;
     }
@@ -219,9 +243,12 @@ pub unsafe extern "C" fn nx_smtp_mail_send(
     if engine.overlaps(recipient, 1) || engine.overlaps(subject, 1) || engine.overlaps(body, 0) {
         return status::NX_SMTP_INVALID_PARAM;
     }
-    let Some(args) = profile::mail_args(recipient, priority, subject, body) else {
+    let Some(mut args) = profile::mail_args(recipient, priority, subject, body) else {
         return status::NX_SMTP_INVALID_PARAM;
     };
+    if let Err(refused) = extend(&mut args) {
+        return refused;
+    }
     let send = || {
         // SAFETY: valid client (contract); re-checked under the lock.
         if !unsafe { is_created(client_ptr) } {

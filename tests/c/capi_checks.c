@@ -193,6 +193,56 @@ static int layout_checks(void)
     return sizeof(NX_SMTP_CLIENT) == _nx_smtp_client_layout_size() && offsets_ok;
 }
 
+/* --- attachments (NX_SMTP_CLIENT_ATTACHMENTS) ---------------------------------------------- */
+
+#if NX_SMTP_CLIENT_ATTACHMENTS
+/* The library's view of NX_SMTP_ATTACHMENT is six pointer-sized members (src/capi/attach.rs
+   asserts it); descriptors that are refused before anything is sent, with their status. */
+static void attachment_checks(void)
+{
+    static char body[] = "Hello.\r\n";
+    static const UCHAR data[] = "x";
+    NX_SMTP_ATTACHMENT list[NX_SMTP_CLIENT_MAX_ATTACHMENTS + 1];
+    size_t i;
+
+    expect_true("attachments: sizeof(NX_SMTP_ATTACHMENT) is six pointers", sizeof(NX_SMTP_ATTACHMENT) == 6 * sizeof(void *));
+    expect_true("attachments: the length member is at the fourth pointer",
+                offsetof(NX_SMTP_ATTACHMENT, nx_smtp_attachment_length) == 3 * sizeof(void *));
+    for (i = 0; i < sizeof(list) / sizeof(list[0]); i++)
+    {
+        list[i].nx_smtp_attachment_name = "a.txt";
+        list[i].nx_smtp_attachment_content_type = NULL;
+        list[i].nx_smtp_attachment_data = data;
+        list[i].nx_smtp_attachment_length = 1;
+        list[i].nx_smtp_attachment_read = NULL;
+        list[i].nx_smtp_attachment_context = NULL;
+    }
+    expect_status("attachments: more than NX_SMTP_CLIENT_MAX_ATTACHMENTS",
+                  nx_smtp_mail_send_extended(&client, "<bob@example.test>", 2, "s", body, sizeof(body) - 1, NULL, 0, list,
+                                             NX_SMTP_CLIENT_MAX_ATTACHMENTS + 1),
+                  NX_SIZE_ERROR);
+    expect_status("attachments: NULL array with a count",
+                  nx_smtp_mail_send_extended(&client, "<bob@example.test>", 2, "s", body, sizeof(body) - 1, NULL, 0, NULL, 1),
+                  NX_PTR_ERROR);
+    expect_status("attachments: NULL HTML with a length",
+                  nx_smtp_mail_send_extended(&client, "<bob@example.test>", 2, "s", body, sizeof(body) - 1, NULL, 5, list, 0),
+                  NX_PTR_ERROR);
+    list[0].nx_smtp_attachment_name = NULL;
+    expect_status("attachments: NULL name",
+                  nx_smtp_mail_send_extended(&client, "<bob@example.test>", 2, "s", body, sizeof(body) - 1, NULL, 0, list, 1),
+                  NX_PTR_ERROR);
+    list[0].nx_smtp_attachment_name = "a\r\nContent-Type: text/html.txt";
+    expect_status("attachments: CR LF in a name",
+                  nx_smtp_mail_send_extended(&client, "<bob@example.test>", 2, "s", body, sizeof(body) - 1, NULL, 0, list, 1),
+                  NX_SMTP_INVALID_PARAM);
+    list[0].nx_smtp_attachment_name = "a.txt";
+    list[0].nx_smtp_attachment_content_type = "text";
+    expect_status("attachments: a content type without a subtype",
+                  nx_smtp_mail_send_extended(&client, "<bob@example.test>", 2, "s", body, sizeof(body) - 1, NULL, 0, list, 1),
+                  NX_SMTP_INVALID_PARAM);
+}
+#endif
+
 /* --- create ------------------------------------------------------------------------------ */
 
 static void create_checks(void)
@@ -801,6 +851,9 @@ int main(int argc, char **argv)
     {
         create_checks();
         send_checks();
+#if NX_SMTP_CLIENT_ATTACHMENTS
+        attachment_checks();
+#endif
         tls_set_checks();
         if (tls_tag != NULL)
         {

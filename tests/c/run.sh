@@ -191,20 +191,20 @@ else
   fail "library built with ZSMTP_MAX_PASSWORD=64 ZSMTP_TX_BUFFER_SIZE=2048"
 fi
 
-echo "== OAuth 2.0 (ZSMTP_CAPI_FEATURES=capi,oauth2, ZSMTP_OAUTH2_TOKEN_MAX=2048): the token fields on both sides"
+echo "== OAuth 2.0 and attachments (ZSMTP_CAPI_FEATURES=capi,oauth2,mime, ZSMTP_OAUTH2_TOKEN_MAX=2048): the token fields on both sides, NX_SMTP_ATTACHMENT"
 OAUTH_TARGET=$ROOT/target/capi-oauth2
-if OAUTH_LIB=$(cd / && ZSMTP_CAPI_FEATURES=capi,oauth2 ZSMTP_OAUTH2_TOKEN_MAX=2048 CARGO_TARGET_DIR=$OAUTH_TARGET \
+if OAUTH_LIB=$(cd / && ZSMTP_CAPI_FEATURES=capi,oauth2,mime ZSMTP_OAUTH2_TOKEN_MAX=2048 CARGO_TARGET_DIR=$OAUTH_TARGET \
                timeout 900 "$ROOT/scripts/host-capi-lib" | tail -n1) && [ -f "$OAUTH_LIB" ]; then
-  pass "library built with the feature oauth2 and ZSMTP_OAUTH2_TOKEN_MAX=2048"
-  if compile capi_checks_oauth2 "$SRC/capi_checks.c" -DNX_SMTP_CLIENT_OAUTH2=1 \
+  pass "library built with the features oauth2 and mime and ZSMTP_OAUTH2_TOKEN_MAX=2048"
+  if compile capi_checks_oauth2 "$SRC/capi_checks.c" -DNX_SMTP_CLIENT_OAUTH2=1 -DNX_SMTP_CLIENT_ATTACHMENTS=1 \
        -DNX_SMTP_CLIENT_OAUTH2_TOKEN_MAX=2048 --lib "$OAUTH_LIB"; then
-    pass "compile capi_checks.c with NX_SMTP_CLIENT_OAUTH2=1 and the same token limit"
-    run_counted "capi_checks (oauth2, token limit 2048)" 120 "$WORK/capi_checks_oauth2"
+    pass "compile capi_checks.c with NX_SMTP_CLIENT_OAUTH2=1, NX_SMTP_CLIENT_ATTACHMENTS=1 and the same token limit"
+    run_counted "capi_checks (oauth2, attachments, token limit 2048)" 120 "$WORK/capi_checks_oauth2"
   else
-    fail "compile capi_checks.c with NX_SMTP_CLIENT_OAUTH2=1 and the same token limit"
+    fail "compile capi_checks.c with NX_SMTP_CLIENT_OAUTH2=1, NX_SMTP_CLIENT_ATTACHMENTS=1 and the same token limit"
   fi
 else
-  fail "library built with the feature oauth2 and ZSMTP_OAUTH2_TOKEN_MAX=2048"
+  fail "library built with the features oauth2 and mime and ZSMTP_OAUTH2_TOKEN_MAX=2048"
 fi
 
 if [ "$SERVER" -eq 0 ]; then

@@ -7,6 +7,8 @@ test_ prefix so that host pytest runs do not collect it; twister names it (sampl
 
 from __future__ import annotations
 
+import email
+import email.policy
 import sys
 from pathlib import Path
 
@@ -27,4 +29,10 @@ def test_the_sample_mail_arrives(unlaunched_dut: DeviceAdapter):
     assert mail["from"] == "device@example.test"
     assert mail["to"] == ["ops@example.test"]
     assert b"Subject: Hello from Zephyr" in mail["content"]
-    assert b"zsmtp send_mail sample" in mail["content"]
+    message = email.message_from_bytes(mail["content"], policy=email.policy.default)
+    assert message.get_content_type() == "multipart/mixed"
+    text, attachment = list(message.iter_parts())
+    assert "zsmtp send_mail sample" in text.get_content()
+    assert attachment.get_filename() == "readings.csv"
+    assert attachment.get_content_type() == "text/csv"
+    assert attachment.get_payload(decode=True) == b"time_s,temperature_c\n0,21.5\n60,21.7\n120,22.1\n180,22.4\n"
