@@ -372,6 +372,75 @@ fn run_time_configuration_round_trip() {
     // SAFETY: null pointers are checked first and never dereferenced; no reply buffer.
     let status = unsafe { zsmtp_shim_send_mail(std::ptr::null(), subject.as_ptr(), body.as_ptr(), 1, std::ptr::null_mut(), 0) };
     assert_eq!(status, zsmtp::status::NX_PTR_ERROR);
+
+    #[cfg(feature = "mime")]
+    shell_send_with_an_attachment(&to, &subject);
+}
+
+/// The shell's `smtp send --attach`: the file's bytes through the read callback, as base64 in
+/// an attachment part; a callback that fails abandons the mail before its final dot.
+#[cfg(feature = "mime")]
+fn shell_send_with_an_attachment(to: &CString, subject: &CString) {
+    use zsmtp::platform::zsmtp_shim_send_mail_attached;
+
+    /// The callback's context: what is left to read, or a failure after `fail_after` bytes.
+    struct File {
+        left: &'static [u8],
+        fail_after: Option<usize>,
+    }
+    unsafe extern "C" fn read(context: *mut std::ffi::c_void, buf: *mut u8, len: usize) -> c_int {
+        // SAFETY: the test's File and a buffer of `len` bytes (the callback's contract).
+        let (file, buf) = unsafe { (&mut *context.cast::<File>(), std::slice::from_raw_parts_mut(buf, len)) };
+        if let Some(0) = file.fail_after {
+            return -5; // EIO
+        }
+        let n = len.min(file.left.len()).min(file.fail_after.unwrap_or(usize::MAX));
+        buf[..n].copy_from_slice(&file.left[..n]);
+        file.left = &file.left[n..];
+        file.fail_after = file.fail_after.map(|f| f - n);
+        n as c_int
+    }
+    const DATA: &[u8] = b"time_s,temperature_c\n0,21.5\n60,21.7\n";
+    let name = CString::new("readings.csv").unwrap();
+    let body = b"readings attached\n";
+    let send = |file: &mut File| {
+        let mut reply = [0 as c_char; 96];
+        // SAFETY: NUL-terminated strings, buffers valid for their lengths, a live File.
+        let status = unsafe {
+            zsmtp_shim_send_mail_attached(
+                to.as_ptr(),
+                subject.as_ptr(),
+                body.as_ptr(),
+                body.len(),
+                name.as_ptr(),
+                Some(read),
+                (file as *mut File).cast(),
+                DATA.len() as u64,
+                reply.as_mut_ptr(),
+                reply.len(),
+            )
+        };
+        // SAFETY: NUL-terminated within reply.len().
+        (status, unsafe { std::ffi::CStr::from_ptr(reply.as_ptr()) }.to_string_lossy().into_owned())
+    };
+
+    let (listener, port) = local_listener();
+    let server = serve_once(listener, smtp_peer);
+    assert_eq!(set("port", &port.to_string()), 0);
+    let (status, reply) = send(&mut File { left: DATA, fail_after: None });
+    assert_eq!(status, 0, "send failed: {reply}");
+    let dialogue = String::from_utf8(server.join().unwrap()).unwrap();
+    assert!(dialogue.contains("Content-Disposition: attachment;\r\n filename=\"readings.csv\""), "{dialogue}");
+    assert!(dialogue.contains("Content-Type: text/csv"), "{dialogue}");
+    assert!(dialogue.contains("dGltZV9zLHRlbXBlcmF0dXJlX2MKMCwyMS41CjYwLDIxLjcK"), "the file as base64: {dialogue}");
+
+    let (listener, port) = local_listener();
+    let server = serve_once(listener, smtp_peer);
+    assert_eq!(set("port", &port.to_string()), 0);
+    let (status, reply) = send(&mut File { left: DATA, fail_after: Some(10) });
+    assert_eq!(status, zsmtp::status::NX_SMTP_INTERNAL_ERROR, "{reply}");
+    let dialogue = String::from_utf8(server.join().unwrap()).unwrap();
+    assert!(dialogue.contains("DATA\r\n") && !dialogue.contains("\r\n.\r\n"), "the mail must not end: {dialogue}");
 }
 
 /// A minimal SMTP server: no extensions, one message. Returns what the client sent.

@@ -244,6 +244,22 @@ void smtp_shim_log(uint32_t level, const char *msg, size_t len);
 uint32_t zsmtp_shim_send_mail(const char *to, const char *subject, const uint8_t *body,
 			      size_t body_len, char *reply, size_t reply_len);
 
+/*
+ * Reads the next bytes of an attachment into buf (at most len): the count (0 at the end) or a
+ * negative errno, which abandons the mail without ending DATA.
+ */
+typedef int (*zsmtp_shim_read_fn)(void *context, uint8_t *buf, size_t len);
+
+/*
+ * zsmtp_shim_send_mail with one attachment named `name` (its file name, UTF-8, no path), its
+ * content type guessed from the extension, `size` bytes read through `read(context, ..)` while
+ * the mail is sent (feature mime: CONFIG_SMTP_CLIENT_ATTACHMENTS). A reader that ends before
+ * `size` bytes fails the send.
+ */
+uint32_t zsmtp_shim_send_mail_attached(const char *to, const char *subject, const uint8_t *body,
+				       size_t body_len, const char *name, zsmtp_shim_read_fn read,
+				       void *context, uint64_t size, char *reply, size_t reply_len);
+
 #ifdef __cplusplus
 }
 #endif

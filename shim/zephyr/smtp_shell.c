@@ -4,8 +4,13 @@
  *   smtp config set KEY VALUE     checks, stores and (with settings) persists a value
  *   smtp send TO SUBJECT LINE...  sends one mail with the run-time configuration; each LINE
  *                                 argument is one line of the body
+ *   smtp send --attach PATH TO SUBJECT LINE...
+ *                                 the same with the file PATH attached, streamed from Zephyr's
+ *                                 file system (CONFIG_SMTP_CLIENT_ATTACHMENTS, CONFIG_FILE_SYSTEM)
  * Macros and handler signature: include/zephyr/shell/shell.h (SHELL_STATIC_SUBCMD_SET_CREATE,
  * SHELL_CMD_ARG, SHELL_SUBCMD_SET_END, SHELL_CMD_REGISTER, shell_print, shell_error).
+ * Files: include/zephyr/fs/fs.h (fs_file_t_init, fs_stat, fs_open with FS_O_READ, fs_read,
+ * fs_close; struct fs_dirent's type and size).
  * `smtp send` runs in the shell thread: CONFIG_SHELL_STACK_SIZE must hold the client
  * (see Kconfig help of SMTP_CLIENT_SHELL).
  *
@@ -13,6 +18,7 @@
  */
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <zephyr/kernel.h>
@@ -20,6 +26,19 @@
 #include <zephyr/sys/util.h>
 
 #include "smtp_shim.h"
+
+/* NetX Duo's NX_SMTP_INVALID_PARAM (the shell does not include the NetX header). */
+#define NX_SMTP_INVALID_PARAM_STATUS 0xA5U
+
+#if defined(CONFIG_SMTP_CLIENT_ATTACHMENTS) && defined(CONFIG_FILE_SYSTEM)
+#include <zephyr/fs/fs.h>
+#define SMTP_SHELL_ATTACH 1
+/* The arguments "--attach PATH" before TO. */
+#define SMTP_SHELL_ATTACH_ARGS 2
+#else
+#define SMTP_SHELL_ATTACH 0
+#define SMTP_SHELL_ATTACH_ARGS 0
+#endif
 
 static const char *const smtp_shell_keys[] = {
 	"server", "port", "domain", "from", "user", "password", "auth",
@@ -83,16 +102,72 @@ static int cmd_smtp_config_set(const struct shell *sh, size_t argc, char **argv)
 	return 0;
 }
 
+#if SMTP_SHELL_ATTACH
+/* zsmtp_shim_read_fn over an open file of Zephyr's file system. */
+static int smtp_shell_read_file(void *context, uint8_t *buf, size_t len)
+{
+	ssize_t n = fs_read((struct fs_file_t *)context, buf, len);
+
+	return n < 0 ? (int)n : (int)MIN((size_t)n, (size_t)INT_MAX);
+}
+
+/* Sends with the file `path` attached: its last path component names it. */
+static uint32_t smtp_shell_send_attached(const struct shell *sh, const char *path, const char *to,
+					 const char *subject, const uint8_t *body, size_t len,
+					 char *reply, size_t reply_len)
+{
+	struct fs_dirent entry;
+	struct fs_file_t file;
+	const char *name = strrchr(path, '/');
+	uint32_t status;
+	int rc;
+
+	name = name != NULL ? name + 1 : path;
+	rc = fs_stat(path, &entry);
+	if (rc < 0 || entry.type != FS_DIR_ENTRY_FILE) {
+		shell_error(sh, "smtp send: --attach %s: %s (%d)", path,
+			    rc < 0 ? "cannot stat" : "not a file", rc);
+		return NX_SMTP_INVALID_PARAM_STATUS;
+	}
+	fs_file_t_init(&file);
+	rc = fs_open(&file, path, FS_O_READ);
+	if (rc < 0) {
+		shell_error(sh, "smtp send: --attach %s: cannot open (%d)", path, rc);
+		return NX_SMTP_INVALID_PARAM_STATUS;
+	}
+	status = zsmtp_shim_send_mail_attached(to, subject, body, len, name, smtp_shell_read_file,
+					       &file, (uint64_t)entry.size, reply, reply_len);
+	(void)fs_close(&file);
+	return status;
+}
+#endif
+
 static int cmd_smtp_send(const struct shell *sh, size_t argc, char **argv)
 {
-	/* The body: argv[3..], one argument per line (the shell's own line is at most this long). */
+	/* The body: the arguments after TO and SUBJECT, one per line (the shell's own line is at
+	 * most this long). */
 	char body[CONFIG_SHELL_CMD_BUFF_SIZE];
-	char reply[160];
+	char reply[160] = "";
+	const char *attach = NULL;
+	size_t first = 1;
 	size_t len = 0;
 	size_t i;
 	uint32_t status;
 
-	for (i = 3; i < argc; i++) {
+	if (strcmp(argv[1], "--attach") == 0) {
+		if (!SMTP_SHELL_ATTACH) {
+			shell_error(sh, "smtp send: --attach needs CONFIG_SMTP_CLIENT_ATTACHMENTS "
+					"and CONFIG_FILE_SYSTEM");
+			return -ENOTSUP;
+		}
+		if (argc < 6) {
+			shell_error(sh, "smtp send: --attach PATH TO SUBJECT LINE...");
+			return -EINVAL;
+		}
+		attach = argv[2];
+		first = 3;
+	}
+	for (i = first + 2; i < argc; i++) {
 		size_t n = strlen(argv[i]);
 
 		if (len + n + 1U > sizeof(body)) {
@@ -103,8 +178,20 @@ static int cmd_smtp_send(const struct shell *sh, size_t argc, char **argv)
 		len += n;
 		body[len++] = '\n';
 	}
-	status = zsmtp_shim_send_mail(argv[1], argv[2], (const uint8_t *)body, len, reply,
-				      sizeof(reply));
+	if (attach != NULL) {
+#if SMTP_SHELL_ATTACH
+		status = smtp_shell_send_attached(sh, attach, argv[first], argv[first + 1],
+						  (const uint8_t *)body, len, reply, sizeof(reply));
+		if (status == NX_SMTP_INVALID_PARAM_STATUS && reply[0] == '\0') {
+			return -EINVAL;
+		}
+#else
+		status = NX_SMTP_INVALID_PARAM_STATUS;
+#endif
+	} else {
+		status = zsmtp_shim_send_mail(argv[first], argv[first + 1], (const uint8_t *)body,
+					      len, reply, sizeof(reply));
+	}
 	if (status == 0U) {
 		shell_print(sh, "smtp send: OK %s", reply);
 		return 0;
@@ -125,9 +212,10 @@ SHELL_STATIC_SUBCMD_SET_CREATE(sub_smtp_config,
 SHELL_STATIC_SUBCMD_SET_CREATE(sub_smtp,
 	SHELL_CMD(config, &sub_smtp_config, "Run-time configuration", NULL),
 	SHELL_CMD_ARG(send, NULL,
-		      "Send a mail: send <to> <subject> <line> [<line>...] (quote each argument "
-		      "that holds spaces; each line argument is one line of the body)",
-		      cmd_smtp_send, 4, 12),
+		      "Send a mail: send [--attach <path>] <to> <subject> <line> [<line>...] "
+		      "(quote each argument that holds spaces; each line argument is one line of "
+		      "the body; --attach streams a file of the file system as an attachment)",
+		      cmd_smtp_send, 4, 12 + SMTP_SHELL_ATTACH_ARGS),
 	SHELL_SUBCMD_SET_END);
 
 SHELL_CMD_REGISTER(smtp, &sub_smtp, "SMTP client (zsmtp)", NULL);

@@ -3,7 +3,8 @@
 //!
 //! - [`ShimConfig`]: the run-time configuration store (Kconfig defaults, settings overrides);
 //! - [`ShimLogger`] / [`install_logger`]: a `log` backend writing to Zephyr's log;
-//! - [`zsmtp_shim_send_mail`]: the entry point of the `smtp send` shell command;
+//! - [`zsmtp_shim_send_mail`] (and `zsmtp_shim_send_mail_attached`, feature `mime`): the
+//!   entry points of the `smtp send` shell command;
 //! - [`ShimClock`], [`ShimMutex`], [`in_isr`]: the shim's clock, mutex and context check
 //!   (from [`crate::sys`]);
 //! - `netx`: what the NetX C API (feature `capi`) takes from the platform, for the shim and
@@ -28,5 +29,7 @@ pub use config::{configured_timing, ConfigError, ConfigProblem, ShimConfig, RX_B
 pub use log::{install_logger, ShimLogger, SHIM_LOGGER};
 #[cfg(feature = "zsock")]
 pub use shell::zsmtp_shim_send_mail;
+#[cfg(all(feature = "zsock", feature = "mime"))]
+pub use shell::{zsmtp_shim_send_mail_attached, ShimReadFn};
 #[cfg(feature = "zsock")]
 pub use crate::sys::{in_isr, ShimClock, ShimMutex};

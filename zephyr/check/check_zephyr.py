@@ -634,7 +634,7 @@ LEDGER = ROOT / "docs" / "ZEPHYR-UPSTREAM.md"
 UPSTREAM_NAME = re.compile(
     r"\b(zsock_\w+|ZSOCK_\w+|NET_\w+|net_\w+|CONFIG_\w+|mbedtls_\w+|MBEDTLS_\w+|psa_\w+|PSA_\w+"
     r"|SETTINGS_\w+|settings_\w+|SHELL_\w+|shell_\w+|DNS_EAI_\w+|ZVFS_\w+|tls_credential_\w+"
-    r"|TLS_CREDENTIAL_\w+|k_\w+|K_\w+|sys_\w+|SYS_\w+|LOG_\w+|sec_tag_t)\b(?!\.[ch]\b)")
+    r"|TLS_CREDENTIAL_\w+|k_\w+|K_\w+|sys_\w+|SYS_\w+|LOG_\w+|sec_tag_t|fs_\w+|FS_\w+)\b(?!\.[ch]\b)")
 OWN_NAME = re.compile(r"^CONFIG_(SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|ZSMTP)(_|$)|^CONFIG_ZEPHYR_ZSMTP_MODULE$")
 CMAKE_FUNCTION = re.compile(r"\b(zephyr_\w+|generate_inc_file_for_target|rust_cargo_application|_rust_map_target)\s*\(")
 KCONFIG_EXPR = re.compile(r"^\s*(depends on|select|imply|default|range|visible if|if)\b(.*)$")
