@@ -363,20 +363,34 @@ pub unsafe extern "C" fn nx_smtp_client_tls_set(
         return status::NX_SMTP_INVALID_PARAM;
     }
     let set = || {
-        // SAFETY: valid client (contract); re-checked under the lock.
-        if !unsafe { is_created(client_ptr) } {
-            return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
-        }
         // SAFETY: two plain fields of a created client, not the lock words; nobody else uses
         // them while we hold the lock (sends read them under the same lock).
         unsafe {
             addr_of_mut!((*client_ptr).nx_smtp_client_tls_mode).write(tls_mode);
             store(&mut *addr_of_mut!((*client_ptr).nx_smtp_client_tls_server_name), name);
         }
+    };
+    // SAFETY: a created client (checked above), valid memory (contract).
+    unsafe { change_locked(client_ptr, set) }
+}
+
+/// The end of every setter: `change` runs under the client's lock, after the client is found
+/// still created there; `NX_SMTP_CLIENT_NOT_INTIALIZED` otherwise.
+///
+/// # Safety
+/// `client_ptr` points to a created client (its lock initialised) that no other thread
+/// deletes during the call; `change` touches only fields other than the lock words.
+unsafe fn change_locked(client_ptr: *mut NxSmtpClient, change: impl FnOnce()) -> c_uint {
+    let locked = || {
+        // SAFETY: valid client (contract); re-checked under the lock.
+        if !unsafe { is_created(client_ptr) } {
+            return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
+        }
+        change();
         status::NX_SUCCESS
     };
     // SAFETY: a created client: its lock is initialised; valid memory (contract).
-    unsafe { platform::with_lock(lock_of(client_ptr), set) }
+    unsafe { platform::with_lock(lock_of(client_ptr), locked) }
 }
 
 /// `nx_smtp_client_last_reply_get` (ours): the reply that decided the last send.

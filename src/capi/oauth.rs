@@ -60,10 +60,6 @@ pub unsafe extern "C" fn nx_smtp_client_token_set(client_ptr: *mut NxSmtpClient,
         return status::NX_SMTP_INVALID_PARAM;
     }
     let set = || {
-        // SAFETY: valid client (contract); re-checked under the lock.
-        if !unsafe { is_created(client_ptr) } {
-            return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
-        }
         // SAFETY: plain fields of a created client, not the lock words; sends read them under
         // the same lock. The old token is wiped, not only overwritten where the new one is.
         unsafe {
@@ -71,10 +67,9 @@ pub unsafe extern "C" fn nx_smtp_client_token_set(client_ptr: *mut NxSmtpClient,
             store(&mut *addr_of_mut!((*client_ptr).nx_smtp_client_token), bytes);
             addr_of_mut!((*client_ptr).nx_smtp_client_token_length).write(length);
         }
-        status::NX_SUCCESS
     };
-    // SAFETY: a created client: its lock is initialised; valid memory (contract).
-    unsafe { platform::with_lock(lock_of(client_ptr), set) }
+    // SAFETY: a created client (checked above), valid memory (contract).
+    unsafe { super::change_locked(client_ptr, set) }
 }
 
 /// `nx_smtp_client_token_refresh_set` (ours): the callback each send calls right before AUTH
@@ -97,18 +92,13 @@ pub unsafe extern "C" fn nx_smtp_client_token_refresh_set(client_ptr: *mut NxSmt
         return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
     }
     let set = || {
-        // SAFETY: valid client (contract); re-checked under the lock.
-        if !unsafe { is_created(client_ptr) } {
-            return status::NX_SMTP_CLIENT_NOT_INTIALIZED;
-        }
         // SAFETY: plain fields of a created client, not the lock words; sends read them under
         // the same lock.
         unsafe {
             addr_of_mut!((*client_ptr).nx_smtp_client_token_refresh).write(callback);
             addr_of_mut!((*client_ptr).nx_smtp_client_token_refresh_context).write(context);
         }
-        status::NX_SUCCESS
     };
-    // SAFETY: a created client: its lock is initialised; valid memory (contract).
-    unsafe { platform::with_lock(lock_of(client_ptr), set) }
+    // SAFETY: a created client (checked above), valid memory (contract).
+    unsafe { super::change_locked(client_ptr, set) }
 }

@@ -93,14 +93,7 @@ mod tests {
     use super::*;
     use std::vec::Vec;
 
-    struct VecSink(Vec<u8>);
-    impl Sink for VecSink {
-        type Error = core::convert::Infallible;
-        fn put(&mut self, bytes: &[u8]) -> Result<(), Self::Error> {
-            self.0.extend_from_slice(bytes);
-            Ok(())
-        }
-    }
+    use crate::wire::out::VecSink;
 
     fn encode_chunks(chunks: &[&[u8]]) -> Vec<u8> {
         let mut sink = VecSink(Vec::new());

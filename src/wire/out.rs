@@ -101,6 +101,19 @@ impl Sink for Out<'_> {
     }
 }
 
+/// A sink that keeps everything, for the writers' unit tests.
+#[cfg(test)]
+pub(crate) struct VecSink(pub std::vec::Vec<u8>);
+
+#[cfg(test)]
+impl Sink for VecSink {
+    type Error = core::convert::Infallible;
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Self::Error> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
