@@ -13,6 +13,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::live::{delivered, token, with_token};
+use support::readers::{FailingReader, RandomBytes};
 use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Attachment, Auth, Client, Config, ErrorKind, Mail, Phase};
 
@@ -28,44 +29,6 @@ fn client(port: u16) -> Client<'static, StdTransport, StdClock> {
         .auth(Auth::Login, "alice", "secret123")
         .allow_plaintext_auth(true);
     Client::new(config, StdTransport::new(), StdClock::new()).unwrap()
-}
-
-/// `len` bytes of deterministic random binary (xorshift64 from `seed`), as a reader: the
-/// same bytes every time, never all in memory while sending.
-struct RandomBytes {
-    state: u64,
-    left: usize,
-}
-
-impl RandomBytes {
-    fn new(seed: u64, len: usize) -> Self {
-        RandomBytes { state: seed | 1, left: len }
-    }
-
-    fn all(seed: u64, len: usize) -> Vec<u8> {
-        let mut out = vec![0; len];
-        let mut r = RandomBytes::new(seed, len);
-        embedded_io::Read::read_exact(&mut r, &mut out).unwrap();
-        out
-    }
-}
-
-impl embedded_io::ErrorType for RandomBytes {
-    type Error = embedded_io::ErrorKind;
-}
-
-impl embedded_io::Read for RandomBytes {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        let n = buf.len().min(self.left);
-        for b in &mut buf[..n] {
-            self.state ^= self.state << 13;
-            self.state ^= self.state >> 7;
-            self.state ^= self.state << 17;
-            *b = (self.state >> 32) as u8;
-        }
-        self.left -= n;
-        Ok(n)
-    }
 }
 
 /// One attachment of the test: name, expected content type, size, seed, whether its size is
@@ -182,32 +145,12 @@ fn fifty_mebibytes_arrive_byte_for_byte() {
 }
 
 /// Gives `good` random bytes, then fails.
-struct FailingReader {
-    inner: RandomBytes,
-    good: usize,
-}
-
-impl embedded_io::ErrorType for FailingReader {
-    type Error = embedded_io::ErrorKind;
-}
-
-impl embedded_io::Read for FailingReader {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        if self.good == 0 {
-            return Err(embedded_io::ErrorKind::Other);
-        }
-        let n = buf.len().min(self.good);
-        self.good -= n;
-        self.inner.read(&mut buf[..n])
-    }
-}
-
 #[test]
 fn a_failing_reader_leaves_no_mail_in_the_mailbox() {
     for port in [PORT_8BIT, PORT_7BIT] {
         let tag = token(&format!("mime-fail-{port}"));
         let mut good = RandomBytes::new(7, 1000);
-        let mut failing = FailingReader { inner: RandomBytes::new(8, usize::MAX), good: 300_000 };
+        let mut failing = FailingReader::new(300_000);
         let mut attachments = [Attachment::new("good.bin", &mut good), Attachment::new("failing.bin", &mut failing)];
         let to = ["alice@example.test"];
         let e = client(port).send_mime(&Mail::new(&tag, b"never delivered\n").to(&to), &mut attachments).unwrap_err();
@@ -326,7 +269,7 @@ mod capi {
     fn a_failing_c_callback_leaves_no_mail() {
         let tag = token("capi-mime-fail");
         let name = cs("failing.bin");
-        let mut failing = FailingReader { inner: RandomBytes::new(8, usize::MAX), good: 300_000 };
+        let mut failing = FailingReader::new(300_000);
         let mut list = [attachment(&name, &[])];
         list[0].nx_smtp_attachment_read = Some(read_failing);
         list[0].nx_smtp_attachment_context = (&mut failing as *mut FailingReader).cast();

@@ -8,7 +8,8 @@
 //!   drives;
 //! - [`netx`]: NetX Duo's regression fixture;
 //! - [`live`]: the real servers of the live suites (tests/live_*.rs): where their mail lands;
-//! - [`io`]: reading until a delimiter, base64, descriptor counts.
+//! - [`io`]: reading until a delimiter, base64, descriptor counts;
+//! - [`readers`]: deterministic random bytes and a failing reader, for attachments.
 #![allow(dead_code)] // Each test binary uses a part of this.
 
 pub mod capi;
@@ -17,6 +18,7 @@ pub mod io;
 pub mod live;
 pub mod netx;
 pub mod pki;
+pub mod readers;
 pub mod server;
 pub mod tls_server;
 
