@@ -633,7 +633,7 @@ def markdown(res):
                  "reads the file inside its timed part and sends it as base64 in 76-character lines beside the "
                  "small text; the raw socket writes a message of the same shape encoded before its clock starts "
                  "(the ceiling, and it holds the whole message). Peak RSS is the process's maximum resident set "
-                 "(wait4), the program and its libraries included. \"zsmtp is\": the first row's MB/s over that "
+                 "(GNU time), the program and its libraries included. \"zsmtp is\": the first row's MB/s over that "
                  "row's, in the same repetition. "
                  + ("smtp-sink runs on CPU 0 and the senders on CPU 1.\n" if res.get("pinned") else "\n"))
     fp = res.get("footprint")
