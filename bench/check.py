@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks that a benchmark run reported every row of issue 5 with its ratio (run by scripts/test
+"""Checks that a benchmark run reported every row with its ratio (run by scripts/test
 after `scripts/bench --quick`, so that every CI run on a fresh machine proves the benchmark
 installs what it needs, runs end to end and reports everything).
 
@@ -20,6 +20,7 @@ LATENCY = {("zsmtp-auth", "oneshot"), ("zsmtp-auth-lockstep", "oneshot"), ("zsmt
            ("smtp-source", "oneshot"), ("zsmtp", "kept"), ("zsmtp-lockstep", "kept"), ("smtplib", "kept"),
            ("lettre", "kept"), ("curl", "kept")}
 LARGE = {"zsmtp", "zsmtp-tx8k", "raw"}
+ATTACHMENT = {"zsmtp", "zsmtp-tx8k", "zsmtp-cli", "raw", "lettre", "smtplib"}
 TARGETS = {"thumbv7em-none-eabihf", "thumbv6m-none-eabi", "riscv32imac-unknown-none-elf"}
 
 
@@ -44,6 +45,7 @@ def check(res):
     rows("throughput", THROUGHPUT, ["mails_per_s", "cpu_ms_per_mail", "ours_over_this"])
     rows("latency", LATENCY, ["ms_per_mail", "round_trips_per_mail", "minimum"])
     rows("large", LARGE, ["mb_per_s", "cpu_s_per_mb", "of_raw"])
+    rows("attachment", ATTACHMENT, ["mb_per_s", "cpu_s_per_mb", "max_rss", "of_raw", "ours_over_this", "rss_over_ours"])
     footprint = res.get("footprint") or {}
     targets = footprint.get("targets") or {}
     for target in sorted(TARGETS - set(targets)):

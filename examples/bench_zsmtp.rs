@@ -6,6 +6,9 @@
 //! bench_zsmtp kept    PORT N [--auth] [--lockstep]   N mails over one connection (Client::connect)
 //! bench_zsmtp large   PORT BYTES [--tx8k]            one mail with a BYTES body (Client::send)
 //! bench_zsmtp raw     PORT BYTES                     the same mail's bytes written on a plain socket
+//! bench_zsmtp attach  PORT PATH [--tx8k]             one mail with PATH attached, streamed (Client::send_mime)
+//! bench_zsmtp raw-file PORT PATH BYTES               PATH's bytes (a whole DATA, CRLF lines and the
+//!                                                    final dot) written on a plain socket
 //! ```
 //!
 //! `--lazy-timeouts` (an experiment for docs/PERFORMANCE.md, not the library's behaviour):
@@ -17,14 +20,16 @@
 //!
 //! Output: `{"mails":N,"ok":N,"seconds":S,"cpu":C,"bytes":B}` where `seconds` is the wall time
 //! of the timed part (nothing is built or allocated inside it) and `cpu` the CPU time this
-//! process spent in it (user + system, from /proc/self/schedstat, in seconds).
+//! process spent in it (user + system, from /proc/self/schedstat, in seconds). `attach` opens
+//! its file inside the timed part (reading it is part of sending it); `raw-file` reads its file
+//! before the clock starts, as the ceiling of the attachment rows.
 //! Loopback only: the host is always 127.0.0.1.
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Instant;
 use zsmtp::transport::host::{StdClock, StdTransport};
-use zsmtp::{Auth, Client, Config, Mail, Transport};
+use zsmtp::{Attachment, Auth, Client, Config, Mail, Transport};
 
 const HOST: &str = "127.0.0.1";
 const FROM: &str = "bench@example.test";
@@ -219,6 +224,39 @@ fn large<T: Transport, const TX: usize>(transport: T, port: u16, bytes: usize) {
     report(1, ok, t0.elapsed().as_secs_f64(), cpu_ns() - c0, bytes);
 }
 
+/// A file as the engine's attachment reader.
+struct FileSource(std::fs::File);
+
+impl embedded_io::ErrorType for FileSource {
+    type Error = embedded_io::ErrorKind;
+}
+
+impl embedded_io::Read for FileSource {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.0.read(buf).map_err(|e| e.kind().into())
+    }
+}
+
+/// One mail with the small text and the file at `path` attached, read as it is sent.
+fn attach<T: Transport, const TX: usize>(transport: T, port: u16, path: &str) {
+    let mut client: Client<'_, _, _, 512, TX> = Client::new(config(port, false, false), transport, StdClock::new()).expect("config");
+    let mail = Mail::new(SUBJECT, SMALL_BODY).to(TO);
+    let name = std::path::Path::new(path).file_name().and_then(|n| n.to_str()).expect("a UTF-8 file name");
+    let (c0, t0) = (cpu_ns(), Instant::now());
+    let file = std::fs::File::open(path).expect("the attachment");
+    let size = file.metadata().expect("its size").len();
+    let mut source = FileSource(file);
+    let mut attachments = [Attachment::new(name, &mut source).size(size)];
+    let ok = match client.send_mime(&mail, &mut attachments) {
+        Ok(_) => 1,
+        Err(e) => {
+            eprintln!("bench_zsmtp: {e}");
+            0
+        }
+    };
+    report(1, ok, t0.elapsed().as_secs_f64(), cpu_ns() - c0, size as usize);
+}
+
 /// Reads until a complete final reply line (`ddd ` ... CRLF) has arrived; returns its code.
 fn read_reply(s: &mut TcpStream, buf: &mut Vec<u8>) -> u16 {
     let mut chunk = [0u8; 4096];
@@ -257,6 +295,20 @@ fn raw(port: u16, bytes: usize) {
         data.extend_from_slice(b"\r\n");
     }
     data.extend_from_slice(b".\r\n");
+    raw_send(port, &data, bytes);
+}
+
+/// The ceiling of the attachment rows: a message encoded beforehand (`path` holds the whole
+/// DATA: headers, CRLF lines, the final dot), read into memory before the clock starts.
+/// `bytes` is the attachment's size, for MB/s of attachment.
+fn raw_file(port: u16, path: &str, bytes: usize) {
+    let data = std::fs::read(path).expect("the pre-encoded message");
+    assert!(data.ends_with(b"\r\n.\r\n"), "{path} must end with the final dot");
+    raw_send(port, &data, bytes);
+}
+
+/// The dialogue in lockstep around `data`, written with one write_all.
+fn raw_send(port: u16, data: &[u8], bytes: usize) {
     let (c0, t0) = (cpu_ns(), Instant::now());
     let mut s = TcpStream::connect((HOST, port)).expect("connect");
     s.set_nodelay(true).expect("nodelay");
@@ -273,7 +325,7 @@ fn raw(port: u16, bytes: usize) {
     step(&mut s, b"MAIL FROM:<bench@example.test>\r\n", 250);
     step(&mut s, b"RCPT TO:<sink@example.test>\r\n", 250);
     step(&mut s, b"DATA\r\n", 354);
-    step(&mut s, &data, 250);
+    step(&mut s, data, 250);
     step(&mut s, b"QUIT\r\n", 221);
     drop(s);
     report(1, 1, t0.elapsed().as_secs_f64(), cpu_ns() - c0, bytes);
@@ -283,25 +335,31 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |f: &str| args.iter().any(|a| a == f);
     let num = |i: usize| -> usize { args.get(i).and_then(|v| v.parse().ok()).expect("usage: see examples/bench_zsmtp.rs") };
+    let text = |i: usize| -> &str { args.get(i).map(String::as_str).expect("usage: see examples/bench_zsmtp.rs") };
     let port = u16::try_from(num(1)).expect("port");
     if flag("--coalesce") {
-        run(args.first().map(String::as_str), port, &flag, &num, || Coalesce { inner: StdTransport::new(), held: Vec::with_capacity(64 * 1024) });
+        run(args.first().map(String::as_str), port, &flag, &num, &text, || Coalesce { inner: StdTransport::new(), held: Vec::with_capacity(64 * 1024) });
     } else if flag("--lazy-timeouts") {
-        run(args.first().map(String::as_str), port, &flag, &num, || LazyTimeouts { inner: StdTransport::new(), current: None });
+        run(args.first().map(String::as_str), port, &flag, &num, &text, || LazyTimeouts { inner: StdTransport::new(), current: None });
     } else {
-        run(args.first().map(String::as_str), port, &flag, &num, StdTransport::new);
+        run(args.first().map(String::as_str), port, &flag, &num, &text, StdTransport::new);
     }
 }
 
-fn run<T: Transport>(mode: Option<&str>, port: u16, flag: &dyn Fn(&str) -> bool, num: &dyn Fn(usize) -> usize, transport: impl Fn() -> T) {
+type Arg<'a, T> = &'a dyn Fn(usize) -> T;
+
+fn run<T: Transport>(mode: Option<&str>, port: u16, flag: &dyn Fn(&str) -> bool, num: Arg<'_, usize>, text: Arg<'_, &str>, transport: impl Fn() -> T) {
     match mode {
         Some("oneshot") => oneshot(transport(), port, num(2), flag("--auth"), flag("--lockstep")),
         Some("kept") => kept(transport(), port, num(2), flag("--auth"), flag("--lockstep")),
         Some("large") if flag("--tx8k") => large::<T, 8192>(transport(), port, num(2)),
         Some("large") => large::<T, 1024>(transport(), port, num(2)),
         Some("raw") => raw(port, num(2)),
+        Some("attach") if flag("--tx8k") => attach::<T, 8192>(transport(), port, text(2)),
+        Some("attach") => attach::<T, 1024>(transport(), port, text(2)),
+        Some("raw-file") => raw_file(port, text(2), num(3)),
         _ => {
-            eprintln!("usage: bench_zsmtp oneshot|kept|large|raw PORT N|BYTES [--auth] [--lockstep] [--tx8k] [--lazy-timeouts] [--coalesce]");
+            eprintln!("usage: bench_zsmtp oneshot|kept|large|raw|attach|raw-file PORT N|BYTES|PATH [ATTACHMENT_BYTES] [--auth] [--lockstep] [--tx8k] [--lazy-timeouts] [--coalesce]");
             std::process::exit(2);
         }
     }

@@ -3,7 +3,8 @@
 #  - Debian packages: postfix (+ smtp-sink), sasl2-bin (saslpasswd2), swaks, libnet-ssleay-perl
 #    (TLS for swaks), libsasl2-modules (PLAIN/LOGIN), libsasl2-modules-db (sasldb), openssl,
 #    cmake (scripts/mbedtls-host builds the mbedTLS 3.6 that the TLS of the Zephyr shim's POSIX
-#    twin links with `--features zsock`; Debian 12's libmbedtls-dev, 2.28, is too old for it).
+#    twin links with `--features zsock`; Debian 12's libmbedtls-dev, 2.28, is too old for it),
+#    time (GNU time: the peak memory of tests/integration/test_peak_memory.py and the bench).
 #    `apt-get update` runs once, and only when something is missing. debconf is preseeded so
 #    that Postfix does not configure (or start) a system mailer.
 #  - A Python venv at $ZSMTP_VENV (default ~/.cache/zsmtp-venv) with aiosmtpd and pytest.
@@ -14,7 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 APT_PKGS=(postfix sasl2-bin swaks libnet-ssleay-perl libsasl2-modules libsasl2-modules-db openssl
-          cmake)
+          cmake time)
 # zsmtp's rust-version (Cargo.toml).
 MSRV_TOOLCHAIN=1.86.0
 RUST_TARGETS=(thumbv7em-none-eabihf thumbv7m-none-eabi thumbv6m-none-eabi thumbv8m.main-none-eabihf
