@@ -475,6 +475,10 @@ const FROM: &[u8] = b"<device17@example.com>\0";
 const DOMAIN: &[u8] = b"device17.example.com\0";
 const TO: &[u8] = b"<ops@example.com>\0";
 const SUBJECT: &[u8] = b"Pump 7 over temperature\0";
+#[cfg(feature = "mime")]
+const HTML: &[u8] = b"<p>Sensor 3 reads <b>93 C</b>.</p>\0";
+#[cfg(feature = "mime")]
+const ATTACHMENT: &[u8] = b"readings.csv\0";
 const BODY: &[u8] = b"Sensor 3 reads 93 C.\nSensor 4 reads 71 C.\n.hidden line that starts with a dot\r\nThe pump was stopped at 12:04:05 and restarted at 12:09:30.\n";
 
 /// (create, send, delete) statuses.
@@ -506,7 +510,33 @@ fn services(client: *mut c_void) -> [u32; 3] {
             &mut server,
             25,
         );
+        // With the feature mime the image sends through the extended call (HTML and a buffer
+        // attachment), so the size row counts the attachment code too.
+        #[cfg(not(feature = "mime"))]
         let send = nx_smtp_mail_send(client, s(TO), NX_SMTP_MAIL_PRIORITY_NORMAL, s(SUBJECT), s(BODY), BODY.len() as u32);
+        #[cfg(feature = "mime")]
+        let send = {
+            let mut parts = [zsmtp::capi::NxSmtpAttachment {
+                nx_smtp_attachment_name: ATTACHMENT.as_ptr().cast(),
+                nx_smtp_attachment_content_type: core::ptr::null(),
+                nx_smtp_attachment_data: BODY.as_ptr(),
+                nx_smtp_attachment_length: BODY.len() as _,
+                nx_smtp_attachment_read: None,
+                nx_smtp_attachment_context: core::ptr::null_mut(),
+            }];
+            zsmtp::capi::nx_smtp_mail_send_extended(
+                client,
+                s(TO),
+                NX_SMTP_MAIL_PRIORITY_NORMAL,
+                s(SUBJECT),
+                s(BODY),
+                BODY.len() as u32,
+                s(HTML),
+                HTML.len() as u32 - 1,
+                parts.as_mut_ptr(),
+                1,
+            )
+        };
         let delete = nx_smtp_client_delete(client);
         [create, send, delete]
     }

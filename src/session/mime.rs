@@ -206,7 +206,7 @@ impl BodySource for MimeBody<'_, '_> {
         // '.', so their size on the wire is arithmetic; the rest is measured.
         let mut attachments = 0u64;
         for a in self.attachments.iter() {
-            attachments = attachments.checked_add(base64_lines::encoded_len(a.size?))?;
+            attachments = attachments.checked_add(base64_lines::encoded_len(a.size?)?)?;
         }
         let mut measure = Measure { encoder: BodyEncoder::new(), counter: Counter(0) };
         self.write_parts(&mut measure, |_, _| Ok(())).ok()?;
