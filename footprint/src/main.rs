@@ -23,9 +23,11 @@ use core::ptr::{addr_of_mut, read_volatile, write_volatile};
 
 #[cfg(not(feature = "baseline"))]
 use zsmtp::capi::{
-    nx_smtp_client_delete, nx_smtp_mail_send, nxd_smtp_client_create, NxSmtpClient, NxdAddress, NX_IP_VERSION_V4,
-    NX_SMTP_CLIENT_AUTH_PLAIN, NX_SMTP_MAIL_PRIORITY_NORMAL,
+    nx_smtp_client_delete, nxd_smtp_client_create, NxSmtpClient, NxdAddress, NX_IP_VERSION_V4, NX_SMTP_CLIENT_AUTH_PLAIN,
+    NX_SMTP_MAIL_PRIORITY_NORMAL,
 };
+#[cfg(all(not(feature = "baseline"), not(feature = "mime")))]
+use zsmtp::capi::nx_smtp_mail_send;
 
 // ------------------------------------------------------------------------------------------
 // The scripted SMTP server behind the shim (a test harness: its statics are not zsmtp's).
