@@ -111,22 +111,39 @@ static int smtp_shell_read_file(void *context, uint8_t *buf, size_t len)
 	return n < 0 ? (int)n : (int)MIN((size_t)n, (size_t)INT_MAX);
 }
 
+/* The size of the regular file `path`, or a negative errno (-EISDIR for anything else). Its
+ * own frame: struct fs_dirent holds a whole file name, and must not stay on the shell thread's
+ * stack during the send. */
+static __attribute__((noinline)) int smtp_shell_file_size(const char *path, size_t *size)
+{
+	struct fs_dirent entry;
+	int rc = fs_stat(path, &entry);
+
+	if (rc < 0) {
+		return rc;
+	}
+	if (entry.type != FS_DIR_ENTRY_FILE) {
+		return -EISDIR;
+	}
+	*size = entry.size;
+	return 0;
+}
+
 /* Sends with the file `path` attached: its last path component names it. */
 static uint32_t smtp_shell_send_attached(const struct shell *sh, const char *path, const char *to,
 					 const char *subject, const uint8_t *body, size_t len,
 					 char *reply, size_t reply_len)
 {
-	struct fs_dirent entry;
 	struct fs_file_t file;
 	const char *name = strrchr(path, '/');
+	size_t size = 0;
 	uint32_t status;
 	int rc;
 
 	name = name != NULL ? name + 1 : path;
-	rc = fs_stat(path, &entry);
-	if (rc < 0 || entry.type != FS_DIR_ENTRY_FILE) {
-		shell_error(sh, "smtp send: --attach %s: %s (%d)", path,
-			    rc < 0 ? "cannot stat" : "not a file", rc);
+	rc = smtp_shell_file_size(path, &size);
+	if (rc < 0) {
+		shell_error(sh, "smtp send: --attach %s: not a readable file (%d)", path, rc);
 		return NX_SMTP_INVALID_PARAM_STATUS;
 	}
 	fs_file_t_init(&file);
@@ -136,7 +153,7 @@ static uint32_t smtp_shell_send_attached(const struct shell *sh, const char *pat
 		return NX_SMTP_INVALID_PARAM_STATUS;
 	}
 	status = zsmtp_shim_send_mail_attached(to, subject, body, len, name, smtp_shell_read_file,
-					       &file, (uint64_t)entry.size, reply, reply_len);
+					       &file, (uint64_t)size, reply, reply_len);
 	(void)fs_close(&file);
 	return status;
 }
