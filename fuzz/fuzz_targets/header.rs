@@ -7,7 +7,7 @@
 
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
-use zsmtp::wire::header::{write, Headers};
+use zsmtp::wire::header::{write, Headers, TEXT_PLAIN};
 use zsmtp::wire::syntax;
 use zsmtp::Priority;
 use zsmtp_fuzz::{Bytes, VecSink};
@@ -26,11 +26,11 @@ fuzz_target!(|input: &[u8]| {
     let to_field = text(b.field(0x1f));
     let cc_field = text(b.rest());
 
-    let from = syntax::address(&from).unwrap_or("device@example.com").to_string();
-    let subject = if syntax::subject(&subject).is_ok() { subject } else { "fallback".to_string() };
-    let to: Vec<&str> = to_field.split(',').filter(|a| syntax::address(a).is_ok()).take(64).collect();
-    let cc: Vec<&str> = cc_field.split(',').filter(|a| syntax::address(a).is_ok()).take(64).collect();
-    let headers = Headers { from: &from, to: &to, cc: &cc, subject: &subject, priority, date, message_id };
+    let from = syntax::address_str(&from).unwrap_or("device@example.com").to_string();
+    let subject = if syntax::subject(subject.as_bytes()).is_ok() { subject } else { "fallback".to_string() };
+    let to: Vec<&str> = to_field.split(',').filter(|a| syntax::address(a.as_bytes()).is_ok()).take(64).collect();
+    let cc: Vec<&str> = cc_field.split(',').filter(|a| syntax::address(a.as_bytes()).is_ok()).take(64).collect();
+    let headers = Headers { from: &from, to: &to, cc: &cc, subject: &subject, priority, date, message_id, content: TEXT_PLAIN };
 
     let mut sink = VecSink::default();
     let Ok(()) = write(&mut sink, &headers);

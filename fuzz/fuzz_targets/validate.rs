@@ -16,18 +16,23 @@ fuzz_target!(|input: &[u8]| {
     let s = String::from_utf8_lossy(data);
     let s: &str = &s;
 
-    if let Ok(bare) = syntax::address(s) {
+    if let Ok(bare) = syntax::address_str(s) {
         assert!(clean(bare.as_bytes()) && !bare.is_empty() && bare.len() <= syntax::MAX_BARE_ADDRESS);
         assert!(!bare.starts_with('<') && !bare.ends_with('>'), "brackets kept: {bare:?}");
         assert!(bare.contains('@') && s.contains(bare));
     }
-    if syntax::subject(s).is_ok() {
+    // The byte-level check on raw bytes (C strings need not be UTF-8): the same rules.
+    if let Ok(bare) = syntax::address(data) {
+        assert!(clean(bare) && !bare.is_empty() && bare.len() <= syntax::MAX_BARE_ADDRESS);
+        assert!(bare.first() != Some(&b'<') && bare.last() != Some(&b'>'), "brackets kept: {bare:?}");
+    }
+    if syntax::subject(s.as_bytes()).is_ok() {
         assert!(clean(s.as_bytes()) && s.len() <= syntax::MAX_SUBJECT);
     }
     if syntax::credential(data).is_ok() {
         assert!(clean(data) && !data.iter().any(|&b| b < 0x20 || b == 0x7f));
     }
-    if syntax::client_domain(s).is_ok() {
+    if syntax::client_domain(s.as_bytes()).is_ok() {
         assert!(clean(s.as_bytes()) && !s.is_empty() && s.len() <= syntax::MAX_DOMAIN_NAME && !s.contains(' '));
     }
     if syntax::server(s).is_ok() {

@@ -171,7 +171,8 @@ mod tests {
             assert_eq!(config(&good.oauth(mechanism, "dev@example.com", &long), 512), Ok(()));
             let bad = |c: Config<'_>| config(&c, 512).unwrap_err().kind;
             assert_eq!(bad(good.oauth(mechanism, "", &token)), InvalidInput(Field::Username, Invalid::Empty));
-            assert_eq!(bad(good.oauth(mechanism, "a\nb", &token)), InvalidInput(Field::Username, Invalid::ControlCharacter));
+            let why = crate::wire::syntax::reported;
+            assert_eq!(bad(good.oauth(mechanism, "a\nb", &token)), InvalidInput(Field::Username, why(Invalid::ControlCharacter)));
             assert_eq!(bad(good.auth(mechanism, "dev@example.com", "")), InvalidInput(Field::Token, Invalid::Empty));
         }
         // The token never shows in Debug output.
