@@ -65,7 +65,6 @@ fn submit_refuses_what_send_refuses_and_stores_nothing() {
     assert_eq!(invalid(outbox.submit(FROM, &Mail::new("s", &[b'x'; 999]).to(&to), &mut clock)), ErrorKind::InvalidInput(Field::Body, Invalid::TooLong));
     assert!(matches!(invalid(outbox.submit(FROM, &Mail::new("s\nBcc: x", b"b").to(&to), &mut clock)), ErrorKind::InvalidInput(Field::Subject, _)));
     assert_eq!(outbox.len(), 0);
-    drop(outbox);
     assert_eq!(storage.used(), 0, "a refused mail leaves no record");
 }
 
@@ -80,7 +79,6 @@ fn a_full_outbox_refuses_and_keeps_every_older_mail() {
     let tickets: Vec<Ticket> = (0..3).map(|i| outbox.submit(FROM, &Mail::new("s", &bodies[i]).to(&to), &mut clock).unwrap()).collect();
     assert_eq!(outbox.submit(FROM, &Mail::new("s", &bodies[3]).to(&to), &mut clock), Err(OutboxError::Full));
     assert_eq!(list(&mut outbox).iter().map(|s| s.ticket).collect::<Vec<_>>(), tickets);
-    drop(outbox);
 
     // Out of records rather than slots: refused as full too, nothing half-stored.
     let mut small: Box<RamStorage<5, 96>> = Box::default();
@@ -90,7 +88,6 @@ fn a_full_outbox_refuses_and_keeps_every_older_mail() {
     let long = vec![b'y'; 500];
     assert_eq!(outbox.submit(FROM, &Mail::new("s", &long).to(&to), &mut clock), Err(OutboxError::Full));
     assert_eq!(outbox.len(), used);
-    drop(outbox);
     let (mut outbox, recovered) = Outbox::<_, 8>::open(&mut *small, &mut work, Policy::DEFAULT).unwrap();
     assert_eq!((recovered.mails, recovered.discarded, recovered.damaged), (1, 0, 0));
     assert_eq!(list(&mut outbox).len(), 1);
@@ -124,7 +121,6 @@ fn queued_mails_go_in_order_over_one_connection_and_leave_the_outbox() {
         assert!(String::from_utf8_lossy(&t.content).contains("\r\n..leading dot\r\n"), "dot-stuffed as any send");
     }
     assert!(outbox.is_empty());
-    drop(outbox);
     assert_eq!(storage.used(), 0, "a delivered mail leaves no record");
 }
 
@@ -162,7 +158,6 @@ fn transient_failures_retry_and_a_permanent_refusal_is_set_aside() {
     assert_eq!(more, [(t1, EventKind::Retrying), (t1, EventKind::Delivered)]);
     // The failed one is never tried again, also after a reopen; it stays listed until removed.
     assert_eq!(outbox.pending(), 0);
-    drop(outbox);
     let (mut outbox, _) = Outbox::<_, 8>::open(&mut *storage, &mut work, QUICK).unwrap();
     assert_eq!(flush(&mut outbox, &mut c, 3), []);
     assert_eq!(list(&mut outbox)[0].state, State::Failed);
@@ -269,7 +264,6 @@ fn the_directory_backend_survives_a_reopen_and_a_damaged_record_is_never_sent() 
     let tokens: Vec<String> = peer.taken().iter().map(|t| token(&t.content).unwrap()).collect();
     assert_eq!(tokens, ["token-0", "token-2"]);
     outbox.remove(tickets[1]).unwrap();
-    drop(outbox);
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -292,8 +286,8 @@ fn attachments_are_read_in_at_submit_and_streamed_from_storage() {
     let mut attachments = [Attachment::new("readings.csv", &mut csv_reader), Attachment::new("dump.bin", &mut random).size(20_000)];
     let mail = Mail::new("Report", &b).to(&to).html(b"<p>report</p>");
     outbox.submit_mime(FROM, &mail, &mut attachments, &mut clock).unwrap();
-    drop(attachments);
-    // The sources are gone; the outbox has its own copy.
+    // The sources are spent: what is sent comes from the outbox's own copy.
+    assert_eq!(embedded_io::Read::read(&mut random, &mut [0u8; 8]).unwrap(), 0);
     let mut c = client(peer.port);
     flush(&mut outbox, &mut c, 1);
     let taken = peer.taken();
@@ -305,12 +299,10 @@ fn attachments_are_read_in_at_submit_and_streamed_from_storage() {
     assert_eq!(encoded, expected);
 
     // A reader that fails refuses the mail, and nothing is stored.
-    drop(outbox);
     let used = storage.used();
     let (mut outbox, _) = Outbox::<_, 4>::open(&mut *storage, &mut work, QUICK).unwrap();
     let mut failing = support::readers::FailingReader::new(300);
     let mut attachments = [Attachment::new("x.bin", &mut failing)];
     assert!(matches!(outbox.submit_mime(FROM, &mail, &mut attachments, &mut clock), Err(OutboxError::Invalid(e)) if e.kind == ErrorKind::BodyRead));
-    drop(outbox);
     assert_eq!(storage.used(), used);
 }

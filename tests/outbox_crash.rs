@@ -5,6 +5,8 @@
 //! a mail arrives twice only when the cut fell between its final dot and the commit of its
 //! reply, and never more often than there were cuts.
 #![cfg(feature = "outbox")]
+// OutboxError carries the public Error (the server reply text) by design, as the library does.
+#![allow(clippy::result_large_err)]
 
 mod support;
 
