@@ -229,7 +229,7 @@ const STATE_LEN: usize = 1 + 2 + 8 + 2 + 1 + SERVER_REPLY_TEXT_LEN;
 /// A durable outbox of at most `N` mails (at most [`MAX_SLOTS`]) over the storage `S`.
 ///
 /// RAM: the storage handle, the work buffer the caller gives (one record, plus the largest
-/// mail's text and fields, which are read back into it to be sent), and 24 bytes per slot.
+/// mail's text and fields, which are read back into it to be sent), and 16 bytes per slot.
 /// Use it from one thread at a time (behind a mutex when several submit).
 pub struct Outbox<'w, S: Storage, const N: usize = 16> {
     storage: S,
@@ -738,5 +738,14 @@ impl<S: Storage> Sink for ImageWriter<'_, S> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_slot_costs_sixteen_bytes_of_ram() {
+        // docs/PERFORMANCE.md states it; State's unused values hold Option's None.
+        assert_eq!(core::mem::size_of::<Option<super::Entry>>(), 16);
     }
 }
