@@ -48,7 +48,9 @@ pub use ram::RamStorage;
 pub use record::{FORMAT_VERSION, HEADER_LEN as RECORD_HEADER_LEN};
 pub use storage::{Storage, StorageError, FIRST_KEY, LAST_KEY, MAX_CHUNKS, MAX_SLOTS, MIN_RECORD_SIZE};
 
-use crate::error::{Error, ErrorKind, Field, Invalid, ServerReply, SERVER_REPLY_TEXT_LEN};
+use crate::error::{Error, ServerReply, SERVER_REPLY_TEXT_LEN};
+#[cfg(feature = "mime")]
+use crate::error::{ErrorKind, Field, Invalid, Phase};
 #[cfg(feature = "mime")]
 use crate::session::Attachment;
 use crate::session::{self, Mail, Origin};
@@ -293,7 +295,8 @@ impl<'w, S: Storage, const N: usize> Outbox<'w, S, N> {
     /// one is deleted, and a committed mail whose data no longer verifies is set aside as
     /// failed. Every waiting mail is due at once (the clock that timed its backoff may not have
     /// survived). `work` must hold one record and 64 bytes; its rest bounds a mail's text
-    /// and fields (attachments are streamed from storage and not bounded by it).
+    /// and fields (attachments are streamed from storage and not bounded by it). Open a storage
+    /// with the same `N` every time: a mail in a slot beyond `N` is not seen.
     pub fn open(storage: S, work: &'w mut [u8], policy: Policy) -> Result<(Self, Recovered), OutboxError> {
         const { assert!(N >= 1 && N <= MAX_SLOTS, "an outbox has 1 to MAX_SLOTS slots") };
         let size = storage.record_size();
@@ -641,12 +644,13 @@ impl<'m, 'a> Parts<'m, 'a> {
         #[cfg(feature = "mime")]
         if !mail.html.is_empty() || !self.attachments.is_empty() {
             if self.attachments.len() > MAX_ATTACHMENTS {
-                return Err(Error::new(ErrorKind::InvalidInput(Field::Attachment, Invalid::TooLong), crate::error::Phase::Validate));
+                return Err(Error::new(ErrorKind::InvalidInput(Field::Attachment, Invalid::TooLong), Phase::Validate));
             }
             use session::BodySource as _;
             return session::MimeBody::new(mail.body, mail.html, self.attachments).check().map(|_| ()).map_err(Error::from);
         }
-        let _ = (ErrorKind::InvalidInput(Field::Body, Invalid::Empty), &self.attachments);
+        #[cfg(not(feature = "mime"))]
+        let _ = &self.attachments;
         session::body_bytes(mail.body).map(|_| ()).map_err(Error::from)
     }
 
@@ -662,7 +666,7 @@ impl<'m, 'a> Parts<'m, 'a> {
     fn read_into<S: Storage>(&mut self, writer: &mut ImageWriter<'_, S>, scratch: &mut [u8]) -> Result<(), OutboxError> {
         #[cfg(feature = "mime")]
         {
-            let read_failed = || OutboxError::Invalid(Error::new(ErrorKind::BodyRead, crate::error::Phase::Validate));
+            let read_failed = || OutboxError::Invalid(Error::new(ErrorKind::BodyRead, Phase::Validate));
             let mut sizes = [0u64; MAX_ATTACHMENTS];
             for (a, size) in self.attachments.iter_mut().zip(sizes.iter_mut()) {
                 loop {
@@ -679,6 +683,7 @@ impl<'m, 'a> Parts<'m, 'a> {
                 writer.put(&size.to_le_bytes())?;
             }
         }
+        #[cfg(not(feature = "mime"))]
         let _ = (writer, scratch);
         Ok(())
     }
