@@ -10,6 +10,7 @@
 //!   wrappers that are their only users;
 //! - `platform`: the glue above the client (configuration store, logger, shell command, the C
 //!   API's platform adapters);
+//! - [`outbox`] (feature `outbox`): mails queued durably and delivered later, over the client;
 //! - `capi`: NetX Duo's C API (`nxd_smtp_client_create`, ...), behind the `capi` feature.
 //!
 //! `unsafe` is allowed only at the edges: `sys`, `platform` and `capi`.
@@ -37,6 +38,9 @@ pub mod limits;
 pub mod session;
 pub mod transport;
 pub mod wire;
+
+#[cfg(feature = "outbox")]
+pub mod outbox;
 
 #[cfg(feature = "zsock")]
 pub mod sys;

@@ -1,7 +1,7 @@
 //! The layering of docs/ARCHITECTURE.md, checked on the source: each layer imports only the
 //! layers below it.
 //!
-//! `wire ← session ← client ← {capi, platform}`, with `transport ← session`; `error` is the
+//! `wire ← session ← client ← {capi, platform, outbox}`, with `transport ← session`; `error` is the
 //! vocabulary of session and client and sits on `wire` and `transport`; `limits` is the
 //! generated build configuration the layers above `wire` and `transport` may read. `sys` (the shim's raw functions and
 //! their safe wrappers) is a leaf under `transport` and `platform`; `capi` may use `platform`,
@@ -105,6 +105,13 @@ fn transports_stay_below_session() {
 fn platform_stays_beside_capi() {
     let below = ["platform", "client", "session", "wire", "error", "transport", "limits", "sys"];
     assert_eq!(violations("platform", &below), Vec::<String>::new());
+}
+
+#[test]
+fn the_outbox_stays_beside_platform() {
+    // Above the client (it delivers through a `Connection`), never under capi or platform.
+    let below = ["outbox", "client", "session", "wire", "error", "transport"];
+    assert_eq!(violations("outbox", &below), Vec::<String>::new());
 }
 
 #[test]

@@ -16,7 +16,9 @@ with a base64 JSON error), and after the client's acknowledgement (XOAUTH2: an e
 OAUTHBEARER: 0x01) the 535. auth_login is then {"mechanism", "user", "host", "port"}. AUTH
 lines up to 16 KB are read (RFC 4954 lets them exceed 512 bytes; tokens run to several KB).
 
-Test hook: a recipient whose local part starts with "reject" gets 550 at RCPT.
+Test hooks: a recipient whose local part starts with "reject" gets 550 at RCPT; one whose local
+part starts with "defer" gets 451 at RCPT the first time this server sees that address, and is
+accepted after (a transient refusal, for retries).
 Credentials are never logged. Prints "READY <port> <tls-port>" when listening and exits
 cleanly on SIGTERM/SIGINT.
 """
@@ -160,10 +162,15 @@ def main():
         return AuthResult(success=ok, handled=False,
                           auth_data=auth_data.login.decode() if ok else None)
 
+    deferred = set()
+
     class Handler:
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
             if address.lower().startswith("reject"):  # test hook: per-recipient 550
                 return "550 5.1.1 <%s>: Recipient address rejected" % address
+            if address.lower().startswith("defer") and address.lower() not in deferred:
+                deferred.add(address.lower())  # test hook: 451 once per address
+                return "451 4.3.0 <%s>: try again later" % address
             envelope.rcpt_tos.append(address)
             envelope.rcpt_options.extend(rcpt_options)
             return "250 2.1.5 OK"

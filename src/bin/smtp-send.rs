@@ -1,4 +1,5 @@
-//! smtp-send: send one mail from the command line with the zsmtp library.
+//! smtp-send: send one mail from the command line with the zsmtp library, or queue mails in an
+//! outbox directory (--queue), deliver what is queued (--flush) and list it (--list).
 //!
 //! Exit status 0 on success. Otherwise non-zero (the NetX status value) and the last line
 //! on stderr is `error: NX_NAME (0xNN)`, followed by `: ` and the server's reply when there
@@ -19,6 +20,9 @@ usage: smtp-send --server HOST [--port N] [--auth none|plain|login|xoauth2|oauth
                  [--subject TEXT] [--priority low|normal|high] [--body-file PATH]
                  [--html-file PATH] [--attach PATH ...]
                  [--tls none|starttls|implicit] [--ca-file PEM] [--reply-timeout SECS]
+       smtp-send --queue DIR  (the message flags: --from --to ... --attach)
+       smtp-send --flush DIR  (the connection flags: --server --port ... --ca-file) [--deadline SECS]
+       smtp-send --list DIR
 
   --server HOST        server host name, IPv4 or IPv6 literal
   --port N             server port (default 25; 587 with starttls, 465 with implicit)
@@ -50,11 +54,27 @@ usage: smtp-send --server HOST [--port N] [--auth none|plain|login|xoauth2|oauth
   --reply-timeout SECS bound on every reply wait (default 30; final reply 60)
   --version            print the version and exit
 
+outbox (a directory; one smtp-send at a time per directory):
+  --queue DIR          store the mail durably in DIR and print its id; no server is
+                       contacted. The mail is checked as a send checks it, and gets its
+                       Date and Message-ID now (a resend carries the same Message-ID)
+  --flush DIR          deliver what DIR holds, oldest first, over one connection; retry
+                       failures that may pass (no connection, timeouts, 4xx) with backoff
+                       until the deadline; a mail refused for good (5xx) is set aside as
+                       failed. The sender is each mail's own (--from is not needed)
+  --deadline SECS      how long --flush keeps retrying (default 60)
+  --list DIR           one line per mail: id, state (queued, retrying, unknown, failed),
+                       attempts, last reply
+
 environment: SMTP_SEND_LOG=debug logs the SMTP dialogue on stderr (credentials redacted);
              SMTP_SEND_PASSWORD is the password when no --password(-file) is given
 
 exit status: 0 delivered; otherwise the NetX Duo status (0xA5 NX_SMTP_INVALID_PARAM for a
-usage error or a file that cannot be read, and nothing is sent)";
+usage error or a file that cannot be read, and nothing is sent).
+  --queue: 0 stored; 0xA5 invalid (nothing stored); 0xA6 the outbox is full; 0xA3 storage
+  --flush: 0 when no mail is left queued; otherwise non-zero, the last stderr line saying how
+           many remain and why; a mail refused for good makes it non-zero once
+  --list:  0";
 
 /// A command-line problem: explained on one line, reported as NX_SMTP_INVALID_PARAM.
 struct Usage(String);
@@ -81,6 +101,10 @@ struct Args {
     tls: Option<String>,
     ca_file: Option<String>,
     reply_timeout_ms: Option<u32>,
+    queue: Option<String>,
+    flush: Option<String>,
+    list: Option<String>,
+    deadline_secs: Option<u32>,
 }
 
 /// What the command line asks for.
@@ -107,6 +131,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Command, Usage> 
         let known = [
             "--server", "--port", "--auth", "--user", "--password", "--password-file", "--token-file", "--from", "--domain", "--to", "--cc", "--bcc",
             "--subject", "--priority", "--body-file", "--html-file", "--attach", "--tls", "--ca-file", "--reply-timeout",
+            "--queue", "--flush", "--list", "--deadline",
         ];
         if !known.contains(&name.as_str()) {
             return Err(Usage(format!("unknown argument '{name}'")));
@@ -164,8 +189,21 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Command, Usage> 
                 let secs = secs.ok_or_else(|| Usage(format!("--reply-timeout must be a positive number of seconds, not '{value}'")))?;
                 a.reply_timeout_ms = Some(((secs * 1000.0).ceil() as u32).max(1));
             }
+            "--queue" => a.queue = Some(value),
+            "--flush" => a.flush = Some(value),
+            "--list" => a.list = Some(value),
+            "--deadline" => {
+                let secs = value.parse::<u32>().ok().filter(|&s| s <= 86_400);
+                a.deadline_secs = Some(secs.ok_or_else(|| Usage(format!("--deadline must be 0..86400 seconds, not '{value}'")))?);
+            }
             _ => unreachable!("checked against the known flags"),
         }
+    }
+    if [&a.queue, &a.flush, &a.list].iter().filter(|m| m.is_some()).count() > 1 {
+        return Err(Usage("give one of --queue, --flush and --list".into()));
+    }
+    if a.deadline_secs.is_some() && a.flush.is_none() {
+        return Err(Usage("--deadline goes with --flush".into()));
     }
     Ok(Command::Send(Box::new(a)))
 }
@@ -359,6 +397,111 @@ fn transport_for(ca_file: Option<&str>) -> Result<StdTransport, String> {
     }
 }
 
+/// What the connection flags say, read and checked (credentials read from their files).
+struct Connect {
+    server: String,
+    port: u16,
+    auth: Auth,
+    tls: TlsMode,
+    password: Option<String>,
+    token: Option<String>,
+    timeouts: Timeouts,
+}
+
+/// The connection flags and the transport they ask for.
+fn connection(args: &Args) -> Result<(Connect, StdTransport), ExitCode> {
+    let Some(server) = args.server.clone() else { return Err(usage_error("--server is required")) };
+    let tls = match args.tls.as_deref() {
+        Some("starttls") => TlsMode::StartTls,
+        Some("implicit") => TlsMode::Implicit,
+        _ => TlsMode::None,
+    };
+    let auth = args.auth.unwrap_or(if args.user.is_some() { Auth::Plain } else { Auth::None });
+    if auth != Auth::None && args.user.is_none() {
+        return Err(usage_error("--auth plain/login needs --user and --password"));
+    }
+    let oauth = matches!(auth, Auth::XOAuth2 | Auth::OAuthBearer);
+    if oauth != args.token_file.is_some() {
+        return Err(usage_error("--token-file goes with --auth xoauth2 or oauthbearer (and --user), and they need it"));
+    }
+    if oauth && (args.password.is_some() || args.password_file.is_some()) {
+        return Err(usage_error("--auth xoauth2/oauthbearer takes --token-file, not a password"));
+    }
+    let invalid = |message: String| fail(status::NX_SMTP_INVALID_PARAM, &message, None);
+    let password = password(args).map_err(invalid)?;
+    let token = args.token_file.as_deref().map(|path| first_line("--token-file", path)).transpose().map_err(invalid)?;
+    let transport = transport_for(args.ca_file.as_deref()).map_err(invalid)?;
+    let mut timeouts = Timeouts::DEFAULT;
+    if let Some(ms) = args.reply_timeout_ms {
+        timeouts = timeouts.every_reply(ms);
+        timeouts.total_ms = timeouts.total_ms.max(ms.saturating_mul(8));
+    }
+    let default_port = match tls {
+        TlsMode::None => 25,
+        TlsMode::StartTls => 587,
+        TlsMode::Implicit => 465,
+    };
+    Ok((Connect { server, port: args.port.unwrap_or(default_port), auth, tls, password, token, timeouts }, transport))
+}
+
+impl Connect {
+    /// The configuration, borrowing the strings it needs (`token` is the token's source).
+    fn config<'a>(&'a self, args: &'a Args, from: &'a str, token: &'a &'a str) -> Config<'a> {
+        let config = Config::new(&self.server, self.port, args.domain.as_deref().unwrap_or("localhost"), from);
+        let config = if matches!(self.auth, Auth::XOAuth2 | Auth::OAuthBearer) {
+            config.oauth(self.auth, args.user.as_deref().unwrap_or(""), token)
+        } else {
+            config.auth(self.auth, args.user.as_deref().unwrap_or(""), self.password.as_deref().unwrap_or(""))
+        };
+        config
+            .timeouts(self.timeouts)
+            .tls(self.tls)
+            // `--tls none` (the default) is the user's explicit choice of a cleartext session.
+            .allow_plaintext_auth(self.tls == TlsMode::None)
+    }
+}
+
+/// What the message flags say: the sender, the recipients checked for count, the attachments
+/// opened and the HTML read (the body is read by [`read_body`]).
+struct Message {
+    from: String,
+    files: Vec<AttachedFile>,
+    html: Vec<u8>,
+}
+
+fn message(args: &Args) -> Result<Message, ExitCode> {
+    let Some(from) = args.from.clone() else { return Err(usage_error("--from is required")) };
+    if args.to.len() + args.cc.len() + args.bcc.len() == 0 {
+        return Err(usage_error("at least one --to, --cc or --bcc is required"));
+    }
+    if args.to.len() + args.cc.len() + args.bcc.len() > MAX_RECIPIENTS {
+        return Err(usage_error(&format!("at most {MAX_RECIPIENTS} recipients per mail")));
+    }
+    // Files are opened (and the HTML read) before anything is sent or read from stdin.
+    let mut files = Vec::new();
+    for path in &args.attach {
+        files.push(AttachedFile::open(path).map_err(|message| fail(status::NX_SMTP_INVALID_PARAM, &message, None))?);
+    }
+    let html = match &args.html_file {
+        Some(path) => std::fs::read(path).map_err(|e| fail(status::NX_SMTP_INVALID_PARAM, &format!("--html-file {path}: {e}"), None))?,
+        None => Vec::new(),
+    };
+    Ok(Message { from, files, html })
+}
+
+fn read_body(args: &Args) -> Result<Vec<u8>, ExitCode> {
+    let mut body = Vec::new();
+    let read = match &args.body_file {
+        Some(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut body)),
+        None => std::io::stdin().read_to_end(&mut body),
+    };
+    if let Err(e) = read {
+        let source = args.body_file.as_deref().map_or("standard input".to_string(), |path| format!("--body-file {path}"));
+        return Err(fail(status::NX_SMTP_INVALID_PARAM, &format!("{source}: cannot read the body: {e}"), None));
+    }
+    Ok(body)
+}
+
 fn main() -> ExitCode {
     init_logging();
     let args = match parse_args(std::env::args().skip(1)) {
@@ -373,92 +516,25 @@ fn main() -> ExitCode {
         }
         Err(Usage(message)) => return usage_error(&message),
     };
-    let Some(server) = args.server.as_deref() else { return usage_error("--server is required") };
-    let Some(from) = args.from.as_deref() else { return usage_error("--from is required") };
-    if args.to.len() + args.cc.len() + args.bcc.len() == 0 {
-        return usage_error("at least one --to, --cc or --bcc is required");
-    }
-    if args.to.len() + args.cc.len() + args.bcc.len() > MAX_RECIPIENTS {
-        return usage_error(&format!("at most {MAX_RECIPIENTS} recipients per mail"));
-    }
-    let tls = match args.tls.as_deref() {
-        Some("starttls") => TlsMode::StartTls,
-        Some("implicit") => TlsMode::Implicit,
-        _ => TlsMode::None,
-    };
-    let auth = args.auth.unwrap_or(if args.user.is_some() { Auth::Plain } else { Auth::None });
-    if auth != Auth::None && args.user.is_none() {
-        return usage_error("--auth plain/login needs --user and --password");
-    }
-    let oauth = matches!(auth, Auth::XOAuth2 | Auth::OAuthBearer);
-    if oauth != args.token_file.is_some() {
-        return usage_error("--token-file goes with --auth xoauth2 or oauthbearer (and --user), and they need it");
-    }
-    if oauth && (args.password.is_some() || args.password_file.is_some()) {
-        return usage_error("--auth xoauth2/oauthbearer takes --token-file, not a password");
-    }
-
-    let password = match password(&args) {
-        Ok(p) => p,
-        Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
-    };
-    let token = match args.token_file.as_deref().map(|path| first_line("--token-file", path)).transpose() {
-        Ok(t) => t,
-        Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
-    };
-    // Files are opened (and the HTML read) before anything is sent or read from stdin.
-    let mut files = Vec::new();
-    for path in &args.attach {
-        match AttachedFile::open(path) {
-            Ok(f) => files.push(f),
-            Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
-        }
-    }
-    let html = match &args.html_file {
-        Some(path) => match std::fs::read(path) {
-            Ok(html) => html,
-            Err(e) => return fail(status::NX_SMTP_INVALID_PARAM, &format!("--html-file {path}: {e}"), None),
-        },
-        None => Vec::new(),
-    };
-    // A bad --ca-file is reported before waiting for a body on standard input.
-    let transport = match transport_for(args.ca_file.as_deref()) {
-        Ok(t) => t,
-        Err(message) => return fail(status::NX_SMTP_INVALID_PARAM, &message, None),
-    };
-    let mut body = Vec::new();
-    let read = match &args.body_file {
-        Some(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut body)),
-        None => std::io::stdin().read_to_end(&mut body),
-    };
-    if let Err(e) = read {
-        let source = args.body_file.as_deref().map_or("standard input".to_string(), |path| format!("--body-file {path}"));
-        return fail(status::NX_SMTP_INVALID_PARAM, &format!("{source}: cannot read the body: {e}"), None);
-    }
-
-    let mut timeouts = Timeouts::DEFAULT;
-    if let Some(ms) = args.reply_timeout_ms {
-        timeouts = timeouts.every_reply(ms);
-        timeouts.total_ms = timeouts.total_ms.max(ms.saturating_mul(8));
-    }
-    let default_port = match tls {
-        TlsMode::None => 25,
-        TlsMode::StartTls => 587,
-        TlsMode::Implicit => 465,
-    };
-    let token_source: &str = token.as_deref().unwrap_or("");
-    let config = Config::new(server, args.port.unwrap_or(default_port), args.domain.as_deref().unwrap_or("localhost"), from);
-    let config = if oauth {
-        config.oauth(auth, args.user.as_deref().unwrap_or(""), &token_source)
+    let result = if let Some(dir) = args.queue.as_deref() {
+        outbox_cli::queue(&args, dir)
+    } else if let Some(dir) = args.flush.as_deref() {
+        outbox_cli::flush(&args, dir)
+    } else if let Some(dir) = args.list.as_deref() {
+        outbox_cli::list(dir)
     } else {
-        config.auth(auth, args.user.as_deref().unwrap_or(""), password.as_deref().unwrap_or(""))
+        send(&args)
     };
-    let config = config
-        .timeouts(timeouts)
-        .tls(tls)
-        // `--tls none` (the default) is the user's explicit choice of a cleartext session.
-        .allow_plaintext_auth(tls == TlsMode::None);
+    result.unwrap_or_else(|code| code)
+}
 
+/// Sends one mail now.
+fn send(args: &Args) -> Result<ExitCode, ExitCode> {
+    let (connect, transport) = connection(args)?;
+    let mut message = message(args)?;
+    let body = read_body(args)?;
+    let token_source: &str = connect.token.as_deref().unwrap_or("");
+    let config = connect.config(args, &message.from, &token_source);
     let to: Vec<&str> = args.to.iter().map(String::as_str).collect();
     let cc: Vec<&str> = args.cc.iter().map(String::as_str).collect();
     let bcc: Vec<&str> = args.bcc.iter().map(String::as_str).collect();
@@ -467,9 +543,9 @@ fn main() -> ExitCode {
         .cc(&cc)
         .bcc(&bcc)
         .priority(args.priority.unwrap_or(Priority::Normal))
-        .html(&html);
+        .html(&message.html);
     let mut attachments: Vec<Attachment<'_>> =
-        files.iter_mut().map(|f| Attachment::new(&f.name, &mut f.file).size(f.size)).collect();
+        message.files.iter_mut().map(|f| Attachment::new(&f.name, &mut f.file).size(f.size)).collect();
 
     // The host CLI can afford a generous transmit buffer: fewer, larger writes.
     let result = match Client::<_, _, 512, 16384>::new(config, transport, StdClock::new()) {
@@ -482,8 +558,167 @@ fn main() -> ExitCode {
     match result {
         Ok(sent) => {
             println!("{}", sent.reply);
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
-        Err(e) => fail(e.status(), &describe(&e), e.reply.as_ref().map(|r| r.to_string())),
+        Err(e) => Err(fail(e.status(), &describe(&e), e.reply.as_ref().map(|r| r.to_string()))),
+    }
+}
+
+/// --queue, --flush and --list: the outbox in a directory.
+mod outbox_cli {
+    use super::*;
+    use std::time::Duration;
+    use zsmtp::outbox::{DirStorage, EventKind, OnUnknown, Outbox, OutboxError, Policy};
+
+    /// Mails one outbox directory holds at most.
+    pub const CAPACITY: usize = zsmtp::outbox::MAX_SLOTS - 1;
+    /// The largest text and fields of one mail (attachments are not bounded by it).
+    const MAX_TEXT: usize = 16 << 20;
+    /// Retries while --flush runs: 1 s after the first failure, doubling up to 10 s.
+    const POLICY: Policy = Policy { first_retry_ms: 1000, max_retry_ms: 10_000, on_unknown: OnUnknown::Resend };
+
+    type DirOutbox<'w> = Outbox<'w, DirStorage, CAPACITY>;
+
+    fn storage_failed(dir: &str, e: &dyn std::fmt::Display) -> ExitCode {
+        fail(status::NX_SMTP_INTERNAL_ERROR, &format!("outbox {dir}: {e}"), None)
+    }
+
+    /// The work buffer: one record and the largest mail's text (allocated lazily by the OS).
+    fn work() -> Vec<u8> {
+        vec![0u8; DirStorage::DEFAULT_RECORD_SIZE + MAX_TEXT]
+    }
+
+    fn open<'w>(dir: &str, work: &'w mut [u8], policy: Policy) -> Result<DirOutbox<'w>, ExitCode> {
+        let storage = DirStorage::open(dir, DirStorage::DEFAULT_RECORD_SIZE).map_err(|e| storage_failed(dir, &e))?;
+        let (outbox, recovered) = Outbox::open(storage, work, policy).map_err(|e| storage_failed(dir, &e))?;
+        if recovered.discarded > 0 {
+            eprintln!("smtp-send: outbox {dir}: {} unfinished write(s) discarded", recovered.discarded);
+        }
+        if recovered.damaged > 0 {
+            eprintln!("smtp-send: outbox {dir}: {} damaged mail(s) set aside as failed", recovered.damaged);
+        }
+        Ok(outbox)
+    }
+
+    pub fn queue(args: &Args, dir: &str) -> Result<ExitCode, ExitCode> {
+        let mut message = message(args)?;
+        let body = read_body(args)?;
+        let to: Vec<&str> = args.to.iter().map(String::as_str).collect();
+        let cc: Vec<&str> = args.cc.iter().map(String::as_str).collect();
+        let bcc: Vec<&str> = args.bcc.iter().map(String::as_str).collect();
+        let mail = Mail::new(&args.subject, &body)
+            .to(&to)
+            .cc(&cc)
+            .bcc(&bcc)
+            .priority(args.priority.unwrap_or(Priority::Normal))
+            .html(&message.html);
+        let mut attachments: Vec<Attachment<'_>> =
+            message.files.iter_mut().map(|f| Attachment::new(&f.name, &mut f.file).size(f.size)).collect();
+        let mut work = work();
+        let mut outbox = open(dir, &mut work, POLICY)?;
+        let mut clock = StdClock::new();
+        match outbox.submit_mime(&message.from, &mail, &mut attachments, &mut clock) {
+            Ok(ticket) => {
+                println!("{ticket}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(OutboxError::Invalid(e)) => Err(fail(e.status(), &describe(&e).replace("nothing was delivered", "nothing was stored"), None)),
+            Err(OutboxError::Full) => Err(fail(status::NX_SMTP_PACKET_ALLOCATE_ERROR, &format!("outbox {dir} is full ({} mails); nothing was stored", outbox.len()), None)),
+            Err(OutboxError::TooLarge) => Err(fail(status::NX_SMTP_INVALID_PARAM, "the mail is larger than the outbox can hold; nothing was stored", None)),
+            Err(e) => Err(storage_failed(dir, &e)),
+        }
+    }
+
+    pub fn flush(args: &Args, dir: &str) -> Result<ExitCode, ExitCode> {
+        let (mut connect, transport) = connection(args)?;
+        let deadline_ms = u64::from(args.deadline_secs.unwrap_or(60)) * 1000;
+        // No send outlives the deadline by more than its own reply timeouts.
+        connect.timeouts.total_ms = connect.timeouts.total_ms.min(u32::try_from(deadline_ms).unwrap_or(u32::MAX).max(1000));
+        let token_source: &str = connect.token.as_deref().unwrap_or("");
+        // Every queued mail carries its own sender; the configuration's is never used.
+        let config = connect.config(args, "outbox@localhost", &token_source);
+        let mut client = Client::<_, _, 512, 16384>::new(config, transport, StdClock::new())
+            .map_err(|e| fail(e.status(), &describe(&e), None))?;
+        let mut work = work();
+        let mut outbox = open(dir, &mut work, POLICY)?;
+        let mut clock = StdClock::new();
+        let start = zsmtp::Clock::now_ms(&clock);
+        outbox.retry_now();
+        let (mut refused, mut last_refusal, mut last_error) = (0usize, None, None);
+        loop {
+            let mut report = |e: &zsmtp::outbox::Event<'_>| {
+                let reply = if e.reply.code == 0 { e.reply.text().to_string() } else { e.reply.to_string() };
+                match e.kind {
+                    EventKind::Delivered => println!("{} delivered: {reply}", e.ticket),
+                    EventKind::Retrying => eprintln!("smtp-send: mail {} not delivered (attempt {}), will retry: {reply}", e.ticket, e.attempts),
+                    EventKind::Unknown => eprintln!("smtp-send: mail {} outcome unknown (attempt {}), will resend with the same Message-ID: {reply}", e.ticket, e.attempts),
+                    EventKind::Failed => eprintln!("smtp-send: mail {} refused for good, set aside as failed: {reply}", e.ticket),
+                }
+            };
+            let batch = outbox.deliver(&mut client, &mut clock, &mut report).map_err(|e| storage_failed(dir, &e))?;
+            if batch.failed > 0 {
+                refused += batch.failed;
+                last_refusal = batch.last_error.clone();
+            }
+            if batch.last_error.is_some() {
+                last_error = batch.last_error;
+            }
+            if outbox.pending() == 0 {
+                break;
+            }
+            let now = zsmtp::Clock::now_ms(&clock);
+            match outbox.next_due_ms() {
+                Some(due) if due <= start + deadline_ms => std::thread::sleep(Duration::from_millis(due.saturating_sub(now))),
+                _ => break,
+            }
+        }
+        let remaining = outbox.pending();
+        if remaining > 0 {
+            let why = match &last_error {
+                Some(e) => {
+                    let mut why = format!("{} (0x{:02X}): {}", e.status_name(), e.status(), describe(e));
+                    if let Some(reply) = &e.reply {
+                        why.push_str(": ");
+                        why.push_str(&reply.to_string());
+                    }
+                    why
+                }
+                None => "the deadline passed".to_string(),
+            };
+            eprintln!("error: {remaining} mail(s) remain queued in {dir}: {why}");
+            let code = last_error.map_or(1, |e| e.status());
+            return Err(ExitCode::from(u8::try_from(code).unwrap_or(1).max(1)));
+        }
+        if refused > 0 {
+            let (code, reply) = last_refusal.map_or((status::NX_SMTP_SERVER_ERROR_REPLY, String::new()), |e| {
+                (e.status(), e.reply.map(|r| format!(": {r}")).unwrap_or_default())
+            });
+            eprintln!("error: {refused} mail(s) refused for good and set aside as failed in {dir} ({}){reply}", status::name(code));
+            return Err(ExitCode::from(u8::try_from(code).unwrap_or(1).max(1)));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    pub fn list(dir: &str) -> Result<ExitCode, ExitCode> {
+        if !std::path::Path::new(dir).is_dir() {
+            return Ok(ExitCode::SUCCESS);
+        }
+        let mut work = work();
+        let mut outbox = open(dir, &mut work, POLICY)?;
+        let mut lines = Vec::new();
+        outbox
+            .list(|s| {
+                let reply = match &s.reply {
+                    None => "-".to_string(),
+                    Some(r) if r.code == 0 => r.text().to_string(),
+                    Some(r) => r.to_string(),
+                };
+                lines.push(format!("{} {} {} {}", s.ticket, s.state.name(), s.attempts, reply));
+            })
+            .map_err(|e| storage_failed(dir, &e))?;
+        for line in lines {
+            println!("{line}");
+        }
+        Ok(ExitCode::SUCCESS)
     }
 }

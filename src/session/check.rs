@@ -85,7 +85,12 @@ pub fn mail(m: &Mail<'_>) -> Result<(), Fault> {
     for r in m.recipients() {
         address(r.as_bytes()).map_err(|why| invalid(Field::Recipient, why))?;
     }
-    subject(m.subject.as_bytes()).map_err(|why| invalid(Field::Subject, why))
+    subject(m.subject.as_bytes()).map_err(|why| invalid(Field::Subject, why))?;
+    #[cfg(feature = "outbox")]
+    if let Some(origin) = m.origin {
+        address(origin.from.as_bytes()).map_err(|why| invalid(Field::From, why))?;
+    }
+    Ok(())
 }
 
 /// Checks a whole body: not empty, no NUL, no line over 998 bytes. Returns its size on the

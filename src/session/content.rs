@@ -13,8 +13,9 @@ use crate::wire::syntax;
 impl<T: Transport, K: Clock> Session<'_, T, K> {
     fn headers<'m>(&self, config: &'m Config<'_>, mail: &'m Mail<'_>, content: &'m [u8], sequence: u32, entropy: u32) -> Headers<'m> {
         let unix_time = self.link.clock.unix_time();
-        Headers {
-            from: syntax::address_str(config.from).unwrap_or(config.from),
+        let from = mail.sender(config);
+        let headers = Headers {
+            from: syntax::address_str(from).unwrap_or(from),
             to: mail.to,
             cc: mail.cc,
             subject: mail.subject,
@@ -23,7 +24,12 @@ impl<T: Transport, K: Clock> Session<'_, T, K> {
             date: unix_time.and_then(|s| u32::try_from(s).ok()),
             message_id: (unix_time.unwrap_or_else(|| self.link.clock.now_ms()), sequence, entropy),
             content,
+        };
+        #[cfg(feature = "outbox")]
+        if let Some(origin) = mail.origin {
+            return Headers { date: origin.date, message_id: origin.message_id, ..headers };
         }
+        headers
     }
 
     /// The header block's size, for SIZE=: written to a counter, never sent.

@@ -16,7 +16,7 @@ impl<T: Transport, K: Clock> Session<'_, T, K> {
     /// `content`: the body's MIME header lines, part of the size declared.
     pub(super) fn envelope(&mut self, config: &Config<'_>, mail: &Mail<'_>, body_size: Option<u64>, content: &[u8]) -> Result<(u64, bool), Fault> {
         self.link.phase = Phase::Mail;
-        let from = syntax::address_str(config.from).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::From, why), Phase::Validate))?;
+        let from = syntax::address_str(mail.sender(config)).map_err(|why| Fault::new(ErrorKind::InvalidInput(Field::From, why), Phase::Validate))?;
         let needs_utf8 = !from.is_ascii() || mail.recipients().any(|r| !r.is_ascii());
         if needs_utf8 && !self.caps.smtputf8 {
             return Err(Fault::new(ErrorKind::InvalidInput(Field::Recipient, Invalid::NotSupportedByServer), Phase::Mail));

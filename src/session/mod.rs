@@ -42,6 +42,8 @@ pub use fault::Fault;
 pub use mime::{Attachment, AttachmentSource, MimeBody};
 pub(crate) use link::{is_positive, Link, Rx};
 pub use request::{Config, Mail, Sent, Timeouts, TlsMode, MAX_RECIPIENTS};
+#[cfg(feature = "outbox")]
+pub use request::Origin;
 #[cfg(feature = "oauth2")]
 pub use token::{TokenSource, TokenUnavailable};
 

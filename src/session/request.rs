@@ -229,6 +229,24 @@ pub struct Mail<'a> {
     pub(crate) html: &'a [u8],
     pub(crate) priority: Priority,
     pub(crate) allow_partial: bool,
+    /// Sender, Date and Message-ID fixed before the send (feature `outbox`): a queued mail is
+    /// sent with what it was given when it was queued, however often it is sent.
+    #[cfg(feature = "outbox")]
+    pub(crate) origin: Option<Origin<'a>>,
+}
+
+/// What a queued mail fixes when it is queued (feature `outbox`): its sender (instead of
+/// [`Config::from`]), its Date and its Message-ID, so that every delivery attempt sends the same
+/// header block and a duplicate can be recognised by its Message-ID.
+#[cfg(feature = "outbox")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin<'a> {
+    /// The envelope sender and From header (bare or in angle brackets).
+    pub from: &'a str,
+    /// Seconds since 1970 of the Date header (none: no Date header, the server adds one).
+    pub date: Option<u32>,
+    /// The Message-ID's three numbers: `<time.sequence.entropy@domain-of-from>`.
+    pub message_id: (u64, u32, u32),
 }
 
 impl<'a> Mail<'a> {
@@ -244,7 +262,30 @@ impl<'a> Mail<'a> {
             html: &[],
             priority: Priority::Normal,
             allow_partial: false,
+            #[cfg(feature = "outbox")]
+            origin: None,
         }
+    }
+
+    /// Sends with this sender, Date and Message-ID instead of the configuration's sender and
+    /// the time of the send (feature `outbox`; how the outbox sends a queued mail).
+    #[cfg(feature = "outbox")]
+    pub const fn origin(mut self, origin: Origin<'a>) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+
+    /// The envelope sender and From header: the mail's own (feature `outbox`), else the
+    /// configuration's.
+    pub(crate) fn sender<'c>(&self, config: &Config<'c>) -> &'c str
+    where
+        'a: 'c,
+    {
+        #[cfg(feature = "outbox")]
+        if let Some(origin) = self.origin {
+            return origin.from;
+        }
+        config.from
     }
 
     /// Recipients named in the To header.

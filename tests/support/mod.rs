@@ -9,6 +9,8 @@
 //! - [`netx`]: NetX Duo's regression fixture;
 //! - [`live`]: the real servers of the live suites (tests/live_*.rs): where their mail lands;
 //! - [`io`]: reading until a delimiter, base64, descriptor counts;
+//! - [`peer`]: a small SMTP peer that decides each recipient and message by a rule (the
+//!   outbox tests, whose retries no fixed script can follow);
 //! - [`readers`]: deterministic random bytes and a failing reader, for attachments.
 #![allow(dead_code)] // Each test binary uses a part of this.
 
@@ -17,6 +19,7 @@ pub mod faults;
 pub mod io;
 pub mod live;
 pub mod netx;
+pub mod peer;
 pub mod pki;
 pub mod readers;
 pub mod server;
