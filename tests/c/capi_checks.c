@@ -205,6 +205,10 @@ static void attachment_checks(void)
     NX_SMTP_ATTACHMENT list[NX_SMTP_CLIENT_MAX_ATTACHMENTS + 1];
     size_t i;
 
+    defaults();
+    /* Port 1: nothing listens there, so a descriptor that were accepted would fail to connect
+       (NX_NOT_CONNECTED), never with the refusals expected below. */
+    expect_status("attachments: create", create_with(1, 1), NX_SUCCESS);
     expect_true("attachments: sizeof(NX_SMTP_ATTACHMENT) is six pointers", sizeof(NX_SMTP_ATTACHMENT) == 6 * sizeof(void *));
     expect_true("attachments: the length member is at the fourth pointer",
                 offsetof(NX_SMTP_ATTACHMENT, nx_smtp_attachment_length) == 3 * sizeof(void *));
@@ -240,6 +244,7 @@ static void attachment_checks(void)
     expect_status("attachments: a content type without a subtype",
                   nx_smtp_mail_send_extended(&client, "<bob@example.test>", 2, "s", body, sizeof(body) - 1, NULL, 0, list, 1),
                   NX_SMTP_INVALID_PARAM);
+    expect_status("attachments: delete", nx_smtp_client_delete(&client), NX_SUCCESS);
 }
 #endif
 
