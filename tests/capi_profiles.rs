@@ -126,6 +126,7 @@ impl Driver for CApi {
             follow_up: c_outcome(follow_up, next_last),
             closing: Duration::ZERO,
             client: Some(Box::new(client)),
+            problems: Vec::new(),
         }
     }
 }

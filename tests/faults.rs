@@ -188,7 +188,7 @@ fn run_one_shot<T: zsmtp::Transport, K: zsmtp::Clock>(client: &mut Client<'stati
     let elapsed = started.elapsed();
     let last_reply = client.last_reply().map(|r| r.code);
     let follow_up = client.send(next);
-    Run { first: outcome(&first), elapsed, last_reply, follow_up: outcome(&follow_up), closing: Duration::ZERO, client: None }
+    Run { first: outcome(&first), elapsed, last_reply, follow_up: outcome(&follow_up), closing: Duration::ZERO, client: None, problems: Vec::new() }
 }
 
 /// Kept: a fault while opening fails `connect`, and the same client then connects again;
@@ -212,13 +212,13 @@ fn run_kept<T: zsmtp::Transport, K: zsmtp::Clock>(case: &Case, client: &mut Clie
         let elapsed = started.elapsed();
         let last_reply = client.last_reply().map(|r| r.code);
         let (follow_up, closing) = over_a_connection(client, next);
-        return Run { first: outcome(&first), elapsed, last_reply, follow_up: outcome(&follow_up), closing, client: None };
+        return Run { first: outcome(&first), elapsed, last_reply, follow_up: outcome(&follow_up), closing, client: None, problems: Vec::new() };
     }
     let mut connection = match client.connect() {
         Ok(c) => c,
         Err(e) => {
             let failed = outcome(&Err(e));
-            return Run { first: failed.clone(), elapsed: Duration::ZERO, last_reply: None, follow_up: failed, closing: Duration::ZERO, client: None };
+            return Run { first: failed.clone(), elapsed: Duration::ZERO, last_reply: None, follow_up: failed, closing: Duration::ZERO, client: None, problems: Vec::new() };
         }
     };
     let started = Instant::now();
@@ -231,7 +231,7 @@ fn run_kept<T: zsmtp::Transport, K: zsmtp::Clock>(case: &Case, client: &mut Clie
     let follow_up = connection.send(next);
     let t = Instant::now();
     drop(connection);
-    Run { first: outcome(&first), elapsed, last_reply, follow_up: outcome(&follow_up), closing: t.elapsed(), client: None }
+    Run { first: outcome(&first), elapsed, last_reply, follow_up: outcome(&follow_up), closing: t.elapsed(), client: None, problems: Vec::new() }
 }
 
 /// Cases where the engine (src/) does not yet do what the table expects: left out of the

@@ -843,6 +843,9 @@ pub struct Run {
     pub closing: Duration,
     /// The client, kept alive until the descriptor count of the table is taken.
     pub client: Option<Box<dyn std::marker::Send>>,
+    /// What the driver checked on its own and found wrong (the outbox driver: the state the
+    /// mail was left in); each one fails the case.
+    pub problems: Vec<String>,
 }
 
 /// The client under test: the Rust engine over a transport, or the C API in one profile.
@@ -933,7 +936,7 @@ pub fn run_case<D: Driver>(case: &Case, index: usize, seed: u64) -> (Result<(), 
     let mut run = D::run(case, servers.port(), mail, next);
     let seen = servers.finish();
 
-    let mut problems = Vec::new();
+    let mut problems = std::mem::take(&mut run.problems);
     match (&run.first.status, want.status) {
         (Ok(()), Ok(())) => {}
         (Err(got), Err(status)) => {
