@@ -229,7 +229,6 @@ impl Driver for Worker {
         if follow_up.status.is_ok() && outbox.len() != kept_first {
             problems.push(format!("{} mails left, expected {kept_first}", outbox.len()));
         }
-        drop(outbox);
         Run { first: first_outcome, elapsed, last_reply, follow_up, closing: Duration::ZERO, client: Some(Box::new(client)), problems }
     }
 }

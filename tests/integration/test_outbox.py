@@ -174,3 +174,26 @@ def test_4xx_is_retried_and_5xx_set_aside_once(tmp_path, body_file, private_aios
     got = sorted(t.decode() for b in bodies for t in TOKEN.findall(b))
     assert got == sorted(later + fine), got
     assert refused[0] not in got
+
+
+# Mails one --queue directory holds (src/bin/smtp-send.rs, outbox_cli::CAPACITY: the
+# outbox's MAX_SLOTS less one).
+CAPACITY = 254
+
+
+def test_a_full_outbox_is_refused_and_drops_no_older_mail(tmp_path, body_file):
+    box = str(tmp_path / "outbox")
+    tokens = queue(box, CAPACITY, body_file)
+    before = sorted(records(box))
+    for attempt in range(2):
+        r = run_cli(["--queue", box, "--from", FROM, "--to", RCPT, "--subject", "one too many",
+                     "--body-file", body_file(b"one too many %d\n" % attempt)])
+        r.error("NX_SMTP_PACKET_ALLOCATE_ERROR")
+        assert r.rc == 0xA6 and r.stdout == b"", r
+        lines = r.stderr.decode().rstrip("\n").split("\n")
+        assert len(lines) == 1 and ("is full (%d mails); nothing was stored" % CAPACITY) in lines[0], r
+        assert sorted(records(box)) == before, "a refused mail left records"
+    rows = listed(box)
+    assert [row[0] for row in rows] == [str(i) for i in range(1, CAPACITY + 1)], rows
+    assert all(row[1:] == ["queued", "0", "-"] for row in rows), rows
+    assert len(set(tokens)) == CAPACITY
