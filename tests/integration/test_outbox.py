@@ -182,6 +182,9 @@ CAPACITY = 254
 
 
 def test_a_full_outbox_is_refused_and_drops_no_older_mail(tmp_path, body_file):
+    """A --queue DIR holding CAPACITY mails refuses the next one with 0xA6 and one line of
+    reason, stores nothing of it (twice in a row), and keeps every earlier mail listed and
+    deliverable."""
     box = str(tmp_path / "outbox")
     tokens = queue(box, CAPACITY, body_file)
     before = sorted(records(box))
@@ -190,10 +193,16 @@ def test_a_full_outbox_is_refused_and_drops_no_older_mail(tmp_path, body_file):
                      "--body-file", body_file(b"one too many %d\n" % attempt)])
         r.error("NX_SMTP_PACKET_ALLOCATE_ERROR")
         assert r.rc == 0xA6 and r.stdout == b"", r
+        # The CLI's form of every error: one line of reason, then the status line.
         lines = r.stderr.decode().rstrip("\n").split("\n")
-        assert len(lines) == 1 and ("is full (%d mails); nothing was stored" % CAPACITY) in lines[0], r
+        assert len(lines) == 2 and lines[0] == "smtp-send: outbox %s is full (%d mails); nothing was stored" % (box, CAPACITY), r
         assert sorted(records(box)) == before, "a refused mail left records"
     rows = listed(box)
     assert [row[0] for row in rows] == [str(i) for i in range(1, CAPACITY + 1)], rows
     assert all(row[1:] == ["queued", "0", "-"] for row in rows), rows
-    assert len(set(tokens)) == CAPACITY
+    # And every one of them is whole: one flush delivers them all, each once.
+    r = run_cli(flush_args(box, POSTFIX_PORT, deadline="60")).ok()
+    assert r.stdout.decode().count(" delivered: 250 ") == CAPACITY, r
+    assert listed(box) == [] and records(box) == []
+    counts = tokens_in_maildir(RCPT, tokens)
+    assert counts == {t: 1 for t in tokens}, counts
