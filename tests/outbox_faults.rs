@@ -13,8 +13,8 @@
 //!   connection opens: greeting, EHLO, AUTH): retrying, with the server's reply if one
 //!   decided it, else code 0.
 //!
-//! The worker delivers a batch over one connection, so the table is the kept-connection one:
-//! plain TCP, pipelined and lockstep, two recipients, AUTH PLAIN and LOGIN, every phase x every
+//! The worker delivers a batch over one connection, so the tables are the kept-connection
+//! ones: plain TCP, pipelined and lockstep, two recipients, AUTH PLAIN and LOGIN, every phase x every
 //! fault of the engine's table, and the odd replies after the final dot (where they make the
 //! outcome unknown). When the fault strikes inside a transaction, the case's second mail is
 //! queued behind the first, and the worker must go on with it on the same connection after an
@@ -23,9 +23,12 @@
 //! second mail is then delivered to a good server (the first one removed, the backoff
 //! skipped with `retry_now`).
 //!
+//! The TLS table of the engine (implicit TLS and STARTTLS, pipelined and lockstep, one
+//! recipient, AUTH PLAIN, the encrypted dialogue's phases x TLS's own faults) runs the same
+//! way, over kept connections.
+//!
 //! Left out: the body phase (its 8 MiB body is larger than an outbox holds: the body is read
-//! back into the worker's work buffer) and TLS (the transport's own table, tests/faults.rs;
-//! the outbox does not see the difference).
+//! back into the worker's work buffer).
 //!
 //! Cases run in parallel worker threads; `ZSMTP_FAULT_THREADS` sets how many (default 12),
 //! `ZSMTP_FAULT_FILTER` runs only the cases whose name contains it.
@@ -35,6 +38,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 use support::faults::*;
+use support::pki;
 use zsmtp::error::status::*;
 use zsmtp::outbox::{Batch, EventKind, OnUnknown, Outbox, Policy, RamStorage, State, Ticket};
 use zsmtp::transport::host::{StdClock, StdTransport};
@@ -46,6 +50,9 @@ const T: u32 = 500;
 const T_TRICKLE: u32 = 4000;
 /// A stalled server stays silent this long at most (it stops when the client closes).
 const HOLD_MS: u64 = 10_000;
+/// Reply timeout of the TLS table's failing cases, and of its trickled replies (ms).
+const TLS_T: u32 = 600;
+const TLS_T_TRICKLE: u32 = 5000;
 
 /// Phases of the table: all but the body.
 const PHASES_BUT_BODY: [At; 12] = [
@@ -66,6 +73,10 @@ const PHASES_BUT_BODY: [At; 12] = [
 /// Every phase x every fault, over kept connections (the worker's batch).
 const THROUGH_THE_WORKER: Table<'static> =
     Table { security: &[TlsMode::None], kept: &[true], modes: &MODES, phases: &PHASES_BUT_BODY, faults: &FAULTS, recipients: 2 };
+
+/// The TLS table (implicit TLS and STARTTLS, one recipient, AUTH PLAIN) over kept connections.
+const OVER_TLS: Table<'static> =
+    Table { security: &[TlsMode::Implicit, TlsMode::StartTls], kept: &[true], modes: &MODES, phases: &TLS_PHASES, faults: &TLS_FAULTS, recipients: 1 };
 
 /// The odd replies after the final dot: the outcome is unknown.
 fn odd_final_cases() -> Vec<Case> {
@@ -119,6 +130,10 @@ impl Driver for Worker {
     const NAME: &'static str = "outbox";
 
     fn timeouts(case: &Case) -> Timeouts {
+        if case.tls() {
+            let reply = if case.fault == Fault::Trickle { TLS_T_TRICKLE } else { TLS_T };
+            return Timeouts { connect_ms: 3000, greeting_ms: reply, reply_ms: reply, send_ms: 3000, final_reply_ms: reply, total_ms: 20_000 };
+        }
         let reply = if case.fault == Fault::Trickle { T_TRICKLE } else { T };
         Timeouts { connect_ms: 2000, greeting_ms: reply, reply_ms: reply, send_ms: T, final_reply_ms: reply, total_ms: 30_000 }
     }
@@ -132,9 +147,11 @@ impl Driver for Worker {
     }
 
     fn run(case: &Case, port: u16, mail: Letter<'_>, next: Letter<'_>) -> Run {
-        assert!(case.kept && !case.tls() && case.at != At::Body, "the worker's table is kept connections over plain TCP, without the body phase");
-        let config = Config::new("127.0.0.1", port, DOMAIN, FROM).auth(case.auth(), USER, PASS).allow_plaintext_auth(true).timeouts(Self::timeouts(case));
-        let mut client: Client<'static, StdTransport, StdClock> = Client::new(config, StdTransport::new(), StdClock::new()).expect("valid configuration");
+        assert!(case.kept && case.at != At::Body, "the worker's table is kept connections, without the body phase");
+        let config =
+            Config::new("127.0.0.1", port, DOMAIN, FROM).auth(case.auth(), USER, PASS).allow_plaintext_auth(true).tls(case.security).timeouts(Self::timeouts(case));
+        let transport = if case.tls() { pki::shared().ca.transport() } else { StdTransport::new() };
+        let mut client: Client<'static, StdTransport, StdClock> = Client::new(config, transport, StdClock::new()).expect("valid configuration");
         let mut storage: Box<Storage> = Box::default();
         let mut work = vec![0u8; 4096];
         let (mut outbox, _) = Outbox::<_, 4>::open(&mut *storage, &mut work, POLICY).expect("outbox opens");
@@ -233,9 +250,12 @@ impl Driver for Worker {
     }
 }
 
-fn run(cases: &[Case]) {
+/// Runs `cases` on `threads` worker threads.
+fn run(cases: &[Case], threads: usize) {
     assert!(!cases.is_empty(), "no case selected");
-    let failures = run_table::<Worker>(cases, workers());
+    // The test CA (and its file) first: the descriptor count is taken around the cases.
+    let _ = pki::shared();
+    let failures = run_table::<Worker>(cases, threads);
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
@@ -243,15 +263,25 @@ fn run(cases: &[Case]) {
 #[test]
 fn table_size() {
     assert_eq!(THROUGH_THE_WORKER.every_case().len(), 2 * 12 * 12);
+    // Implicit: 2 modes x 8 phases x 8 faults; STARTTLS: 2 x 7 (no greeting inside TLS) x 8;
+    // and the final reply followed by non-TLS bytes, 2 x 2.
+    assert_eq!(OVER_TLS.every_case().len(), 2 * 8 * 8 + 2 * 7 * 8 + 4);
     // The policy under test resends unknown outcomes (a parked one is tests/outbox.rs's).
     assert_eq!(POLICY.on_unknown, OnUnknown::Resend);
 }
 
-/// Every phase x every fault, and the odd final replies, through the worker: one test, so
-/// that the descriptor count of the table is not disturbed by another case running.
+/// Every phase x every fault, and the odd final replies, through the worker; then the TLS
+/// table (fewer threads: each case's handshakes take CPU, and every case is timed). One test,
+/// so that the descriptor count of a table is not disturbed by another one running.
 #[test]
 fn every_phase_every_fault_through_the_worker() {
     let mut cases = THROUGH_THE_WORKER.cases();
     cases.extend(odd_final_cases());
-    run(&cases);
+    let tls = OVER_TLS.cases();
+    if !cases.is_empty() || tls.is_empty() {
+        run(&cases, workers());
+    }
+    if !tls.is_empty() {
+        run(&tls, workers_or(8));
+    }
 }
