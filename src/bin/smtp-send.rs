@@ -528,6 +528,30 @@ fn main() -> ExitCode {
     result.unwrap_or_else(|code| code)
 }
 
+/// The recipients of the message flags, as the engine borrows them.
+struct Recipients<'a> {
+    to: Vec<&'a str>,
+    cc: Vec<&'a str>,
+    bcc: Vec<&'a str>,
+}
+
+impl<'a> Recipients<'a> {
+    fn of(args: &'a Args) -> Self {
+        let list = |v: &'a [String]| v.iter().map(String::as_str).collect();
+        Recipients { to: list(&args.to), cc: list(&args.cc), bcc: list(&args.bcc) }
+    }
+
+    /// The mail the message flags describe, with `body` and its HTML alternative.
+    fn mail<'m>(&'m self, args: &'m Args, body: &'m [u8], html: &'m [u8]) -> Mail<'m> {
+        Mail::new(&args.subject, body)
+            .to(&self.to)
+            .cc(&self.cc)
+            .bcc(&self.bcc)
+            .priority(args.priority.unwrap_or(Priority::Normal))
+            .html(html)
+    }
+}
+
 /// Sends one mail now.
 fn send(args: &Args) -> Result<ExitCode, ExitCode> {
     let (connect, transport) = connection(args)?;
@@ -535,15 +559,8 @@ fn send(args: &Args) -> Result<ExitCode, ExitCode> {
     let body = read_body(args)?;
     let token_source: &str = connect.token.as_deref().unwrap_or("");
     let config = connect.config(args, &message.from, &token_source);
-    let to: Vec<&str> = args.to.iter().map(String::as_str).collect();
-    let cc: Vec<&str> = args.cc.iter().map(String::as_str).collect();
-    let bcc: Vec<&str> = args.bcc.iter().map(String::as_str).collect();
-    let mail = Mail::new(&args.subject, &body)
-        .to(&to)
-        .cc(&cc)
-        .bcc(&bcc)
-        .priority(args.priority.unwrap_or(Priority::Normal))
-        .html(&message.html);
+    let recipients = Recipients::of(args);
+    let mail = recipients.mail(args, &body, &message.html);
     let mut attachments: Vec<Attachment<'_>> =
         message.files.iter_mut().map(|f| Attachment::new(&f.name, &mut f.file).size(f.size)).collect();
 
@@ -603,15 +620,8 @@ mod outbox_cli {
     pub fn queue(args: &Args, dir: &str) -> Result<ExitCode, ExitCode> {
         let mut message = message(args)?;
         let body = read_body(args)?;
-        let to: Vec<&str> = args.to.iter().map(String::as_str).collect();
-        let cc: Vec<&str> = args.cc.iter().map(String::as_str).collect();
-        let bcc: Vec<&str> = args.bcc.iter().map(String::as_str).collect();
-        let mail = Mail::new(&args.subject, &body)
-            .to(&to)
-            .cc(&cc)
-            .bcc(&bcc)
-            .priority(args.priority.unwrap_or(Priority::Normal))
-            .html(&message.html);
+        let recipients = Recipients::of(args);
+        let mail = recipients.mail(args, &body, &message.html);
         let mut attachments: Vec<Attachment<'_>> =
             message.files.iter_mut().map(|f| Attachment::new(&f.name, &mut f.file).size(f.size)).collect();
         let mut work = work();

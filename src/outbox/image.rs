@@ -45,6 +45,23 @@ pub struct Fixed<'a> {
     pub attachment_count: usize,
 }
 
+impl Fixed<'_> {
+    /// No field seen yet: what parsing starts from.
+    pub const EMPTY: Fixed<'static> = Fixed {
+        origin: Origin { from: "", date: None, message_id: (0, 0, 0) },
+        to: &[],
+        cc: &[],
+        bcc: &[],
+        subject: "",
+        priority: Priority::Normal,
+        allow_partial: false,
+        body: &[],
+        html: &[],
+        attachments: [("", ""); MAX_ATTACHMENTS],
+        attachment_count: 0,
+    };
+}
+
 fn field<S: Sink + ?Sized>(out: &mut S, tag: u8, parts: &[&[u8]]) -> Result<(), S::Error> {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     out.put(&[tag])?;
@@ -131,19 +148,7 @@ fn text(bytes: &[u8]) -> Option<&str> {
 
 /// Reads a fixed part back; `None` when it is not one this format wrote.
 pub fn parse_fixed(mut rest: &[u8]) -> Option<Fixed<'_>> {
-    let mut f = Fixed {
-        origin: Origin { from: "", date: None, message_id: (0, 0, 0) },
-        to: &[],
-        cc: &[],
-        bcc: &[],
-        subject: "",
-        priority: Priority::Normal,
-        allow_partial: false,
-        body: &[],
-        html: &[],
-        attachments: [("", ""); MAX_ATTACHMENTS],
-        attachment_count: 0,
-    };
+    let mut f = Fixed::EMPTY;
     let mut seen_origin = false;
     while !rest.is_empty() {
         let [tag] = take_array::<1>(&mut rest)?;
@@ -222,7 +227,7 @@ mod tests {
     fn a_fixed_part_reads_back_as_written() {
         let origin = Origin { from: "dev@example.com", date: Some(1_700_000_000), message_id: (5, 6, 7) };
         let lists = Lists { to: &["a@x.example", "b@x.example"], cc: &[], bcc: &["c@x.example"] };
-        let mut fields = parse_fixed_empty();
+        let mut fields = Fixed::EMPTY;
         fields.subject = "Pump 3";
         fields.priority = Priority::High;
         fields.body = b"hot\n";
@@ -248,21 +253,5 @@ mod tests {
         let mut unknown = out.0.clone();
         unknown.extend_from_slice(&[99, 0, 0, 0, 0]);
         assert_eq!(parse_fixed(&unknown), None);
-    }
-
-    fn parse_fixed_empty() -> Fixed<'static> {
-        Fixed {
-            origin: Origin { from: "", date: None, message_id: (0, 0, 0) },
-            to: &[],
-            cc: &[],
-            bcc: &[],
-            subject: "",
-            priority: Priority::Normal,
-            allow_partial: false,
-            body: &[],
-            html: &[],
-            attachments: [("", ""); MAX_ATTACHMENTS],
-            attachment_count: 0,
-        }
     }
 }
