@@ -211,6 +211,10 @@ def measure(targets, stack):
                 code = fdiff["text"] + fdiff["rodata"]
                 res.setdefault("features", {})[feature] = {**fdiff, "code": code, "over_default": code - res["targets"][t]["code"],
                                                            "image": os.path.relpath(image, os.path.dirname(HERE))}
+                if stack:
+                    # With mime the image sends through nx_smtp_mail_send_extended: the stack of
+                    # the attachment path.
+                    res["features"][feature]["stack"] = run_qemu(image)
     res["markdown"] = markdown(res)
     return res
 

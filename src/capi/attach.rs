@@ -17,8 +17,8 @@ use crate::error::status;
 use crate::session::{Attachment, AttachmentSource};
 use crate::wire::mime::{self, MAX_CONTENT_TYPE, MAX_FILE_NAME};
 
-/// Most attachments in one `nx_smtp_mail_send_extended` (their descriptors live on the
-/// caller's stack during the send: about 48 bytes each on a 32-bit target).
+/// Most attachments in one `nx_smtp_mail_send_extended` (the engine's descriptors for all of
+/// them live on the caller's stack during the send; docs/PERFORMANCE.md has the peak stack).
 pub const NX_SMTP_CLIENT_MAX_ATTACHMENTS: usize = 16;
 
 /// `nx_smtp_attachment_length` of a callback attachment whose size is not known.
