@@ -136,9 +136,10 @@ struct Kconfig {
 /// Kconfig switches that are also cargo features of this crate: (symbol, feature). A Zephyr
 /// build's `.config` and the features it builds with must agree (the C library's CMake passes
 /// them; a Rust application names them in its Cargo.toml): the feature `oauth2` changes the C
-/// layout of `NX_SMTP_CLIENT`, `mime` declares `nx_smtp_mail_send_extended`.
+/// layout of `NX_SMTP_CLIENT`, `mime` declares `nx_smtp_mail_send_extended`, `outbox` links the
+/// shim's outbox storage (`smtp_shim_outbox_*`).
 const KCONFIG_FEATURES: &[(&str, &str)] =
-    &[("SMTP_CLIENT_AUTH_OAUTH2", "oauth2"), ("SMTP_CLIENT_ATTACHMENTS", "mime")];
+    &[("SMTP_CLIENT_AUTH_OAUTH2", "oauth2"), ("SMTP_CLIENT_ATTACHMENTS", "mime"), ("SMTP_CLIENT_OUTBOX", "outbox")];
 
 /// Stops a Zephyr build whose cargo features and `.config` disagree, naming the fix.
 fn features_match_kconfig(dotconfig: &BTreeMap<String, String>) {
@@ -469,6 +470,9 @@ fn build_posix_shim(root: &Path, out: &Path, config: &BuildConfig) {
         .file(root.join("shim/common/smtp_shim_sockets.c"))
         .file(root.join("shim/common/smtp_shim_errors.c"))
         .file(root.join("shim/common/smtp_config_store.c"));
+    // The outbox's storage (smtp_shim_outbox_*): a directory of files, for ShimStorage's tests.
+    #[cfg(feature = "outbox")]
+    build.file(root.join("shim/posix/smtp_outbox_file.c"));
     for (name, value) in config.c_defines() {
         build.define(&name, value.as_str());
     }

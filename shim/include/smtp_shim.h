@@ -233,6 +233,39 @@ int smtp_shim_config_set(const char *key, const char *value);
  * 1 error, 2 warning, 3 info, 4 debug. msg need not be NUL-terminated. Never give it secrets. */
 void smtp_shim_log(uint32_t level, const char *msg, size_t len);
 
+/* ---- Outbox storage (cargo feature outbox) --------------------------------------------------
+ *
+ * Keyed records for zsmtp's outbox (src/outbox/storage.rs): 16-bit keys, each record written,
+ * replaced or deleted atomically (after a power cut a record is as before the call or as the call
+ * left it, whole), and a call that returned 0 survives a power cut.
+ *   Zephyr  ZMS on the devicetree fixed partition labelled zsmtp_outbox_partition
+ *           (shim/zephyr/smtp_outbox_zms.c, CONFIG_SMTP_CLIENT_OUTBOX_ZMS);
+ *   POSIX   one file per record in the directory $ZSMTP_OUTBOX_DIR (shim/posix/smtp_outbox_file.c).
+ * One storage per image; open it before any other call (from one thread); the other calls may
+ * come from any thread, never from an ISR.
+ */
+
+/* Mounts (creates) the storage: 0, or a negative errno (-ENODEV no device or directory
+ * configured, -EIO the medium failed). Opening an open storage succeeds and changes nothing. */
+int smtp_shim_outbox_open(void);
+
+/* The largest record in bytes (a ZMS entry's limit: a sector less five allocation table entries,
+ * at most 65535), or -EACCES before a successful open. */
+int smtp_shim_outbox_record_size(void);
+
+/* Reads record `key` into buf (at most len bytes): the record's whole length (greater than len
+ * when it did not fit: buf then holds its first len bytes), -ENOENT no such record, or a negative
+ * errno. */
+int smtp_shim_outbox_read(uint16_t key, uint8_t *buf, size_t len);
+
+/* Writes record `key` (1 to record_size bytes), replacing any record of that key, atomically: 0,
+ * -EINVAL empty or longer than the record size (nothing written), -ENOSPC full, or a negative
+ * errno (the record is then as before the call). */
+int smtp_shim_outbox_write(uint16_t key, const uint8_t *data, size_t len);
+
+/* Deletes record `key` atomically: 0 (also when there was none) or a negative errno. */
+int smtp_shim_outbox_delete(uint16_t key);
+
 /* ---- Implemented in Rust (src/platform/shell.rs), called by the shell command ------------ */
 
 /*

@@ -118,7 +118,7 @@ def used_symbols() -> dict[str, set[str]]:
 
 
 # Boards of the model: what a .conf of a real board would bring.
-NATIVE_SIM_64 = {"ARCH_POSIX": "y", "64BIT": "y", "ENTROPY_HAS_DRIVER": "y"}
+NATIVE_SIM_64 = {"ARCH_POSIX": "y", "64BIT": "y", "ENTROPY_HAS_DRIVER": "y", "FLASH_HAS_PAGE_LAYOUT": "y"}
 CORTEX_M3_NO_ENTROPY = {"CPU_CORTEX_M3": "y"}
 BASE = {"NETWORKING": "y", "NET_SOCKETS": "y", "NET_TCP": "y", "NET_IPV4": "y", "NET_IPV6": "y",
         "RUST": "y", "SMTP_CLIENT": "y"}
@@ -129,9 +129,11 @@ VARIANTS = {
     # Everything, default mode STARTTLS (the module's TLS client), the C API, settings, shell.
     "full": (True, {**NATIVE_SIM_64, **BASE, **TLS, "SMTP_CLIENT_NETX_API": "y",
                     "SMTP_CLIENT_AUTH_LOGIN": "y", "SMTP_CLIENT_TLS_STARTTLS": "y",
-                    "SETTINGS": "y", "SHELL": "y", "LOG": "y", "OBJ_CORE_MUTEX": "y"},
+                    "SETTINGS": "y", "SHELL": "y", "LOG": "y", "OBJ_CORE_MUTEX": "y",
+                    "SMTP_CLIENT_OUTBOX": "y", "FLASH": "y", "FLASH_MAP": "y", "ZMS": "y",
+                    "FLASH_PAGE_LAYOUT": "y"},
              {"SMTP_CLIENT_TLS_MBEDTLS": "y", "SMTP_CLIENT_TLS_SOCKETS": "n", "SMTP_CLIENT_SHELL": "y",
-              "SMTP_CLIENT_SETTINGS": "y",
+              "SMTP_CLIENT_SETTINGS": "y", "SMTP_CLIENT_OUTBOX_ZMS": "y", "CRC": "y",
               "SMTP_CLIENT_WALL_CLOCK": "y", "SMTP_CLIENT_TLS_SEC_TAG": "1397511248",
               "SMTP_CLIENT_ADDRESS_FAMILY_ANY": "y",
               # what the TLS client selects and implies from mbedTLS
@@ -634,7 +636,8 @@ LEDGER = ROOT / "docs" / "ZEPHYR-UPSTREAM.md"
 UPSTREAM_NAME = re.compile(
     r"\b(zsock_\w+|ZSOCK_\w+|NET_\w+|net_\w+|CONFIG_\w+|mbedtls_\w+|MBEDTLS_\w+|psa_\w+|PSA_\w+"
     r"|SETTINGS_\w+|settings_\w+|SHELL_\w+|shell_\w+|DNS_EAI_\w+|ZVFS_\w+|tls_credential_\w+"
-    r"|TLS_CREDENTIAL_\w+|k_\w+|K_\w+|sys_\w+|SYS_\w+|LOG_\w+|sec_tag_t|fs_\w+|FS_\w+)\b(?!\.[ch]\b)")
+    r"|TLS_CREDENTIAL_\w+|k_\w+|K_\w+|sys_\w+|SYS_\w+|LOG_\w+|sec_tag_t|fs_\w+|FS_\w+|zms_\w+"
+    r"|flash_\w+|FIXED_PARTITION_\w+|device_is_ready)\b(?!\.[ch]\b)")
 OWN_NAME = re.compile(r"^CONFIG_(SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|ZSMTP)(_|$)|^CONFIG_ZEPHYR_ZSMTP_MODULE$")
 CMAKE_FUNCTION = re.compile(r"\b(zephyr_\w+|generate_inc_file_for_target|rust_cargo_application|_rust_map_target)\s*\(")
 KCONFIG_EXPR = re.compile(r"^\s*(depends on|select|imply|default|range|visible if|if)\b(.*)$")
