@@ -55,6 +55,11 @@ int smtp_shim_error_class(int err)
 	case EAFNOSUPPORT:
 	case EPROTONOSUPPORT:
 		return SMTP_SHIM_ERR_UNSUPPORTED;
+	case ENOSPC:
+#if defined(EDQUOT) && EDQUOT != ENOSPC
+	case EDQUOT:
+#endif
+		return SMTP_SHIM_ERR_NO_SPACE;
 	default:
 		return SMTP_SHIM_ERR_OTHER;
 	}

@@ -88,6 +88,7 @@ enum smtp_shim_error_class {
 	SMTP_SHIM_ERR_UNREACHABLE = 10,   /* ENETUNREACH, EHOSTUNREACH, ENETDOWN, EADDRNOTAVAIL */
 	SMTP_SHIM_ERR_INTERRUPTED = 11,   /* EINTR */
 	SMTP_SHIM_ERR_UNSUPPORTED = 12,   /* ENOTSUP, EOPNOTSUPP, EAFNOSUPPORT, EPROTONOSUPPORT */
+	SMTP_SHIM_ERR_NO_SPACE = 13,      /* ENOSPC, EDQUOT (a full storage) */
 };
 
 /* The class of `err`, a negative (or positive) errno value returned by this shim. */
@@ -254,13 +255,13 @@ int smtp_shim_outbox_open(void);
 int smtp_shim_outbox_record_size(void);
 
 /* Reads record `key` into buf (at most len bytes): the record's whole length (greater than len
- * when it did not fit: buf then holds its first len bytes), -ENOENT no such record, or a negative
- * errno. */
+ * when it did not fit: buf then holds its first len bytes), 0 when there is no such record
+ * (records are never empty: a zero-length ZMS entry is a deleted one), or a negative errno. */
 int smtp_shim_outbox_read(uint16_t key, uint8_t *buf, size_t len);
 
 /* Writes record `key` (1 to record_size bytes), replacing any record of that key, atomically: 0,
- * -EINVAL empty or longer than the record size (nothing written), -ENOSPC full, or a negative
- * errno (the record is then as before the call). */
+ * -EINVAL empty or longer than the record size (nothing written), -ENOSPC full (error class
+ * SMTP_SHIM_ERR_NO_SPACE), or another negative errno (the record is then as before the call). */
 int smtp_shim_outbox_write(uint16_t key, const uint8_t *data, size_t len);
 
 /* Deletes record `key` atomically: 0 (also when there was none) or a negative errno. */

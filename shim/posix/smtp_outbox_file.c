@@ -6,7 +6,7 @@
  * syncs the directory. Temporary files left by a cut write are removed at open.
  *
  * The record size is a 4 KiB ZMS sector's (4096 less five 16-byte ATEs: 4016 bytes), or
- * $ZSMTP_OUTBOX_RECORD_SIZE (64 to 65535), so host tests see the limits of a flash partition.
+ * $ZSMTP_OUTBOX_RECORD_SIZE (1 to 65535), so host tests see the limits of a flash partition.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -32,7 +32,7 @@
 #include "smtp_shim.h"
 
 #define SMTP_OUTBOX_DEFAULT_RECORD (4096 - 5 * 16)
-#define SMTP_OUTBOX_MIN_RECORD 64
+#define SMTP_OUTBOX_MIN_RECORD 1
 #define SMTP_OUTBOX_MAX_RECORD 65535
 
 static char smtp_outbox_dir[PATH_MAX];
@@ -136,7 +136,7 @@ int smtp_shim_outbox_read(uint16_t key, uint8_t *buf, size_t len)
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		return -errno; /* -ENOENT: no such record */
+		return errno == ENOENT ? 0 : -errno; /* 0: no such record */
 	}
 	if (fstat(fd, &st) != 0) {
 		rc = -errno;
@@ -212,7 +212,7 @@ int smtp_shim_outbox_write(uint16_t key, const uint8_t *data, size_t len)
 	}
 	if (rc != 0) {
 		(void)unlink(temporary); /* the record stays as it was */
-		return rc == -EDQUOT ? -ENOSPC : rc;
+		return rc;
 	}
 	return smtp_outbox_sync_dir();
 }

@@ -103,11 +103,11 @@ int smtp_shim_outbox_read(uint16_t key, uint8_t *buf, size_t len)
 	}
 	/* zms_read() returns what it copied, not the entry's length: ask for the length first. */
 	stored = zms_get_data_length(&smtp_outbox_fs, key);
-	if (stored < 0) {
-		return (int)stored; /* -ENOENT: no such record */
+	if (stored == -ENOENT || stored == 0) {
+		return 0; /* no such record (a zero-length entry is a deleted one in ZMS) */
 	}
-	if (stored == 0) {
-		return -ENOENT; /* a zero-length entry is a deleted one in ZMS */
+	if (stored < 0) {
+		return (int)stored;
 	}
 	if (len > 0U) {
 		rc = zms_read(&smtp_outbox_fs, key, buf, MIN(len, (size_t)stored));

@@ -63,6 +63,17 @@ extern "C" {
     pub fn smtp_shim_log(level: u32, msg: *const c_char, len: usize);
 }
 
+// The outbox's storage: only in builds with the outbox, whose shim defines these (Zephyr:
+// CONFIG_SMTP_CLIENT_OUTBOX_ZMS; the POSIX twin: build.rs with the feature).
+#[cfg(feature = "outbox")]
+extern "C" {
+    pub fn smtp_shim_outbox_open() -> c_int;
+    pub fn smtp_shim_outbox_record_size() -> c_int;
+    pub fn smtp_shim_outbox_read(key: u16, buf: *mut u8, len: usize) -> c_int;
+    pub fn smtp_shim_outbox_write(key: u16, data: *const u8, len: usize) -> c_int;
+    pub fn smtp_shim_outbox_delete(key: u16) -> c_int;
+}
+
 // enum smtp_shim_error_class: what `smtp_shim_error_class` says of an errno value.
 pub const CLASS_OTHER: c_int = 0;
 pub const CLASS_TIMED_OUT: c_int = 1;
@@ -77,6 +88,7 @@ pub const CLASS_NO_MEMORY: c_int = 9;
 pub const CLASS_UNREACHABLE: c_int = 10;
 pub const CLASS_INTERRUPTED: c_int = 11;
 pub const CLASS_UNSUPPORTED: c_int = 12;
+pub const CLASS_NO_SPACE: c_int = 13;
 
 // enum smtp_shim_tls_error: why a TLS call failed.
 pub const TLS_OK: c_int = 0;
@@ -155,6 +167,7 @@ mod tests {
                 ("UNREACHABLE", CLASS_UNREACHABLE),
                 ("INTERRUPTED", CLASS_INTERRUPTED),
                 ("UNSUPPORTED", CLASS_UNSUPPORTED),
+                ("NO_SPACE", CLASS_NO_SPACE),
             ],
         );
         assert_eq!(differences, Vec::<String>::new());

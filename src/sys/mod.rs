@@ -5,7 +5,8 @@
 //! - `ShimSocket` and `ShimTls`: one TCP connection, plain or with TLS, closed on drop;
 //! - [`ShimClock`], `uptime_ms32`, [`in_isr`]: time, entropy and the caller's context;
 //! - [`ShimMutex`]: a mutex in storage the caller owns (the C API's lock words);
-//! - the run-time configuration store and the log sink, as the shim offers them.
+//! - the run-time configuration store and the log sink, as the shim offers them;
+//! - the outbox's storage of atomic keyed records (feature `outbox`).
 //!
 //! Zephyr's socket calls (`zsock_*`) are `__syscall` static inline functions, so Rust cannot
 //! link them; the shim is plain C compiled into the image by the module's CMakeLists.txt
@@ -22,6 +23,8 @@ mod socket;
 mod time;
 mod mutex;
 mod store;
+#[cfg(feature = "outbox")]
+mod outbox_store;
 
 use core::ffi::c_int;
 
@@ -30,6 +33,8 @@ pub use mutex::ShimMutex;
 pub(crate) use socket::{ShimSocket, ShimTls, TlsFailure, Trust};
 pub use store::config_set;
 pub(crate) use store::{config_get, config_load, log_line};
+#[cfg(feature = "outbox")]
+pub(crate) use outbox_store::{outbox_delete, outbox_open, outbox_read, outbox_record_size, outbox_write};
 pub use time::{in_isr, ShimClock};
 #[cfg_attr(not(feature = "small"), allow(unused_imports))] // the small profile's driver uses it
 pub(crate) use time::uptime_ms32;
