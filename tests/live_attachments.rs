@@ -166,7 +166,7 @@ fn a_failing_reader_leaves_no_mail_in_the_mailbox() {
 
 // ---- The C API: nx_smtp_mail_send_extended -----------------------------------------------------
 
-#[cfg(feature = "capi")]
+#[cfg(all(feature = "capi", not(feature = "small")))] // the small profile has no extended send
 mod capi {
     use super::*;
     use core::ffi::{c_uint, c_ulong, c_void};

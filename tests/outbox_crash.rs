@@ -11,10 +11,11 @@
 mod support;
 
 use std::collections::HashMap;
+use support::outbox::{client, deliver_all};
 use support::peer::{header, token, Answer, Peer};
 use zsmtp::outbox::{OnUnknown, Outbox, OutboxError, Policy, RamStorage, State, Storage, StorageError};
-use zsmtp::transport::host::{StdClock, StdTransport};
-use zsmtp::{Client, Config, Mail, Timeouts};
+use zsmtp::transport::host::StdClock;
+use zsmtp::Mail;
 
 const FROM: &str = "device@example.test";
 const POLICY: Policy = Policy { first_retry_ms: 1, max_retry_ms: 1, on_unknown: OnUnknown::Resend };
@@ -105,24 +106,6 @@ fn peer() -> Peer {
             _ => Answer::Accept,
         },
     )
-}
-
-fn client(port: u16) -> Client<'static, StdTransport, StdClock> {
-    let timeouts = Timeouts { connect_ms: 2000, ..Timeouts::DEFAULT.every_reply(3000) };
-    Client::new(Config::new("127.0.0.1", port, "device.test", "unused@example.test").timeouts(timeouts), StdTransport::new(), StdClock::new()).unwrap()
-}
-
-/// Delivers until nothing is pending or the storage fails (the device dies).
-fn deliver_all<S: Storage>(outbox: &mut Outbox<'_, S, 8>, client: &mut Client<'static, StdTransport, StdClock>) -> Result<(), OutboxError> {
-    let mut clock = StdClock::new();
-    for _ in 0..10 {
-        if outbox.pending() == 0 {
-            return Ok(());
-        }
-        outbox.retry_now();
-        outbox.deliver(client, &mut clock, &mut |_| {})?;
-    }
-    panic!("still pending after 10 batches");
 }
 
 /// What one run did: which mails were committed (their submit returned Ok), the write log, and

@@ -15,11 +15,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use support::outbox::{client, deliver_all};
 use support::peer::{header, token, Answer, Peer};
 use zsmtp::outbox::{OnUnknown, Outbox, OutboxError, Policy, Storage, StorageError};
 use zsmtp::platform::{OutboxOpenError, ShimStorage};
-use zsmtp::transport::host::{StdClock, StdTransport};
-use zsmtp::{Client, Config, Mail, Timeouts};
+use zsmtp::transport::host::StdClock;
+use zsmtp::Mail;
 
 static SHIM: Mutex<()> = Mutex::new(());
 
@@ -156,23 +157,6 @@ fn bodies() -> Vec<Vec<u8>> {
             b
         })
         .collect()
-}
-
-fn client(port: u16) -> Client<'static, StdTransport, StdClock> {
-    let timeouts = Timeouts { connect_ms: 2000, ..Timeouts::DEFAULT.every_reply(3000) };
-    Client::new(Config::new("127.0.0.1", port, "device.test", "unused@example.test").timeouts(timeouts), StdTransport::new(), StdClock::new()).unwrap()
-}
-
-fn deliver_all<S: Storage>(outbox: &mut Outbox<'_, S, 8>, client: &mut Client<'static, StdTransport, StdClock>) -> Result<(), OutboxError> {
-    let mut clock = StdClock::new();
-    for _ in 0..10 {
-        if outbox.pending() == 0 {
-            return Ok(());
-        }
-        outbox.retry_now();
-        outbox.deliver(client, &mut clock, &mut |_| {})?;
-    }
-    panic!("still pending after 10 batches");
 }
 
 /// One run cut at write `at`: submit and deliver until the cut, reopen the shim's storage on

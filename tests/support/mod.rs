@@ -11,6 +11,7 @@
 //! - [`io`]: reading until a delimiter, base64, descriptor counts;
 //! - [`peer`]: a small SMTP peer that decides each recipient and message by a rule (the
 //!   outbox tests, whose retries no fixed script can follow);
+//! - `outbox` (feature `outbox`): the outbox suites' client and delivery loop;
 //! - [`readers`]: deterministic random bytes and a failing reader, for attachments.
 #![allow(dead_code)] // Each test binary uses a part of this.
 
@@ -19,6 +20,8 @@ pub mod faults;
 pub mod io;
 pub mod live;
 pub mod netx;
+#[cfg(feature = "outbox")]
+pub mod outbox;
 pub mod peer;
 pub mod pki;
 pub mod readers;

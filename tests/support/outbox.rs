@@ -1,0 +1,25 @@
+//! The outbox suites' client (short timeouts, to a loopback peer) and their delivery loop.
+#![allow(clippy::result_large_err)] // OutboxError carries the server's reply by design
+
+use zsmtp::outbox::{Outbox, OutboxError, Storage};
+use zsmtp::transport::host::{StdClock, StdTransport};
+use zsmtp::{Client, Config, Timeouts};
+
+/// A client of the loopback peer on `port`, with short timeouts.
+pub fn client(port: u16) -> Client<'static, StdTransport, StdClock> {
+    let timeouts = Timeouts { connect_ms: 2000, ..Timeouts::DEFAULT.every_reply(3000) };
+    Client::new(Config::new("127.0.0.1", port, "device.test", "unused@example.test").timeouts(timeouts), StdTransport::new(), StdClock::new()).unwrap()
+}
+
+/// Delivers until nothing is pending or the storage fails (the device dies).
+pub fn deliver_all<S: Storage>(outbox: &mut Outbox<'_, S, 8>, client: &mut Client<'static, StdTransport, StdClock>) -> Result<(), OutboxError> {
+    let mut clock = StdClock::new();
+    for _ in 0..10 {
+        if outbox.pending() == 0 {
+            return Ok(());
+        }
+        outbox.retry_now();
+        outbox.deliver(client, &mut clock, &mut |_| {})?;
+    }
+    panic!("still pending after 10 batches");
+}
