@@ -30,7 +30,22 @@
 
 #define SMTP_OUTBOX_PARTITION zsmtp_outbox_partition
 
-BUILD_ASSERT(FIXED_PARTITION_EXISTS(SMTP_OUTBOX_PARTITION),
+/* Zephyr 4.4 deprecated the FIXED_PARTITION_* macros for PARTITION_*, which also see
+ * zephyr,mapped-partition nodes (4.4 migration guide, "Flash map"; PRs 104398, 105746): the new
+ * names where they exist, so that no build warns (twister builds with warnings as errors). */
+#if defined(PARTITION_EXISTS)
+#define SMTP_OUTBOX_PARTITION_EXISTS(label) PARTITION_EXISTS(label)
+#define SMTP_OUTBOX_PARTITION_DEVICE(label) PARTITION_DEVICE(label)
+#define SMTP_OUTBOX_PARTITION_OFFSET(label) PARTITION_OFFSET(label)
+#define SMTP_OUTBOX_PARTITION_SIZE(label)   PARTITION_SIZE(label)
+#else
+#define SMTP_OUTBOX_PARTITION_EXISTS(label) FIXED_PARTITION_EXISTS(label)
+#define SMTP_OUTBOX_PARTITION_DEVICE(label) FIXED_PARTITION_DEVICE(label)
+#define SMTP_OUTBOX_PARTITION_OFFSET(label) FIXED_PARTITION_OFFSET(label)
+#define SMTP_OUTBOX_PARTITION_SIZE(label)   FIXED_PARTITION_SIZE(label)
+#endif
+
+BUILD_ASSERT(SMTP_OUTBOX_PARTITION_EXISTS(SMTP_OUTBOX_PARTITION),
 	     "CONFIG_SMTP_CLIENT_OUTBOX_ZMS needs a fixed partition labelled zsmtp_outbox_partition "
 	     "in the devicetree (README.md, section Outbox)");
 
@@ -39,18 +54,21 @@ BUILD_ASSERT(FIXED_PARTITION_EXISTS(SMTP_OUTBOX_PARTITION),
 
 static struct zms_fs smtp_outbox_fs;
 static int smtp_outbox_record_max; /* 0 until mounted */
-K_MUTEX_DEFINE(smtp_outbox_open_lock);
+/* Every call holds it: ZMS's reads take no lock of their own and its no-double-write check runs
+ * before ZMS locks, so a read during another thread's garbage collection could miss a live
+ * record. */
+K_MUTEX_DEFINE(smtp_outbox_lock);
 
 static int smtp_outbox_mount(void)
 {
 	struct flash_pages_info page;
 	int rc;
 
-	smtp_outbox_fs.flash_device = FIXED_PARTITION_DEVICE(SMTP_OUTBOX_PARTITION);
+	smtp_outbox_fs.flash_device = SMTP_OUTBOX_PARTITION_DEVICE(SMTP_OUTBOX_PARTITION);
 	if (!device_is_ready(smtp_outbox_fs.flash_device)) {
 		return -ENODEV;
 	}
-	smtp_outbox_fs.offset = FIXED_PARTITION_OFFSET(SMTP_OUTBOX_PARTITION);
+	smtp_outbox_fs.offset = SMTP_OUTBOX_PARTITION_OFFSET(SMTP_OUTBOX_PARTITION);
 	/* A ZMS sector is one flash page (erase unit), as in Zephyr's ZMS sample. */
 	rc = flash_get_page_info_by_offs(smtp_outbox_fs.flash_device, smtp_outbox_fs.offset, &page);
 	if (rc != 0) {
@@ -61,7 +79,7 @@ static int smtp_outbox_mount(void)
 	}
 	smtp_outbox_fs.sector_size = (uint32_t)page.size;
 	smtp_outbox_fs.sector_count =
-		(uint32_t)(FIXED_PARTITION_SIZE(SMTP_OUTBOX_PARTITION) / page.size);
+		(uint32_t)(SMTP_OUTBOX_PARTITION_SIZE(SMTP_OUTBOX_PARTITION) / page.size);
 	if (smtp_outbox_fs.sector_count < SMTP_OUTBOX_MIN_SECTORS) {
 		return -EINVAL;
 	}
@@ -80,11 +98,11 @@ int smtp_shim_outbox_open(void)
 {
 	int rc = 0;
 
-	k_mutex_lock(&smtp_outbox_open_lock, K_FOREVER);
+	k_mutex_lock(&smtp_outbox_lock, K_FOREVER);
 	if (smtp_outbox_record_max == 0) {
 		rc = smtp_outbox_mount();
 	}
-	k_mutex_unlock(&smtp_outbox_open_lock);
+	k_mutex_unlock(&smtp_outbox_lock);
 	return rc;
 }
 
@@ -93,7 +111,7 @@ int smtp_shim_outbox_record_size(void)
 	return smtp_outbox_record_max > 0 ? smtp_outbox_record_max : -EACCES;
 }
 
-int smtp_shim_outbox_read(uint16_t key, uint8_t *buf, size_t len)
+static int smtp_outbox_read_locked(uint16_t key, uint8_t *buf, size_t len)
 {
 	ssize_t stored;
 	ssize_t rc;
@@ -118,7 +136,7 @@ int smtp_shim_outbox_read(uint16_t key, uint8_t *buf, size_t len)
 	return (int)stored;
 }
 
-int smtp_shim_outbox_write(uint16_t key, const uint8_t *data, size_t len)
+static int smtp_outbox_write_locked(uint16_t key, const uint8_t *data, size_t len)
 {
 	ssize_t rc;
 
@@ -134,10 +152,37 @@ int smtp_shim_outbox_write(uint16_t key, const uint8_t *data, size_t len)
 	return rc < 0 ? (int)rc : 0;
 }
 
-int smtp_shim_outbox_delete(uint16_t key)
+static int smtp_outbox_delete_locked(uint16_t key)
 {
 	if (smtp_outbox_record_max == 0) {
 		return -EACCES;
 	}
 	return zms_delete(&smtp_outbox_fs, key);
+}
+
+int smtp_shim_outbox_read(uint16_t key, uint8_t *buf, size_t len)
+{
+	k_mutex_lock(&smtp_outbox_lock, K_FOREVER);
+	int rc = smtp_outbox_read_locked(key, buf, len);
+
+	k_mutex_unlock(&smtp_outbox_lock);
+	return rc;
+}
+
+int smtp_shim_outbox_write(uint16_t key, const uint8_t *data, size_t len)
+{
+	k_mutex_lock(&smtp_outbox_lock, K_FOREVER);
+	int rc = smtp_outbox_write_locked(key, data, len);
+
+	k_mutex_unlock(&smtp_outbox_lock);
+	return rc;
+}
+
+int smtp_shim_outbox_delete(uint16_t key)
+{
+	k_mutex_lock(&smtp_outbox_lock, K_FOREVER);
+	int rc = smtp_outbox_delete_locked(key);
+
+	k_mutex_unlock(&smtp_outbox_lock);
+	return rc;
 }

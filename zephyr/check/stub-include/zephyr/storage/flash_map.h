@@ -1,9 +1,11 @@
 /*
  * SYNTAX-CHECK STUB - NOT ZEPHYR. Just enough declarations, with the names of Zephyr 4.4/4.5
  * (header named in the comment below), for scripts/check-zephyr to compile the shim/zephyr C files
- * on the host. Upstream the FIXED_PARTITION_* macros read the devicetree (DT_NODELABEL,
- * DT_REG_ADDR, DT_REG_SIZE, DEVICE_DT_GET); here they stand for a partition that exists, so an
- * undefined label is not caught here but by a real build. Nothing built with this is run.
+ * on the host. Upstream the PARTITION_* macros (4.4 and later; FIXED_PARTITION_* before, now
+ * deprecated) read the devicetree (DT_NODELABEL, DT_REG_ADDR, DT_REG_SIZE, DEVICE_DT_GET); here
+ * they stand for a partition that exists, so an undefined label is not caught here but by a real
+ * build. Only the 4.4 names: a use of the deprecated ones does not compile here. Nothing built
+ * with this is run.
  */
 /* include/zephyr/storage/flash_map.h */
 #ifndef STUB_ZEPHYR_STORAGE_FLASH_MAP_H
@@ -14,9 +16,9 @@
 
 const struct device *stub_fixed_partition_device(void);
 
-#define FIXED_PARTITION_EXISTS(label) 1
-#define FIXED_PARTITION_DEVICE(label) stub_fixed_partition_device()
-#define FIXED_PARTITION_OFFSET(label) ((off_t)0x000f8000)
-#define FIXED_PARTITION_SIZE(label) ((size_t)0x8000)
+#define PARTITION_EXISTS(label) 1
+#define PARTITION_DEVICE(label) stub_fixed_partition_device()
+#define PARTITION_OFFSET(label) ((off_t)0x00100000)
+#define PARTITION_SIZE(label) ((size_t)0x8000)
 
 #endif
