@@ -84,18 +84,6 @@ fn ehlo(mechanisms: &str) -> String {
     format!("250-mx.oauth.test\r\n250-AUTH {mechanisms}\r\n250 PIPELINING\r\n")
 }
 
-fn rest_of_mail() -> Vec<Step> {
-    vec![
-        Expect("MAIL"),
-        Expect("RCPT"),
-        Expect("DATA"),
-        send("250 ok\r\n250 ok\r\n354 go\r\n"),
-        ExpectData,
-        Expect("QUIT"),
-        send("250 queued\r\n221 bye\r\n"),
-    ]
-}
-
 fn xoauth2_response(token: &str) -> String {
     b64(format!("user={USER}\x01auth=Bearer {token}\x01\x01").as_bytes())
 }
@@ -122,7 +110,7 @@ fn xoauth2_sends_the_exact_response_and_delivers() {
     capture_log();
     let token = long_token();
     let token_ref = token.as_str();
-    let server = Server::start([vec![send("220 mx\r\n"), Expect("EHLO"), send(&ehlo("PLAIN LOGIN XOAUTH2")), Expect("AUTH XOAUTH2 "), send("235 2.7.0 Accepted\r\n")], rest_of_mail()].concat());
+    let server = Server::start([vec![send("220 mx\r\n"), Expect("EHLO"), send(&ehlo("PLAIN LOGIN XOAUTH2")), Expect("AUTH XOAUTH2 "), send("235 2.7.0 Accepted\r\n")], pipelined_rest_of_mail()].concat());
     let sent = send_with(config(server.port, Auth::XOAuth2, &token_ref)).unwrap();
     assert_eq!(sent.reply.code, 250);
     let seen = server.finish();
@@ -137,7 +125,7 @@ fn xoauth2_sends_the_exact_response_and_delivers() {
 
 #[test]
 fn oauthbearer_sends_the_gs2_header_host_and_port() {
-    let server = Server::start([vec![send("220 mx\r\n"), Expect("EHLO"), send(&ehlo("OAUTHBEARER")), Expect("AUTH OAUTHBEARER "), send("235 2.7.0 Accepted\r\n")], rest_of_mail()].concat());
+    let server = Server::start([vec![send("220 mx\r\n"), Expect("EHLO"), send(&ehlo("OAUTHBEARER")), Expect("AUTH OAUTHBEARER "), send("235 2.7.0 Accepted\r\n")], pipelined_rest_of_mail()].concat());
     let port = server.port;
     let sent = send_with(config(port, Auth::OAuthBearer, &TOKEN)).unwrap();
     assert_eq!(sent.reply.code, 250);
@@ -230,7 +218,7 @@ fn a_mechanism_not_offered_sends_nothing_credential_like() {
 fn an_empty_challenge_gets_the_response() {
     let steps = [
         vec![send("220 mx\r\n"), Expect("EHLO"), send(&ehlo("XOAUTH2")), Expect("AUTH XOAUTH2 "), send("334 \r\n"), Expect(""), send("235 ok\r\n")],
-        rest_of_mail(),
+        pipelined_rest_of_mail(),
     ]
     .concat();
     let server = Server::start(steps);
@@ -244,7 +232,7 @@ fn an_empty_challenge_gets_the_response() {
 #[test]
 fn a_token_replaced_between_sends_is_used() {
     let token = Mutex::new(String::from("first.token"));
-    let script = |mechanism: &str| [vec![send("220 mx\r\n"), Expect("EHLO"), send(&ehlo(mechanism)), Expect("AUTH XOAUTH2 "), send("235 ok\r\n")], rest_of_mail()].concat();
+    let script = |mechanism: &str| [vec![send("220 mx\r\n"), Expect("EHLO"), send(&ehlo(mechanism)), Expect("AUTH XOAUTH2 "), send("235 ok\r\n")], pipelined_rest_of_mail()].concat();
     let servers = Servers::start(vec![script("XOAUTH2"), script("XOAUTH2")]);
     let mut client: Client<'_, _, _> = Client::new(config(servers.port, Auth::XOAuth2, &token), StdTransport::new(), StdClock::new()).unwrap();
     client.send(&Mail::new("one", b"1\n").to(&["ops@oauth.test"])).unwrap();

@@ -78,21 +78,9 @@ fn send_once(steps: Vec<Step>, auth: Auth) -> Result<Sent, Error> {
 
 const EHLO: &str = "250-mx.sec.test\r\n250-AUTH PLAIN LOGIN\r\n250 PIPELINING\r\n";
 
-fn rest_of_mail() -> Vec<Step> {
-    vec![
-        Expect("MAIL"),
-        Expect("RCPT"),
-        Expect("DATA"),
-        send("250 ok\r\n250 ok\r\n354 go\r\n"),
-        ExpectData,
-        Expect("QUIT"),
-        send("250 queued\r\n221 bye\r\n"),
-    ]
-}
-
 fn plain_ok() -> Vec<Step> {
     let mut s = vec![send("220 mx\r\n"), Expect("EHLO"), send(EHLO), Expect("AUTH PLAIN "), send("235 ok\r\n")];
-    s.extend(rest_of_mail());
+    s.extend(pipelined_rest_of_mail());
     s
 }
 
@@ -108,7 +96,7 @@ fn login_ok() -> Vec<Step> {
         Expect(""),
         send("235 ok\r\n"),
     ];
-    s.extend(rest_of_mail());
+    s.extend(pipelined_rest_of_mail());
     s
 }
 
@@ -128,7 +116,7 @@ fn credentials_never_reach_the_log_or_errors() {
     record("login", send_once(login_ok(), Auth::Login)).expect("LOGIN send");
     // The server ignores the initial response and asks for it.
     let mut again = vec![send("220 mx\r\n"), Expect("EHLO"), send(EHLO), Expect("AUTH PLAIN "), send("334 \r\n"), Expect(""), send("235 ok\r\n")];
-    again.extend(rest_of_mail());
+    again.extend(pipelined_rest_of_mail());
     record("plain asked again", send_once(again, Auth::Plain)).expect("PLAIN with 334");
     // Refusals: PLAIN refused; LOGIN refused after the user name and after the password;
     // the server echoing the credentials back in its refusal text.

@@ -8,7 +8,6 @@ Nothing is skipped: a missing binary or server is an error, and with ZSMTP_NO_SK
 by scripts/test) a skipped or xfailed test fails the run.
 """
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import time
 import pytest
 
 from e2e import (AIO_OUT, AIOSMTPD_PORT, CLI, MAILDIR, PASSWORD, POSTFIX_PORT, SERVERS, USER,
-                 Aiosmtpd, Postfix, free_port)
+                 Aiosmtpd, Postfix, free_port, stop)
 
 
 @pytest.fixture
@@ -75,13 +74,7 @@ def private_aiosmtpd(tmp_path):
 
     yield start
     for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
+        stop(p)
         p.stdout.close()
 
 

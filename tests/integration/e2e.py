@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -279,6 +280,17 @@ class Aiosmtpd:
     def assert_nothing_new(self, before):
         new = self.seqs() - before
         assert not new, "unexpected message(s) stored: %r" % sorted(new)
+
+
+def stop(p):
+    """Stops a server process the test started: SIGTERM, then SIGKILL; every wait bounded."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)
 
 
 def free_port(host):

@@ -20,7 +20,6 @@ The server is Postfix's smtp-sink on a free port, started and stopped here: it r
 discards, so 270 MB pass in seconds (a Postfix queue or aiosmtpd would store them). The 200 MB
 file is sparse: it takes no disk, and the CLI reads it like any other file."""
 import os
-import signal
 import socket
 import subprocess
 import tempfile
@@ -28,7 +27,7 @@ import time
 
 import pytest
 
-from e2e import CLI, DOMAIN, FROM, free_port
+from e2e import CLI, DOMAIN, FROM, free_port, stop
 
 TIME = "/usr/bin/time"
 LARGE = 200_000_000
@@ -59,13 +58,7 @@ def sink():
             time.sleep(0.05)
         yield port
     finally:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
+        stop(p)
         p.stderr.close()
 
 

@@ -59,6 +59,20 @@ pub fn send(text: &str) -> Step {
     Send(text.as_bytes().to_vec())
 }
 
+/// One recipient's pipelined transaction after the session is open: MAIL, RCPT and DATA
+/// accepted in one flight, the content taken, QUIT answered with the final reply.
+pub fn pipelined_rest_of_mail() -> Vec<Step> {
+    vec![
+        Expect("MAIL"),
+        Expect("RCPT"),
+        Expect("DATA"),
+        send("250 ok\r\n250 ok\r\n354 go\r\n"),
+        ExpectData,
+        Expect("QUIT"),
+        send("250 queued\r\n221 bye\r\n"),
+    ]
+}
+
 /// What a scripted server saw (the plain one here, or the TLS one of `super::tls_server`).
 #[derive(Debug, Default)]
 pub struct Seen {
