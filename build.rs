@@ -70,6 +70,12 @@ const SETTINGS: &[Setting] = &[
     int("SMTP_CLIENT_TX_BUFFER_SIZE", Some("ZSMTP_TX_BUFFER_SIZE")),
     int("SMTP_CLIENT_LOCK_WORDS", Some("ZSMTP_LOCK_WORDS")),
     int("SMTP_CLIENT_OAUTH2_TOKEN_MAX", Some("ZSMTP_OAUTH2_TOKEN_MAX")),
+    int("SMTP_CLIENT_OUTBOX_SLOTS", Some("ZSMTP_OUTBOX_SLOTS")),
+    int("SMTP_CLIENT_OUTBOX_RECORD_MAX", Some("ZSMTP_OUTBOX_RECORD_MAX")),
+    int("SMTP_CLIENT_OUTBOX_TEXT_MAX", Some("ZSMTP_OUTBOX_TEXT_MAX")),
+    int("SMTP_CLIENT_OUTBOX_WORKER_WORDS", Some("ZSMTP_OUTBOX_WORKER_WORDS")),
+    int("SMTP_CLIENT_OUTBOX_RETRY_FIRST_MS", None),
+    int("SMTP_CLIENT_OUTBOX_RETRY_MAX_MS", None),
     // Zephyr's level numbers (0 off, 1 ERR, 2 WRN, 3 INF, 4 DBG), from the log template.
     int("SMTP_CLIENT_LOG_LEVEL", Some("ZSMTP_LOG_LEVEL")),
     int("SMTP_CLIENT_CONNECT_TIMEOUT_MS", Some("ZSMTP_CONNECT_TIMEOUT_MS")),
@@ -317,6 +323,12 @@ impl BuildConfig {
             ("TX_BUFFER_SIZE", "`NX_SMTP_CLIENT_TX_BUFFER_SIZE`."),
             ("LOCK_WORDS", "`NX_SMTP_CLIENT_LOCK_WORDS`: lock storage in `ULONG` words."),
             ("OAUTH2_TOKEN_MAX", "`NX_SMTP_CLIENT_OAUTH2_TOKEN_MAX`: longest OAuth 2.0 token the C API stores (feature `oauth2`)."),
+            ("OUTBOX_SLOTS", "`NX_SMTP_OUTBOX_SLOTS`: mails the C API's outbox holds (feature `outbox`)."),
+            ("OUTBOX_RECORD_MAX", "`NX_SMTP_OUTBOX_RECORD_MAX`: the C API's outbox records' largest size in bytes."),
+            ("OUTBOX_TEXT_MAX", "`NX_SMTP_OUTBOX_TEXT_MAX`: the largest text of a mail the C API queues."),
+            ("OUTBOX_WORKER_WORDS", "`NX_SMTP_OUTBOX_WORKER_WORDS`: the platform worker's state in `ULONG` words."),
+            ("OUTBOX_RETRY_FIRST_MS", "The C API outbox's first retry wait (ms)."),
+            ("OUTBOX_RETRY_MAX_MS", "The C API outbox's longest retry wait (ms)."),
             ("LOG_LEVEL", "`CONFIG_SMTP_CLIENT_LOG_LEVEL` (Zephyr's numbers: 0 off .. 4 DBG); see [`LOG_DIALOGUE`]."),
         ];
         for (name, doc) in limits {

@@ -565,6 +565,190 @@ UINT nx_smtp_mail_send_extended(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_addr
                                 NX_SMTP_ATTACHMENT *attachments, UINT attachment_count);
 #endif
 
+/* ---------------------------------------------------------------------------------------
+ * The outbox (ours): nx_smtp_mail_queue stores a mail durably and returns at once; a worker
+ * delivers it later, in order, with retries. NX_SMTP_CLIENT_OUTBOX is 1 when the library is
+ * built with it (Kconfig SMTP_CLIENT_OUTBOX; on hosts the cargo feature outbox, and
+ * -DNX_SMTP_CLIENT_OUTBOX=1 here). Not in the small profile.
+ *
+ * Storage: the module's (Zephyr: ZMS on the devicetree partition zsmtp_outbox_partition,
+ * CONFIG_SMTP_CLIENT_OUTBOX_ZMS; the host library: the directory $ZSMTP_OUTBOX_DIR). It is
+ * one per image, so at most one NX_SMTP_OUTBOX is created at a time. A mail is committed
+ * when nx_smtp_mail_queue returns NX_SUCCESS: a power cut after that loses nothing, and one
+ * before it leaves nothing that could be sent (docs/RELIABILITY.md).
+ *
+ * Delivery: with Kconfig SMTP_CLIENT_OUTBOX_WORKER (Zephyr; the host library: always) a
+ * thread of the module delivers: when a mail is queued, when a retry is due, and at once when
+ * the network comes up (Zephyr's connection manager). Without it the application calls
+ * nx_smtp_outbox_flush. Each delivery takes the client's lock (as nx_smtp_mail_send does) for
+ * its batch; queueing never waits for a delivery.
+ *   - accepted: the mail is removed (event NX_SMTP_OUTBOX_EVENT_DELIVERED);
+ *   - a failure that may pass (no connection, a timeout, TLS, AUTH, 4xx, 421): retried after
+ *     a backoff that doubles from Kconfig SMTP_CLIENT_OUTBOX_RETRY_FIRST_MS up to
+ *     SMTP_CLIENT_OUTBOX_RETRY_MAX_MS, the upper half random (NX_SMTP_OUTBOX_EVENT_RETRYING);
+ *   - refused for good (5xx to its envelope or content): kept aside as failed with the reply,
+ *     never retried, until nx_smtp_outbox_drop (NX_SMTP_OUTBOX_EVENT_FAILED);
+ *   - link lost after the final dot (NX_SMTP_OUTCOME_UNKNOWN): sent again after a backoff
+ *     with the same Message-ID, so that a duplicate can be recognised
+ *     (NX_SMTP_OUTBOX_EVENT_UNKNOWN).
+ * ------------------------------------------------------------------------------------- */
+#if !defined(NX_SMTP_CLIENT_OUTBOX) && defined(CONFIG_SMTP_CLIENT_OUTBOX)
+#define NX_SMTP_CLIENT_OUTBOX 1
+#endif
+#ifndef NX_SMTP_CLIENT_OUTBOX
+#define NX_SMTP_CLIENT_OUTBOX 0
+#endif
+
+#if NX_SMTP_CLIENT_OUTBOX
+/* Mails an outbox holds, failed ones included. */
+#ifndef NX_SMTP_OUTBOX_SLOTS
+#if defined(CONFIG_SMTP_CLIENT_OUTBOX_SLOTS)
+#define NX_SMTP_OUTBOX_SLOTS CONFIG_SMTP_CLIENT_OUTBOX_SLOTS
+#else
+#define NX_SMTP_OUTBOX_SLOTS 16
+#endif
+#endif
+
+/* Largest storage record (bytes); the control block holds two record buffers. */
+#ifndef NX_SMTP_OUTBOX_RECORD_MAX
+#if defined(CONFIG_SMTP_CLIENT_OUTBOX_RECORD_MAX)
+#define NX_SMTP_OUTBOX_RECORD_MAX CONFIG_SMTP_CLIENT_OUTBOX_RECORD_MAX
+#else
+#define NX_SMTP_OUTBOX_RECORD_MAX 512
+#endif
+#endif
+
+/* Largest text of a queued mail: sender, recipient, subject, body and some framing. */
+#ifndef NX_SMTP_OUTBOX_TEXT_MAX
+#if defined(CONFIG_SMTP_CLIENT_OUTBOX_TEXT_MAX)
+#define NX_SMTP_OUTBOX_TEXT_MAX CONFIG_SMTP_CLIENT_OUTBOX_TEXT_MAX
+#else
+#define NX_SMTP_OUTBOX_TEXT_MAX 2048
+#endif
+#endif
+
+/* The delivery worker's state in each outbox (ULONG words; the build checks it fits). */
+#ifndef NX_SMTP_OUTBOX_WORKER_WORDS
+#if defined(CONFIG_SMTP_CLIENT_OUTBOX_WORKER_WORDS)
+#define NX_SMTP_OUTBOX_WORKER_WORDS CONFIG_SMTP_CLIENT_OUTBOX_WORKER_WORDS
+#else
+#define NX_SMTP_OUTBOX_WORKER_WORDS 48
+#endif
+#endif
+
+/* The engine's state: 16 bytes per slot and a fixed part (the library checks it fits). */
+#define NX_SMTP_OUTBOX_ENGINE_WORDS (8 + 2 * NX_SMTP_OUTBOX_SLOTS)
+
+#define NX_SMTP_OUTBOX_ID                0x534D5451UL   /* "SMTQ" */
+
+/* Status values of the outbox services. */
+#ifndef NX_SMTP_OUTBOX_FULL
+#define NX_SMTP_OUTBOX_FULL              0xCB  /* every slot holds a mail, or the storage is full: nothing stored */
+#endif
+#ifndef NX_SMTP_OUTBOX_NOT_FOUND
+#define NX_SMTP_OUTBOX_NOT_FOUND         0xCC  /* no mail with this id (delivered, dropped, never queued) */
+#endif
+#ifndef NX_SMTP_OUTBOX_STORAGE_ERROR
+#define NX_SMTP_OUTBOX_STORAGE_ERROR     0xCD  /* the storage failed or cannot be mounted: nothing changed */
+#endif
+#ifndef NX_SMTP_OUTBOX_BUSY
+#define NX_SMTP_OUTBOX_BUSY              0xCE  /* the mail is being sent; or another outbox holds the storage */
+#endif
+
+/* A mail's state (nx_smtp_outbox_state of NX_SMTP_OUTBOX_MAIL). */
+#define NX_SMTP_OUTBOX_QUEUED            0     /* waiting for its first attempt */
+#define NX_SMTP_OUTBOX_RETRYING          1     /* an attempt failed for a reason that may pass */
+#define NX_SMTP_OUTBOX_UNKNOWN           2     /* link lost after its final dot: sent again */
+#define NX_SMTP_OUTBOX_FAILED            3     /* refused for good: kept aside until dropped */
+
+/* Events given to the notify callback. */
+#define NX_SMTP_OUTBOX_EVENT_DELIVERED   0     /* accepted by the server; gone from the outbox */
+#define NX_SMTP_OUTBOX_EVENT_RETRYING    1
+#define NX_SMTP_OUTBOX_EVENT_UNKNOWN     2
+#define NX_SMTP_OUTBOX_EVENT_FAILED      3
+
+/* One mail as nx_smtp_outbox_status_get, nx_smtp_outbox_list and the notify callback see it. */
+typedef struct NX_SMTP_OUTBOX_MAIL_STRUCT
+{
+    ULONG nx_smtp_outbox_mail_id;                                         /* from nx_smtp_mail_queue */
+    UINT  nx_smtp_outbox_state;                                           /* NX_SMTP_OUTBOX_QUEUED ... FAILED */
+    UINT  nx_smtp_outbox_attempts;                                        /* attempts made */
+    UINT  nx_smtp_outbox_reply_code;                                      /* last reply's code; 0: none (the text names the status) */
+    CHAR  nx_smtp_outbox_reply_text[NX_SMTP_CLIENT_MAX_REPLY_TEXT + 1];   /* NUL-terminated */
+} NX_SMTP_OUTBOX_MAIL;
+
+/* Called after each delivery attempt is committed, from the thread that delivered (the worker,
+   or the caller of nx_smtp_outbox_flush), outside the outbox's lock: it may queue a mail. */
+typedef void (*NX_SMTP_OUTBOX_NOTIFY)(void *context, UINT event, const NX_SMTP_OUTBOX_MAIL *mail);
+/* Called once per mail by nx_smtp_outbox_list, in delivery order, under the outbox's lock:
+   it must not call an outbox service. */
+typedef void (*NX_SMTP_OUTBOX_LIST_CALLBACK)(void *context, const NX_SMTP_OUTBOX_MAIL *mail);
+
+/* The outbox control block: allocated by the application (static or heap, not moved while
+   created), initialised by nx_smtp_outbox_create. Every field is the library's. RAM:
+   sizeof(NX_SMTP_OUTBOX), about 2 * NX_SMTP_OUTBOX_RECORD_MAX + NX_SMTP_OUTBOX_TEXT_MAX +
+   16 * NX_SMTP_OUTBOX_SLOTS + 400 bytes. */
+typedef struct NX_SMTP_OUTBOX_STRUCT
+{
+    ULONG           nx_smtp_outbox_id;                                    /* NX_SMTP_OUTBOX_ID when created */
+    NX_SMTP_CLIENT *nx_smtp_outbox_client;                                /* delivers: server, credentials, TLS */
+    NX_SMTP_OUTBOX_NOTIFY nx_smtp_outbox_notify;
+    void           *nx_smtp_outbox_notify_context;
+    ULONG           nx_smtp_outbox_lock[NX_SMTP_CLIENT_LOCK_WORDS];
+    ULONG           nx_smtp_outbox_worker[NX_SMTP_OUTBOX_WORKER_WORDS];
+    unsigned long long nx_smtp_outbox_engine[NX_SMTP_OUTBOX_ENGINE_WORDS];
+    UCHAR           nx_smtp_outbox_queue_buffer[NX_SMTP_OUTBOX_RECORD_MAX + 64];
+    UCHAR           nx_smtp_outbox_delivery_buffer[NX_SMTP_OUTBOX_RECORD_MAX + NX_SMTP_OUTBOX_TEXT_MAX];
+} NX_SMTP_OUTBOX;
+
+/* Creates an outbox over the module's storage, delivering through client_ptr (a created
+   client; keep it until nx_smtp_outbox_delete). Recovers what a power cut left: every
+   committed mail is kept and due at once; an interrupted write is discarded; a stored copy
+   that no longer verifies is kept aside as failed, never sent. Starts delivery (worker).
+   Returns NX_SUCCESS, NX_PTR_ERROR, NX_SMTP_CLIENT_NOT_INTIALIZED (client), NX_SMTP_OUTBOX_BUSY
+   (another outbox is created), NX_SMTP_OUTBOX_STORAGE_ERROR (the storage cannot be mounted or
+   read), NX_SMTP_INTERNAL_ERROR (the worker could not start) or NX_CALLER_ERROR (ISR). */
+UINT nx_smtp_outbox_create(NX_SMTP_OUTBOX *outbox_ptr, NX_SMTP_CLIENT *client_ptr);
+
+/* Stops delivery (waits for a batch under way to end) and releases the storage; the queued
+   mails stay in it for the next create. NX_PTR_ERROR when NULL or not created. */
+UINT nx_smtp_outbox_delete(NX_SMTP_OUTBOX *outbox_ptr);
+
+/* nx_smtp_mail_send's arguments, queued: checks them as nx_smtp_mail_send does (the same
+   statuses), stores the mail with its Date and Message-ID fixed now, sets *mail_id (may be
+   NULL) and returns at once, without the network. Thread context (an ISR gets
+   NX_CALLER_ERROR); it blocks only on the storage (a flash write). Returns NX_SUCCESS,
+   NX_PTR_ERROR, NX_SMTP_INVALID_PARAM, NX_SMTP_CLIENT_NOT_INTIALIZED (outbox not created),
+   NX_SMTP_OUTBOX_FULL, NX_SMTP_OVERSIZE_MAIL_DATA (larger than NX_SMTP_OUTBOX_TEXT_MAX or
+   than the storage holds), NX_SMTP_OUTBOX_STORAGE_ERROR. On failure nothing is stored. */
+UINT nx_smtp_mail_queue(NX_SMTP_OUTBOX *outbox_ptr, CHAR *recipient_address, UINT priority,
+                        CHAR *subject, CHAR *mail_body, UINT mail_body_length, ULONG *mail_id);
+
+/* The callback given each attempt's outcome (NULL: none). */
+UINT nx_smtp_outbox_notify_set(NX_SMTP_OUTBOX *outbox_ptr, NX_SMTP_OUTBOX_NOTIFY notify, void *context);
+
+/* One mail's state, attempts and last reply. NX_SMTP_OUTBOX_NOT_FOUND once it is delivered
+   or dropped. */
+UINT nx_smtp_outbox_status_get(NX_SMTP_OUTBOX *outbox_ptr, ULONG mail_id, NX_SMTP_OUTBOX_MAIL *mail);
+
+/* Every mail, in delivery order; *mails (may be NULL) the count, pending ones included.
+   callback may be NULL (a count only). */
+UINT nx_smtp_outbox_list(NX_SMTP_OUTBOX *outbox_ptr, NX_SMTP_OUTBOX_LIST_CALLBACK callback, void *context,
+                         UINT *mails);
+
+/* Makes every waiting mail due now and delivers in the calling thread (blocking, as
+   nx_smtp_mail_send). NX_SUCCESS when no mail is left to deliver (failed ones aside), else
+   the status of the last failed attempt (NX_NOT_CONNECTED, ...). */
+UINT nx_smtp_outbox_flush(NX_SMTP_OUTBOX *outbox_ptr);
+
+/* Removes a mail whatever its state (a failed one the application has seen). NX_SMTP_OUTBOX_BUSY
+   while it is being sent. */
+UINT nx_smtp_outbox_drop(NX_SMTP_OUTBOX *outbox_ptr, ULONG mail_id);
+
+/* Layout check for tests: sizeof(NX_SMTP_OUTBOX) as the library sees it. */
+UINT _nx_smtp_outbox_layout_size(void);
+#endif
+
 /* Layout check for tests: sizeof(NX_SMTP_CLIENT) as the library sees it, and the offset of
    field number `field` (0 = nx_smtp_client_id ... 15 = nx_smtp_client_lock, then with
    NX_SMTP_CLIENT_OAUTH2 16 = nx_smtp_client_token_refresh ... 19 = nx_smtp_client_token, in

@@ -138,14 +138,7 @@ impl<'a, T: Transport, K: Clock, const RX: usize, const TX: usize> Client<'a, T,
     /// mails: [`Connection::send`] costs no new handshake. Dropping the connection (or
     /// [`Connection::close`]) sends QUIT.
     pub fn connect(&mut self) -> Result<Connection<'_, 'a, T, K>, Error> {
-        let mut connection = Connection {
-            session: session::Session::new(&mut self.transport, &mut self.clock, &mut self.rx, &mut self.tx, self.config.timeouts),
-            config: &self.config,
-            last_reply: &mut self.last_reply,
-            sequence: &mut self.sequence,
-        };
-        connection.session.open_now(connection.config, connection.last_reply)?;
-        Ok(connection)
+        Connection::open(&mut self.transport, &mut self.clock, &mut self.rx, &mut self.tx, &self.config, &mut self.last_reply, &mut self.sequence)
     }
 
     /// The server reply that decided the last send (its final reply, or the failing one).
@@ -169,7 +162,23 @@ pub struct Connection<'c, 'a, T: Transport, K: Clock> {
     sequence: &'c mut u32,
 }
 
-impl<T: Transport, K: Clock> Connection<'_, '_, T, K> {
+impl<'c, 'a, T: Transport, K: Clock> Connection<'c, 'a, T, K> {
+    /// Opens a connection over borrowed parts (a [`Client`]'s, or the C API's control block's):
+    /// connect, greeting, EHLO, AUTH. `config` was validated for `tx`'s length.
+    pub(crate) fn open(
+        transport: &'c mut T,
+        clock: &'c mut K,
+        rx: &'c mut [u8],
+        tx: &'c mut [u8],
+        config: &'c Config<'a>,
+        last_reply: &'c mut Option<ServerReply>,
+        sequence: &'c mut u32,
+    ) -> Result<Self, Error> {
+        let mut connection = Connection { session: session::Session::new(transport, clock, rx, tx, config.timeouts), config, last_reply, sequence };
+        connection.session.open_now(connection.config, connection.last_reply)?;
+        Ok(connection)
+    }
+
     /// Sends `mail` (with its body) on this connection (see [`Client::send`]).
     pub fn send(&mut self, mail: &Mail<'_>) -> Result<Sent, Error> {
         #[cfg(feature = "mime")]

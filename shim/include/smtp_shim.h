@@ -23,6 +23,7 @@
 #define ZSMTP_SMTP_SHIM_H_
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -266,6 +267,46 @@ int smtp_shim_outbox_write(uint16_t key, const uint8_t *data, size_t len);
 
 /* Deletes record `key` atomically: 0 (also when there was none) or a negative errno. */
 int smtp_shim_outbox_delete(uint16_t key);
+
+/* One outbox at a time owns the storage (nx_smtp_outbox_create claims it): 0, or -EBUSY when
+ * another owner holds it. Release by the owner only; the shell finds the owner's outbox. */
+int smtp_shim_outbox_claim(void *owner);
+void smtp_shim_outbox_release(void *owner);
+void *smtp_shim_outbox_owner(void);
+
+/* ---- Outbox delivery worker (cargo feature outbox) -------------------------------------------
+ *
+ * Runs the delivery passes of an outbox in a thread of the module:
+ *   Zephyr  a work queue of its own (Kconfig SMTP_CLIENT_OUTBOX_WORKER_STACK_SIZE, _PRIORITY),
+ *           one delayable work item per outbox, and the connection manager's
+ *           NET_EVENT_L4_CONNECTED / _DISCONNECTED (shim/zephyr/smtp_outbox_worker.c); with
+ *           CONFIG_SMTP_CLIENT_OUTBOX_WORKER=n, shim/zephyr/smtp_outbox_worker_none.c (no thread:
+ *           the application calls nx_smtp_outbox_flush);
+ *   POSIX   one thread per outbox, the network state set by smtp_shim_posix_network_set.
+ * While the network is down no pass runs; when it comes up a pass runs at once with
+ * network_up set.
+ */
+
+/* One delivery pass (implemented in Rust, src/capi/outbox.rs): delivers what is due and returns
+ * the milliseconds until the next mail is due, or -1 when none waits. network_up: the network
+ * has just come up (every waiting mail is due now). Runs in the worker's thread. */
+typedef int64_t (*smtp_shim_outbox_pass_fn)(void *outbox, bool network_up);
+
+/* Starts the worker of `outbox` in `state` (state_size bytes in the outbox control block,
+ * pointer-aligned, not moved until stop): 0, -ENOMEM when state_size is too small, or another
+ * negative errno. A first pass runs at once when the network is up. */
+int smtp_shim_outbox_worker_start(void *state, size_t state_size, smtp_shim_outbox_pass_fn pass, void *outbox);
+
+/* Asks for a pass now (a mail was queued), if the network is up. Any thread, never an ISR. */
+void smtp_shim_outbox_worker_kick(void *state);
+
+/* Stops the worker: no pass runs after it returns (a pass under way is waited for). Not from
+ * the worker's own thread. */
+void smtp_shim_outbox_worker_stop(void *state);
+
+/* POSIX twin only (tests): the network state its outbox workers see; up at start. Going up
+ * runs a pass of every worker at once, as NET_EVENT_L4_CONNECTED does on Zephyr. */
+void smtp_shim_posix_network_set(bool up);
 
 /* ---- Implemented in Rust (src/platform/shell.rs), called by the shell command ------------ */
 

@@ -146,6 +146,20 @@ impl<S: Storage> embedded_io::Read for StoredPart<'_, '_, S> {
 /// The attempt's result when the stored copy cannot be read: never sent.
 const DAMAGED: Error = Error { kind: ErrorKind::BodyRead, phase: Phase::Validate, reply: None };
 
+/// A mail taken for delivery by [`Outbox::take_due`]: send it with [`send_due`], then give
+/// the outcome to [`Outbox::settle`]. Until then it is not taken again and cannot be removed.
+#[derive(Debug)]
+pub struct Lease {
+    slot: usize,
+    entry: Entry,
+}
+
+impl Lease {
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.entry.sequence)
+    }
+}
+
 impl<S: Storage, const N: usize> Outbox<'_, S, N> {
     /// Delivers the mails that are due, oldest first, over one connection (opened for the
     /// batch, closed at its end), committing each outcome before the next mail:
@@ -169,115 +183,137 @@ impl<S: Storage, const N: usize> Outbox<'_, S, N> {
         on_event: &mut dyn FnMut(&Event<'_>),
     ) -> Result<super::Batch, OutboxError> {
         let mut batch = super::Batch::default();
-        let now = clock.now_ms();
-        let due = |outbox: &Self, e: &Entry, now: u64| outbox.deliverable(e) && e.due_ms <= now && outbox.hold_until_ms <= now;
-        let Some((slot, entry)) = self.next_in_order(0, |e| due(self, e, now)) else { return Ok(batch) };
+        let Some(lease) = self.take_due(clock.now_ms(), None) else { return Ok(batch) };
         let mut connection = match client.connect() {
             Ok(c) => c,
             Err(e) => {
-                self.conclude(slot, entry, Err(e), clock, false, &mut batch, on_event)?;
+                self.settle(lease, Err(e), false, clock, &mut batch, on_event)?;
                 return Ok(batch);
             }
         };
-        let mut next = Some((slot, entry));
-        while let Some((slot, entry)) = next {
-            let result = self.send_one(&mut connection, slot, entry.sequence);
+        let mut next = Some(lease);
+        while let Some(lease) = next {
+            let ticket = lease.ticket();
+            let result = send_due(&mut self.storage, self.work, &lease, &mut connection);
             let open = connection.is_open();
-            if !self.conclude(slot, entry, result, clock, open, &mut batch, on_event)? {
+            if !self.settle(lease, result, open, clock, &mut batch, on_event)? {
                 break;
             }
-            let now = clock.now_ms();
-            next = self.next_in_order(entry.sequence, |e| due(self, e, now));
+            next = self.take_due(clock.now_ms(), Some(ticket));
         }
         Ok(batch)
     }
 
-    /// Sends the mail of `slot` on `connection`, read back from storage.
-    fn send_one<T: Transport, K: Clock>(&mut self, connection: &mut Connection<'_, '_, T, K>, slot: usize, sequence: u32) -> Result<Sent, Error> {
-        let mut head_buf = [0u8; HEADER_LEN + HEAD_LEN];
-        let head = match load(&mut self.storage, head_key(slot), &mut head_buf) {
-            Ok(Loaded::Good(Header { kind: Kind::Head, sequence: s, .. }, p)) if s == sequence => Head::parse(p),
-            _ => None,
-        };
-        let Some(head) = head else { return Err(DAMAGED) };
-        let size = self.storage.record_size();
-        let (record_buf, text) = self.work.split_at_mut(size);
-        let fixed_len = head.fixed_len as usize;
-        let Some(text) = text.get_mut(..fixed_len) else { return Err(DAMAGED) };
-        let data = RefCell::new(DataReader { storage: &mut self.storage, record: record_buf, slot, sequence, cached: None });
-        if data.borrow_mut().read_exact_at(0, text).is_err() {
+    /// Takes the next mail due at `now_ms` (after `after`, in submit order) for delivery.
+    pub fn take_due(&mut self, now_ms: u64, after: Option<Ticket>) -> Option<Lease> {
+        if self.hold_until_ms > now_ms {
+            return None;
+        }
+        let after = after.map_or(0, |t| t.0);
+        let (slot, mut entry) = self.next_in_order(after, |e| self.deliverable(e) && !e.in_flight && e.due_ms <= now_ms)?;
+        entry.in_flight = true;
+        if let Some(e) = self.entries.get_mut(slot) {
+            *e = Some(entry);
+        }
+        Some(Lease { slot, entry })
+    }
+}
+
+/// Sends the leased mail on `connection`, read back from `storage` (the outbox's storage, or
+/// another handle of it) through `work` (one record and the mail's text: see
+/// [`Outbox::set_text_limit`]). A stored copy that cannot be read is never sent: that
+/// attempt fails with [`ErrorKind::BodyRead`] and the mail is set aside.
+pub fn send_due<S: Storage, T: Transport, K: Clock>(storage: &mut S, work: &mut [u8], lease: &Lease, connection: &mut Connection<'_, '_, T, K>) -> Result<Sent, Error> {
+    let (slot, sequence) = (lease.slot, lease.entry.sequence);
+    let mut head_buf = [0u8; HEADER_LEN + HEAD_LEN];
+    let head = match load(storage, head_key(slot), &mut head_buf) {
+        Ok(Loaded::Good(Header { kind: Kind::Head, sequence: s, .. }, p)) if s == sequence => Head::parse(p),
+        _ => None,
+    };
+    let Some(head) = head else { return Err(DAMAGED) };
+    let size = storage.record_size();
+    let Some((record_buf, text)) = work.split_at_mut_checked(size) else { return Err(DAMAGED) };
+    let fixed_len = head.fixed_len as usize;
+    let Some(text) = text.get_mut(..fixed_len) else { return Err(DAMAGED) };
+    let data = RefCell::new(DataReader { storage, record: record_buf, slot, sequence, cached: None });
+    if data.borrow_mut().read_exact_at(0, text).is_err() {
+        return Err(DAMAGED);
+    }
+    let Some(fixed) = image::parse_fixed(text) else { return Err(DAMAGED) };
+
+    // The three lists, one after the other in one array of the engine's recipient limit.
+    let mut names = [""; MAX_RECIPIENTS];
+    let t = image::split(fixed.to, &mut names).ok_or(DAMAGED)?;
+    let (to, rest) = names.split_at_mut(t);
+    let c = image::split(fixed.cc, rest).ok_or(DAMAGED)?;
+    let (cc, rest) = rest.split_at_mut(c);
+    let b = image::split(fixed.bcc, rest).ok_or(DAMAGED)?;
+    let bcc = rest.get(..b).unwrap_or_default();
+    let mail = Mail::new(fixed.subject, fixed.body).to(to).cc(cc).bcc(bcc);
+    let mail = mail.priority(fixed.priority).allow_partial(fixed.allow_partial).origin(fixed.origin);
+
+    #[cfg(feature = "mime")]
+    {
+        let mail = mail.html(fixed.html);
+        let count = fixed.attachment_count;
+        if count == 0 {
+            return connection.send(&mail);
+        }
+        // The sizes follow the attachments' data at the end of the image.
+        let mut sizes = [0u64; MAX_ATTACHMENTS];
+        let trailer = u64::from(head.data_len) - 8 * count as u64;
+        for (i, size) in sizes.iter_mut().take(count).enumerate() {
+            let mut b = [0u8; 8];
+            data.borrow_mut().read_exact_at(trailer + 8 * i as u64, &mut b).map_err(|()| DAMAGED)?;
+            *size = u64::from_le_bytes(b);
+        }
+        let mut offset = u64::from(head.fixed_len);
+        let mut parts: [StoredPart<'_, '_, S>; MAX_ATTACHMENTS] = core::array::from_fn(|i| {
+            let size = sizes.get(i).copied().unwrap_or(0);
+            let part = StoredPart { data: &data, offset, end: offset + size };
+            offset += size;
+            part
+        });
+        if offset != trailer {
             return Err(DAMAGED);
         }
-        let Some(fixed) = image::parse_fixed(text) else { return Err(DAMAGED) };
-
-        // The three lists, one after the other in one array of the engine's recipient limit.
-        let mut names = [""; MAX_RECIPIENTS];
-        let t = image::split(fixed.to, &mut names).ok_or(DAMAGED)?;
-        let (to, rest) = names.split_at_mut(t);
-        let c = image::split(fixed.cc, rest).ok_or(DAMAGED)?;
-        let (cc, rest) = rest.split_at_mut(c);
-        let b = image::split(fixed.bcc, rest).ok_or(DAMAGED)?;
-        let bcc = rest.get(..b).unwrap_or_default();
-        let mail = Mail::new(fixed.subject, fixed.body).to(to).cc(cc).bcc(bcc);
-        let mail = mail.priority(fixed.priority).allow_partial(fixed.allow_partial).origin(fixed.origin);
-
-        #[cfg(feature = "mime")]
-        {
-            let mail = mail.html(fixed.html);
-            let count = fixed.attachment_count;
-            if count == 0 {
-                return connection.send(&mail);
-            }
-            // The sizes follow the attachments' data at the end of the image.
-            let mut sizes = [0u64; MAX_ATTACHMENTS];
-            let trailer = u64::from(head.data_len) - 8 * count as u64;
-            for (i, size) in sizes.iter_mut().take(count).enumerate() {
-                let mut b = [0u8; 8];
-                data.borrow_mut().read_exact_at(trailer + 8 * i as u64, &mut b).map_err(|()| DAMAGED)?;
-                *size = u64::from_le_bytes(b);
-            }
-            let mut offset = u64::from(head.fixed_len);
-            let mut parts: [StoredPart<'_, '_, S>; MAX_ATTACHMENTS] = core::array::from_fn(|i| {
-                let size = sizes.get(i).copied().unwrap_or(0);
-                let part = StoredPart { data: &data, offset, end: offset + size };
-                offset += size;
-                part
-            });
-            if offset != trailer {
-                return Err(DAMAGED);
-            }
-            let mut i = 0;
-            let mut attachments = parts.each_mut().map(|part| {
-                let (name, content_type) = fixed.attachments.get(i).copied().unwrap_or(("", ""));
-                let size = part.end - part.offset;
-                i += 1;
-                let a = crate::session::Attachment::new(name, part).size(size);
-                if content_type.is_empty() { a } else { a.content_type(content_type) }
-            });
-            connection.send_mime(&mail, attachments.get_mut(..count).unwrap_or_default())
-        }
-        #[cfg(not(feature = "mime"))]
-        {
-            if fixed.attachment_count > 0 || !fixed.html.is_empty() {
-                return Err(DAMAGED);
-            }
-            connection.send(&mail)
-        }
+        let mut i = 0;
+        let mut attachments = parts.each_mut().map(|part| {
+            let (name, content_type) = fixed.attachments.get(i).copied().unwrap_or(("", ""));
+            let size = part.end - part.offset;
+            i += 1;
+            let a = crate::session::Attachment::new(name, part).size(size);
+            if content_type.is_empty() { a } else { a.content_type(content_type) }
+        });
+        connection.send_mime(&mail, attachments.get_mut(..count).unwrap_or_default())
     }
+    #[cfg(not(feature = "mime"))]
+    {
+        if fixed.attachment_count > 0 || !fixed.html.is_empty() {
+            return Err(DAMAGED);
+        }
+        connection.send(&mail)
+    }
+}
 
-    /// Commits the outcome of one attempt and reports it; returns whether the batch goes on
-    /// (`open`: the connection is still usable).
-    #[allow(clippy::too_many_arguments)]
-    fn conclude<C: Clock>(
+impl<S: Storage, const N: usize> Outbox<'_, S, N> {
+    /// Commits the outcome of a leased mail's attempt, counts it in `batch` and reports it;
+    /// returns whether the batch goes on (`open`: the connection is still usable; a failed
+    /// connect is `Err` with `open` false).
+    pub fn settle<C: Clock>(
         &mut self,
-        slot: usize,
-        mut entry: Entry,
+        lease: Lease,
         result: Result<Sent, Error>,
-        clock: &mut C,
         open: bool,
+        clock: &mut C,
         batch: &mut super::Batch,
         on_event: &mut dyn FnMut(&Event<'_>),
     ) -> Result<bool, OutboxError> {
+        let Lease { slot, mut entry } = lease;
+        entry.in_flight = false;
+        if let Some(Some(e)) = self.entries.get_mut(slot) {
+            e.in_flight = false;
+        }
         let ticket = Ticket(entry.sequence);
         entry.attempts = entry.attempts.saturating_add(1);
         let error = match result {

@@ -39,7 +39,7 @@ mod ram;
 mod record;
 mod storage;
 
-pub use deliver::Batch;
+pub use deliver::{send_due, Batch, Lease};
 #[cfg(feature = "std")]
 pub use dir::DirStorage;
 pub use image::MAX_ATTACHMENTS;
@@ -135,6 +135,9 @@ pub enum OutboxError {
     Storage,
     /// No mail with this ticket.
     NotFound,
+    /// The mail is being sent right now ([`Outbox::take_due`]): it cannot be removed until
+    /// its attempt is settled.
+    Busy,
     /// The work buffer is smaller than one record and 64 bytes, or the storage's record size is
     /// outside [`MIN_RECORD_SIZE`]..=`RECORD_HEADER_LEN + 65535`.
     Setup,
@@ -148,6 +151,7 @@ impl core::fmt::Display for OutboxError {
             OutboxError::TooLarge => f.write_str("the mail is larger than the outbox can hold"),
             OutboxError::Storage => f.write_str("the outbox's storage failed"),
             OutboxError::NotFound => f.write_str("no such mail in the outbox"),
+            OutboxError::Busy => f.write_str("the mail is being sent"),
             OutboxError::Setup => f.write_str("the work buffer or the storage's record size does not fit"),
         }
     }
@@ -219,6 +223,8 @@ struct Entry {
     sequence: u32,
     state: State,
     attempts: u16,
+    /// Taken for delivery by [`Outbox::take_due`], not yet settled.
+    in_flight: bool,
     /// Due when the clock reads at least this (0: now).
     due_ms: u64,
 }
@@ -232,7 +238,9 @@ const STATE_LEN: usize = 1 + 2 + 8 + 2 + 1 + SERVER_REPLY_TEXT_LEN;
 ///
 /// RAM: the storage handle, the work buffer the caller gives (one record, plus the largest
 /// mail's text and fields, which are read back into it to be sent), and 16 bytes per slot.
-/// Use it from one thread at a time (behind a mutex when several submit).
+/// Use it from one thread at a time (behind a mutex when several submit). To send without
+/// holding that mutex, deliver through [`Outbox::take_due`], [`send_due`] and
+/// [`Outbox::settle`] (what the C API's worker does).
 pub struct Outbox<'w, S: Storage, const N: usize = 16> {
     storage: S,
     work: &'w mut [u8],
@@ -241,6 +249,8 @@ pub struct Outbox<'w, S: Storage, const N: usize = 16> {
     policy: Policy,
     /// After a failure of the connection itself, no mail is tried before this.
     hold_until_ms: u64,
+    /// The largest text and fields a mail may have (what the buffer that sends it holds).
+    text_limit: usize,
 }
 
 /// A record as read back from storage.
@@ -303,7 +313,8 @@ impl<'w, S: Storage, const N: usize> Outbox<'w, S, N> {
         if !(MIN_RECORD_SIZE..=HEADER_LEN + usize::from(u16::MAX)).contains(&size) || work.len() < size + 64 {
             return Err(OutboxError::Setup);
         }
-        let mut outbox = Outbox { storage, work, entries: [None; N], next_sequence: 1, policy, hold_until_ms: 0 };
+        let text_limit = work.len() - size;
+        let mut outbox = Outbox { storage, work, entries: [None; N], next_sequence: 1, policy, hold_until_ms: 0, text_limit };
         let mut recovered = Recovered::default();
         for slot in 0..N {
             outbox.recover(slot, &mut recovered)?;
@@ -320,6 +331,15 @@ impl<'w, S: Storage, const N: usize> Outbox<'w, S, N> {
 
     pub fn policy(&self) -> Policy {
         self.policy
+    }
+
+    /// Sets the largest text and fields (subject, addresses, body, HTML, attachment names) a
+    /// submitted mail may have, when its deliveries read it into another buffer than this
+    /// outbox's work buffer ([`send_due`]): that buffer's length less one record. A larger
+    /// mail is refused with [`OutboxError::TooLarge`]. Default: the work buffer's length less
+    /// one record.
+    pub fn set_text_limit(&mut self, bytes: usize) {
+        self.text_limit = bytes;
     }
 
     /// Reads slot `slot` back: a committed mail, or leftovers to delete.
@@ -340,7 +360,7 @@ impl<'w, S: Storage, const N: usize> Outbox<'w, S, N> {
             return Ok(());
         };
         recovered.mails += 1;
-        let mut entry = Entry { sequence, state: State::Queued, attempts: 0, due_ms: 0 };
+        let mut entry = Entry { sequence, state: State::Queued, attempts: 0, in_flight: false, due_ms: 0 };
         let mut state = [0u8; HEADER_LEN + STATE_LEN];
         if let Loaded::Good(Header { kind: Kind::State, sequence: s, .. }, p) = load(&mut self.storage, state_key(slot), &mut state)? {
             if s == sequence {
@@ -460,7 +480,7 @@ impl<'w, S: Storage, const N: usize> Outbox<'w, S, N> {
         let mut measure = Counter(0);
         let _ = image::write_fixed(&mut measure, &origin, &lists, &fields, parts.names());
         let size = self.storage.record_size();
-        if measure.0 > (self.work.len() - size) as u64 {
+        if measure.0 > self.text_limit as u64 {
             return Err(OutboxError::TooLarge);
         }
 
@@ -487,7 +507,7 @@ impl<'w, S: Storage, const N: usize> Outbox<'w, S, N> {
             return Err(e);
         }
         if let Some(e) = self.entries.get_mut(slot) {
-            *e = Some(Entry { sequence, state: State::Queued, attempts: 0, due_ms: 0 });
+            *e = Some(Entry { sequence, state: State::Queued, attempts: 0, in_flight: false, due_ms: 0 });
         }
         self.next_sequence = sequence.wrapping_add(1).max(1);
         Ok(Ticket(sequence))
@@ -536,9 +556,12 @@ impl<'w, S: Storage, const N: usize> Outbox<'w, S, N> {
 
     /// Removes a mail, whatever its state (a failed one the application has seen, a parked
     /// one it gives up on). Its head record goes first: a cut leaves leftovers that the next
-    /// open deletes, never half a mail.
+    /// open deletes, never half a mail. A mail being sent is [`OutboxError::Busy`].
     pub fn remove(&mut self, ticket: Ticket) -> Result<(), OutboxError> {
         let slot = self.slot_of(ticket)?;
+        if self.entries.get(slot).copied().flatten().is_some_and(|e| e.in_flight) {
+            return Err(OutboxError::Busy);
+        }
         self.storage.delete(head_key(slot)).map_err(storage_error)?;
         if let Some(e) = self.entries.get_mut(slot) {
             *e = None;
