@@ -485,6 +485,8 @@ fn build_posix_shim(root: &Path, out: &Path, config: &BuildConfig) {
     // The outbox's storage (smtp_shim_outbox_*): a directory of files, for ShimStorage's tests.
     #[cfg(feature = "outbox")]
     build.file(root.join("shim/posix/smtp_outbox_file.c"));
+    #[cfg(feature = "outbox")]
+    build.file(root.join("shim/posix/smtp_outbox_worker.c"));
     for (name, value) in config.c_defines() {
         build.define(&name, value.as_str());
     }

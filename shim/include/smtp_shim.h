@@ -282,7 +282,8 @@ void *smtp_shim_outbox_owner(void);
  *           NET_EVENT_L4_CONNECTED / _DISCONNECTED (shim/zephyr/smtp_outbox_worker.c); with
  *           CONFIG_SMTP_CLIENT_OUTBOX_WORKER=n, shim/zephyr/smtp_outbox_worker_none.c (no thread:
  *           the application calls nx_smtp_outbox_flush);
- *   POSIX   one thread per outbox, the network state set by smtp_shim_posix_network_set.
+ *   POSIX   one thread per outbox (shim/posix/smtp_outbox_worker.c), the network state set by
+ *           smtp_shim_posix_network_set (a test hook of that file).
  * While the network is down no pass runs; when it comes up a pass runs at once with
  * network_up set.
  */
@@ -303,10 +304,6 @@ void smtp_shim_outbox_worker_kick(void *state);
 /* Stops the worker: no pass runs after it returns (a pass under way is waited for). Not from
  * the worker's own thread. */
 void smtp_shim_outbox_worker_stop(void *state);
-
-/* POSIX twin only (tests): the network state its outbox workers see; up at start. Going up
- * runs a pass of every worker at once, as NET_EVENT_L4_CONNECTED does on Zephyr. */
-void smtp_shim_posix_network_set(bool up);
 
 /* ---- Implemented in Rust (src/platform/shell.rs), called by the shell command ------------ */
 

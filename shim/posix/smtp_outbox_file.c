@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@
 #define SMTP_OUTBOX_MAX_RECORD 65535
 
 static char smtp_outbox_dir[PATH_MAX];
+static pthread_mutex_t smtp_outbox_owner_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *smtp_outbox_owner_ptr;
 static int smtp_outbox_record_max; /* 0 until opened */
 
 /* dir/KKKK.ext into path (PATH_MAX bytes). */
@@ -233,4 +236,37 @@ int smtp_shim_outbox_delete(uint16_t key)
 		return errno == ENOENT ? 0 : -errno;
 	}
 	return smtp_outbox_sync_dir();
+}
+
+int smtp_shim_outbox_claim(void *owner)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&smtp_outbox_owner_lock);
+	if (smtp_outbox_owner_ptr != NULL && smtp_outbox_owner_ptr != owner) {
+		rc = -EBUSY;
+	} else {
+		smtp_outbox_owner_ptr = owner;
+	}
+	pthread_mutex_unlock(&smtp_outbox_owner_lock);
+	return rc;
+}
+
+void smtp_shim_outbox_release(void *owner)
+{
+	pthread_mutex_lock(&smtp_outbox_owner_lock);
+	if (smtp_outbox_owner_ptr == owner) {
+		smtp_outbox_owner_ptr = NULL;
+	}
+	pthread_mutex_unlock(&smtp_outbox_owner_lock);
+}
+
+void *smtp_shim_outbox_owner(void)
+{
+	void *owner;
+
+	pthread_mutex_lock(&smtp_outbox_owner_lock);
+	owner = smtp_outbox_owner_ptr;
+	pthread_mutex_unlock(&smtp_outbox_owner_lock);
+	return owner;
 }

@@ -106,8 +106,13 @@ impl Region {
 
     /// From byte `from` of the control block at `client` to its end.
     pub(super) fn of(client: *const NxSmtpClient, from: usize) -> Region {
-        let base = client as usize;
-        Region { start: base.wrapping_add(from), end: base.wrapping_add(size_of::<NxSmtpClient>()) }
+        Region::span(client.cast::<u8>().wrapping_add(from), size_of::<NxSmtpClient>() - from)
+    }
+
+    /// The `len` bytes from `base`.
+    pub(super) fn span(base: *const u8, len: usize) -> Region {
+        let start = base as usize;
+        Region { start, end: start.wrapping_add(len) }
     }
 
     /// Whether `bytes` plus `extra` bytes after them (a terminating NUL) touch the region.

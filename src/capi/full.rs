@@ -16,7 +16,7 @@ use super::args::*;
 /// The low 32 bits of a `ULONG` (32 bits on Zephyr's targets, 64 on LP64 hosts; NetX keeps
 /// 32-bit words in it).
 #[allow(clippy::unnecessary_cast)] // a no-op where c_ulong is u32
-fn low32(value: c_ulong) -> u32 {
+pub(super) fn low32(value: c_ulong) -> u32 {
     (value as u64 & 0xFFFF_FFFF) as u32
 }
 
@@ -80,6 +80,13 @@ pub(super) struct Args<'a> {
     pub mime: Option<super::attach::MimeArgs<'a>>,
 }
 
+impl<'a> Args<'a> {
+    /// The recipient, priority, subject and body.
+    pub(super) fn mail_fields(&self) -> (&'a str, Priority, &'a str, &'a [u8]) {
+        (self.recipient, self.priority, self.subject, self.body)
+    }
+}
+
 /// The full profile's checks of a mail's arguments (`nx_smtp_mail_send` made the reads): a
 /// NetX priority, a recipient by the wire layer's syntax (returned bare), a UTF-8 subject
 /// without control characters but TAB. `None`: `NX_SMTP_INVALID_PARAM`.
@@ -104,6 +111,38 @@ pub(super) const MAX_SUBJECT: usize = crate::wire::syntax::MAX_SUBJECT;
 /// `client` is a created client whose lock the caller holds.
 pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> c_uint {
     let Args { recipient, priority, subject, body, .. } = *args;
+    let to = [recipient];
+    let mail = Mail::new(subject, body).to(&to).priority(priority);
+    let send = |config: &Config<'_>, mut parts: EngineParts<'_>, sequence: &mut c_ulong| {
+        *sequence = sequence.wrapping_add(1);
+        parts.sequence = low32(*sequence);
+        #[cfg(feature = "mime")]
+        if let Some(m) = args.mime {
+            // SAFETY: made by mime_args, whose contract (the caller's) holds during the send.
+            return unsafe {
+                super::attach::with_attachments(&m, |list| {
+                    session::send(parts, config, &mail.html(m.html), session::MimeBody::new(body, m.html, list))
+                })
+            }
+            .map(|_| ());
+        }
+        session::send(parts, config, &mail, body).map(|_| ())
+    };
+    // SAFETY: a created client whose lock we hold (contract).
+    unsafe { with_engine(client, send) }
+}
+
+/// The parts of a client the engine works with, under its lock: the configuration made from
+/// its fields, a transport and clock of the platform, its buffers, and its mail counter.
+pub(super) type EngineParts<'p> = Parts<'p, platform::PlatformTransport, platform::PlatformClock>;
+
+/// Runs `run` (one send, or a batch of the outbox) with the engine's view of `client`, then
+/// stores the reply that decided it in the client (`nx_smtp_client_last_reply_get`) and wipes
+/// the transmit buffer. Returns `run`'s status: `NX_SUCCESS` or its error's.
+///
+/// # Safety
+/// `client` is a created client whose lock the caller holds.
+pub(super) unsafe fn with_engine(client: *mut NxSmtpClient, run: impl FnOnce(&Config<'_>, EngineParts<'_>, &mut c_ulong) -> Result<(), crate::error::Error>) -> c_uint {
     // SAFETY: a created client whose lock we hold until we return (contract).
     let locked = unsafe { Locked::new(client) };
     #[cfg(feature = "oauth2")]
@@ -137,10 +176,6 @@ pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> 
             mechanism if mechanism.is_oauth() => config.oauth(mechanism, user, &token_source),
             _ => config,
         };
-        let to = [recipient];
-        let mail = Mail::new(subject, body).to(&to).priority(priority);
-
-        *sequence = sequence.wrapping_add(1);
         let mut transport = platform::transport();
         let mut clock = platform::clock();
         let parts = Parts {
@@ -149,29 +184,14 @@ pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> 
             rx: &mut rx[..],
             tx: &mut tx[..],
             last_reply: &mut last_reply,
-            sequence: low32(*sequence),
+            sequence: 0,
         };
-        #[cfg(feature = "mime")]
-        let sent = match args.mime {
-            // SAFETY: made by mime_args, whose contract (the caller's) holds during the send.
-            Some(m) => unsafe {
-                super::attach::with_attachments(&m, |list| {
-                    session::send(parts, &config, &mail.html(m.html), session::MimeBody::new(body, m.html, list))
-                })
-            },
-            None => session::send(parts, &config, &mail, body),
-        };
-        #[cfg(not(feature = "mime"))]
-        let sent = session::send(parts, &config, &mail, body);
-        match sent {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                if last_reply.is_none() {
-                    last_reply = e.reply.clone();
-                }
-                Err(e.status())
+        run(&config, parts, sequence).map_err(|e| {
+            if last_reply.is_none() {
+                last_reply = e.reply.clone();
             }
-        }
+            e.status()
+        })
     })();
 
     if let Some(reply) = &last_reply {

@@ -44,6 +44,8 @@ mod args;
 mod attach;
 #[cfg(feature = "oauth2")]
 mod oauth;
+#[cfg(all(feature = "outbox", feature = "zsock", not(feature = "small")))]
+mod outbox;
 #[cfg(not(feature = "small"))]
 mod full;
 #[cfg(feature = "small")]
@@ -54,6 +56,8 @@ pub use abi::*;
 pub use attach::{nx_smtp_mail_send_extended, NxSmtpAttachment, NxSmtpAttachmentRead, NX_SMTP_ATTACHMENT_SIZE_UNKNOWN, NX_SMTP_CLIENT_MAX_ATTACHMENTS};
 #[cfg(feature = "oauth2")]
 pub use oauth::{nx_smtp_client_token_refresh_set, nx_smtp_client_token_set};
+#[cfg(all(feature = "outbox", feature = "zsock", not(feature = "small")))]
+pub use outbox::*;
 pub use args::{check_address, check_credential, check_domain, check_subject, normalise_auth_type, priority_from, tls_mode_from, tls_mode_value};
 #[cfg(not(feature = "small"))]
 use full as profile;

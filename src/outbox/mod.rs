@@ -603,6 +603,13 @@ impl<'w, S: Storage, const N: usize> Outbox<'w, S, N> {
         Ok(Status { ticket: Ticket(entry.sequence), state: entry.state, attempts: entry.attempts, next_attempt_ms, reply })
     }
 
+    /// One mail's state, attempts and last reply.
+    pub fn status(&mut self, ticket: Ticket) -> Result<Status, OutboxError> {
+        let slot = self.slot_of(ticket)?;
+        let Some(Some(entry)) = self.entries.get(slot).copied() else { return Err(OutboxError::NotFound) };
+        self.status_of(slot, &entry)
+    }
+
     /// Every mail, in the order of delivery, with its state, attempts and last reply.
     pub fn list(&mut self, mut each: impl FnMut(&Status)) -> Result<(), OutboxError> {
         let mut after = 0u32;

@@ -32,8 +32,14 @@ pub struct ShimStorage {
 impl ShimStorage {
     /// Mounts the shim's storage (again: a no-op) and reads its record size.
     pub fn open() -> Result<ShimStorage, OpenError> {
+        ShimStorage::open_with_record_max(usize::MAX)
+    }
+
+    /// As [`ShimStorage::open`], with records of at most `record_max` bytes (fewer when the
+    /// medium's limit is lower): the outbox's work buffers hold one record.
+    pub fn open_with_record_max(record_max: usize) -> Result<ShimStorage, OpenError> {
         sys::outbox_open().map_err(OpenError::Mount)?;
-        let record_size = sys::outbox_record_size().map_err(OpenError::Mount)?;
+        let record_size = sys::outbox_record_size().map_err(OpenError::Mount)?.min(record_max);
         if record_size < MIN_RECORD_SIZE {
             return Err(OpenError::RecordTooSmall(record_size));
         }

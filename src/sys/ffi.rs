@@ -63,6 +63,11 @@ extern "C" {
     pub fn smtp_shim_log(level: u32, msg: *const c_char, len: usize);
 }
 
+/// `smtp_shim_outbox_pass_fn`: one delivery pass of an outbox; the milliseconds until its next
+/// mail is due, or -1.
+#[cfg(feature = "outbox")]
+pub type OutboxPass = unsafe extern "C" fn(outbox: *mut c_void, network_up: bool) -> i64;
+
 // The outbox's storage: only in builds with the outbox, whose shim defines these (Zephyr:
 // CONFIG_SMTP_CLIENT_OUTBOX_ZMS; the POSIX twin: build.rs with the feature).
 #[cfg(feature = "outbox")]
@@ -72,6 +77,12 @@ extern "C" {
     pub fn smtp_shim_outbox_read(key: u16, buf: *mut u8, len: usize) -> c_int;
     pub fn smtp_shim_outbox_write(key: u16, data: *const u8, len: usize) -> c_int;
     pub fn smtp_shim_outbox_delete(key: u16) -> c_int;
+    pub fn smtp_shim_outbox_claim(owner: *mut c_void) -> c_int;
+    pub fn smtp_shim_outbox_release(owner: *mut c_void);
+    pub fn smtp_shim_outbox_owner() -> *mut c_void;
+    pub fn smtp_shim_outbox_worker_start(state: *mut c_void, state_size: usize, pass: OutboxPass, outbox: *mut c_void) -> c_int;
+    pub fn smtp_shim_outbox_worker_kick(state: *mut c_void);
+    pub fn smtp_shim_outbox_worker_stop(state: *mut c_void);
 }
 
 // enum smtp_shim_error_class: what `smtp_shim_error_class` says of an errno value.

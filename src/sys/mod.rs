@@ -6,7 +6,8 @@
 //! - [`ShimClock`], `uptime_ms32`, [`in_isr`]: time, entropy and the caller's context;
 //! - [`ShimMutex`]: a mutex in storage the caller owns (the C API's lock words);
 //! - the run-time configuration store and the log sink, as the shim offers them;
-//! - the outbox's storage of atomic keyed records (feature `outbox`).
+//! - the outbox's storage of atomic keyed records, its owner, and its delivery worker (feature
+//!   `outbox`).
 //!
 //! Zephyr's socket calls (`zsock_*`) are `__syscall` static inline functions, so Rust cannot
 //! link them; the shim is plain C compiled into the image by the module's CMakeLists.txt
@@ -25,6 +26,8 @@ mod mutex;
 mod store;
 #[cfg(feature = "outbox")]
 mod outbox_store;
+#[cfg(all(feature = "outbox", feature = "capi", not(feature = "small")))]
+mod outbox_worker;
 
 use core::ffi::c_int;
 
@@ -35,6 +38,8 @@ pub use store::config_set;
 pub(crate) use store::{config_get, config_load, log_line};
 #[cfg(feature = "outbox")]
 pub(crate) use outbox_store::{outbox_delete, outbox_open, outbox_read, outbox_record_size, outbox_write};
+#[cfg(all(feature = "outbox", feature = "capi", not(feature = "small")))]
+pub(crate) use outbox_worker::{outbox_claim, outbox_release, worker_kick, worker_start, worker_stop};
 pub use time::{in_isr, ShimClock};
 #[cfg_attr(not(feature = "small"), allow(unused_imports))] // the small profile's driver uses it
 pub(crate) use time::uptime_ms32;
