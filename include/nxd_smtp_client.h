@@ -745,8 +745,12 @@ UINT nx_smtp_outbox_flush(NX_SMTP_OUTBOX *outbox_ptr);
    while it is being sent. */
 UINT nx_smtp_outbox_drop(NX_SMTP_OUTBOX *outbox_ptr, ULONG mail_id);
 
-/* Layout check for tests: sizeof(NX_SMTP_OUTBOX) as the library sees it. */
+/* Layout check for tests: sizeof(NX_SMTP_OUTBOX) as the library sees it, and the offset of
+   field `field` (0 = nx_smtp_outbox_id ... 8 = nx_smtp_outbox_delivery_buffer, then 9 =
+   nx_smtp_outbox_mail_id ... 13 = nx_smtp_outbox_reply_text of NX_SMTP_OUTBOX_MAIL; 0xFFFFFFFF
+   past the last). */
 UINT _nx_smtp_outbox_layout_size(void);
+UINT _nx_smtp_outbox_layout_offset(UINT field);
 #endif
 
 /* Layout check for tests: sizeof(NX_SMTP_CLIENT) as the library sees it, and the offset of

@@ -80,6 +80,7 @@ pub(super) struct Args<'a> {
     pub mime: Option<super::attach::MimeArgs<'a>>,
 }
 
+#[cfg(all(feature = "outbox", feature = "zsock"))] // the outbox's queue
 impl<'a> Args<'a> {
     /// The recipient, priority, subject and body.
     pub(super) fn mail_fields(&self) -> (&'a str, Priority, &'a str, &'a [u8]) {

@@ -666,3 +666,28 @@ unsafe fn settle(outbox: *mut NxSmtpOutbox, lease: crate::outbox::Lease, result:
 pub extern "C" fn _nx_smtp_outbox_layout_size() -> c_uint {
     size_of::<NxSmtpOutbox>() as c_uint
 }
+
+/// The offsets of `NX_SMTP_OUTBOX`'s fields in declaration order, then `NX_SMTP_OUTBOX_MAIL`'s.
+const OUTBOX_FIELD_OFFSETS: [usize; 14] = [
+    core::mem::offset_of!(NxSmtpOutbox, nx_smtp_outbox_id),
+    core::mem::offset_of!(NxSmtpOutbox, nx_smtp_outbox_client),
+    core::mem::offset_of!(NxSmtpOutbox, nx_smtp_outbox_notify),
+    core::mem::offset_of!(NxSmtpOutbox, nx_smtp_outbox_notify_context),
+    core::mem::offset_of!(NxSmtpOutbox, nx_smtp_outbox_lock),
+    core::mem::offset_of!(NxSmtpOutbox, nx_smtp_outbox_worker),
+    core::mem::offset_of!(NxSmtpOutbox, nx_smtp_outbox_engine),
+    core::mem::offset_of!(NxSmtpOutbox, nx_smtp_outbox_queue_buffer),
+    core::mem::offset_of!(NxSmtpOutbox, nx_smtp_outbox_delivery_buffer),
+    core::mem::offset_of!(NxSmtpOutboxMail, nx_smtp_outbox_mail_id),
+    core::mem::offset_of!(NxSmtpOutboxMail, nx_smtp_outbox_state),
+    core::mem::offset_of!(NxSmtpOutboxMail, nx_smtp_outbox_attempts),
+    core::mem::offset_of!(NxSmtpOutboxMail, nx_smtp_outbox_reply_code),
+    core::mem::offset_of!(NxSmtpOutboxMail, nx_smtp_outbox_reply_text),
+];
+
+/// The offset of field `field` (0..=8 `NX_SMTP_OUTBOX`'s, 9..=13 `NX_SMTP_OUTBOX_MAIL`'s, in
+/// declaration order), `0xFFFFFFFF` past the last (for the C layout test).
+#[no_mangle]
+pub extern "C" fn _nx_smtp_outbox_layout_offset(field: c_uint) -> c_uint {
+    OUTBOX_FIELD_OFFSETS.get(field as usize).map_or(c_uint::MAX, |&o| o as c_uint)
+}

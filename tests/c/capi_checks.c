@@ -190,6 +190,43 @@ static int layout_checks(void)
     }
     result(offsets_ok, "layout: offsetof every field", offsets_ok ? "" : "offsets differ");
     expect_status("layout: no field past the last", _nx_smtp_client_layout_offset((UINT)i), 0xFFFFFFFFu);
+#if NX_SMTP_CLIENT_OUTBOX
+    {
+        static const size_t outbox_offsets[] = {
+            offsetof(NX_SMTP_OUTBOX, nx_smtp_outbox_id),
+            offsetof(NX_SMTP_OUTBOX, nx_smtp_outbox_client),
+            offsetof(NX_SMTP_OUTBOX, nx_smtp_outbox_notify),
+            offsetof(NX_SMTP_OUTBOX, nx_smtp_outbox_notify_context),
+            offsetof(NX_SMTP_OUTBOX, nx_smtp_outbox_lock),
+            offsetof(NX_SMTP_OUTBOX, nx_smtp_outbox_worker),
+            offsetof(NX_SMTP_OUTBOX, nx_smtp_outbox_engine),
+            offsetof(NX_SMTP_OUTBOX, nx_smtp_outbox_queue_buffer),
+            offsetof(NX_SMTP_OUTBOX, nx_smtp_outbox_delivery_buffer),
+            offsetof(NX_SMTP_OUTBOX_MAIL, nx_smtp_outbox_mail_id),
+            offsetof(NX_SMTP_OUTBOX_MAIL, nx_smtp_outbox_state),
+            offsetof(NX_SMTP_OUTBOX_MAIL, nx_smtp_outbox_attempts),
+            offsetof(NX_SMTP_OUTBOX_MAIL, nx_smtp_outbox_reply_code),
+            offsetof(NX_SMTP_OUTBOX_MAIL, nx_smtp_outbox_reply_text),
+        };
+        int outbox_ok = 1;
+
+        sprintf(detail, "C %lu, library %u", (unsigned long)sizeof(NX_SMTP_OUTBOX), _nx_smtp_outbox_layout_size());
+        result(sizeof(NX_SMTP_OUTBOX) == _nx_smtp_outbox_layout_size(), "layout: sizeof(NX_SMTP_OUTBOX)", detail);
+        for (i = 0; i < sizeof(outbox_offsets) / sizeof(outbox_offsets[0]); i++)
+        {
+            if (outbox_offsets[i] != _nx_smtp_outbox_layout_offset((UINT)i))
+            {
+                printf("  outbox field %lu: C offset %lu, library %u\n", (unsigned long)i,
+                       (unsigned long)outbox_offsets[i], _nx_smtp_outbox_layout_offset((UINT)i));
+                outbox_ok = 0;
+            }
+        }
+        result(outbox_ok, "layout: offsetof every field of NX_SMTP_OUTBOX and NX_SMTP_OUTBOX_MAIL",
+               outbox_ok ? "" : "offsets differ");
+        expect_status("layout: no outbox field past the last", _nx_smtp_outbox_layout_offset((UINT)i), 0xFFFFFFFFu);
+        offsets_ok = offsets_ok && outbox_ok && sizeof(NX_SMTP_OUTBOX) == _nx_smtp_outbox_layout_size();
+    }
+#endif
     return sizeof(NX_SMTP_CLIENT) == _nx_smtp_client_layout_size() && offsets_ok;
 }
 

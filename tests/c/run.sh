@@ -67,8 +67,8 @@ if ! LIB=$(cd / && timeout 900 "$ROOT/scripts/host-capi-lib" | tail -n1) || [ ! 
   finish
 fi
 pass "scripts/host-capi-lib builds the library ($LIB)"
-echo "== building the host C library over the zsock shim (ZSMTP_CAPI_FEATURES=capi,zsock)"
-if ZLIB=$(cd / && ZSMTP_CAPI_FEATURES=capi,zsock CARGO_TARGET_DIR=$ROOT/target/capi-zsock \
+echo "== building the host C library over the zsock shim, with the outbox (ZSMTP_CAPI_FEATURES=capi,zsock,outbox)"
+if ZLIB=$(cd / && ZSMTP_CAPI_FEATURES=capi,zsock,outbox CARGO_TARGET_DIR=$ROOT/target/capi-zsock \
           timeout 900 "$ROOT/scripts/host-capi-lib" | tail -n1) && [ -f "$ZLIB" ]; then
   pass "scripts/host-capi-lib builds the zsock-shim library ($ZLIB)"
 else
@@ -116,8 +116,8 @@ if [ -n "$TLIB" ]; then
 fi
 check "compile capi_checks.c" compile capi_checks "$SRC/capi_checks.c"
 if [ -n "$ZLIB" ]; then
-  check "compile capi_checks.c against the zsock-shim library" \
-    compile capi_checks_zsock "$SRC/capi_checks.c" --lib "$ZLIB"
+  check "compile capi_checks.c against the zsock-shim library (-DNX_SMTP_CLIENT_OUTBOX=1: NX_SMTP_OUTBOX's layout)" \
+    compile capi_checks_zsock "$SRC/capi_checks.c" -DNX_SMTP_CLIENT_OUTBOX=1 --lib "$ZLIB"
 fi
 check "compile capi_checks.c -DNX_SMTP_CLIENT_MAX_PASSWORD=64 (deliberate mismatch)" \
   compile capi_checks_mismatch "$SRC/capi_checks.c" -DNX_SMTP_CLIENT_MAX_PASSWORD=64
