@@ -660,25 +660,29 @@ UINT nx_smtp_mail_send_extended(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_addr
 #define NX_SMTP_OUTBOX_RETRYING          1     /* an attempt failed for a reason that may pass */
 #define NX_SMTP_OUTBOX_UNKNOWN           2     /* link lost after its final dot: sent again */
 #define NX_SMTP_OUTBOX_FAILED            3     /* refused for good: kept aside until dropped */
+#define NX_SMTP_OUTBOX_DELIVERED         4     /* in events only: accepted, gone from the outbox */
 
-/* Events given to the notify callback. */
-#define NX_SMTP_OUTBOX_EVENT_DELIVERED   0     /* accepted by the server; gone from the outbox */
-#define NX_SMTP_OUTBOX_EVENT_RETRYING    1
-#define NX_SMTP_OUTBOX_EVENT_UNKNOWN     2
-#define NX_SMTP_OUTBOX_EVENT_FAILED      3
+/* Events given to the notify callback: the mail's state after the attempt. */
+#define NX_SMTP_OUTBOX_EVENT_RETRYING    NX_SMTP_OUTBOX_RETRYING
+#define NX_SMTP_OUTBOX_EVENT_UNKNOWN     NX_SMTP_OUTBOX_UNKNOWN
+#define NX_SMTP_OUTBOX_EVENT_FAILED      NX_SMTP_OUTBOX_FAILED
+#define NX_SMTP_OUTBOX_EVENT_DELIVERED   NX_SMTP_OUTBOX_DELIVERED
 
 /* One mail as nx_smtp_outbox_status_get, nx_smtp_outbox_list and the notify callback see it. */
 typedef struct NX_SMTP_OUTBOX_MAIL_STRUCT
 {
     ULONG nx_smtp_outbox_mail_id;                                         /* from nx_smtp_mail_queue */
-    UINT  nx_smtp_outbox_state;                                           /* NX_SMTP_OUTBOX_QUEUED ... FAILED */
+    UINT  nx_smtp_outbox_state;                                           /* NX_SMTP_OUTBOX_QUEUED ... DELIVERED */
     UINT  nx_smtp_outbox_attempts;                                        /* attempts made */
     UINT  nx_smtp_outbox_reply_code;                                      /* last reply's code; 0: none (the text names the status) */
     CHAR  nx_smtp_outbox_reply_text[NX_SMTP_CLIENT_MAX_REPLY_TEXT + 1];   /* NUL-terminated */
 } NX_SMTP_OUTBOX_MAIL;
 
 /* Called after each delivery attempt is committed, from the thread that delivered (the worker,
-   or the caller of nx_smtp_outbox_flush), outside the outbox's lock: it may queue a mail. */
+   or the caller of nx_smtp_outbox_flush), outside the outbox's lock but under the client's: it
+   may queue a mail or read a status; it must not send on the outbox's client, flush or delete
+   the outbox. The mail's state is the one after the event (NX_SMTP_OUTBOX_DELIVERED once
+   delivered). */
 typedef void (*NX_SMTP_OUTBOX_NOTIFY)(void *context, UINT event, const NX_SMTP_OUTBOX_MAIL *mail);
 /* Called once per mail by nx_smtp_outbox_list, in delivery order, under the outbox's lock:
    it must not call an outbox service. */
