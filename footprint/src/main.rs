@@ -9,14 +9,17 @@
 //!   created, one mail is sent (EHLO, AUTH PLAIN, pipelined MAIL/RCPT/DATA, headers, body,
 //!   terminator with QUIT) and the client deleted; the deepest overwritten word is the peak
 //!   stack of the services. The result is printed through semihosting:
-//!   `stack=N create=S send=S delete=S mails=M bytes=B`.
+//!   `stack=N create=S send=S delete=S mails=M bytes=B` (with the feature outbox, ` outbox=S`
+//!   after delete: the outbox's services over the same client, see `outbox_services`).
 //!
-//! The client (`NX_SMTP_CLIENT`) lives on `main`'s stack, as a C caller would put it: zsmtp has
-//! no static buffers, so its .data and .bss are 0 (the harness's own statics are in both images).
+//! The client (`NX_SMTP_CLIENT`), and with the outbox its `NX_SMTP_OUTBOX`, live on `main`'s
+//! stack, as a C caller would put them: zsmtp has no static buffers, so its .data and .bss are 0
+//! (the harness's own statics, the scripted server and the outbox's RAM records, are in both
+//! images).
 #![no_std]
 #![no_main]
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_char, c_int, c_uint, c_void};
 use core::hint::black_box;
 use core::mem::MaybeUninit;
 use core::ptr::{addr_of_mut, read_volatile, write_volatile};
@@ -28,6 +31,11 @@ use zsmtp::capi::{
 };
 #[cfg(all(not(feature = "baseline"), not(feature = "mime")))]
 use zsmtp::capi::nx_smtp_mail_send;
+#[cfg(all(not(feature = "baseline"), feature = "outbox"))]
+use zsmtp::capi::{
+    nx_smtp_mail_queue, nx_smtp_outbox_create, nx_smtp_outbox_delete, nx_smtp_outbox_drop, nx_smtp_outbox_flush, nx_smtp_outbox_list,
+    nx_smtp_outbox_notify_set, nx_smtp_outbox_status_get, NxSmtpOutbox, NX_SMTP_OUTBOX_NOT_FOUND, NX_SMTP_OUTBOX_QUEUED,
+};
 
 // ------------------------------------------------------------------------------------------
 // The scripted SMTP server behind the shim (a test harness: its statics are not zsmtp's).
@@ -307,6 +315,142 @@ extern "C" fn smtp_shim_tls_recv(_tls: *mut c_void, _buf: *mut u8, _len: usize, 
 #[inline(never)]
 extern "C" fn smtp_shim_tls_close(_tls: *mut c_void, _timeout_ms: u32) {}
 
+// The outbox's storage and worker (zsmtp feature `outbox`): a few records in RAM, kept as a ZMS
+// partition keeps them, and no worker thread (the image flushes in its own thread). In every
+// image (through SHIM below), so that they cancel out of the difference like the others.
+
+const EINVAL: c_int = 22;
+const EBUSY: c_int = 16;
+const ENOSPC: c_int = 28;
+/// A record's largest size: the C API's default NX_SMTP_OUTBOX_RECORD_MAX.
+const RECORD_SIZE: usize = 512;
+/// Records held at once: a mail's head, data and state records, and one more.
+const RECORDS: usize = 4;
+
+struct Records {
+    /// 0: a free entry (the outbox's keys start at 0x100).
+    keys: [u16; RECORDS],
+    lens: [u16; RECORDS],
+    data: [[u8; RECORD_SIZE]; RECORDS],
+    owner: *mut c_void,
+}
+
+static mut STORE: Records =
+    Records { keys: [0; RECORDS], lens: [0; RECORDS], data: [[0; RECORD_SIZE]; RECORDS], owner: core::ptr::null_mut() };
+
+fn store() -> &'static mut Records {
+    // SAFETY: a single-threaded bare-metal image without interrupts using the store; each shim
+    // call takes this reference once and drops it before returning.
+    unsafe { &mut *addr_of_mut!(STORE) }
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_outbox_open() -> c_int {
+    0
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_outbox_record_size() -> c_int {
+    black_box(RECORD_SIZE as c_int)
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_outbox_read(key: u16, buf: *mut u8, len: usize) -> c_int {
+    let s = store();
+    let Some(i) = s.keys.iter().position(|&k| k == key) else { return 0 };
+    let n = usize::from(s.lens[i]);
+    for j in 0..n.min(len) {
+        // SAFETY: the caller passes `len` writable bytes at `buf` (shim contract).
+        unsafe { buf.add(j).write(s.data[i][j]) };
+    }
+    n as c_int
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_outbox_write(key: u16, data: *const u8, len: usize) -> c_int {
+    let s = store();
+    if len == 0 || len > RECORD_SIZE {
+        return -EINVAL;
+    }
+    let Some(i) = s.keys.iter().position(|&k| k == key).or_else(|| s.keys.iter().position(|&k| k == 0)) else {
+        return -ENOSPC;
+    };
+    for j in 0..len {
+        // SAFETY: the caller passes `len` readable bytes at `data` (shim contract).
+        s.data[i][j] = unsafe { data.add(j).read() };
+    }
+    s.keys[i] = key;
+    s.lens[i] = len as u16;
+    0
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_outbox_delete(key: u16) -> c_int {
+    let s = store();
+    if let Some(i) = s.keys.iter().position(|&k| k == key) {
+        s.keys[i] = 0;
+    }
+    0
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_outbox_claim(owner: *mut c_void) -> c_int {
+    let s = store();
+    if !s.owner.is_null() && s.owner != owner {
+        return -EBUSY;
+    }
+    s.owner = owner;
+    0
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_outbox_release(owner: *mut c_void) {
+    let s = store();
+    if s.owner == owner {
+        s.owner = core::ptr::null_mut();
+    }
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_outbox_owner() -> *mut c_void {
+    store().owner
+}
+
+/// `smtp_shim_outbox_pass_fn`.
+type OutboxPass = unsafe extern "C" fn(outbox: *mut c_void, network_up: bool) -> i64;
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_outbox_worker_start(state: *mut c_void, state_size: usize, pass: OutboxPass, outbox: *mut c_void) -> c_int {
+    // No thread runs the pass: the image keeps it (a Zephyr worker would call it) and flushes.
+    black_box((state, pass, outbox));
+    if state_size < 4 {
+        -12
+    } else {
+        0
+    }
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_outbox_worker_kick(state: *mut c_void) {
+    black_box(state);
+}
+
+#[no_mangle]
+#[inline(never)]
+extern "C" fn smtp_shim_outbox_worker_stop(state: *mut c_void) {
+    black_box(state);
+}
+
 /// Keeps every shim function in both images (the baseline never calls them), so that they
 /// cancel out of the difference.
 #[used]
@@ -332,10 +476,23 @@ static SHIM: ShimTable = ShimTable([
     smtp_shim_tls_send as *const (),
     smtp_shim_tls_recv as *const (),
     smtp_shim_tls_close as *const (),
+    smtp_shim_outbox_open as *const (),
+    smtp_shim_outbox_record_size as *const (),
+    smtp_shim_outbox_read as *const (),
+    smtp_shim_outbox_write as *const (),
+    smtp_shim_outbox_delete as *const (),
+    smtp_shim_outbox_claim as *const (),
+    smtp_shim_outbox_release as *const (),
+    smtp_shim_outbox_owner as *const (),
+    smtp_shim_outbox_worker_start as *const (),
+    smtp_shim_outbox_worker_kick as *const (),
+    smtp_shim_outbox_worker_stop as *const (),
+    outbox_event as *const (),
+    outbox_listed as *const (),
 ]);
 
 #[allow(dead_code)] // read only through #[used] and black_box
-struct ShimTable([*const (); 21]);
+struct ShimTable([*const (); 34]);
 // SAFETY: the table holds function addresses only; nothing is ever mutated through it.
 unsafe impl Sync for ShimTable {}
 
@@ -483,11 +640,83 @@ const HTML: &[u8] = b"<p>Sensor 3 reads <b>93 C</b>.</p>\0";
 const ATTACHMENT: &[u8] = b"readings.csv\0";
 const BODY: &[u8] = b"Sensor 3 reads 93 C.\nSensor 4 reads 71 C.\n.hidden line that starts with a dot\r\nThe pump was stopped at 12:04:05 and restarted at 12:09:30.\n";
 
-/// (create, send, delete) statuses.
+/// The statuses `services` returns: create, send, delete, and with the outbox its services'.
+const STATUSES: usize = if cfg!(feature = "outbox") { 4 } else { 3 };
+/// Mails the scripted server receives: one sent, and with the outbox one delivered by a flush.
+const MAILS: u32 = if cfg!(feature = "outbox") { 2 } else { 1 };
+
+/// The mail the outbox's callbacks see (their code is the same in every image).
+#[cfg(all(not(feature = "baseline"), feature = "outbox"))]
+type OutboxMail = zsmtp::capi::NxSmtpOutboxMail;
+#[cfg(not(all(not(feature = "baseline"), feature = "outbox")))]
+type OutboxMail = c_void;
+
+/// `NX_SMTP_OUTBOX_EVENT_DELIVERED` (the value itself: this code is the same in every image).
+const DELIVERED: c_uint = 4;
+
+/// The outbox's notify callback: counts the deliveries in the `u32` at `context`.
+extern "C" fn outbox_event(context: *mut c_void, event: c_uint, _mail: *const OutboxMail) {
+    if event == DELIVERED {
+        // SAFETY: the image passes a valid u32 as the context.
+        unsafe { *context.cast::<u32>() += 1 };
+    }
+}
+
+/// The outbox's list callback: counts the mails in the `u32` at `context`.
+extern "C" fn outbox_listed(context: *mut c_void, _mail: *const OutboxMail) {
+    // SAFETY: the image passes a valid u32 as the context.
+    unsafe { *context.cast::<u32>() += 1 };
+}
+
+/// The outbox over the client: created, a mail queued, its status and the list read, flushed
+/// (delivered to the scripted server), another queued and dropped, deleted. 0, or the failing
+/// step (from 1) << 16 | what it returned.
+///
+/// # Safety
+/// `client` is a created client, `outbox` writable storage of `NX_SMTP_OUTBOX`'s size that
+/// does not move during the call.
+#[cfg(all(not(feature = "baseline"), feature = "outbox"))]
+unsafe fn outbox_services(client: *mut NxSmtpClient, outbox: *mut NxSmtpOutbox) -> u32 {
+    let s = |p: &[u8]| p.as_ptr().cast::<c_char>().cast_mut();
+    let mut step = 0u32;
+    macro_rules! expect {
+        ($got:expr, $want:expr) => {{
+            step += 1;
+            let got = $got;
+            if got != $want {
+                return step << 16 | got;
+            }
+        }};
+    }
+    let (mut delivered, mut listed, mut count, mut id, mut other) = (0u32, 0u32, 0, 0, 0);
+    let mut mail = MaybeUninit::<OutboxMail>::uninit();
+    // SAFETY: `client` and `outbox` per this function's contract; every string is
+    // NUL-terminated, outside the outbox and outlives the calls; the callbacks' contexts are
+    // u32 locals that outlive the outbox; `mail`, `count`, `id` and `other` are writable.
+    unsafe {
+        expect!(nx_smtp_outbox_create(outbox, client), 0);
+        expect!(nx_smtp_outbox_notify_set(outbox, Some(outbox_event), addr_of_mut!(delivered).cast()), 0);
+        let queue = |id| nx_smtp_mail_queue(outbox, s(TO), NX_SMTP_MAIL_PRIORITY_NORMAL, s(SUBJECT), s(BODY), BODY.len() as u32, id);
+        expect!(queue(&mut id), 0);
+        expect!(nx_smtp_outbox_status_get(outbox, id, mail.as_mut_ptr()), 0);
+        expect!(mail.assume_init_ref().nx_smtp_outbox_state, NX_SMTP_OUTBOX_QUEUED);
+        expect!(nx_smtp_outbox_list(outbox, Some(outbox_listed), addr_of_mut!(listed).cast(), &mut count), 0);
+        expect!(count + listed, 2);
+        expect!(nx_smtp_outbox_flush(outbox), 0);
+        expect!(delivered, 1);
+        expect!(nx_smtp_outbox_status_get(outbox, id, mail.as_mut_ptr()), NX_SMTP_OUTBOX_NOT_FOUND);
+        expect!(queue(&mut other), 0);
+        expect!(nx_smtp_outbox_drop(outbox, other), 0);
+        expect!(nx_smtp_outbox_delete(outbox), 0);
+    }
+    0
+}
+
+/// (create, send, delete) statuses, and with the outbox its services' (`outbox_services`).
 #[cfg(not(feature = "baseline"))]
 #[inline(never)]
-fn services(client: *mut c_void) -> [u32; 3] {
-    let client = client.cast::<NxSmtpClient>();
+fn services(storage: *mut c_void) -> [u32; STATUSES] {
+    let client = storage.cast::<NxSmtpClient>();
     let mut server = NxdAddress { nxd_ip_version: NX_IP_VERSION_V4, nxd_ip_address: [0xC000_0219, 0, 0, 0] };
     let mut ip = 0u32;
     let mut pool = 0u32;
@@ -539,13 +768,29 @@ fn services(client: *mut c_void) -> [u32; 3] {
                 1,
             )
         };
+        // With the feature outbox, the outbox over the same client, before it is deleted.
+        #[cfg(feature = "outbox")]
+        let outbox = outbox_services(client, addr_of_mut!((*storage.cast::<ClientStorage>()).outbox));
         let delete = nx_smtp_client_delete(client);
+        #[cfg(feature = "outbox")]
+        return [create, send, delete, outbox];
+        #[cfg(not(feature = "outbox"))]
         [create, send, delete]
     }
 }
 
-#[cfg(not(feature = "baseline"))]
+#[cfg(all(not(feature = "baseline"), not(feature = "outbox")))]
 type ClientStorage = NxSmtpClient;
+
+/// With the outbox, its control block (about 3.7 KB) beside the client, on `main`'s stack as
+/// the client is: a firmware would make both statics of its own, but here a static would be
+/// counted as zsmtp's .bss, and the stack painting starts below `main`'s frame.
+#[cfg(all(not(feature = "baseline"), feature = "outbox"))]
+#[repr(C)]
+struct ClientStorage {
+    client: NxSmtpClient,
+    outbox: NxSmtpOutbox,
+}
 
 #[cfg(feature = "logger")]
 fn zsmtp_log_level() -> log::LevelFilter {
@@ -554,9 +799,9 @@ fn zsmtp_log_level() -> log::LevelFilter {
 
 #[cfg(feature = "baseline")]
 #[inline(never)]
-fn services(client: *mut c_void) -> [u32; 3] {
+fn services(client: *mut c_void) -> [u32; STATUSES] {
     black_box((client, USERNAME, PASSWORD, FROM, DOMAIN, TO, SUBJECT, BODY));
-    [0, 0, 0]
+    [0; STATUSES]
 }
 
 #[cfg(feature = "baseline")]
@@ -590,13 +835,18 @@ fn main() -> ! {
         line.text(name);
         line.num(v);
     }
+    #[cfg(feature = "outbox")]
+    {
+        line.text(b" outbox=");
+        line.num(status[3]);
+    }
     line.text(b" mails=");
     line.num(s.mails);
     line.text(b" bytes=");
     line.num(s.bytes);
     line.text(b"\n");
     line.print();
-    exit(status == [0, 0, 0] && (cfg!(feature = "baseline") || s.mails == 1))
+    exit(status == [0; STATUSES] && (cfg!(feature = "baseline") || s.mails == MAILS))
 }
 
 // ------------------------------------------------------------------------------------------
