@@ -4,7 +4,9 @@
     footprint/measure.py [--targets T,T,...] [--no-stack] [--json PATH]
 
 The C API's small profile (zsmtp feature `small`: create and send at NetX Duo's scope) is built
-and measured the same way for Cortex-M4 (a second image; its stack under QEMU too).
+and measured the same way for Cortex-M4 (a second image; its stack under QEMU too), and so is the
+full profile with each optional feature of FEATURE_ROWS (oauth2, mime, outbox): a row of its own,
+what the feature costs over the default build.
 
 For each target the image of footprint/ is built twice (as is, and with --features baseline,
 which leaves out only the three service calls) with opt-level "z", LTO and panic=abort; the
@@ -134,7 +136,8 @@ def read_sizes(path):
 
 # Optional features of the full profile measured as rows of their own on Cortex-M4 (the
 # footprint crate's feature of the same name turns zsmtp's on): name, what it adds.
-FEATURE_ROWS = [("oauth2", "OAuth 2.0: XOAUTH2, OAUTHBEARER"), ("mime", "MIME: attachments, HTML; this image sends none")]
+FEATURE_ROWS = [("oauth2", "OAuth 2.0: XOAUTH2, OAUTHBEARER"), ("mime", "MIME: attachments, HTML; this image sends none"),
+                ("outbox", "the outbox's C API: queue, status, list, flush, drop")]
 
 
 def build(target, baseline, small=False, feature=None):
@@ -165,12 +168,17 @@ def run_qemu(elf):
                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return {"measured": False, "why": "QEMU did not finish within 60 s"}
-    m = re.search(r"stack=(\d+) create=(\d+) send=(\d+) delete=(\d+) mails=(\d+) bytes=(\d+)", r.stdout + r.stderr)
+    m = re.search(r"stack=(\d+) create=(\d+) send=(\d+) delete=(\d+) mails=(\d+) bytes=(\d+)(?: outbox=(\d+))?",
+                  r.stdout + r.stderr)
     if not m or r.returncode != 0:
         return {"measured": False, "why": f"QEMU exit {r.returncode}: {(r.stdout + r.stderr).strip()[-300:]}"}
-    stack, create, send, delete, mails, sent = map(int, m.groups())
-    return {"measured": True, "bytes": stack, "create": create, "send": send, "delete": delete, "mails": mails,
-            "bytes_sent": sent, "machine": "qemu-system-arm -M mps2-an386 (Cortex-M4)"}
+    stack, create, send, delete, mails, sent = map(int, m.groups()[:6])
+    res = {"measured": True, "bytes": stack, "create": create, "send": send, "delete": delete, "mails": mails,
+           "bytes_sent": sent, "machine": "qemu-system-arm -M mps2-an386 (Cortex-M4)"}
+    if m.group(7) is not None:
+        # The image with the feature outbox: its services' result (0, or step << 16 | status).
+        res["outbox"] = int(m.group(7))
+    return res
 
 
 # ------------------------------------------------------------------ report
@@ -213,7 +221,8 @@ def measure(targets, stack):
                                                            "image": os.path.relpath(image, os.path.dirname(HERE))}
                 if stack:
                     # With mime the image sends through nx_smtp_mail_send_extended: the stack of
-                    # the attachment path.
+                    # the attachment path; with outbox the peak of the outbox's services too
+                    # (its create's recovery, a flush delivering one mail).
                     res["features"][feature]["stack"] = run_qemu(image)
     res["markdown"] = markdown(res)
     return res

@@ -10,7 +10,7 @@
 //!   terminator with QUIT) and the client deleted; the deepest overwritten word is the peak
 //!   stack of the services. The result is printed through semihosting:
 //!   `stack=N create=S send=S delete=S mails=M bytes=B` (with the feature outbox, ` outbox=S`
-//!   after delete: the outbox's services over the same client, see `outbox_services`).
+//!   at the end: the outbox's services over the same client, see `outbox_services`).
 //!
 //! The client (`NX_SMTP_CLIENT`), and with the outbox its `NX_SMTP_OUTBOX`, live on `main`'s
 //! stack, as a C caller would put them: zsmtp has no static buffers, so its .data and .bss are 0
@@ -835,15 +835,15 @@ fn main() -> ! {
         line.text(name);
         line.num(v);
     }
+    line.text(b" mails=");
+    line.num(s.mails);
+    line.text(b" bytes=");
+    line.num(s.bytes);
     #[cfg(feature = "outbox")]
     {
         line.text(b" outbox=");
         line.num(status[3]);
     }
-    line.text(b" mails=");
-    line.num(s.mails);
-    line.text(b" bytes=");
-    line.num(s.bytes);
     line.text(b"\n");
     line.print();
     exit(status == [0; STATUSES] && (cfg!(feature = "baseline") || s.mails == MAILS))
