@@ -75,9 +75,11 @@ impl<S: Storage> DataReader<'_, S> {
     /// Copies data from `offset` into `out`; returns how many bytes (0 past the data). A
     /// missing or damaged record is an error: the mail is never sent with it.
     fn read_at(&mut self, offset: u64, out: &mut [u8]) -> Result<usize, ()> {
-        let per = self.payload_per_record() as u64;
-        let index = (offset / per) as usize;
-        let within = (offset % per) as usize;
+        // A mail's data is below 4 GiB (its head holds a u32 length): word-sized arithmetic,
+        // no 64-bit division on a 32-bit CPU.
+        let offset = u32::try_from(offset).map_err(|_| ())? as usize;
+        let per = self.payload_per_record().max(1);
+        let (index, within) = (offset / per, offset % per);
         if self.cached.map(|(i, _)| i) != Some(index) {
             self.cached = None;
             if index >= super::MAX_CHUNKS {
