@@ -65,7 +65,7 @@ struct smtp_outbox_worker {
 	void *outbox;
 	atomic_t flags;
 #if SMTP_OUTBOX_WAIT_FOR_NETWORK
-	struct net_mgmt_event_callback net_cb;
+	struct net_mgmt_event_callback l4_callback;
 #endif
 };
 
@@ -125,8 +125,9 @@ static void smtp_outbox_work(struct k_work *work)
 	struct smtp_outbox_worker *w = CONTAINER_OF(dwork, struct smtp_outbox_worker, work);
 	int64_t next_ms;
 
-	if (!atomic_test_bit(&w->flags, SMTP_OUTBOX_NET_UP)) {
-		return; /* went down after this run was scheduled: CONNECTED schedules the next */
+	if (!atomic_test_bit(&w->flags, SMTP_OUTBOX_NET_UP) ||
+	    atomic_test_bit(&w->flags, SMTP_OUTBOX_STOPPING)) {
+		return; /* down since this run was scheduled (CONNECTED schedules the next), or stopping */
 	}
 	next_ms = w->pass(w->outbox, atomic_test_and_clear_bit(&w->flags, SMTP_OUTBOX_CAME_UP));
 	if (next_ms < 0 || !atomic_test_bit(&w->flags, SMTP_OUTBOX_NET_UP) ||
@@ -142,7 +143,7 @@ static void smtp_outbox_work(struct k_work *work)
 static void smtp_outbox_net_event(struct net_mgmt_event_callback *cb,
 				  smtp_outbox_net_event_t event, struct net_if *iface)
 {
-	struct smtp_outbox_worker *w = CONTAINER_OF(cb, struct smtp_outbox_worker, net_cb);
+	struct smtp_outbox_worker *w = CONTAINER_OF(cb, struct smtp_outbox_worker, l4_callback);
 
 	ARG_UNUSED(iface);
 	if (atomic_test_bit(&w->flags, SMTP_OUTBOX_STOPPING)) {
@@ -180,9 +181,9 @@ int smtp_shim_outbox_worker_start(void *state, size_t state_size, smtp_shim_outb
 #if SMTP_OUTBOX_WAIT_FOR_NETWORK
 	/* Down until the connection manager tells: it answers the resend with the current state
 	 * through the network management thread. */
-	net_mgmt_init_event_callback(&w->net_cb, smtp_outbox_net_event,
+	net_mgmt_init_event_callback(&w->l4_callback, smtp_outbox_net_event,
 				     NET_EVENT_L4_CONNECTED | NET_EVENT_L4_DISCONNECTED);
-	net_mgmt_add_event_callback(&w->net_cb);
+	net_mgmt_add_event_callback(&w->l4_callback);
 	conn_mgr_mon_resend_status();
 #else
 	atomic_set_bit(&w->flags, SMTP_OUTBOX_CAME_UP);
@@ -208,12 +209,15 @@ void smtp_shim_outbox_worker_stop(void *state)
 		return;
 	}
 	w = smtp_outbox_worker_at(state);
-	/* First nothing new: the callback and kicks see STOPPING; then the callback goes; then the
-	 * item is cancelled, waiting for a pass under way (which cannot reschedule while it is
-	 * being cancelled). */
+	/* First nothing new: the callback, kicks and runs of the item see STOPPING; then the
+	 * callback goes; then the item is cancelled, waiting for a pass under way. A cancel does not
+	 * stop that pass from scheduling its next run (kernel.h: "Canceling delayable work does not
+	 * prevent rescheduling it") when it read STOPPING just before it was set: the second cancel
+	 * removes that run, which would return at once anyway. The caller kicks no more. */
 	atomic_set_bit(&w->flags, SMTP_OUTBOX_STOPPING);
 #if SMTP_OUTBOX_WAIT_FOR_NETWORK
-	net_mgmt_del_event_callback(&w->net_cb);
+	net_mgmt_del_event_callback(&w->l4_callback);
 #endif
+	(void)k_work_cancel_delayable_sync(&w->work, &sync);
 	(void)k_work_cancel_delayable_sync(&w->work, &sync);
 }

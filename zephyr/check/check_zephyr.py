@@ -111,7 +111,7 @@ def used_symbols() -> dict[str, set[str]]:
     for f in files:
         if not f.is_file():
             continue
-        for m in re.finditer(r"CONFIG_((?:SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|ZSMTP_SELFTEST)_[A-Z0-9_]+)",
+        for m in re.finditer(r"CONFIG_((?:SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|OUTBOX_ALARM|ZSMTP_SELFTEST)_[A-Z0-9_]+)",
                              f.read_text(errors="replace")):
             found.setdefault(m.group(1), set()).add(str(f.relative_to(ROOT)))
     return found
@@ -684,7 +684,7 @@ UPSTREAM_NAME = re.compile(
     r"|SETTINGS_\w+|settings_\w+|SHELL_\w+|shell_\w+|DNS_EAI_\w+|ZVFS_\w+|tls_credential_\w+"
     r"|TLS_CREDENTIAL_\w+|k_\w+|K_\w+|sys_\w+|SYS_\w+|LOG_\w+|sec_tag_t|fs_\w+|FS_\w+|zms_\w+"
     r"|flash_\w+|FIXED_PARTITION_\w+|device_is_ready)\b(?!\.[ch]\b)")
-OWN_NAME = re.compile(r"^CONFIG_(SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|ZSMTP)(_|$)|^CONFIG_ZEPHYR_ZSMTP_MODULE$")
+OWN_NAME = re.compile(r"^CONFIG_(SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|OUTBOX_ALARM|ZSMTP)(_|$)|^CONFIG_ZEPHYR_ZSMTP_MODULE$")
 CMAKE_FUNCTION = re.compile(r"\b(zephyr_\w+|generate_inc_file_for_target|rust_cargo_application|_rust_map_target)\s*\(")
 KCONFIG_EXPR = re.compile(r"^\s*(depends on|select|imply|default|range|visible if|if)\b(.*)$")
 

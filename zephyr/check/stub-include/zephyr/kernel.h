@@ -101,5 +101,12 @@ int k_work_reschedule_for_queue(struct k_work_q *queue, struct k_work_delayable 
 int k_work_cancel_delayable(struct k_work_delayable *dwork);
 bool k_work_cancel_delayable_sync(struct k_work_delayable *dwork, struct k_work_sync *sync);
 
+/* Semaphores (include/zephyr/kernel.h). */
+struct k_sem { unsigned int count; unsigned int limit; };
+#define K_SEM_DEFINE(name, initial_count, count_limit) \
+	struct k_sem name = { .count = (initial_count), .limit = (count_limit) }
+int k_sem_take(struct k_sem *sem, k_timeout_t timeout);
+void k_sem_give(struct k_sem *sem);
+
 int snprintk(char *str, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4))); /* include/zephyr/sys/printk.h */
 #endif
