@@ -13,6 +13,9 @@
  * close, empty, garbage-collection-done and reserved-delete ATEs), and at most 65535 bytes
  * (zms_write() refuses longer ones with -EINVAL): smtp_shim_outbox_record_size() reports it.
  *
+ * The claim (smtp_shim_outbox_claim/release/owner: one outbox owns the storage) is kept under the
+ * same lock as the records.
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 
