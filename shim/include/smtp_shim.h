@@ -241,7 +241,9 @@ void smtp_shim_log(uint32_t level, const char *msg, size_t len);
  * replaced or deleted atomically (after a power cut a record is as before the call or as the call
  * left it, whole), and a call that returned 0 survives a power cut.
  *   Zephyr  ZMS on the devicetree fixed partition labelled zsmtp_outbox_partition
- *           (shim/zephyr/smtp_outbox_zms.c, CONFIG_SMTP_CLIENT_OUTBOX_ZMS);
+ *           (shim/zephyr/smtp_outbox_zms.c, CONFIG_SMTP_CLIENT_OUTBOX_ZMS), or a RAM arena that
+ *           survives outages, not reboots (shim/common/smtp_outbox_ram.c,
+ *           CONFIG_SMTP_CLIENT_OUTBOX_RAM);
  *   POSIX   one file per record in the directory $ZSMTP_OUTBOX_DIR (shim/posix/smtp_outbox_file.c).
  * One storage per image; open it before any other call (from one thread); the other calls may
  * come from any thread, never from an ISR.

@@ -242,6 +242,9 @@ int smtp_shim_outbox_claim(void *owner)
 {
 	int rc = 0;
 
+	if (owner == NULL) {
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&smtp_outbox_owner_lock);
 	if (smtp_outbox_owner_ptr != NULL && smtp_outbox_owner_ptr != owner) {
 		rc = -EBUSY;

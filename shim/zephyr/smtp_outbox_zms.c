@@ -13,6 +13,9 @@
  * close, empty, garbage-collection-done and reserved-delete ATEs), and at most 65535 bytes
  * (zms_write() refuses longer ones with -EINVAL): smtp_shim_outbox_record_size() reports it.
  *
+ * The claim (smtp_shim_outbox_claim/release/owner: one outbox owns the storage) is kept under the
+ * same lock as the records.
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 
@@ -54,6 +57,7 @@ BUILD_ASSERT(SMTP_OUTBOX_PARTITION_EXISTS(SMTP_OUTBOX_PARTITION),
 
 static struct zms_fs smtp_outbox_fs;
 static int smtp_outbox_record_max; /* 0 until mounted */
+static void *smtp_outbox_owner;   /* the outbox that claimed the storage, NULL: none */
 /* Every call holds it: ZMS's reads take no lock of their own and its no-double-write check runs
  * before ZMS locks, so a read during another thread's garbage collection could miss a live
  * record. */
@@ -185,4 +189,39 @@ int smtp_shim_outbox_delete(uint16_t key)
 
 	k_mutex_unlock(&smtp_outbox_lock);
 	return rc;
+}
+
+int smtp_shim_outbox_claim(void *owner)
+{
+	int rc = 0;
+
+	if (owner == NULL) {
+		return -EINVAL;
+	}
+	k_mutex_lock(&smtp_outbox_lock, K_FOREVER);
+	if (smtp_outbox_owner == NULL) {
+		smtp_outbox_owner = owner;
+	} else if (smtp_outbox_owner != owner) {
+		rc = -EBUSY;
+	}
+	k_mutex_unlock(&smtp_outbox_lock);
+	return rc;
+}
+
+void smtp_shim_outbox_release(void *owner)
+{
+	k_mutex_lock(&smtp_outbox_lock, K_FOREVER);
+	if (owner != NULL && smtp_outbox_owner == owner) {
+		smtp_outbox_owner = NULL;
+	}
+	k_mutex_unlock(&smtp_outbox_lock);
+}
+
+void *smtp_shim_outbox_owner(void)
+{
+	k_mutex_lock(&smtp_outbox_lock, K_FOREVER);
+	void *owner = smtp_outbox_owner;
+
+	k_mutex_unlock(&smtp_outbox_lock);
+	return owner;
 }

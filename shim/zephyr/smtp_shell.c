@@ -7,12 +7,22 @@
  *   smtp send --attach PATH TO SUBJECT LINE...
  *                                 the same with the file PATH attached, streamed from Zephyr's
  *                                 file system (CONFIG_SMTP_CLIENT_ATTACHMENTS, CONFIG_FILE_SYSTEM)
+ *   smtp outbox list              one line per queued mail, in delivery order: ID STATE ATTEMPTS
+ *                                 REPLY (state queued, retrying, unknown or failed; the last
+ *                                 reply's code and text, "-" before any attempt)
+ *   smtp outbox flush             delivers what is queued now, in the shell thread
+ *                                 (nx_smtp_outbox_flush), and says how many mails remain
+ *   smtp outbox drop ID           removes one mail, whatever its state (a failed one seen)
+ * The outbox commands (CONFIG_SMTP_CLIENT_OUTBOX with CONFIG_SMTP_CLIENT_NETX_API, the C API)
+ * work on the NX_SMTP_OUTBOX that owns the module's outbox storage (smtp_shim_outbox_owner(),
+ * claimed by nx_smtp_outbox_create); before one is created they say so.
  * Macros and handler signature: include/zephyr/shell/shell.h (SHELL_STATIC_SUBCMD_SET_CREATE,
- * SHELL_CMD_ARG, SHELL_SUBCMD_SET_END, SHELL_CMD_REGISTER, shell_print, shell_error).
+ * SHELL_CMD_ARG, SHELL_SUBCMD_SET_END, SHELL_CMD_REGISTER, shell_print, shell_error);
+ * include/zephyr/shell/shell_string_conv.h (shell_strtoul, through shell.h).
  * Files: include/zephyr/fs/fs.h (fs_file_t_init, fs_stat, fs_open with FS_O_READ, fs_read,
  * fs_close; struct fs_dirent's type and size).
- * `smtp send` runs in the shell thread: CONFIG_SHELL_STACK_SIZE must hold the client
- * (see Kconfig help of SMTP_CLIENT_SHELL).
+ * `smtp send` and `smtp outbox flush` run in the shell thread: CONFIG_SHELL_STACK_SIZE must hold
+ * the client (see Kconfig help of SMTP_CLIENT_SHELL).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -38,6 +48,13 @@
 #else
 #define SMTP_SHELL_ATTACH 0
 #define SMTP_SHELL_ATTACH_ARGS 0
+#endif
+
+#if defined(CONFIG_SMTP_CLIENT_OUTBOX) && defined(CONFIG_SMTP_CLIENT_NETX_API)
+#include "nxd_smtp_client.h"
+#define SMTP_SHELL_OUTBOX 1
+#else
+#define SMTP_SHELL_OUTBOX 0
 #endif
 
 static const char *const smtp_shell_keys[] = {
@@ -217,6 +234,144 @@ static int cmd_smtp_send(const struct shell *sh, size_t argc, char **argv)
 	return -EIO;
 }
 
+#if SMTP_SHELL_OUTBOX
+/* The outbox that owns the module's storage, or NULL (said on the shell). */
+static NX_SMTP_OUTBOX *smtp_shell_outbox(const struct shell *sh, const char *command)
+{
+	NX_SMTP_OUTBOX *outbox = smtp_shim_outbox_owner();
+
+	if (outbox == NULL) {
+		shell_error(sh, "smtp outbox %s: no outbox created (nx_smtp_outbox_create)", command);
+	}
+	return outbox;
+}
+
+static const char *smtp_shell_outbox_state(UINT state)
+{
+	switch (state) {
+	case NX_SMTP_OUTBOX_QUEUED:
+		return "queued";
+	case NX_SMTP_OUTBOX_RETRYING:
+		return "retrying";
+	case NX_SMTP_OUTBOX_UNKNOWN:
+		return "unknown";
+	case NX_SMTP_OUTBOX_FAILED:
+		return "failed";
+	default:
+		return "?";
+	}
+}
+
+/* One line per mail, as smtp-send --list prints it: ID STATE ATTEMPTS REPLY. Called under the
+ * outbox's lock: it only prints. */
+static void smtp_shell_outbox_line(void *context, const NX_SMTP_OUTBOX_MAIL *mail)
+{
+	const struct shell *sh = context;
+	const char *state = smtp_shell_outbox_state(mail->nx_smtp_outbox_state);
+
+	if (mail->nx_smtp_outbox_reply_code != 0U) {
+		shell_print(sh, "%lu %s %u %u %s", (unsigned long)mail->nx_smtp_outbox_mail_id, state,
+			    mail->nx_smtp_outbox_attempts, mail->nx_smtp_outbox_reply_code,
+			    mail->nx_smtp_outbox_reply_text);
+	} else {
+		shell_print(sh, "%lu %s %u %s", (unsigned long)mail->nx_smtp_outbox_mail_id, state,
+			    mail->nx_smtp_outbox_attempts,
+			    mail->nx_smtp_outbox_reply_text[0] != '\0' ? mail->nx_smtp_outbox_reply_text
+								     : "-");
+	}
+}
+
+static int cmd_smtp_outbox_list(const struct shell *sh, size_t argc, char **argv)
+{
+	NX_SMTP_OUTBOX *outbox = smtp_shell_outbox(sh, "list");
+	UINT mails = 0;
+	UINT status;
+
+	ARG_UNUSED(argc);
+	ARG_UNUSED(argv);
+	if (outbox == NULL) {
+		return -ENOENT;
+	}
+	status = nx_smtp_outbox_list(outbox, smtp_shell_outbox_line, (void *)sh, &mails);
+	if (status != NX_SUCCESS) {
+		shell_error(sh, "smtp outbox list: FAILED 0x%02X", status);
+		return -EIO;
+	}
+	shell_print(sh, "smtp outbox: %u mail(s)", mails);
+	return 0;
+}
+
+static int cmd_smtp_outbox_flush(const struct shell *sh, size_t argc, char **argv)
+{
+	NX_SMTP_OUTBOX *outbox = smtp_shell_outbox(sh, "flush");
+	UINT mails = 0;
+	UINT status;
+
+	ARG_UNUSED(argc);
+	ARG_UNUSED(argv);
+	if (outbox == NULL) {
+		return -ENOENT;
+	}
+	status = nx_smtp_outbox_flush(outbox);
+	(void)nx_smtp_outbox_list(outbox, NULL, NULL, &mails);
+	if (status != NX_SUCCESS) {
+		shell_error(sh, "smtp outbox flush: FAILED 0x%02X, %u mail(s) remain", status, mails);
+		return -EIO;
+	}
+	shell_print(sh, "smtp outbox flush: OK, %u mail(s) remain", mails);
+	return 0;
+}
+
+static int cmd_smtp_outbox_drop(const struct shell *sh, size_t argc, char **argv)
+{
+	NX_SMTP_OUTBOX *outbox;
+	unsigned long id;
+	UINT status;
+	int err = 0;
+
+	ARG_UNUSED(argc);
+	id = shell_strtoul(argv[1], 10, &err);
+	if (err != 0) {
+		shell_error(sh, "smtp outbox drop: %s is not a mail id", argv[1]);
+		return -EINVAL;
+	}
+	outbox = smtp_shell_outbox(sh, "drop");
+	if (outbox == NULL) {
+		return -ENOENT;
+	}
+	status = nx_smtp_outbox_drop(outbox, (ULONG)id);
+	switch (status) {
+	case NX_SUCCESS:
+		shell_print(sh, "smtp outbox drop: %lu dropped", id);
+		return 0;
+	case NX_SMTP_OUTBOX_NOT_FOUND:
+		shell_error(sh, "smtp outbox drop: no mail %lu", id);
+		return -ENOENT;
+	case NX_SMTP_OUTBOX_BUSY:
+		shell_error(sh, "smtp outbox drop: mail %lu is being sent; try again", id);
+		return -EBUSY;
+	default:
+		shell_error(sh, "smtp outbox drop: FAILED 0x%02X", status);
+		return -EIO;
+	}
+}
+
+SHELL_STATIC_SUBCMD_SET_CREATE(sub_smtp_outbox,
+	SHELL_CMD_ARG(list, NULL, "List the queued mails: ID STATE ATTEMPTS REPLY",
+		      cmd_smtp_outbox_list, 1, 0),
+	SHELL_CMD_ARG(flush, NULL,
+		      "Deliver what is queued now (in the shell thread) and say how many remain",
+		      cmd_smtp_outbox_flush, 1, 0),
+	SHELL_CMD_ARG(drop, NULL, "Remove one mail: drop <id>", cmd_smtp_outbox_drop, 2, 0),
+	SHELL_SUBCMD_SET_END);
+
+/* The "smtp outbox" entry of the command set below (nothing without the outbox). */
+#define SMTP_SHELL_OUTBOX_ENTRY                                                                    \
+	SHELL_CMD(outbox, &sub_smtp_outbox, "Queued mails: list, flush, drop <id>", NULL),
+#else
+#define SMTP_SHELL_OUTBOX_ENTRY
+#endif
+
 SHELL_STATIC_SUBCMD_SET_CREATE(sub_smtp_config,
 	SHELL_CMD_ARG(show, NULL, "Show the configuration (password masked)",
 		      cmd_smtp_config_show, 1, 0),
@@ -233,6 +388,7 @@ SHELL_STATIC_SUBCMD_SET_CREATE(sub_smtp,
 		      "(quote each argument that holds spaces; each line argument is one line of "
 		      "the body; --attach streams a file of the file system as an attachment)",
 		      cmd_smtp_send, 4, 12 + SMTP_SHELL_ATTACH_ARGS),
+	SMTP_SHELL_OUTBOX_ENTRY
 	SHELL_SUBCMD_SET_END);
 
 SHELL_CMD_REGISTER(smtp, &sub_smtp, "SMTP client (zsmtp)", NULL);

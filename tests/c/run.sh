@@ -19,6 +19,8 @@
 #    $ZSMTP_MAILDIR/example.test/bob with their subject, headers and body;
 # 3b. the shim's socket layer under faults a host cannot produce (tests/c/shim_device.c: ENOBUFS,
 #    the resolver's timeout), and in step 5 its TLS client with every second send refused;
+# 3c. the outbox's RAM storage of the Zephyr shim (tests/c/outbox_ram.c over
+#    shim/common/smtp_outbox_ram.c): write, replace, read, delete, full, claim, threads;
 # 5. TLS through nx_smtp_client_tls_set, both libraries: capi_checks --tls-server against
 #    Postfix 127.0.0.1:2587 (STARTTLS) and 2465 (implicit), trusting the test CA $ZSMTP_CA
 #    (given to the zsock-shim library as ZSMTP_CA_FILE, to the std one as SSL_CERT_FILE and as
@@ -161,6 +163,16 @@ shim_device_compile() {
 }
 if check "compile shim_device.c (the POSIX twin with a send that can refuse)" shim_device_compile; then
   run_counted "shim_device" 60 "$WORK/shim_device"
+fi
+
+echo "== the outbox's RAM storage (tests/c/outbox_ram.c over shim/common/smtp_outbox_ram.c: Zephyr's CONFIG_SMTP_CLIENT_OUTBOX_RAM)"
+outbox_ram_compile() {
+  gcc -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -D_POSIX_C_SOURCE=200809L \
+    -DCONFIG_SMTP_CLIENT_OUTBOX_RAM_SIZE=256 -DCONFIG_SMTP_CLIENT_OUTBOX_RECORD_MAX=100 -I "$ROOT/shim/include" \
+    -o "$WORK/outbox_ram" "$SRC/outbox_ram.c" "$ROOT/shim/common/smtp_outbox_ram.c" -lpthread
+}
+if check "compile outbox_ram.c with the RAM storage (256-byte arena, 100-byte records)" outbox_ram_compile; then
+  run_counted "outbox_ram" 60 "$WORK/outbox_ram"
 fi
 
 echo "== layout drift is detected"

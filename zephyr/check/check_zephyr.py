@@ -111,7 +111,7 @@ def used_symbols() -> dict[str, set[str]]:
     for f in files:
         if not f.is_file():
             continue
-        for m in re.finditer(r"CONFIG_((?:SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|ZSMTP_SELFTEST)_[A-Z0-9_]+)",
+        for m in re.finditer(r"CONFIG_((?:SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|OUTBOX_ALARM|ZSMTP_SELFTEST)_[A-Z0-9_]+)",
                              f.read_text(errors="replace")):
             found.setdefault(m.group(1), set()).add(str(f.relative_to(ROOT)))
     return found
@@ -133,7 +133,8 @@ VARIANTS = {
                     "SMTP_CLIENT_OUTBOX": "y", "FLASH": "y", "FLASH_MAP": "y", "ZMS": "y",
                     "FLASH_PAGE_LAYOUT": "y"},
              {"SMTP_CLIENT_TLS_MBEDTLS": "y", "SMTP_CLIENT_TLS_SOCKETS": "n", "SMTP_CLIENT_SHELL": "y",
-              "SMTP_CLIENT_SETTINGS": "y", "SMTP_CLIENT_OUTBOX_ZMS": "y", "CRC": "y",
+              "SMTP_CLIENT_SETTINGS": "y", "SMTP_CLIENT_OUTBOX_ZMS": "y", "SMTP_CLIENT_OUTBOX_RAM": "n",
+              "SMTP_CLIENT_OUTBOX_WORKER": "y", "CRC": "y",
               "SMTP_CLIENT_WALL_CLOCK": "y", "SMTP_CLIENT_TLS_SEC_TAG": "1397511248",
               "SMTP_CLIENT_ADDRESS_FAMILY_ANY": "y",
               # what the TLS client selects and implies from mbedTLS
@@ -163,6 +164,12 @@ VARIANTS = {
                    **TLS, "SMTP_CLIENT_TLS_STARTTLS": "y"},
             {"SMTP_CLIENT_TLS_MBEDTLS": "y", "PSA_CRYPTO_PROVIDER_TFM": "y", "MBEDTLS_PSA_CRYPTO_C": "n",
              "MBEDTLS_CIPHERSUITE_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "y"}, "tfm"),
+    # The C API's outbox on a board without a flash partition for it: records in RAM, no
+    # delivery worker (the application flushes), the shell's outbox commands.
+    "outbox-ram": (False, {**CORTEX_M3_NO_ENTROPY, **BASE, "SMTP_CLIENT_NETX_API": "y", "SHELL": "y",
+                           "SMTP_CLIENT_OUTBOX": "y", "SMTP_CLIENT_OUTBOX_WORKER": "n"},
+                   {"SMTP_CLIENT_OUTBOX_RAM": "y", "SMTP_CLIENT_OUTBOX_ZMS": "n", "SMTP_CLIENT_SHELL": "y",
+                    "SMTP_CLIENT_OUTBOX_RAM_SIZE": "16384"}, "outbox-ram"),
     # An emulated board without entropy, TLS allowed for build tests only.
     "insecure-rng": (True, {**CORTEX_M3_NO_ENTROPY, **BASE, **TLS, "TEST_RANDOM_GENERATOR": "y",
                             "SMTP_CLIENT_TLS_INSECURE_RNG": "y", "SMTP_CLIENT_TLS_STARTTLS": "y"},
@@ -605,20 +612,59 @@ def check_yaml() -> None:
 # ---------------------------------------------------------------------------------------------
 
 SOURCES_CALL = re.compile(r"\bzephyr_library_sources(_ifdef|_ifndef)?\(([^)]*)\)")
+# if(CONFIG_X) / if(NOT CONFIG_X) blocks; any other if() is "unknown" and may not hold sources.
+IF_SIMPLE = re.compile(r"^\s*if\((NOT\s+)?(CONFIG_\w+)\)\s*$")
+IF_ANY = re.compile(r"^\s*if\s*\(")
+ENDIF = re.compile(r"^\s*endif\s*\(")
+ELSE = re.compile(r"^\s*(else|elseif)\s*\(")
 
 
 def shim_sources(autoconf: Path) -> list[str]:
     """The C files CMakeLists.txt compiles into the shim library for the configuration in
-    `autoconf` (`#define CONFIG_X 1` lines; an unset bool is absent, as in CMake)."""
+    `autoconf` (`#define CONFIG_X 1` lines; an unset bool is absent, as in CMake), inside the
+    if(CONFIG_X) / if(NOT CONFIG_X) blocks that hold them."""
     enabled = set(re.findall(r"^#define (CONFIG_\w+) ", autoconf.read_text(), re.M))
     chosen = []
-    for kind, args in SOURCES_CALL.findall((ROOT / "CMakeLists.txt").read_text()):
-        words = [w for w in args.split() if not w.startswith("#")]
-        if kind:
-            symbol, words = words[0], words[1:]
-            if (symbol in enabled) != (kind == "_ifdef"):
+    # The enclosing if() blocks: True/False for a simple one, None for one not evaluated here.
+    stack: list[bool | None] = []
+    text = (ROOT / "CMakeLists.txt").read_text()
+    # The calls are single-line in CMakeLists.txt, or continue on the lines up to their ')'.
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i].split("#", 1)[0] if not lines[i].lstrip().startswith("#") else ""
+        i += 1
+        if m := IF_SIMPLE.match(line):
+            stack.append((m.group(2) in enabled) != bool(m.group(1)))
+            continue
+        if IF_ANY.match(line):
+            stack.append(None)
+            continue
+        if ELSE.match(line):
+            if stack and stack[-1] is not None:
+                stack[-1] = not stack[-1]
+            continue
+        if ENDIF.match(line):
+            if stack:
+                stack.pop()
+            continue
+        if "zephyr_library_sources" not in line:
+            continue
+        call = line
+        while ")" not in call and i < len(lines):
+            call += " " + lines[i].split("#", 1)[0]
+            i += 1
+        for kind, args in SOURCES_CALL.findall(call):
+            words = args.split()
+            if any(c is None for c in stack):
+                fail(f"CMakeLists.txt: zephyr_library_sources inside an if() check_zephyr.py does not evaluate: {call.strip()}")
+            if not all(c is not False for c in stack):
                 continue
-        chosen += [w for w in words if w.endswith(".c")]
+            if kind:
+                symbol, words = words[0], words[1:]
+                if (symbol in enabled) != (kind == "_ifdef"):
+                    continue
+            chosen += [w for w in words if w.endswith(".c")]
     missing = [f for f in chosen if not (ROOT / f).is_file()]
     if missing:
         fail(f"CMakeLists.txt compiles files that do not exist: {', '.join(missing)}")
@@ -638,7 +684,7 @@ UPSTREAM_NAME = re.compile(
     r"|SETTINGS_\w+|settings_\w+|SHELL_\w+|shell_\w+|DNS_EAI_\w+|ZVFS_\w+|tls_credential_\w+"
     r"|TLS_CREDENTIAL_\w+|k_\w+|K_\w+|sys_\w+|SYS_\w+|LOG_\w+|sec_tag_t|fs_\w+|FS_\w+|zms_\w+"
     r"|flash_\w+|FIXED_PARTITION_\w+|device_is_ready)\b(?!\.[ch]\b)")
-OWN_NAME = re.compile(r"^CONFIG_(SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|ZSMTP)(_|$)|^CONFIG_ZEPHYR_ZSMTP_MODULE$")
+OWN_NAME = re.compile(r"^CONFIG_(SMTP_CLIENT|SEND_MAIL|NETX_COMPAT|OUTBOX_ALARM|ZSMTP)(_|$)|^CONFIG_ZEPHYR_ZSMTP_MODULE$")
 CMAKE_FUNCTION = re.compile(r"\b(zephyr_\w+|generate_inc_file_for_target|rust_cargo_application|_rust_map_target)\s*\(")
 KCONFIG_EXPR = re.compile(r"^\s*(depends on|select|imply|default|range|visible if|if)\b(.*)$")
 

@@ -30,4 +30,6 @@ void shell_fprintf_error(const struct shell *sh, const char *fmt, ...) __attribu
 	static const struct shell_static_entry name[] = { __VA_ARGS__ }
 #define SHELL_CMD_REGISTER(syntax, subcmd, help, handler) \
 	const void *const stub_shell_root_##syntax = (subcmd)
+/* include/zephyr/shell/shell_string_conv.h (included by shell.h) */
+unsigned long shell_strtoul(const char *str, int base, int *err);
 #endif
