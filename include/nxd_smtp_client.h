@@ -589,8 +589,8 @@ UINT nx_smtp_mail_send_extended(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_addr
  *   - refused for good (5xx to its envelope or content): kept aside as failed with the reply,
  *     never retried, until nx_smtp_outbox_drop (NX_SMTP_OUTBOX_EVENT_FAILED);
  *   - link lost after the final dot (NX_SMTP_OUTCOME_UNKNOWN): sent again after a backoff
- *     with the same Message-ID, so that a duplicate can be recognised
- *     (NX_SMTP_OUTBOX_EVENT_UNKNOWN).
+ *     with the same Message-ID, so that a duplicate can be recognised, or parked for the
+ *     application (nx_smtp_outbox_policy_set) (NX_SMTP_OUTBOX_EVENT_UNKNOWN).
  * ------------------------------------------------------------------------------------- */
 #if !defined(NX_SMTP_CLIENT_OUTBOX) && defined(CONFIG_SMTP_CLIENT_OUTBOX)
 #define NX_SMTP_CLIENT_OUTBOX 1
@@ -748,6 +748,22 @@ UINT nx_smtp_outbox_flush(NX_SMTP_OUTBOX *outbox_ptr);
 /* Removes a mail whatever its state (a failed one the application has seen). NX_SMTP_OUTBOX_BUSY
    while it is being sent. */
 UINT nx_smtp_outbox_drop(NX_SMTP_OUTBOX *outbox_ptr, ULONG mail_id);
+
+/* What happens to a mail whose outcome is unknown (link lost after its final dot). */
+#define NX_SMTP_OUTBOX_UNKNOWN_RESEND    0     /* sent again after a backoff (the default) */
+#define NX_SMTP_OUTBOX_UNKNOWN_PARK      1     /* kept, state NX_SMTP_OUTBOX_UNKNOWN, until
+                                                  nx_smtp_outbox_resend or nx_smtp_outbox_drop */
+
+/* The retry policy: the wait after a first failed attempt (ms, at least 1), doubling up to
+   max_retry_ms (at least first_retry_ms), the upper half random; and the unknown-outcome rule.
+   After create: Kconfig's SMTP_CLIENT_OUTBOX_RETRY_FIRST_MS and _RETRY_MAX_MS, and RESEND.
+   NX_SMTP_INVALID_PARAM for anything else. */
+UINT nx_smtp_outbox_policy_set(NX_SMTP_OUTBOX *outbox_ptr, ULONG first_retry_ms, ULONG max_retry_ms,
+                               UINT on_unknown);
+
+/* Queues a mail parked with an unknown outcome again (due now, the same Message-ID); a mail in
+   another state is left as it is. NX_SMTP_OUTBOX_NOT_FOUND when there is none. */
+UINT nx_smtp_outbox_resend(NX_SMTP_OUTBOX *outbox_ptr, ULONG mail_id);
 
 /* Layout check for tests: sizeof(NX_SMTP_OUTBOX) as the library sees it, and the offset of
    field `field` (0 = nx_smtp_outbox_id ... 8 = nx_smtp_outbox_delivery_buffer, then 9 =

@@ -2,7 +2,8 @@
 //! POSIX twin: storage in $ZSMTP_OUTBOX_DIR (one per process, as one flash partition per image),
 //! the delivery worker a thread, the network state set as Zephyr's connection manager reports it.
 //! Against Postfix (delivery into its Maildir) and aiosmtpd (its 451/550 test hooks); a silent
-//! listener where a server must hold a delivery open.
+//! listener where a server must hold a delivery open, and a loopback peer (tests/support/peer.rs)
+//! where the link must die after the final dot.
 #![cfg(all(feature = "capi", feature = "zsock", feature = "outbox", not(feature = "small")))]
 
 mod support;
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use support::capi::{cs, CClient};
 use support::live::{delivered, token};
+use support::peer::{Answer, Peer};
 use zsmtp::capi::*;
 use zsmtp::error::status::*;
 
@@ -320,4 +322,43 @@ fn bad_input_a_full_outbox_and_a_restart() {
     let after = again.queue("<bob@example.test>", "after restart");
     assert!(after > *ids.last().unwrap(), "ids keep increasing after a restart");
     again.clear();
+}
+
+/// The link dies after the final dot (the peer takes the message and closes without a reply):
+/// the outcome is unknown. Parked (nx_smtp_outbox_policy_set), the mail waits, listed as
+/// unknown and not pending, until nx_smtp_outbox_resend sends it again, with the same
+/// Message-ID. The policy's arguments are checked.
+#[test]
+fn an_unknown_outcome_is_parked_until_resent_with_the_same_message_id() {
+    let _serial = serial();
+    let peer = Peer::start(|_| Answer::Accept, |_, before| if before == 0 { Answer::Vanish } else { Answer::Accept });
+    // The peer offers no AUTH.
+    let mut c = CClient::created(peer.port, NX_SMTP_CLIENT_AUTH_NONE, "", "", "<alice@example.test>", "device.example.test");
+    let mut outbox = COutbox::created(&mut c);
+    outbox.clear();
+    network(false);
+    // SAFETY (each call below): a created outbox.
+    unsafe {
+        assert_eq!(nx_smtp_outbox_policy_set(outbox.ptr(), 0, 10, NX_SMTP_OUTBOX_UNKNOWN_PARK), NX_SMTP_INVALID_PARAM, "a first wait of 0");
+        assert_eq!(nx_smtp_outbox_policy_set(outbox.ptr(), 10, 5, NX_SMTP_OUTBOX_UNKNOWN_PARK), NX_SMTP_INVALID_PARAM, "max below first");
+        assert_eq!(nx_smtp_outbox_policy_set(outbox.ptr(), 10, 20, 2), NX_SMTP_INVALID_PARAM, "an unknown rule");
+        assert_eq!(nx_smtp_outbox_policy_set(outbox.ptr(), 1000, 2000, NX_SMTP_OUTBOX_UNKNOWN_PARK), NX_SUCCESS);
+    }
+    let id = outbox.queue("<bob@example.test>", "unknown outcome");
+    assert_eq!(outbox.flush(), NX_SUCCESS, "nothing left to deliver: the mail is parked");
+    outbox.events.wait_for("the unknown outcome", |e| e.contains(&(NX_SMTP_OUTBOX_UNKNOWN, id, 0)));
+    assert_eq!(outbox.status(id).map(|s| (s.0, s.1)), Ok((NX_SMTP_OUTBOX_UNKNOWN, 1)));
+    assert_eq!(outbox.flush(), NX_SUCCESS);
+    assert_eq!(peer.taken().len(), 1, "a parked mail is not sent again by a flush");
+    // SAFETY: a created outbox.
+    assert_eq!(unsafe { nx_smtp_outbox_resend(outbox.ptr(), id as _) }, NX_SUCCESS);
+    assert_eq!(outbox.flush(), NX_SUCCESS);
+    outbox.events.wait_for("the resent mail delivered", |e| e.contains(&(NX_SMTP_OUTBOX_DELIVERED, id, 250)));
+    let taken = peer.taken();
+    assert_eq!(taken.len(), 2);
+    let ids: Vec<Option<String>> = taken.iter().map(|t| support::peer::header(&t.content, "Message-ID")).collect();
+    assert!(ids[0].is_some() && ids[0] == ids[1], "the same Message-ID: {ids:?}");
+    assert!(outbox.list().is_empty());
+    // SAFETY: a created outbox.
+    assert_eq!(unsafe { nx_smtp_outbox_resend(outbox.ptr(), id as _) }, NX_SMTP_OUTBOX_NOT_FOUND);
 }

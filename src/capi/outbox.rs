@@ -419,6 +419,59 @@ pub unsafe extern "C" fn nx_smtp_outbox_notify_set(outbox_ptr: *mut NxSmtpOutbox
     })
 }
 
+/// `NX_SMTP_OUTBOX_UNKNOWN_RESEND` / `_PARK`: what happens to a mail whose outcome is unknown.
+pub const NX_SMTP_OUTBOX_UNKNOWN_RESEND: c_uint = 0;
+pub const NX_SMTP_OUTBOX_UNKNOWN_PARK: c_uint = 1;
+
+/// `nx_smtp_outbox_policy_set`: the retry waits and the unknown-outcome rule.
+///
+/// # Safety
+/// As `nx_smtp_outbox_notify_set`.
+#[no_mangle]
+pub unsafe extern "C" fn nx_smtp_outbox_policy_set(outbox_ptr: *mut NxSmtpOutbox, first_retry_ms: c_ulong, max_retry_ms: c_ulong, on_unknown: c_uint) -> c_uint {
+    // SAFETY: per the contract.
+    if let Err(code) = unsafe { entry_checks(outbox_ptr) } {
+        return code;
+    }
+    let on_unknown = match on_unknown {
+        NX_SMTP_OUTBOX_UNKNOWN_RESEND => OnUnknown::Resend,
+        NX_SMTP_OUTBOX_UNKNOWN_PARK => OnUnknown::Park,
+        _ => return status::NX_SMTP_INVALID_PARAM,
+    };
+    let (Ok(first_retry_ms), Ok(max_retry_ms)) = (u32::try_from(first_retry_ms), u32::try_from(max_retry_ms)) else {
+        return status::NX_SMTP_INVALID_PARAM;
+    };
+    if first_retry_ms == 0 || max_retry_ms < first_retry_ms {
+        return status::NX_SMTP_INVALID_PARAM;
+    }
+    let policy = Policy { first_retry_ms, max_retry_ms, on_unknown };
+    // SAFETY: created (checked); no other thread deletes it during the call (contract).
+    status_from(unsafe { with_outbox(outbox_ptr, |engine| engine.set_policy(policy)) }.map(|()| status::NX_SUCCESS))
+}
+
+/// `nx_smtp_outbox_resend`: a mail parked with an unknown outcome, queued again.
+///
+/// # Safety
+/// As `nx_smtp_outbox_notify_set`.
+#[no_mangle]
+pub unsafe extern "C" fn nx_smtp_outbox_resend(outbox_ptr: *mut NxSmtpOutbox, mail_id: c_ulong) -> c_uint {
+    // SAFETY: per the contract.
+    if let Err(code) = unsafe { entry_checks(outbox_ptr) } {
+        return code;
+    }
+    let Some(ticket) = ticket_of(mail_id) else { return NX_SMTP_OUTBOX_NOT_FOUND };
+    // SAFETY: created (checked); no other thread deletes it during the call (contract).
+    match unsafe { with_outbox(outbox_ptr, |engine| engine.resend(ticket)) } {
+        Ok(Ok(())) => {
+            // SAFETY: a created outbox's worker.
+            unsafe { sys::worker_kick(worker_of(outbox_ptr)) };
+            status::NX_SUCCESS
+        }
+        Ok(Err(e)) => status_of(&e),
+        Err(code) => code,
+    }
+}
+
 /// `nx_smtp_outbox_status_get`.
 ///
 /// # Safety

@@ -333,6 +333,11 @@ impl<'w, S: Storage, const N: usize> Outbox<'w, S, N> {
         self.policy
     }
 
+    /// Replaces the retry policy; waiting mails keep the time their last failure set.
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+    }
+
     /// Sets the largest text and fields (subject, addresses, body, HTML, attachment names) a
     /// submitted mail may have, when its deliveries read it into another buffer than this
     /// outbox's work buffer ([`send_due`]): that buffer's length less one record. A larger
