@@ -337,7 +337,7 @@ fn an_unknown_outcome_is_parked_until_resent_with_the_same_message_id() {
     let mut outbox = COutbox::created(&mut c);
     outbox.clear();
     network(false);
-    // SAFETY (each call below): a created outbox.
+    // SAFETY: a created outbox.
     unsafe {
         assert_eq!(nx_smtp_outbox_policy_set(outbox.ptr(), 0, 10, NX_SMTP_OUTBOX_UNKNOWN_PARK), NX_SMTP_INVALID_PARAM, "a first wait of 0");
         assert_eq!(nx_smtp_outbox_policy_set(outbox.ptr(), 10, 5, NX_SMTP_OUTBOX_UNKNOWN_PARK), NX_SMTP_INVALID_PARAM, "max below first");
