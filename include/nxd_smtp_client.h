@@ -572,10 +572,11 @@ UINT nx_smtp_mail_send_extended(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_addr
  * -DNX_SMTP_CLIENT_OUTBOX=1 here). Not in the small profile.
  *
  * Storage: the module's (Zephyr: ZMS on the devicetree partition zsmtp_outbox_partition,
- * CONFIG_SMTP_CLIENT_OUTBOX_ZMS; the host library: the directory $ZSMTP_OUTBOX_DIR). It is
- * one per image, so at most one NX_SMTP_OUTBOX is created at a time. A mail is committed
- * when nx_smtp_mail_queue returns NX_SUCCESS: a power cut after that loses nothing, and one
- * before it leaves nothing that could be sent (docs/RELIABILITY.md).
+ * CONFIG_SMTP_CLIENT_OUTBOX_ZMS, or RAM, CONFIG_SMTP_CLIENT_OUTBOX_RAM; the host library: the
+ * directory $ZSMTP_OUTBOX_DIR). It is one per image, so at most one NX_SMTP_OUTBOX is created
+ * at a time. A mail is committed when nx_smtp_mail_queue returns NX_SUCCESS: on flash (or in
+ * the directory) a power cut after that loses nothing, and one before it leaves nothing that
+ * could be sent (docs/RELIABILITY.md); in RAM the mails survive outages, not a reboot.
  *
  * Delivery: with Kconfig SMTP_CLIENT_OUTBOX_WORKER (Zephyr; the host library: always) a
  * thread of the module delivers: when a mail is queued, when a retry is due, and at once when
@@ -715,7 +716,9 @@ typedef struct NX_SMTP_OUTBOX_STRUCT
 UINT nx_smtp_outbox_create(NX_SMTP_OUTBOX *outbox_ptr, NX_SMTP_CLIENT *client_ptr);
 
 /* Stops delivery (waits for a batch under way to end) and releases the storage; the queued
-   mails stay in it for the next create. NX_PTR_ERROR when NULL or not created. */
+   mails stay in it for the next create. NX_PTR_ERROR when NULL or not created. No other thread
+   may be inside a service on the outbox meanwhile (the shell's smtp outbox commands included),
+   nor the notify callback call it. */
 UINT nx_smtp_outbox_delete(NX_SMTP_OUTBOX *outbox_ptr);
 
 /* nx_smtp_mail_send's arguments, queued: checks them as nx_smtp_mail_send does (the same

@@ -79,7 +79,8 @@ BUILD_ASSERT(SMTP_OUTBOX_WORKER_ROOM <=
 		     CONFIG_SMTP_CLIENT_OUTBOX_WORKER_WORDS * sizeof(unsigned long),
 	     "CONFIG_SMTP_CLIENT_OUTBOX_WORKER_WORDS is too small for the outbox worker's state");
 
-K_THREAD_STACK_DEFINE(smtp_outbox_stack, CONFIG_SMTP_CLIENT_OUTBOX_WORKER_STACK_SIZE);
+/* A kernel stack: the worker never runs in user mode (no MPU-aligned user stack needed). */
+K_KERNEL_STACK_DEFINE(smtp_outbox_stack, CONFIG_SMTP_CLIENT_OUTBOX_WORKER_STACK_SIZE);
 static struct k_work_q smtp_outbox_queue;
 static bool smtp_outbox_queue_started;
 K_MUTEX_DEFINE(smtp_outbox_queue_lock);
@@ -103,7 +104,7 @@ static void smtp_outbox_queue_start(void)
 	if (!smtp_outbox_queue_started) {
 		k_work_queue_init(&smtp_outbox_queue);
 		k_work_queue_start(&smtp_outbox_queue, smtp_outbox_stack,
-				   K_THREAD_STACK_SIZEOF(smtp_outbox_stack),
+				   K_KERNEL_STACK_SIZEOF(smtp_outbox_stack),
 				   CONFIG_SMTP_CLIENT_OUTBOX_WORKER_PRIORITY, &config);
 		smtp_outbox_queue_started = true;
 	}

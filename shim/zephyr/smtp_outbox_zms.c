@@ -50,7 +50,8 @@
 
 BUILD_ASSERT(SMTP_OUTBOX_PARTITION_EXISTS(SMTP_OUTBOX_PARTITION),
 	     "CONFIG_SMTP_CLIENT_OUTBOX_ZMS needs a fixed partition labelled zsmtp_outbox_partition "
-	     "in the devicetree (README.md, section Outbox)");
+	     "in the devicetree (README.md, section Outbox), or choose "
+	     "CONFIG_SMTP_CLIENT_OUTBOX_RAM");
 
 /* ZMS needs at least two sectors: one is always kept free for garbage collection. */
 #define SMTP_OUTBOX_MIN_SECTORS 2U

@@ -21,6 +21,8 @@
 #    the resolver's timeout), and in step 5 its TLS client with every second send refused;
 # 3c. the outbox's RAM storage of the Zephyr shim (tests/c/outbox_ram.c over
 #    shim/common/smtp_outbox_ram.c): write, replace, read, delete, full, claim, threads;
+# 4b. the shell's outbox commands (shim/zephyr/smtp_shell.c over stubs of Zephyr's shell) against
+#    the zsock-shim library's outbox, the flush delivering to Postfix (tests/c/shell_outbox.c);
 # 5. TLS through nx_smtp_client_tls_set, both libraries: capi_checks --tls-server against
 #    Postfix 127.0.0.1:2587 (STARTTLS) and 2465 (implicit), trusting the test CA $ZSMTP_CA
 #    (given to the zsock-shim library as ZSMTP_CA_FILE, to the std one as SSL_CERT_FILE and as
@@ -297,6 +299,27 @@ fi
 
 echo "-- capi_checks --server $TAG"
 run_counted "capi_checks --server" 300 "$WORK/capi_checks" --server "$TAG"
+
+# The shell's outbox commands (shim/zephyr/smtp_shell.c, compiled against the syntax-check stubs
+# of Zephyr's headers) driven through its command table over the zsock-shim library's outbox;
+# the flush delivers to Postfix.
+if [ -n "$ZLIB" ]; then
+  echo "-- the shell's smtp outbox list|flush|drop (tests/c/shell_outbox.c)"
+  SHELL_DEFS=(-DCONFIG_SMTP_CLIENT_OUTBOX=1 -DCONFIG_SMTP_CLIENT_NETX_API=1 -DCONFIG_SMTP_CLIENT_SHELL=1
+              -DCONFIG_SMTP_CLIENT_MAX_DOMAIN=255 -DCONFIG_SMTP_CLIENT_MAX_ADDRESS=256
+              -DCONFIG_SMTP_CLIENT_MAX_USERNAME=128 -DCONFIG_SMTP_CLIENT_MAX_PASSWORD=128
+              -DCONFIG_SHELL_CMD_BUFF_SIZE=256)
+  shell_outbox_compile() {
+    gcc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror "${SHELL_DEFS[@]}" -I "$ROOT/zephyr/check/stub-include" \
+      -I "$ROOT/shim/include" -I "$ROOT/include" -o "$WORK/shell_outbox" "$SRC/shell_outbox.c" \
+      "$ROOT/shim/zephyr/smtp_shell.c" "$ZLIB" "${ZLIBS[@]}" "${LIBS[@]}"
+  }
+  if check "compile the shell (smtp_shell.c, stubs) with tests/c/shell_outbox.c" shell_outbox_compile; then
+    run_counted "shell_outbox" 120 "$WORK/shell_outbox" "$WORK/shell-outbox" "${TAG}sh outbox alarm"
+    check "the shell's flush delivered the queued mail to bob" wait_mail "${TAG}sh outbox alarm" 30
+    check "the dropped mail was never sent" test -z "$(new_mail_with dropped)"
+  fi
+fi
 if [ -x "$WORK/capi_checks_zsock" ]; then
   echo "-- capi_checks --server ${TAG}z (zsock-shim library)"
   run_counted "capi_checks --server (zsock)" 300 "$WORK/capi_checks_zsock" --server "${TAG}z"

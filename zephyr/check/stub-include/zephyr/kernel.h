@@ -64,6 +64,8 @@ void k_panic_stub(void) __attribute__((noreturn));
 typedef struct { char data; } k_thread_stack_t;
 #define K_THREAD_STACK_DEFINE(sym, size) k_thread_stack_t sym[size]
 #define K_THREAD_STACK_SIZEOF(sym) sizeof(sym)
+#define K_KERNEL_STACK_DEFINE(sym, size) k_thread_stack_t sym[size]
+#define K_KERNEL_STACK_SIZEOF(sym) sizeof(sym)
 
 /* Work queues (include/zephyr/kernel.h, "Work Queue APIs"; layouts simplified: the real
  * k_work_delayable holds a struct _timeout with 64-bit ticks under CONFIG_TIMEOUT_64BIT). */
