@@ -522,7 +522,7 @@ UINT nx_smtp_client_token_refresh_set(NX_SMTP_CLIENT *client_ptr, NX_SMTP_CLIENT
 #if NX_SMTP_CLIENT_ATTACHMENTS
 /* Most attachments in one nx_smtp_mail_send_extended (the engine's descriptors for all of them
    live on the sending thread's stack during the send: the call's peak stack on Cortex-M4 was
-   4,292 bytes, against 2,404 for nx_smtp_mail_send; docs/PERFORMANCE.md). */
+   4,180 bytes, against 2,260 for nx_smtp_mail_send; docs/PERFORMANCE.md). */
 #define NX_SMTP_CLIENT_MAX_ATTACHMENTS 16
 /* nx_smtp_attachment_length of a callback attachment whose size is not known. */
 #define NX_SMTP_ATTACHMENT_SIZE_UNKNOWN ((ULONG)~0UL)

@@ -124,10 +124,9 @@ pub(super) unsafe fn send_locked(client: *mut NxSmtpClient, args: &Args<'_>) -> 
                 super::attach::with_attachments(&m, |list| {
                     session::send(parts, config, &mail.html(m.html), session::MimeBody::new(body, m.html, list))
                 })
-            }
-            .map(|_| ());
+            };
         }
-        session::send(parts, config, &mail, body).map(|_| ())
+        session::send(parts, config, &mail, body)
     };
     // SAFETY: a created client whose lock we hold (contract).
     unsafe { with_engine(client, send) }
@@ -143,7 +142,7 @@ pub(super) type EngineParts<'p> = Parts<'p, platform::PlatformTransport, platfor
 ///
 /// # Safety
 /// `client` is a created client whose lock the caller holds.
-pub(super) unsafe fn with_engine(client: *mut NxSmtpClient, run: impl FnOnce(&Config<'_>, EngineParts<'_>, &mut c_ulong) -> Result<(), crate::error::Error>) -> c_uint {
+pub(super) unsafe fn with_engine<S>(client: *mut NxSmtpClient, run: impl FnOnce(&Config<'_>, EngineParts<'_>, &mut c_ulong) -> Result<S, crate::error::Error>) -> c_uint {
     // SAFETY: a created client whose lock we hold until we return (contract).
     let locked = unsafe { Locked::new(client) };
     #[cfg(feature = "oauth2")]
@@ -187,12 +186,17 @@ pub(super) unsafe fn with_engine(client: *mut NxSmtpClient, run: impl FnOnce(&Co
             last_reply: &mut last_reply,
             sequence: 0,
         };
-        run(&config, parts, sequence).map_err(|e| {
-            if last_reply.is_none() {
-                last_reply = e.reply.clone();
+        // A match, not map/map_err: each would move the error (its reply text) into a new
+        // value on the stack (128 bytes more at the send's peak).
+        match run(&config, parts, sequence) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if last_reply.is_none() {
+                    last_reply = e.reply.clone();
+                }
+                Err(e.status())
             }
-            e.status()
-        })
+        }
     })();
 
     if let Some(reply) = &last_reply {
