@@ -200,10 +200,15 @@ unsafe fn entry_checks(outbox: *mut NxSmtpOutbox) -> Result<(), c_uint> {
     Ok(())
 }
 
-/// A mail id as a ticket (ids are 32-bit; a larger `ULONG` names no mail).
+/// A `ULONG` as 32 bits, `None` when it does not fit (it always does where `ULONG` is 32-bit).
 #[allow(clippy::useless_conversion, clippy::unnecessary_fallible_conversions)] // u32 where ULONG is 32-bit
+fn u32_of(value: c_ulong) -> Option<u32> {
+    u32::try_from(value).ok()
+}
+
+/// A mail id as a ticket (ids are 32-bit; a larger `ULONG` names no mail).
 fn ticket_of(id: c_ulong) -> Option<Ticket> {
-    u32::try_from(id).ok().map(Ticket)
+    u32_of(id).map(Ticket)
 }
 
 fn status_from(result: Result<c_uint, c_uint>) -> c_uint {
@@ -438,7 +443,7 @@ pub unsafe extern "C" fn nx_smtp_outbox_policy_set(outbox_ptr: *mut NxSmtpOutbox
         NX_SMTP_OUTBOX_UNKNOWN_PARK => OnUnknown::Park,
         _ => return status::NX_SMTP_INVALID_PARAM,
     };
-    let (Ok(first_retry_ms), Ok(max_retry_ms)) = (u32::try_from(first_retry_ms), u32::try_from(max_retry_ms)) else {
+    let (Some(first_retry_ms), Some(max_retry_ms)) = (u32_of(first_retry_ms), u32_of(max_retry_ms)) else {
         return status::NX_SMTP_INVALID_PARAM;
     };
     if first_retry_ms == 0 || max_retry_ms < first_retry_ms {
