@@ -143,6 +143,15 @@ unsafe fn with_outbox<R>(outbox: *mut NxSmtpOutbox, f: impl FnOnce(&mut Engine) 
     unsafe { platform::with_lock(lock_of(outbox), locked) }
 }
 
+/// [`with_outbox`] for an engine call that may fail: its error as a status too.
+///
+/// # Safety
+/// As [`with_outbox`].
+unsafe fn try_with_outbox<T>(outbox: *mut NxSmtpOutbox, f: impl FnOnce(&mut Engine) -> Result<T, OutboxError>) -> Result<T, c_uint> {
+    // SAFETY: per this function's contract.
+    unsafe { with_outbox(outbox, f) }.and_then(|r| r.map_err(|e| status_of(&e)))
+}
+
 /// The status of an outbox error.
 fn status_of(e: &OutboxError) -> c_uint {
     match e {
@@ -387,9 +396,9 @@ pub unsafe extern "C" fn nx_smtp_mail_queue(
     let mail = Mail::new(subject, body).to(&to).priority(priority);
     let mut clock = platform::clock();
     // SAFETY: created (checked); no other thread deletes it during the call (contract).
-    let queued = unsafe { with_outbox(outbox_ptr, |engine| engine.submit(from, &mail, &mut clock)) };
+    let queued = unsafe { try_with_outbox(outbox_ptr, |engine| engine.submit(from, &mail, &mut clock)) };
     match queued {
-        Ok(Ok(ticket)) => {
+        Ok(ticket) => {
             if !mail_id.is_null() {
                 // SAFETY: non-null and writable (contract).
                 unsafe { mail_id.write(ticket.0 as c_ulong) };
@@ -398,7 +407,6 @@ pub unsafe extern "C" fn nx_smtp_mail_queue(
             unsafe { sys::worker_kick(worker_of(outbox_ptr)) };
             status::NX_SUCCESS
         }
-        Ok(Err(e)) => status_of(&e),
         Err(code) => code,
     }
 }
@@ -466,13 +474,12 @@ pub unsafe extern "C" fn nx_smtp_outbox_resend(outbox_ptr: *mut NxSmtpOutbox, ma
     }
     let Some(ticket) = ticket_of(mail_id) else { return NX_SMTP_OUTBOX_NOT_FOUND };
     // SAFETY: created (checked); no other thread deletes it during the call (contract).
-    match unsafe { with_outbox(outbox_ptr, |engine| engine.resend(ticket)) } {
-        Ok(Ok(())) => {
+    match unsafe { try_with_outbox(outbox_ptr, |engine| engine.resend(ticket)) } {
+        Ok(()) => {
             // SAFETY: a created outbox's worker.
             unsafe { sys::worker_kick(worker_of(outbox_ptr)) };
             status::NX_SUCCESS
         }
-        Ok(Err(e)) => status_of(&e),
         Err(code) => code,
     }
 }
@@ -492,13 +499,12 @@ pub unsafe extern "C" fn nx_smtp_outbox_status_get(outbox_ptr: *mut NxSmtpOutbox
     }
     let Some(ticket) = ticket_of(mail_id) else { return NX_SMTP_OUTBOX_NOT_FOUND };
     // SAFETY: created (checked); no other thread deletes it during the call (contract).
-    match unsafe { with_outbox(outbox_ptr, |engine| engine.status(ticket)) } {
-        Ok(Ok(s)) => {
+    match unsafe { try_with_outbox(outbox_ptr, |engine| engine.status(ticket)) } {
+        Ok(s) => {
             // SAFETY: non-null and writable (contract).
             unsafe { mail.write(mail_of_status(&s)) };
             status::NX_SUCCESS
         }
-        Ok(Err(e)) => status_of(&e),
         Err(code) => code,
     }
 }
@@ -524,12 +530,7 @@ pub unsafe extern "C" fn nx_smtp_outbox_list(outbox_ptr: *mut NxSmtpOutbox, call
         }
     };
     // SAFETY: created (checked); no other thread deletes it during the call (contract).
-    let listed = unsafe { with_outbox(outbox_ptr, |engine| engine.list(each)) };
-    let result = match listed {
-        Ok(Ok(())) => status::NX_SUCCESS,
-        Ok(Err(e)) => status_of(&e),
-        Err(code) => code,
-    };
+    let result = status_from(unsafe { try_with_outbox(outbox_ptr, |engine| engine.list(each)) }.map(|()| status::NX_SUCCESS));
     if !mails.is_null() {
         // SAFETY: non-null and writable (contract).
         unsafe { mails.write(count) };
@@ -549,11 +550,7 @@ pub unsafe extern "C" fn nx_smtp_outbox_drop(outbox_ptr: *mut NxSmtpOutbox, mail
     }
     let Some(ticket) = ticket_of(mail_id) else { return NX_SMTP_OUTBOX_NOT_FOUND };
     // SAFETY: created (checked); no other thread deletes it during the call (contract).
-    match unsafe { with_outbox(outbox_ptr, |engine| engine.remove(ticket)) } {
-        Ok(Ok(())) => status::NX_SUCCESS,
-        Ok(Err(e)) => status_of(&e),
-        Err(code) => code,
-    }
+    status_from(unsafe { try_with_outbox(outbox_ptr, |engine| engine.remove(ticket)) }.map(|()| status::NX_SUCCESS))
 }
 
 /// `nx_smtp_outbox_flush`: every waiting mail due now, delivered in the calling thread.
