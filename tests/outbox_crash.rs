@@ -11,7 +11,7 @@
 mod support;
 
 use std::collections::HashMap;
-use support::outbox::{client, deliver_all};
+use support::outbox::{alarm_bodies, client, deliver_all};
 use support::peer::{header, token, Answer, Peer};
 use zsmtp::outbox::{OnUnknown, Outbox, OutboxError, Policy, RamStorage, State, Storage, StorageError};
 use zsmtp::transport::host::StdClock;
@@ -76,17 +76,7 @@ impl Storage for Faulty<'_> {
 /// deferred (451) at its first final dot; mail 3's recipient is refused for good; the server
 /// takes mail 4 the first time and vanishes without a reply.
 fn bodies() -> Vec<Vec<u8>> {
-    (0..6)
-        .map(|n| {
-            let mut b = format!("Alarm {n}: token-{n}\n").into_bytes();
-            if n == 1 {
-                for line in 0..12 {
-                    b.extend_from_slice(format!("reading {line}: {}\n", "7".repeat(40)).as_bytes());
-                }
-            }
-            b
-        })
-        .collect()
+    alarm_bodies(6, 12)
 }
 
 fn recipient(n: usize) -> &'static [&'static str] {

@@ -54,21 +54,19 @@ const HOLD_MS: u64 = 10_000;
 const TLS_T: u32 = 600;
 const TLS_T_TRICKLE: u32 = 5000;
 
-/// Phases of the table: all but the body.
-const PHASES_BUT_BODY: [At; 12] = [
-    At::Greeting,
-    At::Ehlo,
-    At::AuthPlain,
-    At::AuthLogin(0),
-    At::AuthLogin(1),
-    At::AuthLogin(2),
-    At::Mail,
-    At::Rcpt(0),
-    At::Rcpt(1),
-    At::Data,
-    At::Final,
-    At::Quit,
-];
+/// Phases of the table: the engine table's, all but the body.
+const PHASES_BUT_BODY: [At; PHASES.len() - 1] = {
+    let mut out = [At::Greeting; PHASES.len() - 1];
+    let (mut i, mut j) = (0, 0);
+    while i < PHASES.len() {
+        if !matches!(PHASES[i], At::Body) {
+            out[j] = PHASES[i];
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+};
 
 /// Every phase x every fault, over kept connections (the worker's batch).
 const THROUGH_THE_WORKER: Table<'static> =

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use support::outbox::{client, deliver_all};
+use support::outbox::{alarm_bodies, client, deliver_all};
 use support::peer::{header, token, Answer, Peer};
 use zsmtp::outbox::{OnUnknown, Outbox, OutboxError, Policy, Storage, StorageError};
 use zsmtp::platform::{OutboxOpenError, ShimStorage};
@@ -146,17 +146,7 @@ impl<S: Storage> Storage for Cut<S> {
 
 /// Four alarms with a unique token each; mail 1 spans several records.
 fn bodies() -> Vec<Vec<u8>> {
-    (0..4)
-        .map(|n| {
-            let mut b = format!("Alarm {n}: token-{n}\n").into_bytes();
-            if n == 1 {
-                for line in 0..8 {
-                    b.extend_from_slice(format!("reading {line}: {}\n", "7".repeat(40)).as_bytes());
-                }
-            }
-            b
-        })
-        .collect()
+    alarm_bodies(4, 8)
 }
 
 /// One run cut at write `at`: submit and deliver until the cut, reopen the shim's storage on

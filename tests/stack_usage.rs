@@ -47,20 +47,15 @@ fn measure(f: impl FnOnce()) -> usize {
 #[test]
 fn peak_stack_of_one_send() {
     let body: Vec<u8> = (0..2048).flat_map(|i| format!("line {i} of a long report.\n").into_bytes()).collect();
-    let server = Server::start(vec![
+    let mut steps = vec![
         send("220 x\r\n"),
         Expect("EHLO"),
         send("250-x\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 10000000\r\n250 AUTH PLAIN LOGIN\r\n"),
         Expect("AUTH PLAIN"),
         send("235 ok\r\n"),
-        Expect("MAIL"),
-        Expect("RCPT"),
-        Expect("DATA"),
-        send("250 ok\r\n250 ok\r\n354 go\r\n"),
-        ExpectData,
-        Expect("QUIT"),
-        send("250 queued\r\n221 bye\r\n"),
-    ]);
+    ];
+    steps.extend(pipelined_rest_of_mail());
+    let server = Server::start(steps);
     let port = server.port;
     let used = std::thread::Builder::new()
         .stack_size(1 << 20)

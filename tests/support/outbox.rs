@@ -6,6 +6,22 @@ use zsmtp::transport::host::{StdClock, StdTransport};
 use zsmtp::{Client, Config, Timeouts};
 
 /// A client of the loopback peer on `port`, with short timeouts.
+/// `count` alarm bodies, each with a unique token (`token-N`); mail 1 spans several records
+/// (`readings` lines of 50 bytes more).
+pub fn alarm_bodies(count: usize, readings: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|n| {
+            let mut b = format!("Alarm {n}: token-{n}\n").into_bytes();
+            if n == 1 {
+                for line in 0..readings {
+                    b.extend_from_slice(format!("reading {line}: {}\n", "7".repeat(40)).as_bytes());
+                }
+            }
+            b
+        })
+        .collect()
+}
+
 pub fn client(port: u16) -> Client<'static, StdTransport, StdClock> {
     let timeouts = Timeouts { connect_ms: 2000, ..Timeouts::DEFAULT.every_reply(3000) };
     Client::new(Config::new("127.0.0.1", port, "device.test", "unused@example.test").timeouts(timeouts), StdTransport::new(), StdClock::new()).unwrap()
