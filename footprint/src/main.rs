@@ -564,13 +564,13 @@ const COLOUR: u32 = 0xA5A5_5A5A;
 #[inline(always)]
 fn stack_pointer() -> usize {
     let sp: usize;
-    // SAFETY: reads the stack pointer register; no memory is touched.
     #[cfg(target_arch = "arm")]
+    // SAFETY: reads the stack pointer register; no memory is touched.
     unsafe {
         core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags))
     };
-    // SAFETY: as above.
     #[cfg(target_arch = "riscv32")]
+    // SAFETY: as above.
     unsafe {
         core::arch::asm!("mv {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags))
     };
@@ -596,8 +596,8 @@ fn paint(bottom: usize) {
             options(nostack)
         )
     };
-    // SAFETY: as above.
     #[cfg(target_arch = "riscv32")]
+    // SAFETY: as above.
     unsafe {
         core::arch::asm!(
             "mv t1, sp",

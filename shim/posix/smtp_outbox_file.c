@@ -41,10 +41,15 @@ static pthread_mutex_t smtp_outbox_owner_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *smtp_outbox_owner_ptr;
 static int smtp_outbox_record_max; /* 0 until opened */
 
-/* dir/KKKK.ext into path (PATH_MAX bytes). */
+/* dir/KKKK.ext into path (PATH_MAX bytes); -EACCES before a successful open. */
 static int smtp_outbox_path(char *path, uint16_t key, const char *ext)
 {
-	int n = snprintf(path, PATH_MAX, "%s/%04x.%s", smtp_outbox_dir, (unsigned int)key, ext);
+	int n;
+
+	if (smtp_outbox_record_max == 0) {
+		return -EACCES;
+	}
+	n = snprintf(path, PATH_MAX, "%s/%04x.%s", smtp_outbox_dir, (unsigned int)key, ext);
 
 	return (n < 0 || n >= PATH_MAX) ? -ENAMETOOLONG : 0;
 }
@@ -130,9 +135,6 @@ int smtp_shim_outbox_read(uint16_t key, uint8_t *buf, size_t len)
 	int fd;
 	int rc;
 
-	if (smtp_outbox_record_max == 0) {
-		return -EACCES;
-	}
 	rc = smtp_outbox_path(path, key, "rec");
 	if (rc != 0) {
 		return rc;
@@ -175,18 +177,15 @@ int smtp_shim_outbox_write(uint16_t key, const uint8_t *data, size_t len)
 	int fd;
 	int rc;
 
-	if (smtp_outbox_record_max == 0) {
-		return -EACCES;
-	}
-	if (len == 0U || len > (size_t)smtp_outbox_record_max) {
-		return -EINVAL;
-	}
 	rc = smtp_outbox_path(temporary, key, "tmp");
 	if (rc == 0) {
 		rc = smtp_outbox_path(record, key, "rec");
 	}
 	if (rc != 0) {
 		return rc;
+	}
+	if (len == 0U || len > (size_t)smtp_outbox_record_max) {
+		return -EINVAL;
 	}
 	fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -225,9 +224,6 @@ int smtp_shim_outbox_delete(uint16_t key)
 	char path[PATH_MAX];
 	int rc;
 
-	if (smtp_outbox_record_max == 0) {
-		return -EACCES;
-	}
 	rc = smtp_outbox_path(path, key, "rec");
 	if (rc != 0) {
 		return rc;
